@@ -1,0 +1,57 @@
+# perfstore: the PostgreSQL extension (PGXS) and the perfdriver load driver.
+#
+#   make          build the extension and the driver
+#   make demo     install what is missing, build, start a throwaway cluster,
+#                 run the demo
+#   make test     install what is missing, build, run every test suite
+#   make bench    benchmarks with ratios against their anchors
+#   make fuzz     run the sketch decoder fuzz target for a bounded time
+
+EXTENSION  = perfstore
+MODULE_big = perfstore
+OBJS       = src/sketch.o src/sketch_sql.o src/stats.o
+DATA       = $(wildcard perfstore--*.sql)
+REGRESS    = $(sort $(basename $(notdir $(wildcard sql/*.sql))))
+REGRESS_OPTS = --inputdir=. --load-extension=perfstore
+PG_CPPFLAGS = -I$(srcdir)/include
+# PostgreSQL's headers are not -Wextra clean; everything else is.
+PG_CFLAGS  = -Wall -Wextra -Werror -Wno-unused-parameter \
+             -Wno-missing-field-initializers -Wno-sign-compare -Wno-clobbered
+
+PG_CONFIG ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_config)
+PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
+
+.PHONY: deps test demo bench fuzz check-driver
+
+ifneq ($(wildcard $(PGXS)),)
+include $(PGXS)
+-include driver/driver.mk
+else
+# PostgreSQL's development files are not installed yet: the front-door
+# targets install them and then run again with PGXS available.
+all:
+	@echo "PostgreSQL development files are missing: run 'make deps' first" >&2
+	@exit 2
+endif
+
+deps:
+	@scripts/install-deps.sh
+
+test: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory install >/dev/null
+	@tests/run.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory install >/dev/null
+	@scripts/demo.sh
+
+bench:
+	@scripts/install-deps.sh --bench
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory install >/dev/null
+	@bench/run.sh
+
+fuzz: deps
+	@tests/fuzz/run.sh

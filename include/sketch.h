@@ -1,0 +1,238 @@
+/*
+ * sketch.h
+ *		The relative-error quantile sketch shared by the extension and the
+ *		driver (DDSketch family: logarithmic buckets, gamma = (1+a)/(1-a)).
+ *
+ * No PostgreSQL headers here: perfdriver links sketch.c too.  Memory comes
+ * from a caller-supplied allocator, so the extension uses palloc and the
+ * driver malloc on the same code.
+ *
+ * Two representations:
+ *
+ *	- struct sketch, the "dense" form: one flat, mutable block holding the
+ *	  header and every array.  Operations that must grow it reallocate the
+ *	  whole block through the allocator and hand back the new pointer.  Its
+ *	  first four bytes are reserved for a PostgreSQL varlena header, which
+ *	  the core never reads or writes; "size" holds the block's length.
+ *	- the packed form: a versioned, compact byte string (delta and varint
+ *	  encoded) used on disk, on the wire and by the bytea cast.  The text form
+ *	  is a JSON object with the same content.  Both are canonical: equal
+ *	  sketches encode to identical bytes and text.
+ *
+ * Exactness: count, min, max and sum are exact.  The sum is kept in an exact
+ * fixed-point accumulator, so merging is associative and commutative: merged
+ * per-part sketches are identical to the sketch of the union.
+ *
+ * Thread safety: a sketch is not shared between threads without locking.  The
+ * bucket mapping for an alpha is cached process-wide; call
+ * sketch_prepare_alpha() before starting threads that create sketches.
+ */
+#ifndef PERFSTORE_SKETCH_H
+#define PERFSTORE_SKETCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SKETCH_DEFAULT_ALPHA		0.01
+#define SKETCH_MIN_ALPHA			0.0001
+#define SKETCH_MAX_ALPHA			0.1
+#define SKETCH_DEFAULT_MAX_BUCKETS	2048
+#define SKETCH_MAX_QUANTILES		255
+#define SKETCH_PACKED_VERSION		1
+
+/* Error codes returned by the core; sketch_strerror() describes them. */
+typedef enum sketch_error
+{
+	SKETCH_OK = 0,
+	SKETCH_ENOMEM,				/* the allocator returned NULL */
+	SKETCH_ENOTFINITE,			/* NaN or +-Infinity given as a value */
+	SKETCH_EALPHA,				/* alpha outside [MIN_ALPHA, MAX_ALPHA] */
+	SKETCH_EQUANTILE,			/* q outside [0, 1] or NaN */
+	SKETCH_EMISMATCH,			/* merging sketches with different alpha */
+	SKETCH_ECORRUPT,			/* malformed packed or text input */
+	SKETCH_EVERSION,			/* packed input of an unknown version */
+	SKETCH_ERANGE				/* result does not fit a double */
+} sketch_error;
+
+/*
+ * The allocator: alloc returns size bytes aligned for double, or NULL (the
+ * extension's palloc never returns NULL, it raises an error).  free may be
+ * NULL when the caller frees memory in bulk (PostgreSQL memory contexts).
+ */
+typedef struct sketch_allocator
+{
+	void	   *(*alloc) (size_t size, void *ctx);
+	void		(*free) (void *ptr, void *ctx);
+	void	   *ctx;
+} sketch_allocator;
+
+/* One sign's buckets: counts[k - offset] for key k in [offset, offset+cap). */
+struct sketch_store
+{
+	int32_t		offset;			/* key of the first slot */
+	int32_t		cap;			/* slots allocated */
+	int32_t		lo;				/* lowest non-empty key (if any) */
+	int32_t		hi;				/* highest non-empty key (if any) */
+	int32_t		floor;			/* keys below were collapsed; INT32_MIN if none */
+	uint32_t	data;			/* byte offset of the uint64 counts */
+	uint64_t	bucketed;		/* values in counts[] */
+	uint64_t	collapsed;		/* values below floor, folded together */
+};
+
+/* Exact sum: sum of chunk[i] * 2^(32*(base+i) - 1074), chunks int64. */
+struct sketch_sum
+{
+	int32_t		base;
+	int32_t		cap;
+	uint32_t	data;			/* byte offset of the int64 chunks */
+	uint32_t	pending;		/* additions since the last carry pass */
+};
+
+struct sketch
+{
+	char		vl_len_[4];		/* reserved for PostgreSQL; not touched */
+	uint8_t		magic;			/* SKETCH_DENSE_MAGIC */
+	uint8_t		nq;				/* quantiles carried (approx_percentile) */
+	uint16_t	reserved;
+	uint32_t	size;			/* bytes in this block */
+	uint32_t	max_buckets;	/* per sign */
+	int32_t		per_octave;		/* buckets per power of two */
+	double		alpha;			/* as requested */
+	uint64_t	count;			/* all values */
+	uint64_t	zero;			/* values equal to zero */
+	double		min;
+	double		max;
+	struct sketch_sum sum;
+	struct sketch_store pos;	/* values > 0, key of v */
+	struct sketch_store neg;	/* values < 0, key of -v */
+	uint32_t	qdata;			/* byte offset of nq doubles */
+	uint32_t	pad;
+};
+
+#define SKETCH_DENSE_MAGIC 0xD5
+
+/* One bucket as reported by sketch_bucket_next(). */
+typedef struct sketch_bucket
+{
+	double		lower;
+	double		upper;
+	uint64_t	count;
+} sketch_bucket;
+
+/* Iterator state for sketch_bucket_next(); zero it to start. */
+typedef struct sketch_bucket_iter
+{
+	int			phase;
+	int64_t		key;
+} sketch_bucket_iter;
+
+extern const char *sketch_strerror(sketch_error err);
+
+/* SKETCH_OK if alpha is allowed, else SKETCH_EALPHA. */
+extern sketch_error sketch_check_alpha(double alpha);
+
+/*
+ * Build (once) the bucket mapping for alpha.  Only needed before threads
+ * share it; every other entry point prepares lazily.
+ */
+extern sketch_error sketch_prepare_alpha(double alpha);
+
+/*
+ * Bucket budget per sign for alpha: SKETCH_DEFAULT_MAX_BUCKETS at the default
+ * alpha, scaled so that finer alphas cover the same dynamic range (about
+ * 2^58 between the lowest and highest exact bucket).  0 for a bad alpha.
+ */
+extern uint32_t sketch_default_max_buckets(double alpha);
+
+/* Change the bucket budget of an empty sketch (16 to 2^18). */
+extern sketch_error sketch_set_max_buckets(struct sketch *s,
+										   uint32_t max_buckets);
+
+/* Bytes needed for an empty sketch with nq quantiles; see sketch_init(). */
+extern size_t sketch_size_empty(int nq);
+
+/*
+ * Initialise an empty sketch in a block of at least sketch_size_empty(nq)
+ * bytes.  Returns SKETCH_EALPHA for a bad alpha; the block is then unusable.
+ */
+extern sketch_error sketch_init(struct sketch *s, size_t size, double alpha,
+								int nq);
+
+/* Allocate and initialise an empty sketch; NULL on a bad alpha or ENOMEM. */
+extern struct sketch *sketch_create(const sketch_allocator *a, double alpha);
+
+/* Copy a sketch into a new block from a; NULL on ENOMEM. */
+extern struct sketch *sketch_copy(const struct sketch *s,
+								  const sketch_allocator *a);
+
+/*
+ * Add one value.  May replace *sp by a larger block allocated from a (the old
+ * block is passed to a->free if set).  On error *sp is unchanged.
+ */
+extern sketch_error sketch_add(struct sketch **sp, double v,
+							   const sketch_allocator *a);
+
+/*
+ * Merge src into *dst (same alpha required).  May replace *dst as
+ * sketch_add() does.  src is not modified.
+ */
+extern sketch_error sketch_merge(struct sketch **dst, const struct sketch *src,
+								 const sketch_allocator *a);
+
+/* Replace the carried quantiles (used by approx_percentile states). */
+extern sketch_error sketch_set_quantiles(struct sketch **sp, const double *q,
+										 int nq, const sketch_allocator *a);
+
+static inline const double *
+sketch_quantiles_carried(const struct sketch *s)
+{
+	return (const double *) ((const char *) s + s->qdata);
+}
+
+/* Readers.  Quantile and rank of an empty sketch are NaN. */
+extern double sketch_quantile(const struct sketch *s, double q);
+extern double sketch_rank(const struct sketch *s, double x);
+extern double sketch_sum_value(const struct sketch *s, sketch_error *err);
+extern double sketch_mean(const struct sketch *s, sketch_error *err);
+extern uint64_t sketch_collapsed(const struct sketch *s);
+
+/* Next bucket in ascending value order; false when done. */
+extern bool sketch_bucket_next(const struct sketch *s, sketch_bucket_iter *it,
+							   sketch_bucket *out);
+
+/* Lower and upper bound of a key's bucket (positive side). */
+extern void sketch_key_bounds(const struct sketch *s, int32_t key,
+							  double *lower, double *upper);
+
+/*
+ * Packed form.  sketch_packed_size() is an upper bound on what sketch_pack()
+ * writes; sketch_pack() returns the bytes written.  Both normalise the
+ * sketch's sum in place (its value does not change).
+ */
+extern size_t sketch_packed_size(struct sketch *s);
+extern size_t sketch_pack(struct sketch *s, uint8_t *out);
+
+/*
+ * Decode a packed sketch, validating everything.  On success *out is a new
+ * dense sketch from a.  On failure returns SKETCH_ECORRUPT, SKETCH_EVERSION,
+ * SKETCH_EALPHA or SKETCH_ENOMEM and writes a one-line reason into errbuf.
+ */
+extern sketch_error sketch_unpack(const uint8_t *buf, size_t len,
+								  struct sketch **out,
+								  const sketch_allocator *a,
+								  char *errbuf, size_t errlen);
+
+/*
+ * Text form.  sketch_text_size() bounds what sketch_to_text() writes,
+ * including the terminating NUL; sketch_to_text() returns the length.
+ */
+extern size_t sketch_text_size(struct sketch *s);
+extern size_t sketch_to_text(struct sketch *s, char *out);
+
+/* Parse the text form; same contract as sketch_unpack(). */
+extern sketch_error sketch_from_text(const char *str, struct sketch **out,
+									 const sketch_allocator *a,
+									 char *errbuf, size_t errlen);
+
+#endif							/* PERFSTORE_SKETCH_H */

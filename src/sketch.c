@@ -1,0 +1,2471 @@
+/*
+ * sketch.c
+ *		Core of the relative-error quantile sketch: bucket mapping, adding,
+ *		merging, reading, and the packed and text encodings.
+ *
+ * No PostgreSQL headers here: perfdriver links this file too.  All memory
+ * comes from the caller's sketch_allocator; nothing is kept between calls
+ * except the process-wide cache of bucket mappings (static storage).
+ *
+ * Buckets.  For alpha, gamma = (1+alpha)/(1-alpha).  We use per_octave =
+ * ceil(ln 2 / ln gamma) buckets per power of two, so the effective gamma
+ * 2^(1/per_octave) is never larger than the requested one and the relative
+ * error guarantee holds.  Key k covers [2^(k/per_octave), 2^((k+1)/per_octave))
+ * and is computed without log(): the exponent bits give the octave and a
+ * small table over the top mantissa bits gives the bucket inside it, with one
+ * comparison against the single bucket boundary a table cell can hold.
+ *
+ * Collapsing.  A store keeps at most max_buckets consecutive keys.  When the
+ * keys of one sign span more, every key below hi - max_buckets + 1 (the
+ * "floor") is folded into one "collapsed" count.  The floor depends only on
+ * the highest key and on whether any collapse happened, so adding and merging
+ * in any order give identical sketches.
+ *
+ * Sum.  Kept exactly as a fixed-point number in 32-bit digits held in int64
+ * chunks (bit 0 is 2^-1074), with carries propagated lazily.
+ */
+#include "sketch.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SKETCH_MIN_MAX_BUCKETS	16
+#define SKETCH_MAX_MAX_BUCKETS	(1 << 18)
+#define SUM_CHUNKS_MAX			70		/* 2098 bits of range + carries */
+#define SUM_PENDING_LIMIT		(1u << 30)
+#define MAPPING_SLOTS			8
+#define MAPPING_MAX_CELLS		8192
+
+#define likely(x)	__builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+/* ----------------------------------------------------------------
+ * Bucket mapping
+ * ----------------------------------------------------------------
+ */
+
+typedef struct sketch_mapping
+{
+	int32_t		per_octave;
+	int			cell_bits;
+	uint16_t   *base;			/* bucket index in the octave at cell start */
+	double	   *bound;			/* mantissa at which base+1 starts */
+} sketch_mapping;
+
+static sketch_mapping mapping_slots[MAPPING_SLOTS];
+static uint16_t mapping_base[MAPPING_SLOTS][MAPPING_MAX_CELLS];
+static double mapping_bound[MAPPING_SLOTS][MAPPING_MAX_CELLS];
+static int	mapping_used;
+static const sketch_mapping *mapping_last;
+
+static int32_t
+per_octave_for(double alpha)
+{
+	double		gamma = (1.0 + alpha) / (1.0 - alpha);
+	double		x = M_LN2 / log(gamma);
+
+	/* Round up, leaving a margin when x is (nearly) an integer. */
+	return (int32_t) ceil(x * (1.0 + 1e-9));
+}
+
+/* Lower boundary (as a mantissa in [1, 2]) of bucket j of an octave. */
+static inline double
+boundary(int32_t per_octave, int32_t j)
+{
+	if (j >= per_octave)
+		return 2.0;
+	return exp2((double) j / (double) per_octave);
+}
+
+/* Bucket of mantissa m in [1, 2) within its octave: largest j, B(j) <= m. */
+static int32_t
+octave_index_slow(int32_t per_octave, double m)
+{
+	int32_t		j = (int32_t) floor(log2(m) * per_octave);
+
+	if (j < 0)
+		j = 0;
+	if (j > per_octave - 1)
+		j = per_octave - 1;
+	while (j + 1 < per_octave && m >= boundary(per_octave, j + 1))
+		j++;
+	while (j > 0 && m < boundary(per_octave, j))
+		j--;
+	return j;
+}
+
+/*
+ * Mapping for per_octave, built on first use.  Returns NULL only if every
+ * slot is taken by another resolution and the table would be needed; callers
+ * then use the slow path, which gives identical keys.
+ */
+static const sketch_mapping *
+mapping_get(int32_t per_octave)
+{
+	const sketch_mapping *m = mapping_last;
+	sketch_mapping *slot;
+	int			cells;
+	int			bits;
+
+	if (likely(m != NULL && m->per_octave == per_octave))
+		return m;
+	for (int i = 0; i < mapping_used; i++)
+	{
+		if (mapping_slots[i].per_octave == per_octave)
+		{
+			mapping_last = &mapping_slots[i];
+			return mapping_last;
+		}
+	}
+
+	/* Two cells per bucket at least: a cell then holds one boundary. */
+	bits = 1;
+	while ((1 << bits) < 2 * per_octave)
+		bits++;
+	cells = 1 << bits;
+	if (cells > MAPPING_MAX_CELLS)
+		return NULL;
+
+	if (mapping_used < MAPPING_SLOTS)
+		slot = &mapping_slots[mapping_used];
+	else
+		slot = &mapping_slots[per_octave % MAPPING_SLOTS];
+	slot->per_octave = 0;		/* unusable while being rebuilt */
+	slot->cell_bits = bits;
+	slot->base = mapping_base[slot - mapping_slots];
+	slot->bound = mapping_bound[slot - mapping_slots];
+	for (int c = 0; c < cells; c++)
+	{
+		double		start = 1.0 + (double) c / cells;
+		int32_t		j = octave_index_slow(per_octave, start);
+
+		slot->base[c] = (uint16_t) j;
+		slot->bound[c] = boundary(per_octave, j + 1);
+	}
+	slot->per_octave = per_octave;
+	if (mapping_used < MAPPING_SLOTS)
+		mapping_used++;
+	mapping_last = slot;
+	return slot;
+}
+
+static inline int32_t
+floor_div(int32_t a, int32_t b)
+{
+	int32_t		q = a / b;
+
+	if ((a % b) != 0 && ((a < 0) != (b < 0)))
+		q--;
+	return q;
+}
+
+/* Key of a finite x > 0 for per_octave buckets per octave. */
+static inline int32_t
+key_of(int32_t per_octave, double x)
+{
+	uint64_t	bits;
+	int			exp;
+	const sketch_mapping *m;
+
+	memcpy(&bits, &x, sizeof(bits));
+	exp = (int) ((bits >> 52) & 0x7ff);
+	m = mapping_get(per_octave);
+	if (likely(exp != 0 && m != NULL))
+	{
+		uint64_t	mant = bits & ((UINT64_C(1) << 52) - 1);
+		uint64_t	cell = mant >> (52 - m->cell_bits);
+		uint64_t	sbits = mant | (UINT64_C(1023) << 52);
+		double		s;
+
+		memcpy(&s, &sbits, sizeof(s));
+		return (exp - 1023) * per_octave + m->base[cell] + (s >= m->bound[cell]);
+	}
+	else
+	{
+		int			e;
+		double		f = frexp(x, &e);	/* x = f * 2^e, f in [0.5, 1) */
+
+		return (e - 1) * per_octave + octave_index_slow(per_octave, 2.0 * f);
+	}
+}
+
+static inline int32_t
+key_min(int32_t per_octave)
+{
+	return -1074 * per_octave;
+}
+
+static inline int32_t
+key_max(int32_t per_octave)
+{
+	return 1024 * per_octave - 1;
+}
+
+void
+sketch_key_bounds(const struct sketch *s, int32_t key, double *lower,
+				  double *upper)
+{
+	int32_t		e = floor_div(key, s->per_octave);
+	int32_t		j = key - e * s->per_octave;
+
+	*lower = ldexp(boundary(s->per_octave, j), e);
+	*upper = ldexp(boundary(s->per_octave, j + 1), e);
+}
+
+/* The value within alpha of every value of key's bucket (positive side). */
+static double
+key_value(const struct sketch *s, int32_t key)
+{
+	int32_t		e = floor_div(key, s->per_octave);
+	int32_t		j = key - e * s->per_octave;
+	double		lo = boundary(s->per_octave, j);
+	double		hi = boundary(s->per_octave, j + 1);
+
+	return ldexp(2.0 * lo * hi / (lo + hi), e);
+}
+
+static double
+key_lower(const struct sketch *s, int32_t key)
+{
+	double		lower,
+				upper;
+
+	sketch_key_bounds(s, key, &lower, &upper);
+	return lower;
+}
+
+/* ----------------------------------------------------------------
+ * Layout
+ * ----------------------------------------------------------------
+ */
+
+#define HEADER_SIZE (((sizeof(struct sketch)) + 7) & ~((size_t) 7))
+
+static inline uint64_t *
+store_counts(struct sketch *s, struct sketch_store *st)
+{
+	return (uint64_t *) ((char *) s + st->data);
+}
+
+static inline const uint64_t *
+store_counts_c(const struct sketch *s, const struct sketch_store *st)
+{
+	return (const uint64_t *) ((const char *) s + st->data);
+}
+
+static inline int64_t *
+sum_chunks(struct sketch *s)
+{
+	return (int64_t *) ((char *) s + s->sum.data);
+}
+
+static inline const int64_t *
+sum_chunks_c(const struct sketch *s)
+{
+	return (const int64_t *) ((const char *) s + s->sum.data);
+}
+
+static inline int32_t
+store_floor(const struct sketch *s, const struct sketch_store *st)
+{
+	return st->collapsed > 0 ? st->hi - (int32_t) s->max_buckets + 1 : INT32_MIN;
+}
+
+const char *
+sketch_strerror(sketch_error err)
+{
+	switch (err)
+	{
+		case SKETCH_OK:
+			return "no error";
+		case SKETCH_ENOMEM:
+			return "out of memory";
+		case SKETCH_ENOTFINITE:
+			return "value must be finite";
+		case SKETCH_EALPHA:
+			return "alpha must be between 0.0001 and 0.1";
+		case SKETCH_EQUANTILE:
+			return "quantile must be between 0 and 1";
+		case SKETCH_EMISMATCH:
+			return "cannot merge sketches with different alpha or max_buckets";
+		case SKETCH_ECORRUPT:
+			return "malformed sketch";
+		case SKETCH_EVERSION:
+			return "unsupported sketch version";
+		case SKETCH_ERANGE:
+			return "value out of range";
+	}
+	return "unrecognized error";
+}
+
+sketch_error
+sketch_check_alpha(double alpha)
+{
+	/* Written so that NaN fails too. */
+	if (!(alpha >= SKETCH_MIN_ALPHA && alpha <= SKETCH_MAX_ALPHA))
+		return SKETCH_EALPHA;
+	return SKETCH_OK;
+}
+
+/*
+ * Default bucket budget: 2048 at the default alpha, and the same dynamic range
+ * (2048 buckets of alpha 0.01, about 2^58) at finer resolutions.
+ */
+static uint32_t
+default_max_buckets(int32_t per_octave)
+{
+	int32_t		ref = per_octave_for(SKETCH_DEFAULT_ALPHA);
+	int64_t		m = ((int64_t) SKETCH_DEFAULT_MAX_BUCKETS * per_octave + ref - 1) / ref;
+
+	return (uint32_t) (m < SKETCH_DEFAULT_MAX_BUCKETS ? SKETCH_DEFAULT_MAX_BUCKETS : m);
+}
+
+uint32_t
+sketch_default_max_buckets(double alpha)
+{
+	if (sketch_check_alpha(alpha) != SKETCH_OK)
+		return 0;
+	return default_max_buckets(per_octave_for(alpha));
+}
+
+sketch_error
+sketch_set_max_buckets(struct sketch *s, uint32_t max_buckets)
+{
+	if (s->count != 0 || max_buckets < SKETCH_MIN_MAX_BUCKETS ||
+		max_buckets > SKETCH_MAX_MAX_BUCKETS)
+		return SKETCH_ECORRUPT;
+	s->max_buckets = max_buckets;
+	return SKETCH_OK;
+}
+
+sketch_error
+sketch_prepare_alpha(double alpha)
+{
+	if (sketch_check_alpha(alpha) != SKETCH_OK)
+		return SKETCH_EALPHA;
+	(void) mapping_get(per_octave_for(alpha));
+	return SKETCH_OK;
+}
+
+static size_t
+layout_size(int nq, int32_t sum_cap, int32_t pos_cap, int32_t neg_cap)
+{
+	return HEADER_SIZE + sizeof(double) * (size_t) nq +
+		sizeof(int64_t) * (size_t) sum_cap +
+		sizeof(uint64_t) * ((size_t) pos_cap + (size_t) neg_cap);
+}
+
+#define INITIAL_SUM_CAP 5
+#define INITIAL_POS_CAP 8
+
+size_t
+sketch_size_empty(int nq)
+{
+	return layout_size(nq, INITIAL_SUM_CAP, INITIAL_POS_CAP, 0);
+}
+
+/* Set the data offsets of s for the given capacities (after the header). */
+static void
+layout_assign(struct sketch *s, int nq, int32_t sum_cap, int32_t pos_cap,
+			  int32_t neg_cap)
+{
+	uint32_t	off = HEADER_SIZE;
+
+	s->nq = (uint8_t) nq;
+	s->qdata = off;
+	off += sizeof(double) * nq;
+	s->sum.data = off;
+	s->sum.cap = sum_cap;
+	off += sizeof(int64_t) * sum_cap;
+	s->pos.data = off;
+	s->pos.cap = pos_cap;
+	off += sizeof(uint64_t) * pos_cap;
+	s->neg.data = off;
+	s->neg.cap = neg_cap;
+	off += sizeof(uint64_t) * neg_cap;
+	s->size = off;
+}
+
+sketch_error
+sketch_init(struct sketch *s, size_t size, double alpha, int nq)
+{
+	if (sketch_check_alpha(alpha) != SKETCH_OK)
+		return SKETCH_EALPHA;
+	if (nq < 0 || nq > SKETCH_MAX_QUANTILES || size < sketch_size_empty(nq))
+		return SKETCH_ECORRUPT;
+	memset((char *) s + sizeof(s->vl_len_), 0, size - sizeof(s->vl_len_));
+	s->magic = SKETCH_DENSE_MAGIC;
+	s->alpha = alpha;
+	s->per_octave = per_octave_for(alpha);
+	s->max_buckets = default_max_buckets(s->per_octave);
+	s->min = 0.0;
+	s->max = 0.0;
+	layout_assign(s, nq, INITIAL_SUM_CAP, INITIAL_POS_CAP, 0);
+	s->sum.base = 0;
+	s->pos.floor = INT32_MIN;
+	s->neg.floor = INT32_MIN;
+	return SKETCH_OK;
+}
+
+struct sketch *
+sketch_create(const sketch_allocator *a, double alpha)
+{
+	size_t		size = sketch_size_empty(0);
+	struct sketch *s;
+
+	if (sketch_check_alpha(alpha) != SKETCH_OK)
+		return NULL;
+	s = a->alloc(size, a->ctx);
+	if (s == NULL)
+		return NULL;
+	(void) sketch_init(s, size, alpha, 0);
+	return s;
+}
+
+struct sketch *
+sketch_copy(const struct sketch *s, const sketch_allocator *a)
+{
+	struct sketch *c = a->alloc(s->size, a->ctx);
+
+	if (c != NULL)
+		memcpy(c, s, s->size);
+	return c;
+}
+
+/*
+ * Move *sp into a new block with the given windows.  Every non-empty slot of
+ * the old block must fall inside the new windows.  Returns SKETCH_ENOMEM
+ * (leaving *sp alone) if the allocator fails.
+ */
+static sketch_error
+relayout(struct sketch **sp, const sketch_allocator *a, int nq,
+		 int32_t sum_base, int32_t sum_cap,
+		 int32_t pos_offset, int32_t pos_cap,
+		 int32_t neg_offset, int32_t neg_cap)
+{
+	struct sketch *old = *sp;
+	size_t		size = layout_size(nq, sum_cap, pos_cap, neg_cap);
+	struct sketch *s = a->alloc(size, a->ctx);
+
+	if (s == NULL)
+		return SKETCH_ENOMEM;
+	memset(s, 0, size);
+	memcpy(s, old, sizeof(struct sketch));
+	layout_assign(s, nq, sum_cap, pos_cap, neg_cap);
+
+	memcpy((char *) s + s->qdata, (char *) old + old->qdata,
+		   sizeof(double) * (nq < old->nq ? nq : old->nq));
+
+	s->sum.base = sum_base;
+	for (int32_t i = 0; i < old->sum.cap; i++)
+	{
+		int64_t		v = sum_chunks(old)[i];
+
+		if (v != 0)
+			sum_chunks(s)[old->sum.base + i - sum_base] = v;
+	}
+
+	s->pos.offset = pos_offset;
+	s->neg.offset = neg_offset;
+	for (int side = 0; side < 2; side++)
+	{
+		struct sketch_store *ost = side ? &old->neg : &old->pos;
+		struct sketch_store *nst = side ? &s->neg : &s->pos;
+
+		if (ost->bucketed == 0)
+			continue;
+		memcpy(store_counts(s, nst) + (ost->lo - nst->offset),
+			   store_counts(old, ost) + (ost->lo - ost->offset),
+			   sizeof(uint64_t) * (size_t) (ost->hi - ost->lo + 1));
+	}
+
+	if (a->free)
+		a->free(old, a->ctx);
+	*sp = s;
+	return SKETCH_OK;
+}
+
+/* ----------------------------------------------------------------
+ * Exact sum
+ * ----------------------------------------------------------------
+ */
+
+/* Propagate carries so chunks below the top are in [0, 2^32). */
+static void
+sum_normalize(struct sketch *s)
+{
+	int64_t    *c = sum_chunks(s);
+
+	for (int32_t i = 0; i + 1 < s->sum.cap; i++)
+	{
+		int64_t		carry = c[i] >> 32;	/* arithmetic: floor division */
+
+		c[i] -= carry * ((int64_t) 1 << 32);
+		c[i + 1] += carry;
+	}
+	s->sum.pending = 0;
+}
+
+/*
+ * Make chunks [lo, hi] (within [0, SUM_CHUNKS_MAX)) addressable.  May
+ * relayout; the window at least doubles so that growth is amortised.  An
+ * all-zero window is just moved.
+ */
+static sketch_error
+sum_reserve(struct sketch **sp, const sketch_allocator *a, int32_t lo,
+			int32_t hi)
+{
+	struct sketch *s = *sp;
+	int32_t		base = s->sum.base;
+	int32_t		top = s->sum.base + s->sum.cap - 1;
+	int32_t		nbase,
+				ntop;
+	bool		zero = true;
+
+	if (lo >= base && hi <= top)
+		return SKETCH_OK;
+	for (int32_t i = 0; i < s->sum.cap && zero; i++)
+		zero = sum_chunks(s)[i] == 0;
+	if (zero && hi - lo + 1 <= s->sum.cap)
+	{
+		s->sum.base = lo + s->sum.cap <= SUM_CHUNKS_MAX ? lo :
+			SUM_CHUNKS_MAX - s->sum.cap;
+		return SKETCH_OK;
+	}
+	if (zero)
+	{
+		base = lo;
+		top = hi;
+	}
+	nbase = lo < base ? lo : base;
+	ntop = hi > top ? hi : top;
+	if (ntop - nbase + 1 < 2 * s->sum.cap)
+	{
+		if (hi > top)
+			ntop = nbase + 2 * s->sum.cap - 1;
+		else
+			nbase = ntop - 2 * s->sum.cap + 1;
+	}
+	if (nbase < 0)
+		nbase = 0;
+	if (ntop > SUM_CHUNKS_MAX - 1)
+		ntop = SUM_CHUNKS_MAX - 1;
+	if (zero)
+		memset(sum_chunks(s), 0, sizeof(int64_t) * s->sum.cap);
+	return relayout(sp, a, s->nq, nbase, ntop - nbase + 1,
+					s->pos.offset, s->pos.cap, s->neg.offset, s->neg.cap);
+}
+
+/* Decompose finite x != 0 into sign, 53-bit integer m and bit position. */
+static inline void
+sum_decompose(double x, int *negative, uint64_t *m, int32_t *bitpos)
+{
+	uint64_t	bits;
+	int			exp;
+
+	memcpy(&bits, &x, sizeof(bits));
+	*negative = (int) (bits >> 63);
+	exp = (int) ((bits >> 52) & 0x7ff);
+	*m = bits & ((UINT64_C(1) << 52) - 1);
+	if (exp == 0)
+		*bitpos = 0;			/* subnormal: m * 2^-1074 */
+	else
+	{
+		*m |= UINT64_C(1) << 52;
+		*bitpos = exp - 1;		/* m * 2^(exp - 1075) */
+	}
+}
+
+static inline sketch_error
+sum_add(struct sketch **sp, const sketch_allocator *a, double x)
+{
+	struct sketch *s = *sp;
+	int			negative;
+	uint64_t	m;
+	int32_t		bitpos;
+	int32_t		c;
+	unsigned __int128 wide;
+	int64_t    *chunk;
+	int64_t		p0,
+				p1,
+				p2;
+
+	if (x == 0.0)
+		return SKETCH_OK;
+	sum_decompose(x, &negative, &m, &bitpos);
+	c = bitpos >> 5;
+	/* Chunks c..c+2 receive the digits, c+3 the carries. */
+	if (unlikely(c < s->sum.base || c + 3 > s->sum.base + s->sum.cap - 1))
+	{
+		sketch_error err = sum_reserve(sp, a, c, c + 3);
+
+		if (err != SKETCH_OK)
+			return err;
+		s = *sp;
+	}
+	wide = (unsigned __int128) m << (bitpos & 31);
+	p0 = (int64_t) (uint32_t) wide;
+	p1 = (int64_t) (uint32_t) (wide >> 32);
+	p2 = (int64_t) (uint32_t) (wide >> 64);
+	chunk = sum_chunks(s) + (c - s->sum.base);
+	if (negative)
+	{
+		chunk[0] -= p0;
+		chunk[1] -= p1;
+		chunk[2] -= p2;
+	}
+	else
+	{
+		chunk[0] += p0;
+		chunk[1] += p1;
+		chunk[2] += p2;
+	}
+	if (unlikely(++s->sum.pending >= SUM_PENDING_LIMIT))
+		sum_normalize(s);
+	return SKETCH_OK;
+}
+
+/*
+ * The sum as sign and magnitude digits: digits[0..ndigits) little-endian
+ * 32-bit digits, digits[0] being chunk 'low'.  Leading and trailing zero
+ * digits are stripped; a zero sum gives ndigits = 0.  Normalises s.
+ * digits must hold SUM_CHUNKS_MAX + 2 entries.
+ */
+static void
+sum_digits(struct sketch *s, int *negative, int32_t *low, uint32_t *digits,
+		   int *ndigits)
+{
+	const int64_t *c;
+	int32_t		cap = s->sum.cap;
+	uint64_t	tmp[SUM_CHUNKS_MAX + 2];
+	int			n = 0;
+	int			first;
+
+	sum_normalize(s);
+	c = sum_chunks(s);
+	*negative = cap > 0 && c[cap - 1] < 0;
+	if (!*negative)
+	{
+		for (int32_t i = 0; i < cap - 1; i++)
+			tmp[n++] = (uint64_t) c[i];
+		if (cap > 0)
+		{
+			uint64_t	top = (uint64_t) c[cap - 1];
+
+			tmp[n++] = top & 0xffffffffu;
+			tmp[n++] = top >> 32;
+		}
+	}
+	else
+	{
+		int64_t		borrow = 0;
+
+		for (int32_t i = 0; i < cap - 1; i++)
+		{
+			int64_t		t = -c[i] - borrow;
+
+			borrow = 0;
+			if (t < 0)
+			{
+				t += (int64_t) 1 << 32;
+				borrow = 1;
+			}
+			tmp[n++] = (uint64_t) t;
+		}
+		{
+			uint64_t	top = (uint64_t) (-(c[cap - 1]) - borrow);
+
+			tmp[n++] = top & 0xffffffffu;
+			tmp[n++] = top >> 32;
+		}
+	}
+	first = 0;
+	while (first < n && tmp[first] == 0)
+		first++;
+	while (n > first && tmp[n - 1] == 0)
+		n--;
+	*ndigits = n - first;
+	*low = s->sum.base + first;
+	for (int i = first; i < n; i++)
+		digits[i - first] = (uint32_t) tmp[i];
+	if (*ndigits == 0)
+	{
+		*negative = 0;
+		*low = 0;
+	}
+}
+
+static inline int
+digit_bit(const uint32_t *digits, int64_t pos)
+{
+	return (int) ((digits[pos >> 5] >> (pos & 31)) & 1);
+}
+
+/*
+ * Correctly rounded double of sign and digits (digits[n-1] != 0); sets
+ * *err to SKETCH_ERANGE on overflow.
+ */
+static double
+digits_to_double(int negative, int32_t low, const uint32_t *digits, int n,
+				 sketch_error *err)
+{
+	int64_t		msb;
+	int64_t		lowpos;
+	uint64_t	top = 0;
+	double		r;
+
+	*err = SKETCH_OK;
+	if (n == 0)
+		return 0.0;
+	msb = (int64_t) 32 * (n - 1) + (31 - __builtin_clz(digits[n - 1]));
+	lowpos = msb - 63;			/* bit position of top's lowest bit */
+	for (int64_t b = msb; b >= 0 && b >= lowpos; b--)
+		top = (top << 1) | (uint64_t) digit_bit(digits, b);
+	if (lowpos < 0)
+		top <<= -lowpos;
+	else
+	{
+		/* a sticky bit far below the rounding bit keeps rounding exact */
+		int64_t		b;
+
+		for (int64_t d = 0; d < (lowpos >> 5); d++)
+			if (digits[d] != 0)
+			{
+				top |= 1;
+				break;
+			}
+		for (b = lowpos & ~(int64_t) 31; b < lowpos; b++)
+			if (digit_bit(digits, b))
+				top |= 1;
+	}
+	r = ldexp((double) top, (int) (lowpos + 32 * (int64_t) low - 1074));
+	if (isinf(r))
+	{
+		*err = SKETCH_ERANGE;
+		return negative ? -HUGE_VAL : HUGE_VAL;
+	}
+	return negative ? -r : r;
+}
+
+double
+sketch_sum_value(const struct sketch *s, sketch_error *err)
+{
+	/* sum_digits normalises, which does not change the value */
+	struct sketch *m = (struct sketch *) s;
+	int			negative;
+	int32_t		low;
+	uint32_t	digits[SUM_CHUNKS_MAX + 2];
+	int			n;
+
+	sum_digits(m, &negative, &low, digits, &n);
+	return digits_to_double(negative, low, digits, n, err);
+}
+
+double
+sketch_mean(const struct sketch *s, sketch_error *err)
+{
+	double		sum;
+
+	if (s->count == 0)
+	{
+		*err = SKETCH_OK;
+		return NAN;
+	}
+	sum = sketch_sum_value(s, err);
+	if (*err != SKETCH_OK)
+		return sum;
+	return sum / (double) s->count;
+}
+
+/* ----------------------------------------------------------------
+ * Stores
+ * ----------------------------------------------------------------
+ */
+
+/*
+ * Fold every key below new_floor into the collapsed count and shrink the
+ * window to start at new_floor with max_buckets slots.
+ */
+static sketch_error
+store_collapse(struct sketch **sp, const sketch_allocator *a, int side,
+			   int32_t new_floor)
+{
+	struct sketch *s = *sp;
+	struct sketch_store *st = side ? &s->neg : &s->pos;
+	uint64_t   *counts = store_counts(s, st);
+	uint64_t	folded = 0;
+	int32_t		k;
+
+	for (k = st->lo; k < new_floor && k <= st->hi; k++)
+	{
+		folded += counts[k - st->offset];
+		counts[k - st->offset] = 0;
+	}
+	st->collapsed += folded;
+	st->bucketed -= folded;
+	if (st->lo < new_floor)
+	{
+		st->lo = new_floor;
+		while (st->lo <= st->hi && counts[st->lo - st->offset] == 0)
+			st->lo++;
+	}
+	/* The floor rule needs some collapsed value; callers guarantee one. */
+	if (st->offset != new_floor || st->cap != (int32_t) s->max_buckets)
+	{
+		int32_t		cap = (int32_t) s->max_buckets;
+
+		if (side)
+			return relayout(sp, a, s->nq, s->sum.base, s->sum.cap,
+							s->pos.offset, s->pos.cap, new_floor, cap);
+		return relayout(sp, a, s->nq, s->sum.base, s->sum.cap,
+						new_floor, cap, s->neg.offset, s->neg.cap);
+	}
+	return SKETCH_OK;
+}
+
+/*
+ * Add count values at key to one store: the slow path, which handles an
+ * empty store, growth and collapsing.  May relayout *sp.
+ */
+static sketch_error
+store_add_slow(struct sketch **sp, const sketch_allocator *a, int side,
+			   int32_t key, uint64_t count)
+{
+	struct sketch *s = *sp;
+	struct sketch_store *st = side ? &s->neg : &s->pos;
+	int32_t		maxb = (int32_t) s->max_buckets;
+	int32_t		lo,
+				hi;
+	sketch_error err;
+
+	/* collapsed > 0 implies bucketed > 0: the highest key is never folded */
+	if (st->bucketed == 0)
+	{
+		lo = hi = key;
+		if (st->cap > 0)
+			st->offset = key - st->cap / 2;		/* nothing to move */
+	}
+	else
+	{
+		lo = key < st->lo ? key : st->lo;
+		hi = key > st->hi ? key : st->hi;
+	}
+
+	if (st->collapsed > 0 || (int64_t) hi - lo + 1 > maxb)
+	{
+		int32_t		new_floor = hi - maxb + 1;
+
+		if (key < new_floor)
+		{
+			/* the value folds; hi is unchanged */
+			bool		first = st->collapsed == 0;
+
+			st->collapsed += count;
+			if (first)
+				return store_collapse(sp, a, side, new_floor);
+			return SKETCH_OK;
+		}
+		if (st->collapsed == 0 || new_floor != store_floor(s, st) ||
+			st->offset != new_floor || st->cap != maxb)
+		{
+			/*
+			 * Raise the floor.  When nothing was collapsed before, the span
+			 * exceeds maxb with key >= new_floor, so the old lo is below
+			 * new_floor and at least one value folds, as the rule requires.
+			 */
+			if ((err = store_collapse(sp, a, side, new_floor)) != SKETCH_OK)
+				return err;
+			s = *sp;
+			st = side ? &s->neg : &s->pos;
+		}
+		store_counts(s, st)[key - st->offset] += count;
+		st->bucketed += count;
+		if (st->bucketed == count || key < st->lo)
+			st->lo = key;
+		if (st->bucketed == count || key > st->hi)
+			st->hi = key;
+		return SKETCH_OK;
+	}
+
+	/* No collapse: grow the window to cover [lo, hi] if needed. */
+	if (st->cap == 0 || lo < st->offset || hi >= st->offset + st->cap)
+	{
+		int32_t		span = hi - lo + 1;
+		int32_t		cap = st->cap * 2;
+		int32_t		offset;
+
+		if (cap < 8)
+			cap = 8;
+		if (cap < span)
+			cap = span;
+		if (cap > maxb)
+			cap = maxb;
+		if (st->bucketed == 0)
+			offset = key - cap / 2;		/* room on both sides */
+		else if (key > st->hi)
+			offset = lo;				/* growing upwards */
+		else
+			offset = hi - cap + 1;		/* growing downwards */
+		if (side)
+			err = relayout(sp, a, s->nq, s->sum.base, s->sum.cap,
+						   s->pos.offset, s->pos.cap, offset, cap);
+		else
+			err = relayout(sp, a, s->nq, s->sum.base, s->sum.cap,
+						   offset, cap, s->neg.offset, s->neg.cap);
+		if (err != SKETCH_OK)
+			return err;
+		s = *sp;
+		st = side ? &s->neg : &s->pos;
+	}
+	store_counts(s, st)[key - st->offset] += count;
+	st->bucketed += count;
+	st->lo = lo;
+	st->hi = hi;
+	return SKETCH_OK;
+}
+
+/* ----------------------------------------------------------------
+ * Adding and merging
+ * ----------------------------------------------------------------
+ */
+
+sketch_error
+sketch_add(struct sketch **sp, double v, const sketch_allocator *a)
+{
+	struct sketch *s = *sp;
+	sketch_error err;
+
+	if (unlikely(!isfinite(v)))
+		return SKETCH_ENOTFINITE;
+
+	if (v > 0.0)
+	{
+		int32_t		key = key_of(s->per_octave, v);
+		struct sketch_store *st = &s->pos;
+
+		if (likely(st->bucketed > 0 && key >= st->offset &&
+				   key < st->offset + st->cap &&
+				   (st->collapsed == 0 || key <= st->hi)))
+		{
+			store_counts(s, st)[key - st->offset]++;
+			st->bucketed++;
+			if (key < st->lo)
+				st->lo = key;
+			if (key > st->hi)
+				st->hi = key;
+		}
+		else if ((err = store_add_slow(sp, a, 0, key, 1)) != SKETCH_OK)
+			return err;
+	}
+	else if (v < 0.0)
+	{
+		int32_t		key = key_of(s->per_octave, -v);
+		struct sketch_store *st = &s->neg;
+
+		if (likely(st->bucketed > 0 && key >= st->offset &&
+				   key < st->offset + st->cap &&
+				   (st->collapsed == 0 || key <= st->hi)))
+		{
+			store_counts(s, st)[key - st->offset]++;
+			st->bucketed++;
+			if (key < st->lo)
+				st->lo = key;
+			if (key > st->hi)
+				st->hi = key;
+		}
+		else if ((err = store_add_slow(sp, a, 1, key, 1)) != SKETCH_OK)
+			return err;
+	}
+	else
+	{
+		(*sp)->zero++;
+		v = 0.0;				/* -0.0 counts as 0 */
+	}
+
+	if ((err = sum_add(sp, a, v)) != SKETCH_OK)
+		return err;
+	s = *sp;
+	if (s->count == 0)
+		s->min = s->max = v;
+	else if (v < s->min)
+		s->min = v;
+	else if (v > s->max)
+		s->max = v;
+	s->count++;
+	return SKETCH_OK;
+}
+
+sketch_error
+sketch_merge(struct sketch **dst, const struct sketch *src,
+			 const sketch_allocator *a)
+{
+	struct sketch *s = *dst;
+	sketch_error err;
+
+	if (s->alpha != src->alpha || s->max_buckets != src->max_buckets)
+		return SKETCH_EMISMATCH;
+	if (src->count == 0)
+		return SKETCH_OK;
+
+	/* sum: make room for src's window, add chunks, normalise */
+	if (src->sum.cap > 0)
+	{
+		err = sum_reserve(dst, a, src->sum.base,
+						  src->sum.base + src->sum.cap - 1);
+		if (err != SKETCH_OK)
+			return err;
+		s = *dst;
+		sum_normalize(s);
+		{
+			struct sketch *tmp = (struct sketch *) src;
+			const int64_t *sc;
+
+			/* src is logically const: normalising keeps its value */
+			sum_normalize(tmp);
+			sc = sum_chunks_c(src);
+			for (int32_t i = 0; i < src->sum.cap; i++)
+				sum_chunks(s)[src->sum.base + i - s->sum.base] += sc[i];
+		}
+		sum_normalize(s);
+	}
+
+	for (int side = 0; side < 2; side++)
+	{
+		const struct sketch_store *sst = side ? &src->neg : &src->pos;
+		const uint64_t *counts = store_counts_c(src, sst);
+
+		if (sst->bucketed == 0 && sst->collapsed == 0)
+			continue;
+		/* highest key first: establishes hi, so collapsing happens once */
+		for (int32_t k = sst->hi; sst->bucketed > 0 && k >= sst->lo; k--)
+		{
+			uint64_t	c = counts[k - sst->offset];
+
+			if (c == 0)
+				continue;
+			s = *dst;
+			{
+				struct sketch_store *st = side ? &s->neg : &s->pos;
+
+				if (st->bucketed > 0 && k >= st->offset &&
+					k < st->offset + st->cap &&
+					(st->collapsed == 0 || k <= st->hi))
+				{
+					store_counts(s, st)[k - st->offset] += c;
+					st->bucketed += c;
+					if (k < st->lo)
+						st->lo = k;
+					if (k > st->hi)
+						st->hi = k;
+					continue;
+				}
+			}
+			if ((err = store_add_slow(dst, a, side, k, c)) != SKETCH_OK)
+				return err;
+		}
+		if (sst->collapsed > 0)
+		{
+			struct sketch_store *st;
+
+			s = *dst;
+			st = side ? &s->neg : &s->pos;
+			if (st->collapsed == 0)
+			{
+				/* the floor rule now applies to dst as well */
+				int32_t		new_floor = st->hi - (int32_t) s->max_buckets + 1;
+
+				st->collapsed += sst->collapsed;
+				if ((err = store_collapse(dst, a, side, new_floor)) != SKETCH_OK)
+					return err;
+			}
+			else
+				st->collapsed += sst->collapsed;
+		}
+	}
+
+	s = *dst;
+	if (s->count == 0)
+	{
+		s->min = src->min;
+		s->max = src->max;
+	}
+	else
+	{
+		if (src->min < s->min)
+			s->min = src->min;
+		if (src->max > s->max)
+			s->max = src->max;
+	}
+	s->count += src->count;
+	s->zero += src->zero;
+	return SKETCH_OK;
+}
+
+sketch_error
+sketch_set_quantiles(struct sketch **sp, const double *q, int nq,
+					 const sketch_allocator *a)
+{
+	struct sketch *s = *sp;
+	sketch_error err;
+
+	if (nq < 0 || nq > SKETCH_MAX_QUANTILES)
+		return SKETCH_EQUANTILE;
+	for (int i = 0; i < nq; i++)
+		if (!(q[i] >= 0.0 && q[i] <= 1.0))
+			return SKETCH_EQUANTILE;
+	if (nq != s->nq)
+	{
+		err = relayout(sp, a, nq, s->sum.base, s->sum.cap,
+					   s->pos.offset, s->pos.cap, s->neg.offset, s->neg.cap);
+		if (err != SKETCH_OK)
+			return err;
+		s = *sp;
+	}
+	memcpy((char *) s + s->qdata, q, sizeof(double) * nq);
+	return SKETCH_OK;
+}
+
+uint64_t
+sketch_collapsed(const struct sketch *s)
+{
+	return s->pos.collapsed + s->neg.collapsed;
+}
+
+/* ----------------------------------------------------------------
+ * Reading
+ * ----------------------------------------------------------------
+ */
+
+static inline double
+clamp(const struct sketch *s, double v)
+{
+	if (v < s->min)
+		return s->min;
+	if (v > s->max)
+		return s->max;
+	return v;
+}
+
+/*
+ * Value of the rank-th smallest value (1-based), as its bucket's value.
+ */
+static double
+value_at_rank(const struct sketch *s, uint64_t rank)
+{
+	uint64_t	seen = 0;
+	const struct sketch_store *st = &s->neg;
+	const uint64_t *counts;
+
+	/* negative values, most negative (highest key) first */
+	counts = store_counts_c(s, st);
+	for (int32_t k = st->hi; st->bucketed > 0 && k >= st->lo; k--)
+	{
+		seen += counts[k - st->offset];
+		if (seen >= rank)
+			return -key_value(s, k);
+	}
+	seen += st->collapsed;
+	if (seen >= rank)
+		return -key_lower(s, store_floor(s, st));
+	seen += s->zero;
+	if (seen >= rank)
+		return 0.0;
+	st = &s->pos;
+	seen += st->collapsed;
+	if (seen >= rank)
+		return key_lower(s, store_floor(s, st));
+	counts = store_counts_c(s, st);
+	for (int32_t k = st->lo; st->bucketed > 0 && k <= st->hi; k++)
+	{
+		seen += counts[k - st->offset];
+		if (seen >= rank)
+			return key_value(s, k);
+	}
+	return s->max;
+}
+
+double
+sketch_quantile(const struct sketch *s, double q)
+{
+	double		r;
+	uint64_t	rank;
+
+	if (s->count == 0 || !(q >= 0.0 && q <= 1.0))
+		return NAN;
+	if (q == 0.0)
+		return s->min;
+	if (q == 1.0)
+		return s->max;
+	/* the same rank as percentile_disc: ceil(q * n), at least 1 */
+	r = ceil(q * (double) s->count);
+	rank = r < 1.0 ? 1 : (uint64_t) r;
+	if (rank > s->count)
+		rank = s->count;
+	return clamp(s, value_at_rank(s, rank));
+}
+
+double
+sketch_rank(const struct sketch *s, double x)
+{
+	uint64_t	below = 0;
+	const struct sketch_store *st;
+	const uint64_t *counts;
+
+	if (s->count == 0 || isnan(x))
+		return NAN;
+	if (x < s->min)
+		return 0.0;
+	if (x >= s->max)
+		return 1.0;
+
+	/* count every bucket whose value is <= x */
+	st = &s->neg;
+	counts = store_counts_c(s, st);
+	for (int32_t k = st->hi; st->bucketed > 0 && k >= st->lo; k--)
+		if (clamp(s, -key_value(s, k)) <= x)
+			below += counts[k - st->offset];
+	if (st->collapsed > 0 && clamp(s, -key_lower(s, store_floor(s, st))) <= x)
+		below += st->collapsed;
+	if (x >= 0.0)
+		below += s->zero;
+	st = &s->pos;
+	if (st->collapsed > 0 && clamp(s, key_lower(s, store_floor(s, st))) <= x)
+		below += st->collapsed;
+	counts = store_counts_c(s, st);
+	for (int32_t k = st->lo; st->bucketed > 0 && k <= st->hi; k++)
+	{
+		if (clamp(s, key_value(s, k)) > x)
+			break;
+		below += counts[k - st->offset];
+	}
+	return (double) below / (double) s->count;
+}
+
+bool
+sketch_bucket_next(const struct sketch *s, sketch_bucket_iter *it,
+				   sketch_bucket *out)
+{
+	/*
+	 * A simple state machine: phase 0 negatives (key counts down from
+	 * neg.hi), 1 negative collapsed, 2 zero, 3 positive collapsed, 4
+	 * positives (key counts up from pos.lo), 5 done.  it->key holds the next
+	 * key offset from the start of the phase's range.
+	 */
+	while (it->phase < 5)
+	{
+		switch (it->phase)
+		{
+			case 0:
+				{
+					const struct sketch_store *st = &s->neg;
+					const uint64_t *counts = store_counts_c(s, st);
+
+					while (st->bucketed > 0 && st->hi - it->key >= st->lo)
+					{
+						int32_t		k = (int32_t) (st->hi - it->key);
+						uint64_t	c = counts[k - st->offset];
+						double		lower,
+									upper;
+
+						it->key++;
+						if (c == 0)
+							continue;
+						sketch_key_bounds(s, k, &lower, &upper);
+						out->lower = -upper;
+						out->upper = -lower;
+						out->count = c;
+						return true;
+					}
+					it->phase = 1;
+					it->key = 0;
+					break;
+				}
+			case 1:
+				it->phase = 2;
+				if (s->neg.collapsed > 0)
+				{
+					out->lower = -key_lower(s, store_floor(s, &s->neg));
+					out->upper = 0.0;
+					if (out->lower < s->min)
+						out->lower = s->min;
+					out->count = s->neg.collapsed;
+					return true;
+				}
+				break;
+			case 2:
+				it->phase = 3;
+				if (s->zero > 0)
+				{
+					out->lower = 0.0;
+					out->upper = 0.0;
+					out->count = s->zero;
+					return true;
+				}
+				break;
+			case 3:
+				it->phase = 4;
+				it->key = 0;
+				if (s->pos.collapsed > 0)
+				{
+					out->lower = s->min > 0.0 ? s->min : 0.0;
+					out->upper = key_lower(s, store_floor(s, &s->pos));
+					out->count = s->pos.collapsed;
+					return true;
+				}
+				break;
+			case 4:
+				{
+					const struct sketch_store *st = &s->pos;
+					const uint64_t *counts = store_counts_c(s, st);
+
+					while (st->bucketed > 0 && st->lo + it->key <= st->hi)
+					{
+						int32_t		k = (int32_t) (st->lo + it->key);
+						uint64_t	c = counts[k - st->offset];
+
+						it->key++;
+						if (c == 0)
+							continue;
+						sketch_key_bounds(s, k, &out->lower, &out->upper);
+						out->count = c;
+						return true;
+					}
+					it->phase = 5;
+					break;
+				}
+		}
+	}
+	return false;
+}
+
+/* ----------------------------------------------------------------
+ * Packed form
+ * ----------------------------------------------------------------
+ *
+ * version 1:
+ *	u8 version, u8 flags (1 pos, 2 neg, 4 quantiles)
+ *	f64 alpha, varint max_buckets, varint count
+ *	if count > 0: f64 min, f64 max
+ *	varint zero
+ *	sum: varint ndigits; if > 0: u8 sign, varint low chunk, ndigits varints
+ *	per present store: varint collapsed, zigzag lowest key, varint nruns,
+ *		per run: varint gap (0 for the first), varint length, then the first
+ *		count as varint and the others as zigzag deltas from the previous
+ *	if quantiles: varint nq, nq f64
+ * All f64 little-endian.  Everything is canonical (no choice is left).
+ */
+
+#define FLAG_POS	1
+#define FLAG_NEG	2
+#define FLAG_Q		4
+
+static inline uint8_t *
+put_varint(uint8_t *p, uint64_t v)
+{
+	while (v >= 0x80)
+	{
+		*p++ = (uint8_t) (v | 0x80);
+		v >>= 7;
+	}
+	*p++ = (uint8_t) v;
+	return p;
+}
+
+static inline uint64_t
+zigzag(int64_t v)
+{
+	return ((uint64_t) v << 1) ^ (uint64_t) (v >> 63);
+}
+
+static inline int64_t
+unzigzag(uint64_t v)
+{
+	return (int64_t) (v >> 1) ^ -(int64_t) (v & 1);
+}
+
+static inline uint8_t *
+put_f64(uint8_t *p, double d)
+{
+	uint64_t	bits;
+
+	memcpy(&bits, &d, sizeof(bits));
+	for (int i = 0; i < 8; i++)
+		*p++ = (uint8_t) (bits >> (8 * i));
+	return p;
+}
+
+size_t
+sketch_packed_size(struct sketch *s)
+{
+	size_t		n = 2 + 8 + 10 + 10 + 16 + 10;
+
+	n += 12 + 10 * (SUM_CHUNKS_MAX + 2);
+	for (int side = 0; side < 2; side++)
+	{
+		const struct sketch_store *st = side ? &s->neg : &s->pos;
+
+		if (st->bucketed > 0)
+			n += 40 + 30 * (size_t) (st->hi - st->lo + 1);
+	}
+	n += 10 + 8 * (size_t) s->nq;
+	return n;
+}
+
+static uint8_t *
+pack_store(const struct sketch *s, const struct sketch_store *st, uint8_t *p)
+{
+	const uint64_t *counts = store_counts_c(s, st);
+	uint8_t    *nruns_at;
+	uint64_t	nruns = 0;
+	int32_t		k = st->lo;
+	int32_t		prev_end = st->lo;
+
+	p = put_varint(p, st->collapsed);
+	p = put_varint(p, zigzag(st->lo));
+	/* count runs first: the varint needs its value before the runs */
+	for (int32_t i = st->lo; i <= st->hi;)
+	{
+		if (counts[i - st->offset] == 0)
+		{
+			i++;
+			continue;
+		}
+		nruns++;
+		while (i <= st->hi && counts[i - st->offset] != 0)
+			i++;
+	}
+	nruns_at = p;
+	p = put_varint(p, nruns);
+	(void) nruns_at;
+	while (k <= st->hi)
+	{
+		int32_t		start;
+		uint64_t	prev;
+
+		while (k <= st->hi && counts[k - st->offset] == 0)
+			k++;
+		if (k > st->hi)
+			break;
+		start = k;
+		while (k <= st->hi && counts[k - st->offset] != 0)
+			k++;
+		p = put_varint(p, (uint64_t) (start - prev_end));
+		p = put_varint(p, (uint64_t) (k - start));
+		prev = counts[start - st->offset];
+		p = put_varint(p, prev);
+		for (int32_t i = start + 1; i < k; i++)
+		{
+			uint64_t	c = counts[i - st->offset];
+
+			p = put_varint(p, zigzag((int64_t) (c - prev)));
+			prev = c;
+		}
+		prev_end = k;
+	}
+	return p;
+}
+
+size_t
+sketch_pack(struct sketch *s, uint8_t *out)
+{
+	uint8_t    *p = out;
+	uint8_t		flags = 0;
+	int			negative;
+	int32_t		low;
+	uint32_t	digits[SUM_CHUNKS_MAX + 2];
+	int			nd;
+
+	if (s->pos.bucketed > 0)
+		flags |= FLAG_POS;
+	if (s->neg.bucketed > 0)
+		flags |= FLAG_NEG;
+	if (s->nq > 0)
+		flags |= FLAG_Q;
+	*p++ = SKETCH_PACKED_VERSION;
+	*p++ = flags;
+	p = put_f64(p, s->alpha);
+	p = put_varint(p, s->max_buckets);
+	p = put_varint(p, s->count);
+	if (s->count > 0)
+	{
+		p = put_f64(p, s->min);
+		p = put_f64(p, s->max);
+	}
+	p = put_varint(p, s->zero);
+	sum_digits(s, &negative, &low, digits, &nd);
+	p = put_varint(p, (uint64_t) nd);
+	if (nd > 0)
+	{
+		*p++ = (uint8_t) negative;
+		p = put_varint(p, (uint64_t) low);
+		for (int i = 0; i < nd; i++)
+			p = put_varint(p, digits[i]);
+	}
+	if (flags & FLAG_POS)
+		p = pack_store(s, &s->pos, p);
+	if (flags & FLAG_NEG)
+		p = pack_store(s, &s->neg, p);
+	if (flags & FLAG_Q)
+	{
+		p = put_varint(p, s->nq);
+		for (int i = 0; i < s->nq; i++)
+			p = put_f64(p, sketch_quantiles_carried(s)[i]);
+	}
+	return (size_t) (p - out);
+}
+
+/* A bounds-checked reader for the decoders. */
+typedef struct reader
+{
+	const uint8_t *p;
+	const uint8_t *end;
+	char	   *errbuf;
+	size_t		errlen;
+	bool		failed;
+} reader;
+
+static void
+reader_fail(reader *r, const char *what)
+{
+	if (!r->failed && r->errbuf != NULL && r->errlen > 0)
+		snprintf(r->errbuf, r->errlen, "%s", what);
+	r->failed = true;
+}
+
+static uint64_t
+get_varint(reader *r)
+{
+	uint64_t	v = 0;
+
+	for (int shift = 0; shift < 64; shift += 7)
+	{
+		uint8_t		b;
+
+		if (r->p >= r->end)
+		{
+			reader_fail(r, "truncated data");
+			return 0;
+		}
+		b = *r->p++;
+		if (shift == 63 && (b & 0x7e) != 0)
+			break;
+		v |= (uint64_t) (b & 0x7f) << shift;
+		if ((b & 0x80) == 0)
+		{
+			/* canonical: no redundant trailing zero groups */
+			if (b == 0 && shift > 0)
+				reader_fail(r, "non-canonical integer encoding");
+			return v;
+		}
+	}
+	reader_fail(r, "integer too large");
+	return 0;
+}
+
+static double
+get_f64(reader *r)
+{
+	uint64_t	bits = 0;
+	double		d;
+
+	if (r->end - r->p < 8)
+	{
+		reader_fail(r, "truncated data");
+		return 0.0;
+	}
+	for (int i = 0; i < 8; i++)
+		bits |= (uint64_t) r->p[i] << (8 * i);
+	r->p += 8;
+	memcpy(&d, &bits, sizeof(d));
+	return d;
+}
+
+/*
+ * Everything a decoder reads, before it is turned into a dense sketch: the
+ * text and packed decoders both fill this, and decoded_build() validates it
+ * as a whole.
+ */
+typedef struct decoded_store
+{
+	bool		present;
+	uint64_t	collapsed;
+	int32_t		lo;
+	int32_t		hi;
+	uint64_t   *counts;			/* hi - lo + 1 entries, from a */
+} decoded_store;
+
+typedef struct decoded
+{
+	double		alpha;
+	uint64_t	max_buckets;
+	uint64_t	count;
+	double		min;
+	double		max;
+	uint64_t	zero;
+	int			sum_negative;
+	int64_t		sum_low;
+	int			sum_ndigits;
+	uint32_t	sum_digits[SUM_CHUNKS_MAX + 2];
+	decoded_store pos;
+	decoded_store neg;
+	int			nq;
+	double		q[SKETCH_MAX_QUANTILES];
+} decoded;
+
+static void
+decoded_free(decoded *d, const sketch_allocator *a)
+{
+	if (a->free == NULL)
+		return;
+	if (d->pos.counts)
+		a->free(d->pos.counts, a->ctx);
+	if (d->neg.counts)
+		a->free(d->neg.counts, a->ctx);
+}
+
+static sketch_error
+fail(char *errbuf, size_t errlen, sketch_error err, const char *what)
+{
+	if (errbuf != NULL && errlen > 0)
+		snprintf(errbuf, errlen, "%s", what);
+	return err;
+}
+
+/*
+ * Validate a decoded sketch and build its dense form in *out.  Checks that
+ * make a sketch impossible to have been produced by adding values are all
+ * errors, so a decoded sketch behaves exactly like a built one.
+ */
+static sketch_error
+decoded_build(decoded *d, struct sketch **out, const sketch_allocator *a,
+			  char *errbuf, size_t errlen)
+{
+	int32_t		per_octave;
+	uint64_t	total;
+	struct sketch *s;
+	size_t		size;
+	int32_t		sum_cap;
+
+	if (sketch_check_alpha(d->alpha) != SKETCH_OK)
+		return fail(errbuf, errlen, SKETCH_EALPHA,
+					"alpha must be between 0.0001 and 0.1");
+	if (d->max_buckets < SKETCH_MIN_MAX_BUCKETS ||
+		d->max_buckets > SKETCH_MAX_MAX_BUCKETS)
+		return fail(errbuf, errlen, SKETCH_ECORRUPT,
+					"max_buckets out of range");
+	per_octave = per_octave_for(d->alpha);
+
+	if (d->count == 0)
+	{
+		if (d->zero != 0 || d->pos.present || d->neg.present ||
+			d->sum_ndigits != 0)
+			return fail(errbuf, errlen, SKETCH_ECORRUPT,
+						"empty sketch with buckets or a sum");
+	}
+	else
+	{
+		if (!isfinite(d->min) || !isfinite(d->max) || d->min > d->max)
+			return fail(errbuf, errlen, SKETCH_ECORRUPT,
+						"min and max must be finite and in order");
+		if (d->pos.present != (d->max > 0.0))
+			return fail(errbuf, errlen, SKETCH_ECORRUPT,
+						"positive buckets do not match max");
+		if (d->neg.present != (d->min < 0.0))
+			return fail(errbuf, errlen, SKETCH_ECORRUPT,
+						"negative buckets do not match min");
+		if (d->zero > 0 && !(d->min <= 0.0 && d->max >= 0.0))
+			return fail(errbuf, errlen, SKETCH_ECORRUPT,
+						"zero count outside [min, max]");
+		if (d->zero == 0 && !d->pos.present && !d->neg.present)
+			return fail(errbuf, errlen, SKETCH_ECORRUPT,
+						"sketch with a count but no values");
+	}
+
+	total = d->zero;
+	for (int side = 0; side < 2; side++)
+	{
+		decoded_store *st = side ? &d->neg : &d->pos;
+		uint64_t	sum = st->collapsed;
+
+		if (!st->present)
+			continue;
+		if (st->lo < key_min(per_octave) || st->hi > key_max(per_octave) ||
+			st->lo > st->hi)
+			return fail(errbuf, errlen, SKETCH_ECORRUPT,
+						"bucket index out of range");
+		if ((uint64_t) ((int64_t) st->hi - st->lo + 1) > d->max_buckets)
+			return fail(errbuf, errlen, SKETCH_ECORRUPT,
+						"more buckets than max_buckets");
+		if (st->counts[0] == 0 || st->counts[st->hi - st->lo] == 0)
+			return fail(errbuf, errlen, SKETCH_ECORRUPT,
+						"empty bucket at the edge of a store");
+		for (int32_t i = 0; i <= st->hi - st->lo; i++)
+		{
+			if (sum + st->counts[i] < sum)
+				return fail(errbuf, errlen, SKETCH_ECORRUPT,
+							"bucket counts overflow");
+			sum += st->counts[i];
+		}
+		if (total + sum < total)
+			return fail(errbuf, errlen, SKETCH_ECORRUPT,
+						"bucket counts overflow");
+		total += sum;
+		/* the extreme values must lie in the extreme buckets */
+		if (side == 0)
+		{
+			if (key_of(per_octave, d->max) != st->hi)
+				return fail(errbuf, errlen, SKETCH_ECORRUPT,
+							"max is not in the highest bucket");
+			if (d->min > 0.0 && st->collapsed == 0 &&
+				key_of(per_octave, d->min) != st->lo)
+				return fail(errbuf, errlen, SKETCH_ECORRUPT,
+							"min is not in the lowest bucket");
+		}
+		else
+		{
+			if (key_of(per_octave, -d->min) != st->hi)
+				return fail(errbuf, errlen, SKETCH_ECORRUPT,
+							"min is not in the highest negative bucket");
+			if (d->max < 0.0 && st->collapsed == 0 &&
+				key_of(per_octave, -d->max) != st->lo)
+				return fail(errbuf, errlen, SKETCH_ECORRUPT,
+							"max is not in the lowest negative bucket");
+		}
+		if (st->collapsed > 0)
+		{
+			int64_t		floor = (int64_t) st->hi - (int64_t) d->max_buckets + 1;
+
+			if (st->lo < floor)
+				return fail(errbuf, errlen, SKETCH_ECORRUPT,
+							"bucket below the collapse floor");
+		}
+	}
+	if (total != d->count)
+		return fail(errbuf, errlen, SKETCH_ECORRUPT,
+					"bucket counts do not add up to count");
+
+	/* sum: digits canonical, and within count * [min, max] */
+	if (d->sum_ndigits > 0)
+	{
+		double		v;
+		sketch_error err;
+		double		lo_bound,
+					hi_bound;
+
+		if (d->sum_low < 0 ||
+			d->sum_low + d->sum_ndigits > SUM_CHUNKS_MAX ||
+			d->sum_digits[0] == 0 || d->sum_digits[d->sum_ndigits - 1] == 0)
+			return fail(errbuf, errlen, SKETCH_ECORRUPT,
+						"malformed sum");
+		v = digits_to_double(d->sum_negative, (int32_t) d->sum_low,
+							 d->sum_digits, d->sum_ndigits, &err);
+		lo_bound = (double) d->count * d->min;
+		hi_bound = (double) d->count * d->max;
+		if (err == SKETCH_OK &&
+			(v < lo_bound - fabs(lo_bound) * 1e-9 ||
+			 v > hi_bound + fabs(hi_bound) * 1e-9))
+			return fail(errbuf, errlen, SKETCH_ECORRUPT,
+						"sum inconsistent with count, min and max");
+	}
+	for (int i = 0; i < d->nq; i++)
+		if (!(d->q[i] >= 0.0 && d->q[i] <= 1.0))
+			return fail(errbuf, errlen, SKETCH_ECORRUPT,
+						"carried quantile outside [0, 1]");
+
+	/* build */
+	sum_cap = d->sum_ndigits > 0 ? d->sum_ndigits + 1 : INITIAL_SUM_CAP;
+	if (d->sum_ndigits > 0 && d->sum_low + sum_cap > SUM_CHUNKS_MAX)
+		sum_cap = SUM_CHUNKS_MAX - (int32_t) d->sum_low;
+	{
+		int32_t		pos_cap = d->pos.present ? d->pos.hi - d->pos.lo + 1 : 0;
+		int32_t		neg_cap = d->neg.present ? d->neg.hi - d->neg.lo + 1 : 0;
+
+		if (d->pos.present && d->pos.collapsed > 0)
+			pos_cap = (int32_t) d->max_buckets;
+		if (d->neg.present && d->neg.collapsed > 0)
+			neg_cap = (int32_t) d->max_buckets;
+		size = layout_size(d->nq, sum_cap, pos_cap, neg_cap);
+		s = a->alloc(size, a->ctx);
+		if (s == NULL)
+			return fail(errbuf, errlen, SKETCH_ENOMEM, "out of memory");
+		memset(s, 0, size);
+		s->magic = SKETCH_DENSE_MAGIC;
+		s->max_buckets = (uint32_t) d->max_buckets;
+		s->per_octave = per_octave;
+		s->alpha = d->alpha;
+		s->count = d->count;
+		s->zero = d->zero;
+		s->min = d->count > 0 ? d->min : 0.0;
+		s->max = d->count > 0 ? d->max : 0.0;
+		layout_assign(s, d->nq, sum_cap, pos_cap, neg_cap);
+	}
+	memcpy((char *) s + s->qdata, d->q, sizeof(double) * d->nq);
+	s->sum.base = d->sum_ndigits > 0 ? (int32_t) d->sum_low : 0;
+	for (int i = 0; i < d->sum_ndigits; i++)
+		sum_chunks(s)[i] = d->sum_negative ? -(int64_t) d->sum_digits[i]
+			: (int64_t) d->sum_digits[i];
+	sum_normalize(s);
+	for (int side = 0; side < 2; side++)
+	{
+		decoded_store *ds = side ? &d->neg : &d->pos;
+		struct sketch_store *st = side ? &s->neg : &s->pos;
+
+		st->floor = INT32_MIN;
+		if (!ds->present)
+			continue;
+		st->lo = ds->lo;
+		st->hi = ds->hi;
+		st->collapsed = ds->collapsed;
+		st->offset = ds->collapsed > 0 ?
+			ds->hi - (int32_t) d->max_buckets + 1 : ds->lo;
+		for (int32_t i = 0; i <= ds->hi - ds->lo; i++)
+		{
+			store_counts(s, st)[ds->lo + i - st->offset] = ds->counts[i];
+			st->bucketed += ds->counts[i];
+		}
+	}
+	*out = s;
+	return SKETCH_OK;
+}
+
+static void
+unpack_store(reader *r, decoded_store *st, uint64_t max_buckets,
+			 const sketch_allocator *a)
+{
+	uint64_t	nruns;
+	int64_t		key;
+	int64_t		lo;
+	uint64_t	filled = 0;
+
+	st->present = true;
+	st->collapsed = get_varint(r);
+	lo = unzigzag(get_varint(r));
+	nruns = get_varint(r);
+	if (r->failed)
+		return;
+	if (lo < INT32_MIN / 2 || lo > INT32_MAX / 2)
+	{
+		reader_fail(r, "bucket index out of range");
+		return;
+	}
+	if (nruns == 0 || nruns > max_buckets)
+	{
+		reader_fail(r, "bad number of bucket runs");
+		return;
+	}
+	st->counts = a->alloc(sizeof(uint64_t) * max_buckets, a->ctx);
+	if (st->counts == NULL)
+	{
+		reader_fail(r, "out of memory");
+		return;
+	}
+	memset(st->counts, 0, sizeof(uint64_t) * max_buckets);
+	key = lo;
+	for (uint64_t run = 0; run < nruns && !r->failed; run++)
+	{
+		uint64_t	gap = get_varint(r);
+		uint64_t	len = get_varint(r);
+		uint64_t	prev;
+
+		if (r->failed)
+			return;
+		if ((run == 0) != (gap == 0) || len == 0 ||
+			gap > max_buckets || len > max_buckets ||
+			(uint64_t) (key - lo) + gap + len > max_buckets)
+		{
+			reader_fail(r, "bucket runs overlap, are out of order or exceed max_buckets");
+			return;
+		}
+		key += (int64_t) gap;
+		prev = get_varint(r);
+		if (prev == 0)
+		{
+			reader_fail(r, "zero count inside a bucket run");
+			return;
+		}
+		st->counts[key - lo] = prev;
+		for (uint64_t i = 1; i < len && !r->failed; i++)
+		{
+			int64_t		delta = unzigzag(get_varint(r));
+			uint64_t	c = prev + (uint64_t) delta;
+
+			if ((delta < 0 && (uint64_t) (-delta) >= prev) ||
+				(delta > 0 && c < prev))
+			{
+				reader_fail(r, "zero or overflowing count inside a bucket run");
+				return;
+			}
+			st->counts[key - lo + (int64_t) i] = c;
+			prev = c;
+		}
+		key += (int64_t) len;
+		filled = (uint64_t) (key - lo);
+	}
+	st->lo = (int32_t) lo;
+	st->hi = (int32_t) (lo + (int64_t) filled - 1);
+}
+
+sketch_error
+sketch_unpack(const uint8_t *buf, size_t len, struct sketch **out,
+			  const sketch_allocator *a, char *errbuf, size_t errlen)
+{
+	reader		r = {buf, buf + len, errbuf, errlen, false};
+	decoded    *d;
+	uint8_t		flags;
+	uint64_t	nd;
+	sketch_error err;
+
+	if (len < 2)
+		return fail(errbuf, errlen, SKETCH_ECORRUPT, "truncated data");
+	if (buf[0] != SKETCH_PACKED_VERSION)
+	{
+		if (errbuf != NULL && errlen > 0)
+			snprintf(errbuf, errlen, "unsupported version %u", (unsigned) buf[0]);
+		return SKETCH_EVERSION;
+	}
+	d = a->alloc(sizeof(decoded), a->ctx);
+	if (d == NULL)
+		return fail(errbuf, errlen, SKETCH_ENOMEM, "out of memory");
+	memset(d, 0, sizeof(decoded));
+	r.p = buf + 1;
+	flags = *r.p++;
+	if (flags & ~(FLAG_POS | FLAG_NEG | FLAG_Q))
+		reader_fail(&r, "unrecognized flags");
+	d->alpha = get_f64(&r);
+	d->max_buckets = get_varint(&r);
+	d->count = get_varint(&r);
+	if (!r.failed && (d->max_buckets < SKETCH_MIN_MAX_BUCKETS ||
+					  d->max_buckets > SKETCH_MAX_MAX_BUCKETS))
+		reader_fail(&r, "max_buckets out of range");
+	if (!r.failed && sketch_check_alpha(d->alpha) != SKETCH_OK)
+	{
+		decoded_free(d, a);
+		if (a->free)
+			a->free(d, a->ctx);
+		return fail(errbuf, errlen, SKETCH_EALPHA,
+					"alpha must be between 0.0001 and 0.1");
+	}
+	if (d->count > 0)
+	{
+		d->min = get_f64(&r);
+		d->max = get_f64(&r);
+	}
+	d->zero = get_varint(&r);
+	nd = get_varint(&r);
+	if (!r.failed && nd > SUM_CHUNKS_MAX)
+		reader_fail(&r, "malformed sum");
+	if (!r.failed && nd > 0)
+	{
+		if (r.p >= r.end)
+			reader_fail(&r, "truncated data");
+		else
+		{
+			uint8_t		sign = *r.p++;
+			uint64_t	low;
+
+			if (sign > 1)
+				reader_fail(&r, "malformed sum");
+			d->sum_negative = sign;
+			low = get_varint(&r);
+			if (low > SUM_CHUNKS_MAX)
+				reader_fail(&r, "malformed sum");
+			d->sum_low = (int64_t) low;
+			d->sum_ndigits = (int) nd;
+			for (uint64_t i = 0; i < nd && !r.failed; i++)
+			{
+				uint64_t	v = get_varint(&r);
+
+				if (v > UINT32_MAX)
+					reader_fail(&r, "malformed sum");
+				d->sum_digits[i] = (uint32_t) v;
+			}
+		}
+	}
+	if (!r.failed && (flags & FLAG_POS))
+		unpack_store(&r, &d->pos, d->max_buckets, a);
+	if (!r.failed && (flags & FLAG_NEG))
+		unpack_store(&r, &d->neg, d->max_buckets, a);
+	if (!r.failed && (flags & FLAG_Q))
+	{
+		uint64_t	nq = get_varint(&r);
+
+		if (nq == 0 || nq > SKETCH_MAX_QUANTILES)
+			reader_fail(&r, "bad number of carried quantiles");
+		for (uint64_t i = 0; i < nq && !r.failed; i++)
+			d->q[i] = get_f64(&r);
+		d->nq = (int) nq;
+	}
+	if (!r.failed && r.p != r.end)
+		reader_fail(&r, "trailing bytes after the sketch");
+
+	if (r.failed)
+		err = SKETCH_ECORRUPT;
+	else
+		err = decoded_build(d, out, a, errbuf, errlen);
+	decoded_free(d, a);
+	if (a->free)
+		a->free(d, a->ctx);
+	return err;
+}
+
+/* ----------------------------------------------------------------
+ * Text form
+ * ----------------------------------------------------------------
+ *
+ * {"version":1,"alpha":A,"max_buckets":M,"count":N,"min":X,"max":Y,
+ *  "sum":"S","zero":Z,"positive":STORE,"negative":STORE,"quantiles":[...]}
+ *
+ * min and max are null when count is 0.  STORE is null or
+ * {"collapsed":C,"lo":K,"counts":[c,...]} with dense counts from key lo.
+ * S is "0" or an optional '-', hexadecimal digits and "p" with the binary
+ * exponent of the last digit: the exact sum.  "quantiles" is present only
+ * when quantiles are carried.  Doubles are printed with the fewest digits
+ * that read back to the same bits.  Whitespace between tokens is allowed on
+ * input; the fields must come in this order.
+ */
+
+static int
+put_double(char *out, double d)
+{
+	int			n = 0;
+
+	for (int prec = 15; prec <= 17; prec++)
+	{
+		n = sprintf(out, "%.*g", prec, d);
+		if (strtod(out, NULL) == d)
+			break;
+	}
+	return n;
+}
+
+size_t
+sketch_text_size(struct sketch *s)
+{
+	size_t		n = 400 + 8 * (SUM_CHUNKS_MAX + 2) + 30 * (size_t) s->nq;
+
+	for (int side = 0; side < 2; side++)
+	{
+		const struct sketch_store *st = side ? &s->neg : &s->pos;
+
+		if (st->bucketed > 0)
+			n += 80 + 21 * (size_t) (st->hi - st->lo + 1);
+	}
+	return n;
+}
+
+static char *
+text_store(const struct sketch *s, const struct sketch_store *st, char *p)
+{
+	const uint64_t *counts = store_counts_c(s, st);
+
+	if (st->bucketed == 0)
+		return p + sprintf(p, "null");
+	p += sprintf(p, "{\"collapsed\":%llu,\"lo\":%d,\"counts\":[",
+				 (unsigned long long) st->collapsed, st->lo);
+	for (int32_t k = st->lo; k <= st->hi; k++)
+		p += sprintf(p, k == st->lo ? "%llu" : ",%llu",
+					 (unsigned long long) counts[k - st->offset]);
+	return p + sprintf(p, "]}");
+}
+
+size_t
+sketch_to_text(struct sketch *s, char *out)
+{
+	char	   *p = out;
+	int			negative;
+	int32_t		low;
+	uint32_t	digits[SUM_CHUNKS_MAX + 2];
+	int			nd;
+
+	p += sprintf(p, "{\"version\":%d,\"alpha\":", SKETCH_PACKED_VERSION);
+	p += put_double(p, s->alpha);
+	p += sprintf(p, ",\"max_buckets\":%u,\"count\":%llu,\"min\":",
+				 s->max_buckets, (unsigned long long) s->count);
+	if (s->count > 0)
+	{
+		p += put_double(p, s->min);
+		p += sprintf(p, ",\"max\":");
+		p += put_double(p, s->max);
+	}
+	else
+		p += sprintf(p, "null,\"max\":null");
+	p += sprintf(p, ",\"sum\":\"");
+	sum_digits(s, &negative, &low, digits, &nd);
+	if (nd == 0)
+		*p++ = '0';
+	else
+	{
+		if (negative)
+			*p++ = '-';
+		p += sprintf(p, "%x", digits[nd - 1]);
+		for (int i = nd - 2; i >= 0; i--)
+			p += sprintf(p, "%08x", digits[i]);
+		p += sprintf(p, "p%d", 32 * low - 1074);
+	}
+	p += sprintf(p, "\",\"zero\":%llu,\"positive\":",
+				 (unsigned long long) s->zero);
+	p = text_store(s, &s->pos, p);
+	p += sprintf(p, ",\"negative\":");
+	p = text_store(s, &s->neg, p);
+	if (s->nq > 0)
+	{
+		p += sprintf(p, ",\"quantiles\":[");
+		for (int i = 0; i < s->nq; i++)
+		{
+			if (i > 0)
+				*p++ = ',';
+			p += put_double(p, sketch_quantiles_carried(s)[i]);
+		}
+		*p++ = ']';
+	}
+	*p++ = '}';
+	*p = '\0';
+	return (size_t) (p - out);
+}
+
+/* A small strict parser for exactly the text form above. */
+typedef struct tparser
+{
+	const char *p;
+	char	   *errbuf;
+	size_t		errlen;
+	bool		failed;
+} tparser;
+
+static void
+tp_fail(tparser *t, const char *what)
+{
+	if (!t->failed && t->errbuf != NULL && t->errlen > 0)
+		snprintf(t->errbuf, t->errlen, "%s near \"%.20s\"", what, t->p);
+	t->failed = true;
+}
+
+static void
+tp_ws(tparser *t)
+{
+	while (*t->p == ' ' || *t->p == '\t' || *t->p == '\n' || *t->p == '\r')
+		t->p++;
+}
+
+/* Expect a literal token (after optional whitespace). */
+static bool
+tp_lit(tparser *t, const char *lit)
+{
+	size_t		n = strlen(lit);
+
+	if (t->failed)
+		return false;
+	tp_ws(t);
+	if (strncmp(t->p, lit, n) != 0)
+	{
+		char		msg[64];
+
+		snprintf(msg, sizeof(msg), "expected '%s'", lit);
+		tp_fail(t, msg);
+		return false;
+	}
+	t->p += n;
+	return true;
+}
+
+static bool
+tp_try(tparser *t, const char *lit)
+{
+	size_t		n = strlen(lit);
+
+	if (t->failed)
+		return false;
+	tp_ws(t);
+	if (strncmp(t->p, lit, n) == 0)
+	{
+		t->p += n;
+		return true;
+	}
+	return false;
+}
+
+static uint64_t
+tp_uint(tparser *t)
+{
+	uint64_t	v = 0;
+	const char *start;
+
+	if (t->failed)
+		return 0;
+	tp_ws(t);
+	start = t->p;
+	while (*t->p >= '0' && *t->p <= '9')
+	{
+		uint64_t	d = (uint64_t) (*t->p - '0');
+
+		if (v > (UINT64_MAX - d) / 10)
+		{
+			tp_fail(t, "integer out of range");
+			return 0;
+		}
+		v = v * 10 + d;
+		t->p++;
+	}
+	if (t->p == start)
+		tp_fail(t, "expected an integer");
+	return v;
+}
+
+static int64_t
+tp_int(tparser *t)
+{
+	bool		negative = tp_try(t, "-");
+	uint64_t	v = tp_uint(t);
+
+	if (v > (uint64_t) INT32_MAX + 1)
+	{
+		tp_fail(t, "integer out of range");
+		return 0;
+	}
+	return negative ? -(int64_t) v : (int64_t) v;
+}
+
+static double
+tp_double(tparser *t)
+{
+	char	   *end;
+	double		d;
+
+	if (t->failed)
+		return 0.0;
+	tp_ws(t);
+	/* strtod would also take "nan", "inf" and hex: insist on JSON numbers */
+	if (!(*t->p == '-' || (*t->p >= '0' && *t->p <= '9')))
+	{
+		tp_fail(t, "expected a number");
+		return 0.0;
+	}
+	d = strtod(t->p, &end);
+	if (end == t->p || !isfinite(d))
+	{
+		tp_fail(t, "expected a finite number");
+		return 0.0;
+	}
+	for (const char *c = t->p; c < end; c++)
+		if (!((*c >= '0' && *c <= '9') || *c == '-' || *c == '+' ||
+			  *c == '.' || *c == 'e' || *c == 'E'))
+		{
+			tp_fail(t, "expected a decimal number");
+			return 0.0;
+		}
+	t->p = end;
+	return d;
+}
+
+static void
+tp_sum(tparser *t, decoded *d)
+{
+	const char *start;
+	const char *digits_end;
+	size_t		nhex;
+	int64_t		exp;
+
+	if (!tp_lit(t, "\""))
+		return;
+	if (*t->p == '0' && t->p[1] == '"')
+	{
+		t->p += 2;
+		return;
+	}
+	if (*t->p == '-')
+	{
+		d->sum_negative = 1;
+		t->p++;
+	}
+	start = t->p;
+	while ((*t->p >= '0' && *t->p <= '9') || (*t->p >= 'a' && *t->p <= 'f'))
+		t->p++;
+	digits_end = t->p;
+	nhex = (size_t) (digits_end - start);
+	if (nhex == 0 || *start == '0' || nhex > 8 * (SUM_CHUNKS_MAX))
+	{
+		tp_fail(t, "malformed sum");
+		return;
+	}
+	if (!tp_lit(t, "p"))
+		return;
+	exp = tp_int(t);
+	if (t->failed)
+		return;
+	if ((exp + 1074) % 32 != 0 || exp < -1074)
+	{
+		tp_fail(t, "malformed sum exponent");
+		return;
+	}
+	d->sum_low = (exp + 1074) / 32;
+	d->sum_ndigits = (int) ((nhex + 7) / 8);
+	for (size_t i = 0; i < nhex; i++)
+	{
+		char		c = digits_end[-1 - (ptrdiff_t) i];
+		uint32_t	v = (uint32_t) (c <= '9' ? c - '0' : c - 'a' + 10);
+
+		d->sum_digits[i / 8] |= v << (4 * (i % 8));
+	}
+	tp_lit(t, "\"");
+}
+
+static void
+tp_store(tparser *t, decoded_store *st, uint64_t max_buckets,
+		 const sketch_allocator *a)
+{
+	int64_t		lo;
+	uint64_t	n = 0;
+
+	if (tp_try(t, "null"))
+		return;
+	st->present = true;
+	tp_lit(t, "{");
+	tp_lit(t, "\"collapsed\"");
+	tp_lit(t, ":");
+	st->collapsed = tp_uint(t);
+	tp_lit(t, ",");
+	tp_lit(t, "\"lo\"");
+	tp_lit(t, ":");
+	lo = tp_int(t);
+	tp_lit(t, ",");
+	tp_lit(t, "\"counts\"");
+	tp_lit(t, ":");
+	tp_lit(t, "[");
+	if (t->failed)
+		return;
+	st->counts = a->alloc(sizeof(uint64_t) * max_buckets, a->ctx);
+	if (st->counts == NULL)
+	{
+		tp_fail(t, "out of memory");
+		return;
+	}
+	do
+	{
+		if (n >= max_buckets)
+		{
+			tp_fail(t, "more buckets than max_buckets");
+			return;
+		}
+		st->counts[n++] = tp_uint(t);
+	} while (!t->failed && tp_try(t, ","));
+	tp_lit(t, "]");
+	tp_lit(t, "}");
+	st->lo = (int32_t) lo;
+	st->hi = (int32_t) (lo + (int64_t) n - 1);
+	if (lo + (int64_t) n - 1 > INT32_MAX)
+		tp_fail(t, "bucket index out of range");
+}
+
+sketch_error
+sketch_from_text(const char *str, struct sketch **out,
+				 const sketch_allocator *a, char *errbuf, size_t errlen)
+{
+	tparser		t = {str, errbuf, errlen, false};
+	decoded    *d;
+	uint64_t	version;
+	sketch_error err;
+
+	d = a->alloc(sizeof(decoded), a->ctx);
+	if (d == NULL)
+		return fail(errbuf, errlen, SKETCH_ENOMEM, "out of memory");
+	memset(d, 0, sizeof(decoded));
+
+	tp_lit(&t, "{");
+	tp_lit(&t, "\"version\"");
+	tp_lit(&t, ":");
+	version = tp_uint(&t);
+	if (!t.failed && version != SKETCH_PACKED_VERSION)
+	{
+		if (a->free)
+			a->free(d, a->ctx);
+		if (errbuf != NULL && errlen > 0)
+			snprintf(errbuf, errlen, "unsupported version %llu",
+					 (unsigned long long) version);
+		return SKETCH_EVERSION;
+	}
+	tp_lit(&t, ",");
+	tp_lit(&t, "\"alpha\"");
+	tp_lit(&t, ":");
+	d->alpha = tp_double(&t);
+	tp_lit(&t, ",");
+	tp_lit(&t, "\"max_buckets\"");
+	tp_lit(&t, ":");
+	d->max_buckets = tp_uint(&t);
+	if (!t.failed && (d->max_buckets < SKETCH_MIN_MAX_BUCKETS ||
+					  d->max_buckets > SKETCH_MAX_MAX_BUCKETS))
+		tp_fail(&t, "max_buckets out of range");
+	tp_lit(&t, ",");
+	tp_lit(&t, "\"count\"");
+	tp_lit(&t, ":");
+	d->count = tp_uint(&t);
+	tp_lit(&t, ",");
+	tp_lit(&t, "\"min\"");
+	tp_lit(&t, ":");
+	if (d->count == 0)
+	{
+		tp_lit(&t, "null");
+		tp_lit(&t, ",");
+		tp_lit(&t, "\"max\"");
+		tp_lit(&t, ":");
+		tp_lit(&t, "null");
+	}
+	else
+	{
+		d->min = tp_double(&t);
+		tp_lit(&t, ",");
+		tp_lit(&t, "\"max\"");
+		tp_lit(&t, ":");
+		d->max = tp_double(&t);
+	}
+	tp_lit(&t, ",");
+	tp_lit(&t, "\"sum\"");
+	tp_lit(&t, ":");
+	if (!t.failed)
+		tp_sum(&t, d);
+	tp_lit(&t, ",");
+	tp_lit(&t, "\"zero\"");
+	tp_lit(&t, ":");
+	d->zero = tp_uint(&t);
+	tp_lit(&t, ",");
+	tp_lit(&t, "\"positive\"");
+	tp_lit(&t, ":");
+	if (!t.failed)
+		tp_store(&t, &d->pos, d->max_buckets, a);
+	tp_lit(&t, ",");
+	tp_lit(&t, "\"negative\"");
+	tp_lit(&t, ":");
+	if (!t.failed)
+		tp_store(&t, &d->neg, d->max_buckets, a);
+	if (tp_try(&t, ","))
+	{
+		tp_lit(&t, "\"quantiles\"");
+		tp_lit(&t, ":");
+		tp_lit(&t, "[");
+		do
+		{
+			if (d->nq >= SKETCH_MAX_QUANTILES)
+			{
+				tp_fail(&t, "too many carried quantiles");
+				break;
+			}
+			d->q[d->nq++] = tp_double(&t);
+		} while (!t.failed && tp_try(&t, ","));
+		tp_lit(&t, "]");
+	}
+	tp_lit(&t, "}");
+	tp_ws(&t);
+	if (!t.failed && *t.p != '\0')
+		tp_fail(&t, "trailing characters after the sketch");
+
+	if (t.failed)
+		err = SKETCH_ECORRUPT;
+	else
+		err = decoded_build(d, out, a, errbuf, errlen);
+	decoded_free(d, a);
+	if (a->free)
+		a->free(d, a->ctx);
+	return err;
+}

@@ -1,0 +1,390 @@
+/*
+ * sketch_core_test.c
+ *		Unit tests of the sketch core, without a server: accuracy against the
+ *		exact order statistic, merge identity, encodings round trip, exact sum,
+ *		collapsing, and the decoders on mutated input.
+ *
+ * Prints "ok N - what" / "not ok N - what" lines and a final
+ * "N passed, N failed" line; exits 1 if anything failed.
+ */
+#include "sketch.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int	passed;
+static int	failed;
+
+static void
+check(int ok, const char *what)
+{
+	if (ok)
+		passed++;
+	else
+		failed++;
+	printf("%s %d - %s\n", ok ? "ok" : "not ok", passed + failed, what);
+}
+
+static void *
+test_alloc(size_t size, void *ctx)
+{
+	(void) ctx;
+	return malloc(size);
+}
+
+static void
+test_free(void *p, void *ctx)
+{
+	(void) ctx;
+	free(p);
+}
+
+static const sketch_allocator A = {test_alloc, test_free, NULL};
+
+/* xorshift for reproducible data */
+static uint64_t rng_state = 88172645463325252ULL;
+
+static double
+urand(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return (double) (rng_state >> 11) / 9007199254740992.0;
+}
+
+static double
+nrand(void)
+{
+	double		u = urand(),
+				v = urand();
+
+	if (u < 1e-300)
+		u = 1e-300;
+	return sqrt(-2.0 * log(u)) * cos(2 * M_PI * v);
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double		x = *(const double *) a,
+				y = *(const double *) b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* exact percentile_disc */
+static double
+exact_q(const double *sorted, size_t n, double q)
+{
+	double		r = ceil(q * (double) n);
+	size_t		rank = r < 1 ? 1 : (size_t) r;
+
+	return sorted[rank - 1];
+}
+
+static const double QS[] = {0, 0.01, 0.25, 0.5, 0.9, 0.95, 0.99, 0.999, 1};
+
+static int
+accuracy(const char *name, double *v, size_t n, double alpha)
+{
+	struct sketch *s = sketch_create(&A, alpha);
+	double	   *sorted = malloc(sizeof(double) * n);
+	int			ok = 1;
+
+	for (size_t i = 0; i < n; i++)
+		if (sketch_add(&s, v[i], &A) != SKETCH_OK)
+			ok = 0;
+	memcpy(sorted, v, sizeof(double) * n);
+	qsort(sorted, n, sizeof(double), cmp_double);
+	for (size_t i = 0; i < sizeof(QS) / sizeof(QS[0]); i++)
+	{
+		double		e = exact_q(sorted, n, QS[i]);
+		double		g = sketch_quantile(s, QS[i]);
+
+		if (fabs(g - e) > alpha * fabs(e))
+		{
+			printf("# %s alpha %g q %g: got %.17g exact %.17g\n", name, alpha,
+				   QS[i], g, e);
+			ok = 0;
+		}
+	}
+	if (sketch_quantile(s, 0) != sorted[0] || sketch_quantile(s, 1) != sorted[n - 1])
+		ok = 0;
+	free(sorted);
+	free(s);
+	return ok;
+}
+
+static char *
+to_text(struct sketch *s)
+{
+	char	   *t = malloc(sketch_text_size(s));
+
+	sketch_to_text(s, t);
+	return t;
+}
+
+int
+main(void)
+{
+	size_t		n = 200000;
+	double	   *v = malloc(sizeof(double) * n);
+	char		err[256];
+	static const double alphas[] = {0.01, 0.001};
+
+	for (int ai = 0; ai < 2; ai++)
+	{
+		double		alpha = alphas[ai];
+		char		what[128];
+
+#define DATASET(label, expr) \
+		do { \
+			for (size_t i = 0; i < n; i++) \
+				v[i] = (expr); \
+			snprintf(what, sizeof(what), "accuracy %s alpha %g", label, alpha); \
+			check(accuracy(label, v, n, alpha), what); \
+		} while (0)
+
+		DATASET("uniform", urand() * 1000.0);
+		DATASET("lognormal", exp(nrand() * 1.0 + 1.5));
+		DATASET("pareto", pow(urand() + 1e-12, -1.0 / 1.5));
+		DATASET("bimodal", urand() < 0.7 ? 1.0 + nrand() * 0.1 : 100.0 + nrand() * 5.0);
+		DATASET("constant", 1.0);
+		DATASET("all-negative", -exp(nrand()));
+		DATASET("mixed-sign-zeros", urand() < 0.2 ? 0.0 : (urand() < 0.5 ? -1 : 1) * exp(nrand() * 2));
+		DATASET("tiny", 1e-9 * exp(nrand() * 0.5));
+		DATASET("huge", 1e12 * exp(nrand() * 0.5));
+		DATASET("subnormal", 4.9e-324 * (1 + floor(urand() * 1000)));
+	}
+
+	/* constant answers exactly */
+	{
+		struct sketch *s = sketch_create(&A, 0.01);
+
+		for (int i = 0; i < 1000; i++)
+			sketch_add(&s, 1.0, &A);
+		check(sketch_quantile(s, 0.5) == 1.0 && sketch_quantile(s, 0.99) == 1.0,
+			  "constant 1.0 answers exactly 1.0");
+		free(s);
+	}
+
+	/* merge identity and round trips */
+	{
+		struct sketch *all = sketch_create(&A, 0.01);
+		struct sketch *parts[7];
+		struct sketch *merged = sketch_create(&A, 0.01);
+		struct sketch *merged2 = sketch_create(&A, 0.01);
+		char	   *t1,
+				   *t2,
+				   *t3;
+		uint8_t    *b1;
+		size_t		len;
+		struct sketch *back = NULL;
+		sketch_error e;
+
+		for (int p = 0; p < 7; p++)
+			parts[p] = sketch_create(&A, 0.01);
+		for (size_t i = 0; i < n; i++)
+		{
+			double		x = (urand() < 0.1 ? -1 : 1) * exp(nrand() * 3) * (urand() < 0.05 ? 0 : 1);
+
+			sketch_add(&all, x, &A);
+			sketch_add(&parts[i % 7], x, &A);
+		}
+		for (int p = 0; p < 7; p++)
+			sketch_merge(&merged, parts[p], &A);
+		for (int p = 6; p >= 0; p--)
+			sketch_merge(&merged2, parts[p], &A);
+		t1 = to_text(all);
+		t2 = to_text(merged);
+		t3 = to_text(merged2);
+		check(strcmp(t1, t2) == 0 && strcmp(t1, t3) == 0,
+			  "merged parts give the identical text form in any order");
+		if (strcmp(t1, t2) != 0)
+			printf("# all:    %.300s\n# merged: %.300s\n", t1, t2);
+
+		e = sketch_from_text(t1, &back, &A, err, sizeof(err));
+		check(e == SKETCH_OK, "text form parses");
+		if (e != SKETCH_OK)
+			printf("# %s\n", err);
+		else
+		{
+			char	   *t4 = to_text(back);
+
+			check(strcmp(t1, t4) == 0, "text form round trips exactly");
+			free(t4);
+			free(back);
+		}
+		b1 = malloc(sketch_packed_size(all));
+		len = sketch_pack(all, b1);
+		back = NULL;
+		e = sketch_unpack(b1, len, &back, &A, err, sizeof(err));
+		check(e == SKETCH_OK, "packed form decodes");
+		if (e != SKETCH_OK)
+			printf("# %s\n", err);
+		else
+		{
+			char	   *t4 = to_text(back);
+
+			check(strcmp(t1, t4) == 0, "packed form round trips exactly");
+			free(t4);
+			free(back);
+		}
+		printf("# packed size of a mixed-sign sketch: %zu bytes\n", len);
+
+		/* mutations: every decoder survives and mostly rejects */
+		{
+			int			survived = 1;
+			int			accepted = 0;
+			uint8_t    *m = malloc(len + 16);
+
+			for (int iter = 0; iter < 20000; iter++)
+			{
+				size_t		mlen = len;
+				int			kind = iter % 4;
+
+				memcpy(m, b1, len);
+				if (kind == 0)
+					m[(size_t) (urand() * len)] ^= (uint8_t) (1 + urand() * 255);
+				else if (kind == 1)
+					mlen = (size_t) (urand() * len);
+				else if (kind == 2)
+				{
+					for (int k = 0; k < 4; k++)
+						m[(size_t) (urand() * len)] = (uint8_t) (urand() * 256);
+				}
+				else
+				{
+					size_t		at = (size_t) (urand() * len);
+
+					m[at] = 0xff;
+				}
+				back = NULL;
+				if (sketch_unpack(m, mlen, &back, &A, err, sizeof(err)) == SKETCH_OK)
+				{
+					accepted++;
+					/* an accepted sketch must be usable */
+					(void) sketch_quantile(back, 0.5);
+					free(back);
+				}
+			}
+			check(survived, "20000 mutated packed sketches decoded without a crash");
+			printf("# mutated packed inputs accepted: %d of 20000\n", accepted);
+			free(m);
+		}
+		{
+			size_t		tl = strlen(t1);
+			char	   *m = malloc(tl + 1);
+			int			accepted = 0;
+
+			for (int iter = 0; iter < 5000; iter++)
+			{
+				memcpy(m, t1, tl + 1);
+				if (iter % 2)
+					m[(size_t) (urand() * tl)] = "0123456789,:{}[]\"-x"[(int) (urand() * 19)];
+				else
+					m[(size_t) (urand() * tl)] = '\0';
+				back = NULL;
+				if (sketch_from_text(m, &back, &A, err, sizeof(err)) == SKETCH_OK)
+				{
+					accepted++;
+					free(back);
+				}
+			}
+			check(1, "5000 mutated text sketches parsed without a crash");
+			printf("# mutated text inputs accepted: %d of 5000\n", accepted);
+			free(m);
+		}
+		free(t1);
+		free(t2);
+		free(t3);
+		free(b1);
+		free(all);
+		free(merged);
+		free(merged2);
+		for (int p = 0; p < 7; p++)
+			free(parts[p]);
+	}
+
+	/* exact sum: 1e16 + 1 - 1e16 style cancellation, and 0.1 * 10 */
+	{
+		struct sketch *s = sketch_create(&A, 0.01);
+		sketch_error e;
+
+		sketch_add(&s, 1e16, &A);
+		for (int i = 0; i < 1000; i++)
+			sketch_add(&s, 1.0, &A);
+		sketch_add(&s, -1e16, &A);
+		check(sketch_sum_value(s, &e) == 1000.0, "exact sum survives cancellation");
+		free(s);
+		s = sketch_create(&A, 0.01);
+		for (int i = 0; i < 10; i++)
+			sketch_add(&s, 0.1, &A);
+		/* the exact sum of ten copies of the double 0.1, rounded once */
+		check(sketch_sum_value(s, &e) == 1.0000000000000000555 &&
+			  fabs(sketch_sum_value(s, &e) - 1.0) < 1e-15,
+			  "sum of ten 0.1 is correctly rounded");
+		free(s);
+	}
+
+	/* collapsing: a span wider than max_buckets */
+	{
+		struct sketch *s = sketch_create(&A, 0.0001);
+		struct sketch *p1 = sketch_create(&A, 0.0001);
+		struct sketch *p2 = sketch_create(&A, 0.0001);
+		struct sketch *m = sketch_create(&A, 0.0001);
+		char	   *t1,
+				   *t2;
+		double		sorted_hi;
+
+		sketch_set_max_buckets(s, 8192);
+		sketch_set_max_buckets(p1, 8192);
+		sketch_set_max_buckets(p2, 8192);
+		sketch_set_max_buckets(m, 8192);
+		for (size_t i = 0; i < n; i++)
+		{
+			double		x = exp(nrand() * 0.5);
+
+			v[i] = x;
+			sketch_add(&s, x, &A);
+			sketch_add(i % 2 ? &p1 : &p2, x, &A);
+		}
+		sketch_merge(&m, p2, &A);
+		sketch_merge(&m, p1, &A);
+		check(sketch_collapsed(s) > 0, "a wide span collapses low buckets");
+		t1 = to_text(s);
+		t2 = to_text(m);
+		check(strcmp(t1, t2) == 0, "collapsed sketches still merge identically");
+		qsort(v, n, sizeof(double), cmp_double);
+		sorted_hi = exact_q(v, n, 0.99);
+		check(fabs(sketch_quantile(s, 0.99) - sorted_hi) <= 0.0001 * sorted_hi,
+			  "p99 keeps the guarantee after collapsing");
+		free(t1);
+		free(t2);
+		free(s);
+		free(p1);
+		free(p2);
+		free(m);
+	}
+
+	/* errors */
+	{
+		struct sketch *s = sketch_create(&A, 0.01);
+		struct sketch *o = sketch_create(&A, 0.02);
+
+		check(sketch_add(&s, NAN, &A) == SKETCH_ENOTFINITE, "NaN rejected");
+		check(sketch_add(&s, INFINITY, &A) == SKETCH_ENOTFINITE, "Infinity rejected");
+		check(sketch_create(&A, 0.5) == NULL, "alpha 0.5 rejected");
+		sketch_add(&o, 1.0, &A);
+		check(sketch_merge(&s, o, &A) == SKETCH_EMISMATCH, "different alpha refused");
+		free(s);
+		free(o);
+	}
+
+	free(v);
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}

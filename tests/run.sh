@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# run.sh: run every test suite against the throwaway cluster and print one
+# summary line, "N passed, N failed", over all of them.
+#
+# Suites: pg_regress (sql/, expected/), then every executable
+# tests/suites/*.sh in name order.  A suite runs with PGHOST, PGPORT, PGUSER
+# and PGDATABASE pointing at the cluster and PERFSTORE_ROOT at the checkout;
+# its last line of output must be "N passed, N failed".  A suite that prints
+# no such line counts as one failure.  The cluster is stopped at the end if
+# this script started it, even when a suite fails.
+set -u
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+export PERFSTORE_ROOT="$ROOT"
+
+started=0
+if ! scripts/pgcluster.sh status >/dev/null 2>&1; then
+	scripts/pgcluster.sh start || exit 2
+	started=1
+fi
+cleanup() {
+	if [ "$started" -eq 1 ]; then
+		scripts/pgcluster.sh stop || true
+	fi
+}
+trap cleanup EXIT
+eval "$(scripts/pgcluster.sh env)"
+
+total_pass=0
+total_fail=0
+only=${PERFSTORE_TESTS:-}
+
+# pg_regress, through PGXS's installcheck
+if [ -z "$only" ] || [[ ",$only," == *",regress,"* ]]; then
+	echo "== suite: regress"
+	out=$(make --no-print-directory installcheck 2>&1)
+	echo "$out" | grep -E '^(not )?ok |\.\.\. |tests? (passed|failed)' || true
+	p=$(echo "$out" | grep -cE '(^ok |\.\.\. ok)')
+	f=$(echo "$out" | grep -cE '(^not ok |\.\.\. FAILED|\.\.\. failed)')
+	if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
+		echo "$out" | tail -n 20
+		f=1
+	fi
+	if [ "$f" -gt 0 ] && [ -f regression.diffs ]; then
+		head -n 200 regression.diffs
+	fi
+	echo "regress: $p passed, $f failed"
+	total_pass=$((total_pass + p))
+	total_fail=$((total_fail + f))
+fi
+
+for suite in tests/suites/*.sh; do
+	[ -x "$suite" ] || continue
+	name=$(basename "$suite" .sh)
+	if [ -n "$only" ] && [[ ",$only," != *",$name,"* ]]; then
+		continue
+	fi
+	echo "== suite: $name"
+	log=$(mktemp)
+	"$suite" 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	last=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
+	rm -f "$log"
+	if [ -z "$last" ]; then
+		echo "$name: exited $rc without a summary line"
+		total_fail=$((total_fail + 1))
+		continue
+	fi
+	p=$(echo "$last" | sed -E 's/^([0-9]+) passed.*/\1/')
+	f=$(echo "$last" | sed -E 's/^[0-9]+ passed, ([0-9]+) failed.*/\1/')
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		f=1
+	fi
+	total_pass=$((total_pass + p))
+	total_fail=$((total_fail + f))
+done
+
+echo "$total_pass passed, $total_fail failed"
+[ "$total_fail" -eq 0 ]
