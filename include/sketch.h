@@ -207,11 +207,10 @@ extern void sketch_key_bounds(const struct sketch *s, int32_t key,
 
 /*
  * Packed form.  sketch_packed_size() is an upper bound on what sketch_pack()
- * writes; sketch_pack() returns the bytes written.  Both normalise the
- * sketch's sum in place (its value does not change).
+ * writes; sketch_pack() returns the bytes written.
  */
-extern size_t sketch_packed_size(struct sketch *s);
-extern size_t sketch_pack(struct sketch *s, uint8_t *out);
+extern size_t sketch_packed_size(const struct sketch *s);
+extern size_t sketch_pack(const struct sketch *s, uint8_t *out);
 
 /*
  * Decode a packed sketch, validating everything.  On success *out is a new
@@ -227,8 +226,8 @@ extern sketch_error sketch_unpack(const uint8_t *buf, size_t len,
  * Text form.  sketch_text_size() bounds what sketch_to_text() writes,
  * including the terminating NUL; sketch_to_text() returns the length.
  */
-extern size_t sketch_text_size(struct sketch *s);
-extern size_t sketch_to_text(struct sketch *s, char *out);
+extern size_t sketch_text_size(const struct sketch *s);
+extern size_t sketch_to_text(const struct sketch *s, char *out);
 
 /* Parse the text form; same contract as sketch_unpack(). */
 extern sketch_error sketch_from_text(const char *str, struct sketch **out,

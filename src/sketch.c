@@ -631,21 +631,27 @@ sum_add(struct sketch **sp, const sketch_allocator *a, double x)
 /*
  * The sum as sign and magnitude digits: digits[0..ndigits) little-endian
  * 32-bit digits, digits[0] being chunk 'low'.  Leading and trailing zero
- * digits are stripped; a zero sum gives ndigits = 0.  Normalises s.
+ * digits are stripped; a zero sum gives ndigits = 0.  s is not modified.
  * digits must hold SUM_CHUNKS_MAX + 2 entries.
  */
 static void
-sum_digits(struct sketch *s, int *negative, int32_t *low, uint32_t *digits,
-		   int *ndigits)
+sum_digits(const struct sketch *s, int *negative, int32_t *low,
+		   uint32_t *digits, int *ndigits)
 {
-	const int64_t *c;
+	int64_t		c[SUM_CHUNKS_MAX];
 	int32_t		cap = s->sum.cap;
 	uint64_t	tmp[SUM_CHUNKS_MAX + 2];
 	int			n = 0;
 	int			first;
 
-	sum_normalize(s);
-	c = sum_chunks(s);
+	memcpy(c, sum_chunks_c(s), sizeof(int64_t) * cap);
+	for (int32_t i = 0; i + 1 < cap; i++)
+	{
+		int64_t		carry = c[i] >> 32;
+
+		c[i] -= carry * ((int64_t) 1 << 32);
+		c[i + 1] += carry;
+	}
 	*negative = cap > 0 && c[cap - 1] < 0;
 	if (!*negative)
 	{
@@ -753,14 +759,12 @@ digits_to_double(int negative, int32_t low, const uint32_t *digits, int n,
 double
 sketch_sum_value(const struct sketch *s, sketch_error *err)
 {
-	/* sum_digits normalises, which does not change the value */
-	struct sketch *m = (struct sketch *) s;
 	int			negative;
 	int32_t		low;
 	uint32_t	digits[SUM_CHUNKS_MAX + 2];
 	int			n;
 
-	sum_digits(m, &negative, &low, digits, &n);
+	sum_digits(s, &negative, &low, digits, &n);
 	return digits_to_double(negative, low, digits, n, err);
 }
 
@@ -1018,17 +1022,13 @@ sketch_merge(struct sketch **dst, const struct sketch *src,
 		if (err != SKETCH_OK)
 			return err;
 		s = *dst;
+		/*
+		 * After normalising, dst's chunks are below 2^32 and src's below
+		 * 2^62 in magnitude, so the sums cannot overflow.
+		 */
 		sum_normalize(s);
-		{
-			struct sketch *tmp = (struct sketch *) src;
-			const int64_t *sc;
-
-			/* src is logically const: normalising keeps its value */
-			sum_normalize(tmp);
-			sc = sum_chunks_c(src);
-			for (int32_t i = 0; i < src->sum.cap; i++)
-				sum_chunks(s)[src->sum.base + i - s->sum.base] += sc[i];
-		}
+		for (int32_t i = 0; i < src->sum.cap; i++)
+			sum_chunks(s)[src->sum.base + i - s->sum.base] += sum_chunks_c(src)[i];
 		sum_normalize(s);
 	}
 
@@ -1398,7 +1398,7 @@ put_f64(uint8_t *p, double d)
 }
 
 size_t
-sketch_packed_size(struct sketch *s)
+sketch_packed_size(const struct sketch *s)
 {
 	size_t		n = 2 + 8 + 10 + 10 + 16 + 10;
 
@@ -1469,7 +1469,7 @@ pack_store(const struct sketch *s, const struct sketch_store *st, uint8_t *p)
 }
 
 size_t
-sketch_pack(struct sketch *s, uint8_t *out)
+sketch_pack(const struct sketch *s, uint8_t *out)
 {
 	uint8_t    *p = out;
 	uint8_t		flags = 0;
@@ -2042,7 +2042,7 @@ put_double(char *out, double d)
 }
 
 size_t
-sketch_text_size(struct sketch *s)
+sketch_text_size(const struct sketch *s)
 {
 	size_t		n = 400 + 8 * (SUM_CHUNKS_MAX + 2) + 30 * (size_t) s->nq;
 
@@ -2072,7 +2072,7 @@ text_store(const struct sketch *s, const struct sketch_store *st, char *p)
 }
 
 size_t
-sketch_to_text(struct sketch *s, char *out)
+sketch_to_text(const struct sketch *s, char *out)
 {
 	char	   *p = out;
 	int			negative;

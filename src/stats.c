@@ -40,7 +40,6 @@
  */
 #include "postgres.h"
 
-#include <ctype.h>
 #include <math.h>
 
 #include "common/int.h"
@@ -432,13 +431,6 @@ perfstore_stats_in(PG_FUNCTION_ARGS)
 										name));
 		p = stats_skip_space(p + 1);
 
-		/* strtoll and strtod would skip white space and accept no digits */
-		if (!(isdigit((unsigned char) *p) ||
-			  ((*p == '-' || *p == '+' || *p == '.') &&
-			   (isdigit((unsigned char) p[1]) || p[1] == '.'))))
-			stats_syntax_error(input,
-							   psprintf("Field \"%s\" must be a number.",
-										name));
 		errno = 0;
 		if (i == 0)
 		{

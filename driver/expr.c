@@ -1,0 +1,2254 @@
+/*
+ * expr.c
+ *		The pgbench expression language: lexer, recursive-descent parser,
+ *		evaluator; the per-client variable table; the PRNG and the random,
+ *		hash and permutation functions.
+ *
+ * Owns: pgbench 15 semantics.  The grammar follows pgbench's precedence
+ * (lowest first): OR, AND, NOT (prefix), IS/ISNULL/NOTNULL (non-assoc),
+ * comparisons (non-assoc), bit operators & | # << >> and prefix ~, + -,
+ * * / %, unary + -.  Integer arithmetic is checked for overflow; an
+ * operation with a double operand is done in double (except %).
+ *
+ * Must not: talk to libpq, or print anything but debug() output (stderr).
+ *
+ * Memory: parse trees and variable tables are malloc'd; allocation failure
+ * aborts (pgb_xmalloc), as pgbench's pg_malloc exits.  Parse trees are
+ * immutable after parsing and safe to share between threads; variable
+ * tables and PRNG states are per client.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <float.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "expr.h"
+
+#ifndef M_PI
+#define M_PI 3.14159265358979323846
+#endif
+
+#define EXPR_MIN_GAUSSIAN_PARAM		2.0
+#define EXPR_MIN_ZIPFIAN_PARAM		1.001
+#define EXPR_MAX_ZIPFIAN_PARAM		1000.0
+#define EXPR_MAX_FARGS				16
+
+/* FNV-1a and MurmurHash64A constants, as pgbench */
+#define EXPR_FNV_PRIME			UINT64_C(0x100000001b3)
+#define EXPR_FNV_OFFSET_BASIS	UINT64_C(0xcbf29ce484222325)
+#define EXPR_MM2_MUL			UINT64_C(0xc6a4a7935bd1e995)
+#define EXPR_MM2_MUL_TIMES_8	UINT64_C(0x35253c9ade8f4ca8)
+#define EXPR_MM2_ROT			47
+
+/* -------------------------------------------------------------------------
+ * Small helpers
+ * -------------------------------------------------------------------------
+ */
+
+static void *
+expr_xmalloc(size_t n)
+{
+	void	   *p = malloc(n ? n : 1);
+
+	if (p == NULL)
+	{
+		fprintf(stderr, "perfdriver: error: out of memory\n");
+		abort();
+	}
+	return p;
+}
+
+static void *
+expr_xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (p == NULL)
+	{
+		fprintf(stderr, "perfdriver: error: out of memory\n");
+		abort();
+	}
+	return p;
+}
+
+static char *
+expr_xstrdup(const char *s)
+{
+	size_t		n = strlen(s) + 1;
+
+	return memcpy(expr_xmalloc(n), s, n);
+}
+
+static char *
+expr_xstrndup(const char *s, size_t n)
+{
+	char	   *p = expr_xmalloc(n + 1);
+
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+/* Write a formatted message into err; always returns false for "return
+ * expr_error(...)" convenience. */
+__attribute__((format(printf, 3, 4)))
+static bool
+expr_error(char *err, size_t errlen, const char *fmt,...)
+{
+	va_list		ap;
+
+	if (err == NULL || errlen == 0)
+		return false;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return false;
+}
+
+/* -------------------------------------------------------------------------
+ * Values
+ * -------------------------------------------------------------------------
+ */
+
+char *
+pgb_value_to_text(const pgb_value *v, char *buf, size_t buflen)
+{
+	switch (v->type)
+	{
+		case PGB_NULL:
+			snprintf(buf, buflen, "NULL");
+			break;
+		case PGB_BOOLEAN:
+			snprintf(buf, buflen, "%s", v->u.bval ? "true" : "false");
+			break;
+		case PGB_INT:
+			snprintf(buf, buflen, "%" PRId64, v->u.ival);
+			break;
+		case PGB_DOUBLE:
+			snprintf(buf, buflen, "%.*g", DBL_DIG, v->u.dval);
+			break;
+	}
+	return buf;
+}
+
+bool
+pgb_value_truth(const pgb_value *v)
+{
+	switch (v->type)
+	{
+		case PGB_NULL:
+			return false;
+		case PGB_BOOLEAN:
+			return v->u.bval;
+		case PGB_INT:
+			return v->u.ival != 0;
+		case PGB_DOUBLE:
+			return v->u.dval != 0.0;
+	}
+	return false;
+}
+
+static const char *
+expr_type_name(const pgb_value *v)
+{
+	switch (v->type)
+	{
+		case PGB_NULL:
+			return "null";
+		case PGB_BOOLEAN:
+			return "boolean";
+		case PGB_INT:
+			return "int";
+		case PGB_DOUBLE:
+			return "double";
+	}
+	return "unknown";
+}
+
+static bool
+expr_coerce_bool(const pgb_value *v, bool *b, char *err, size_t errlen)
+{
+	if (v->type == PGB_BOOLEAN)
+	{
+		*b = v->u.bval;
+		return true;
+	}
+	return expr_error(err, errlen, "cannot coerce %s to boolean",
+					  expr_type_name(v));
+}
+
+/* Doubles round to the nearest integer and must fit in int64, as pgbench. */
+static bool
+expr_coerce_int(const pgb_value *v, int64_t *i, char *err, size_t errlen)
+{
+	if (v->type == PGB_INT)
+	{
+		*i = v->u.ival;
+		return true;
+	}
+	if (v->type == PGB_DOUBLE)
+	{
+		double		d = rint(v->u.dval);
+
+		if (isnan(d) || !(d >= (double) INT64_MIN && d < -(double) INT64_MIN))
+			return expr_error(err, errlen, "double to int overflow for %f", d);
+		*i = (int64_t) d;
+		return true;
+	}
+	return expr_error(err, errlen, "cannot coerce %s to int",
+					  expr_type_name(v));
+}
+
+static bool
+expr_coerce_double(const pgb_value *v, double *d, char *err, size_t errlen)
+{
+	if (v->type == PGB_DOUBLE)
+	{
+		*d = v->u.dval;
+		return true;
+	}
+	if (v->type == PGB_INT)
+	{
+		*d = (double) v->u.ival;
+		return true;
+	}
+	return expr_error(err, errlen, "cannot coerce %s to double",
+					  expr_type_name(v));
+}
+
+static inline void
+expr_set_null(pgb_value *v)
+{
+	v->type = PGB_NULL;
+	v->u.ival = 0;
+}
+
+static inline void
+expr_set_bool(pgb_value *v, bool b)
+{
+	v->type = PGB_BOOLEAN;
+	v->u.ival = 0;
+	v->u.bval = b;
+}
+
+static inline void
+expr_set_int(pgb_value *v, int64_t i)
+{
+	v->type = PGB_INT;
+	v->u.ival = i;
+}
+
+static inline void
+expr_set_double(pgb_value *v, double d)
+{
+	v->type = PGB_DOUBLE;
+	v->u.dval = d;
+}
+
+/* -------------------------------------------------------------------------
+ * PRNG: xoroshiro128** seeded by splitmix64, as PostgreSQL's pg_prng.c, so
+ * that permute() and friends reproduce pgbench's numbers.
+ * -------------------------------------------------------------------------
+ */
+
+static inline uint64_t
+expr_rotl(uint64_t x, int bits)
+{
+	return (x << bits) | (x >> (64 - bits));
+}
+
+static uint64_t
+expr_splitmix64(uint64_t *state)
+{
+	uint64_t	v = (*state += UINT64_C(0x9E3779B97F4A7C15));
+
+	v = (v ^ (v >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+	v = (v ^ (v >> 27)) * UINT64_C(0x94D049BB133111EB);
+	return v ^ (v >> 31);
+}
+
+void
+pgb_prng_seed(struct pgb_prng *rng, uint64_t seed)
+{
+	rng->s[0] = expr_splitmix64(&seed);
+	rng->s[1] = expr_splitmix64(&seed);
+	/* all-zero is a fixed point of the generator */
+	if (rng->s[0] == 0 && rng->s[1] == 0)
+	{
+		rng->s[0] = UINT64_C(0x5851F42D4C957F2D);
+		rng->s[1] = UINT64_C(0x14057B7EF767814F);
+	}
+}
+
+uint64_t
+pgb_prng_u64(struct pgb_prng *rng)
+{
+	uint64_t	s0 = rng->s[0];
+	uint64_t	sx = rng->s[1] ^ s0;
+	uint64_t	val = expr_rotl(s0 * 5, 7) * 9;
+
+	rng->s[0] = expr_rotl(s0, 24) ^ sx ^ (sx << 16);
+	rng->s[1] = expr_rotl(sx, 37);
+	return val;
+}
+
+double
+pgb_prng_double(struct pgb_prng *rng)
+{
+	uint64_t	v = pgb_prng_u64(rng);
+
+	return ldexp((double) (v >> 12), -52);
+}
+
+/* Offset in [0, range], rejecting values above range after a shift. */
+static uint64_t
+expr_prng_offset(struct pgb_prng *rng, uint64_t range)
+{
+	uint64_t	v;
+	int			shift;
+
+	if (range == 0)
+		return 0;
+	shift = __builtin_clzll(range);
+	do
+	{
+		v = pgb_prng_u64(rng) >> shift;
+	} while (v > range);
+	return v;
+}
+
+int64_t
+pgb_prng_range(struct pgb_prng *rng, int64_t min, int64_t max)
+{
+	if (max <= min)
+		return min;
+	return (int64_t) ((uint64_t) min +
+					  expr_prng_offset(rng, (uint64_t) max - (uint64_t) min));
+}
+
+/* Box-Muller, one normal deviate with mean 0 and stddev 1. */
+static double
+expr_prng_normal(struct pgb_prng *rng)
+{
+	double		u1 = 1.0 - pgb_prng_double(rng);
+	double		u2 = 1.0 - pgb_prng_double(rng);
+
+	return sqrt(-2.0 * log(u1)) * sin(2.0 * M_PI * u2);
+}
+
+/* exponential distribution on [min, max]: the density at max is exp(-param) */
+static int64_t
+expr_random_exponential(struct pgb_prng *rng, int64_t min, int64_t max,
+						double param)
+{
+	double		cut = exp(-param);
+	double		uniform = 1.0 - pgb_prng_double(rng);
+	double		r = -log(cut + (1.0 - cut) * uniform) / param;
+
+	return min + (int64_t) ((double) (max - min + 1) * r);
+}
+
+/* gaussian on [min, max], cut at +-param standard deviations */
+static int64_t
+expr_random_gaussian(struct pgb_prng *rng, int64_t min, int64_t max,
+					 double param)
+{
+	double		stdev;
+	double		r;
+
+	do
+	{
+		stdev = expr_prng_normal(rng);
+	} while (stdev < -param || stdev >= param);
+	r = (stdev + param) / (param * 2.0);
+	return min + (int64_t) ((double) (max - min + 1) * r);
+}
+
+/*
+ * zipfian on [min, max] with parameter s > 1: Devroye's rejection method
+ * ("Non-Uniform Random Variate Generation", p. 550), as pgbench.
+ */
+static int64_t
+expr_random_zipfian(struct pgb_prng *rng, int64_t min, int64_t max, double s)
+{
+	int64_t		n = max - min + 1;
+	double		b = pow(2.0, s - 1.0);
+	double		x;
+
+	if (n <= 1)
+		return min;
+	for (;;)
+	{
+		double		u = pgb_prng_double(rng);
+		double		v = pgb_prng_double(rng);
+		double		t;
+
+		x = floor(pow(u, -1.0 / (s - 1.0)));
+		t = pow(1.0 + 1.0 / x, s - 1.0);
+		if (v * x * (t - 1.0) / (b - 1.0) <= t / b && x <= (double) n)
+			break;
+	}
+	return min - 1 + (int64_t) x;
+}
+
+int64_t
+pgb_hash_fnv1a(int64_t val, uint64_t seed)
+{
+	uint64_t	h = EXPR_FNV_OFFSET_BASIS ^ seed;
+	uint64_t	v = (uint64_t) val;
+
+	for (int i = 0; i < 8; i++)
+	{
+		h ^= v & 0xff;
+		h *= EXPR_FNV_PRIME;
+		v >>= 8;
+	}
+	return (int64_t) h;
+}
+
+int64_t
+pgb_hash_murmur2(int64_t val, uint64_t seed)
+{
+	uint64_t	h = seed ^ EXPR_MM2_MUL_TIMES_8;
+	uint64_t	k = (uint64_t) val;
+
+	k *= EXPR_MM2_MUL;
+	k ^= k >> EXPR_MM2_ROT;
+	k *= EXPR_MM2_MUL;
+	h ^= k;
+	h *= EXPR_MM2_MUL;
+	h ^= h >> EXPR_MM2_ROT;
+	h *= EXPR_MM2_MUL;
+	h ^= h >> EXPR_MM2_ROT;
+	return (int64_t) h;
+}
+
+/*
+ * pgb_permute: pgbench's pseudorandom permutation of [0, size).  Six rounds
+ * of bijections seeded from seed: on the low and on the high part of the
+ * range (overlapping windows the size of the largest power of two <= size),
+ * multiply by a random odd number, xor, and rotate by one bit; then add a
+ * random offset modulo size.  Each step is a bijection, so the whole is.
+ */
+int64_t
+pgb_permute(int64_t val, int64_t isize, int64_t seed)
+{
+	struct pgb_prng rng;
+	uint64_t	size;
+	uint64_t	v;
+	uint64_t	mask;
+	int			masklen;
+
+	if (isize < 2)
+		return 0;
+	pgb_prng_seed(&rng, (uint64_t) seed);
+	size = (uint64_t) isize;
+	v = (uint64_t) val % size;
+	masklen = 63 - __builtin_clzll(size);
+	mask = (UINT64_C(1) << masklen) - 1;
+
+	for (int round = 0; round < 6; round++)
+	{
+		uint64_t	m,
+					r,
+					t;
+
+		m = (pgb_prng_u64(&rng) & mask) | 1;
+		r = pgb_prng_u64(&rng) & mask;
+		if (v <= mask)
+		{
+			v = ((v * m) ^ r) & mask;
+			v = ((v << 1) & mask) | (v >> (masklen - 1));
+		}
+
+		m = (pgb_prng_u64(&rng) & mask) | 1;
+		r = pgb_prng_u64(&rng) & mask;
+		t = size - 1 - v;
+		if (t <= mask)
+		{
+			t = ((t * m) ^ r) & mask;
+			t = ((t << 1) & mask) | (t >> (masklen - 1));
+			v = size - 1 - t;
+		}
+
+		r = expr_prng_offset(&rng, size - 1);
+		v = (v + r) % size;
+	}
+	return (int64_t) v;
+}
+
+/* -------------------------------------------------------------------------
+ * Variables: an append-only array of entries indexed by an open-addressing
+ * hash table of entry numbers.  Each entry keeps its value, its text, or
+ * both (text is produced lazily from the value, the value lazily from the
+ * text, each cached until the variable is set again).
+ * -------------------------------------------------------------------------
+ */
+
+struct expr_var
+{
+	char	   *name;
+	uint32_t	hash;
+	bool		has_value;		/* value is valid */
+	pgb_value	value;
+	char	   *text;			/* NULL until produced or set */
+};
+
+struct pgb_vars
+{
+	struct expr_var *vars;
+	int			nvars;
+	int			maxvars;
+	int		   *slots;			/* entry index or -1; size nslots */
+	int			nslots;			/* power of two */
+};
+
+static uint32_t
+expr_name_hash(const char *name)
+{
+	uint32_t	h = 2166136261u;
+
+	for (const unsigned char *p = (const unsigned char *) name; *p; p++)
+	{
+		h ^= *p;
+		h *= 16777619u;
+	}
+	return h;
+}
+
+struct pgb_vars *
+pgb_vars_create(void)
+{
+	struct pgb_vars *vars = expr_xmalloc(sizeof(*vars));
+
+	vars->nvars = 0;
+	vars->maxvars = 16;
+	vars->vars = expr_xmalloc(sizeof(struct expr_var) * vars->maxvars);
+	vars->nslots = 32;
+	vars->slots = expr_xmalloc(sizeof(int) * vars->nslots);
+	for (int i = 0; i < vars->nslots; i++)
+		vars->slots[i] = -1;
+	return vars;
+}
+
+void
+pgb_vars_free(struct pgb_vars *vars)
+{
+	if (vars == NULL)
+		return;
+	for (int i = 0; i < vars->nvars; i++)
+	{
+		free(vars->vars[i].name);
+		free(vars->vars[i].text);
+	}
+	free(vars->vars);
+	free(vars->slots);
+	free(vars);
+}
+
+struct pgb_vars *
+pgb_vars_copy(const struct pgb_vars *src)
+{
+	struct pgb_vars *vars = expr_xmalloc(sizeof(*vars));
+
+	vars->nvars = src->nvars;
+	vars->maxvars = src->maxvars;
+	vars->vars = expr_xmalloc(sizeof(struct expr_var) * vars->maxvars);
+	for (int i = 0; i < src->nvars; i++)
+	{
+		vars->vars[i] = src->vars[i];
+		vars->vars[i].name = expr_xstrdup(src->vars[i].name);
+		if (src->vars[i].text)
+			vars->vars[i].text = expr_xstrdup(src->vars[i].text);
+	}
+	vars->nslots = src->nslots;
+	vars->slots = expr_xmalloc(sizeof(int) * vars->nslots);
+	memcpy(vars->slots, src->slots, sizeof(int) * vars->nslots);
+	return vars;
+}
+
+bool
+pgb_var_name_valid(const char *name)
+{
+	const unsigned char *p = (const unsigned char *) name;
+
+	if (*p == '\0' || isdigit(*p))
+		return false;
+	for (; *p; p++)
+	{
+		if (!(*p >= 0x80 || isalnum(*p) || *p == '_'))
+			return false;
+	}
+	return true;
+}
+
+static struct expr_var *
+expr_vars_lookup(const struct pgb_vars *vars, const char *name)
+{
+	uint32_t	h = expr_name_hash(name);
+	int			mask = vars->nslots - 1;
+
+	for (int i = (int) (h & (uint32_t) mask);; i = (i + 1) & mask)
+	{
+		int			e = vars->slots[i];
+
+		if (e < 0)
+			return NULL;
+		if (vars->vars[e].hash == h && strcmp(vars->vars[e].name, name) == 0)
+			return &vars->vars[e];
+	}
+}
+
+static void
+expr_vars_rehash(struct pgb_vars *vars)
+{
+	int			mask;
+
+	vars->nslots *= 2;
+	vars->slots = expr_xrealloc(vars->slots, sizeof(int) * vars->nslots);
+	mask = vars->nslots - 1;
+	for (int i = 0; i < vars->nslots; i++)
+		vars->slots[i] = -1;
+	for (int e = 0; e < vars->nvars; e++)
+	{
+		int			i = (int) (vars->vars[e].hash & (uint32_t) mask);
+
+		while (vars->slots[i] >= 0)
+			i = (i + 1) & mask;
+		vars->slots[i] = e;
+	}
+}
+
+/* Find or create; the caller has checked the name. */
+static struct expr_var *
+expr_vars_get_or_add(struct pgb_vars *vars, const char *name)
+{
+	struct expr_var *var = expr_vars_lookup(vars, name);
+	int			mask;
+	int			i;
+
+	if (var != NULL)
+		return var;
+	if (vars->nvars == vars->maxvars)
+	{
+		vars->maxvars *= 2;
+		vars->vars = expr_xrealloc(vars->vars,
+								   sizeof(struct expr_var) * vars->maxvars);
+	}
+	if ((vars->nvars + 1) * 2 > vars->nslots)
+		expr_vars_rehash(vars);
+	var = &vars->vars[vars->nvars];
+	var->name = expr_xstrdup(name);
+	var->hash = expr_name_hash(name);
+	var->has_value = false;
+	expr_set_null(&var->value);
+	var->text = NULL;
+	mask = vars->nslots - 1;
+	for (i = (int) (var->hash & (uint32_t) mask); vars->slots[i] >= 0;
+		 i = (i + 1) & mask)
+		;
+	vars->slots[i] = vars->nvars;
+	vars->nvars++;
+	return var;
+}
+
+static bool
+expr_check_name(const char *name, char *err, size_t errlen)
+{
+	if (!pgb_var_name_valid(name))
+		return expr_error(err, errlen, "invalid variable name: \"%s\"", name);
+	return true;
+}
+
+bool
+pgb_vars_set_text(struct pgb_vars *vars, const char *name, const char *text,
+				  char *err, size_t errlen)
+{
+	struct expr_var *var;
+	char	   *copy;
+
+	if (!expr_check_name(name, err, errlen))
+		return false;
+	var = expr_vars_get_or_add(vars, name);
+	copy = expr_xstrdup(text);	/* text may point at var->text */
+	free(var->text);
+	var->text = copy;
+	var->has_value = false;
+	return true;
+}
+
+bool
+pgb_vars_set_value(struct pgb_vars *vars, const char *name,
+				   const pgb_value *v, char *err, size_t errlen)
+{
+	struct expr_var *var;
+
+	if (!expr_check_name(name, err, errlen))
+		return false;
+	var = expr_vars_get_or_add(vars, name);
+	free(var->text);
+	var->text = NULL;
+	var->value = *v;
+	var->has_value = true;
+	return true;
+}
+
+bool
+pgb_vars_set_prefixed(struct pgb_vars *vars, const char *prefix,
+					  const char *name, const char *text,
+					  char *err, size_t errlen)
+{
+	char		stackbuf[128];
+	size_t		lp = prefix ? strlen(prefix) : 0;
+	size_t		ln = strlen(name);
+	char	   *full = (lp + ln + 1 <= sizeof(stackbuf)) ? stackbuf :
+		expr_xmalloc(lp + ln + 1);
+	bool		ok;
+
+	if (lp)
+		memcpy(full, prefix, lp);
+	memcpy(full + lp, name, ln + 1);
+	if (text != NULL)
+		ok = pgb_vars_set_text(vars, full, text, err, errlen);
+	else
+	{
+		pgb_value	nullv;
+
+		expr_set_null(&nullv);
+		ok = pgb_vars_set_value(vars, full, &nullv, err, errlen);
+	}
+	if (full != stackbuf)
+		free(full);
+	return ok;
+}
+
+void
+pgb_vars_set_int(struct pgb_vars *vars, const char *name, int64_t v)
+{
+	pgb_value	val;
+
+	expr_set_int(&val, v);
+	(void) pgb_vars_set_value(vars, name, &val, NULL, 0);
+}
+
+void
+pgb_vars_set_double(struct pgb_vars *vars, const char *name, double v)
+{
+	pgb_value	val;
+
+	expr_set_double(&val, v);
+	(void) pgb_vars_set_value(vars, name, &val, NULL, 0);
+}
+
+bool
+pgb_vars_define(struct pgb_vars *vars, const char *assignment,
+				char *err, size_t errlen)
+{
+	const char *eq = strchr(assignment, '=');
+	char	   *name;
+	bool		ok;
+
+	if (eq == NULL || eq == assignment)
+		return expr_error(err, errlen, "invalid variable definition: \"%s\"",
+						  assignment);
+	name = expr_xstrndup(assignment, (size_t) (eq - assignment));
+	ok = pgb_vars_set_text(vars, name, eq + 1, err, errlen);
+	free(name);
+	return ok;
+}
+
+const char *
+pgb_vars_get_text(struct pgb_vars *vars, const char *name)
+{
+	struct expr_var *var = expr_vars_lookup(vars, name);
+	char		buf[64];
+
+	if (var == NULL)
+		return NULL;
+	if (var->text == NULL)
+		var->text = expr_xstrdup(pgb_value_to_text(&var->value, buf,
+												   sizeof(buf)));
+	return var->text;
+}
+
+/* Does str match ^\s*[-+]?[0-9]+$ (pgbench's is_an_int)? */
+static bool
+expr_is_an_int(const char *str)
+{
+	const char *p = str;
+
+	while (*p && isspace((unsigned char) *p))
+		p++;
+	if (*p == '+' || *p == '-')
+		p++;
+	if (!isdigit((unsigned char) *p))
+		return false;
+	while (isdigit((unsigned char) *p))
+		p++;
+	return *p == '\0';
+}
+
+/* pgbench's makeVariableValue: text to value. */
+static bool
+expr_text_to_value(const char *name, const char *text, pgb_value *out,
+				   char *err, size_t errlen)
+{
+	size_t		len = strlen(text);
+
+	if (len == 0)
+		return expr_error(err, errlen,
+						  "malformed variable \"%s\" value: \"%s\"", name, text);
+	if (strcasecmp(text, "null") == 0)
+		expr_set_null(out);
+	else if (strncasecmp(text, "true", len) == 0 ||
+			 strncasecmp(text, "yes", len) == 0 ||
+			 strcasecmp(text, "on") == 0)
+		expr_set_bool(out, true);
+	else if (strncasecmp(text, "false", len) == 0 ||
+			 strncasecmp(text, "no", len) == 0 ||
+			 strcasecmp(text, "off") == 0 ||
+			 strcasecmp(text, "of") == 0)
+		expr_set_bool(out, false);
+	else if (expr_is_an_int(text))
+	{
+		char	   *end;
+		long long	v;
+
+		errno = 0;
+		v = strtoll(text, &end, 10);
+		if (errno != 0 || *end != '\0')
+			return expr_error(err, errlen,
+							  "malformed variable \"%s\" value: \"%s\"",
+							  name, text);
+		expr_set_int(out, (int64_t) v);
+	}
+	else
+	{
+		char	   *end;
+		double		d;
+
+		errno = 0;
+		d = strtod(text, &end);
+		if (errno != 0 || end == text || *end != '\0')
+			return expr_error(err, errlen,
+							  "malformed variable \"%s\" value: \"%s\"",
+							  name, text);
+		expr_set_double(out, d);
+	}
+	return true;
+}
+
+bool
+pgb_vars_get_value(struct pgb_vars *vars, const char *name, pgb_value *out,
+				   char *err, size_t errlen)
+{
+	struct expr_var *var = expr_vars_lookup(vars, name);
+
+	if (var == NULL)
+		return expr_error(err, errlen, "undefined variable \"%s\"", name);
+	if (!var->has_value)
+	{
+		if (!expr_text_to_value(var->name, var->text, &var->value, err, errlen))
+			return false;
+		var->has_value = true;
+	}
+	*out = var->value;
+	return true;
+}
+
+int
+pgb_vars_count(const struct pgb_vars *vars)
+{
+	return vars->nvars;
+}
+
+const char *
+pgb_vars_name_at(const struct pgb_vars *vars, int i)
+{
+	if (i < 0 || i >= vars->nvars)
+		return NULL;
+	return vars->vars[i].name;
+}
+
+/* -------------------------------------------------------------------------
+ * Expression trees
+ * -------------------------------------------------------------------------
+ */
+
+typedef enum expr_func
+{
+	EF_ADD, EF_SUB, EF_MUL, EF_DIV, EF_MOD,
+	EF_ABS, EF_LEAST, EF_GREATEST, EF_DEBUG, EF_PI, EF_SQRT, EF_LN, EF_EXP,
+	EF_INT, EF_DOUBLE, EF_RANDOM, EF_RANDOM_GAUSSIAN, EF_RANDOM_EXPONENTIAL,
+	EF_RANDOM_ZIPFIAN, EF_POW,
+	EF_AND, EF_OR, EF_NOT,
+	EF_BITAND, EF_BITOR, EF_BITXOR, EF_LSHIFT, EF_RSHIFT,
+	EF_EQ, EF_NE, EF_LE, EF_LT, EF_IS,
+	EF_CASE, EF_HASH_MURMUR2, EF_HASH_FNV1A, EF_PERMUTE
+} expr_func;
+
+typedef enum expr_kind
+{
+	EK_CONST,
+	EK_VAR,
+	EK_FUNC
+} expr_kind;
+
+struct pgb_expr
+{
+	expr_kind	kind;
+	pgb_value	constant;		/* EK_CONST */
+	char	   *varname;		/* EK_VAR */
+	expr_func	func;			/* EK_FUNC */
+	int			nargs;
+	struct pgb_expr **args;
+};
+
+/* Callable functions; nargs -1: one or more; -2: 1 or 2 (seed defaults to
+ * :default_seed); -3: 2 or 3 (permute, same default). */
+static const struct
+{
+	const char *name;
+	int			nargs;
+	expr_func	func;
+}			expr_functions[] =
+{
+	{"abs", 1, EF_ABS},
+	{"debug", 1, EF_DEBUG},
+	{"double", 1, EF_DOUBLE},
+	{"exp", 1, EF_EXP},
+	{"greatest", -1, EF_GREATEST},
+	{"hash", -2, EF_HASH_MURMUR2},
+	{"hash_fnv1a", -2, EF_HASH_FNV1A},
+	{"hash_murmur2", -2, EF_HASH_MURMUR2},
+	{"int", 1, EF_INT},
+	{"least", -1, EF_LEAST},
+	{"ln", 1, EF_LN},
+	{"mod", 2, EF_MOD},
+	{"permute", -3, EF_PERMUTE},
+	{"pi", 0, EF_PI},
+	{"pow", 2, EF_POW},
+	{"power", 2, EF_POW},
+	{"random", 2, EF_RANDOM},
+	{"random_exponential", 3, EF_RANDOM_EXPONENTIAL},
+	{"random_gaussian", 3, EF_RANDOM_GAUSSIAN},
+	{"random_zipfian", 3, EF_RANDOM_ZIPFIAN},
+	{"sqrt", 1, EF_SQRT},
+};
+
+void
+pgb_expr_free(struct pgb_expr *e)
+{
+	if (e == NULL)
+		return;
+	for (int i = 0; i < e->nargs; i++)
+		pgb_expr_free(e->args[i]);
+	free(e->args);
+	free(e->varname);
+	free(e);
+}
+
+static struct pgb_expr *
+expr_new(expr_kind kind)
+{
+	struct pgb_expr *e = expr_xmalloc(sizeof(*e));
+
+	memset(e, 0, sizeof(*e));
+	e->kind = kind;
+	expr_set_null(&e->constant);
+	return e;
+}
+
+static struct pgb_expr *
+expr_new_int(int64_t v)
+{
+	struct pgb_expr *e = expr_new(EK_CONST);
+
+	expr_set_int(&e->constant, v);
+	return e;
+}
+
+static struct pgb_expr *
+expr_new_var(const char *name)
+{
+	struct pgb_expr *e = expr_new(EK_VAR);
+
+	e->varname = expr_xstrdup(name);
+	return e;
+}
+
+static struct pgb_expr *
+expr_new_func(expr_func f, int nargs, struct pgb_expr **args)
+{
+	struct pgb_expr *e = expr_new(EK_FUNC);
+
+	e->func = f;
+	e->nargs = nargs;
+	e->args = expr_xmalloc(sizeof(struct pgb_expr *) * (nargs ? nargs : 1));
+	for (int i = 0; i < nargs; i++)
+		e->args[i] = args[i];
+	return e;
+}
+
+static struct pgb_expr *
+expr_new_op(expr_func f, struct pgb_expr *l, struct pgb_expr *r)
+{
+	struct pgb_expr *a[2] = {l, r};
+
+	return expr_new_func(f, 2, a);
+}
+
+static struct pgb_expr *
+expr_new_uop(expr_func f, struct pgb_expr *x)
+{
+	return expr_new_func(f, 1, &x);
+}
+
+/* -------------------------------------------------------------------------
+ * Lexer
+ * -------------------------------------------------------------------------
+ */
+
+typedef enum expr_tok
+{
+	ET_END, ET_INT, ET_DOUBLE, ET_VAR, ET_IDENT, ET_MAXINT_PLUS_ONE,
+	ET_NULL, ET_TRUE, ET_FALSE, ET_AND, ET_OR, ET_NOT, ET_IS, ET_ISNULL,
+	ET_NOTNULL, ET_CASE, ET_WHEN, ET_THEN, ET_ELSE, ET_ENDKW,
+	ET_PLUS, ET_MINUS, ET_STAR, ET_SLASH, ET_PERCENT, ET_LPAREN, ET_RPAREN,
+	ET_COMMA, ET_LT, ET_LE, ET_GT, ET_GE, ET_EQ, ET_NE, ET_AMP, ET_PIPE,
+	ET_HASH, ET_TILDE, ET_LSHIFT, ET_RSHIFT
+} expr_tok;
+
+struct expr_parser
+{
+	const char *text;
+	const char *p;				/* next unread character */
+	expr_tok	tok;			/* current token */
+	const char *tokstart;
+	int64_t		ival;
+	double		dval;
+	char	   *str;			/* ET_VAR / ET_IDENT text, malloc'd */
+	char	   *err;
+	size_t		errlen;
+	bool		failed;
+};
+
+static bool
+expr_is_alpha(unsigned char c)
+{
+	return isalpha(c) || c == '_' || c >= 0x80;
+}
+
+static bool
+expr_is_alnum(unsigned char c)
+{
+	return isalnum(c) || c == '_' || c >= 0x80;
+}
+
+__attribute__((format(printf, 2, 3)))
+static void
+expr_parse_error(struct expr_parser *ps, const char *fmt,...)
+{
+	char		msg[200];
+	va_list		ap;
+
+	if (ps->failed)
+		return;
+	ps->failed = true;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	expr_error(ps->err, ps->errlen, "%s at column %d of expression \"%s\"",
+			   msg, (int) (ps->tokstart - ps->text) + 1, ps->text);
+}
+
+static const struct
+{
+	const char *word;
+	expr_tok	tok;
+}			expr_keywords[] =
+{
+	{"and", ET_AND}, {"case", ET_CASE}, {"else", ET_ELSE}, {"end", ET_ENDKW},
+	{"false", ET_FALSE}, {"is", ET_IS}, {"isnull", ET_ISNULL},
+	{"not", ET_NOT}, {"notnull", ET_NOTNULL}, {"null", ET_NULL},
+	{"or", ET_OR}, {"then", ET_THEN}, {"true", ET_TRUE}, {"when", ET_WHEN},
+};
+
+/* Read the next token into ps->tok.  Whitespace, including a backslash-
+ * newline continuation, separates tokens. */
+static void
+expr_next(struct expr_parser *ps)
+{
+	const char *p = ps->p;
+	const char *start;
+
+	free(ps->str);
+	ps->str = NULL;
+
+	for (;;)
+	{
+		if (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\f' ||
+			*p == '\v' || *p == '\n')
+			p++;
+		else if (p[0] == '\\' && p[1] == '\n')
+			p += 2;
+		else if (p[0] == '\\' && p[1] == '\r' && p[2] == '\n')
+			p += 3;
+		else
+			break;
+	}
+	ps->tokstart = start = p;
+	if (*p == '\0')
+	{
+		ps->tok = ET_END;
+		ps->p = p;
+		return;
+	}
+
+	if (isdigit((unsigned char) *p) ||
+		(*p == '.' && isdigit((unsigned char) p[1])))
+	{
+		bool		isdouble = false;
+
+		while (isdigit((unsigned char) *p))
+			p++;
+		if (*p == '.')
+		{
+			isdouble = true;
+			p++;
+			while (isdigit((unsigned char) *p))
+				p++;
+		}
+		if ((*p == 'e' || *p == 'E') &&
+			(isdigit((unsigned char) p[1]) ||
+			 ((p[1] == '+' || p[1] == '-') && isdigit((unsigned char) p[2]))))
+		{
+			isdouble = true;
+			p += 2;
+			while (isdigit((unsigned char) *p))
+				p++;
+		}
+		ps->p = p;
+		if (isdouble)
+		{
+			char	   *num = expr_xstrndup(start, (size_t) (p - start));
+
+			ps->dval = strtod(num, NULL);
+			free(num);
+			ps->tok = ET_DOUBLE;
+		}
+		else
+		{
+			char	   *num = expr_xstrndup(start, (size_t) (p - start));
+			unsigned long long u;
+
+			errno = 0;
+			u = strtoull(num, NULL, 10);
+			free(num);
+			if (errno == 0 && u <= (unsigned long long) INT64_MAX)
+			{
+				ps->ival = (int64_t) u;
+				ps->tok = ET_INT;
+			}
+			else if (errno == 0 && u == (unsigned long long) INT64_MAX + 1)
+				ps->tok = ET_MAXINT_PLUS_ONE;	/* valid only after '-' */
+			else
+			{
+				expr_parse_error(ps, "bigint constant overflow");
+				ps->tok = ET_END;
+			}
+		}
+		return;
+	}
+
+	if (*p == ':' && expr_is_alnum((unsigned char) p[1]))
+	{
+		p++;
+		while (expr_is_alnum((unsigned char) *p))
+			p++;
+		ps->str = expr_xstrndup(start + 1, (size_t) (p - start - 1));
+		ps->tok = ET_VAR;
+		ps->p = p;
+		return;
+	}
+
+	if (expr_is_alpha((unsigned char) *p))
+	{
+		while (expr_is_alnum((unsigned char) *p))
+			p++;
+		ps->p = p;
+		for (size_t i = 0; i < sizeof(expr_keywords) / sizeof(expr_keywords[0]); i++)
+		{
+			size_t		n = strlen(expr_keywords[i].word);
+
+			if ((size_t) (p - start) == n &&
+				strncasecmp(start, expr_keywords[i].word, n) == 0)
+			{
+				ps->tok = expr_keywords[i].tok;
+				return;
+			}
+		}
+		ps->str = expr_xstrndup(start, (size_t) (p - start));
+		ps->tok = ET_IDENT;
+		return;
+	}
+
+	ps->p = p + 1;
+	switch (*p)
+	{
+		case '+':
+			ps->tok = ET_PLUS;
+			return;
+		case '-':
+			ps->tok = ET_MINUS;
+			return;
+		case '*':
+			ps->tok = ET_STAR;
+			return;
+		case '/':
+			ps->tok = ET_SLASH;
+			return;
+		case '%':
+			ps->tok = ET_PERCENT;
+			return;
+		case '(':
+			ps->tok = ET_LPAREN;
+			return;
+		case ')':
+			ps->tok = ET_RPAREN;
+			return;
+		case ',':
+			ps->tok = ET_COMMA;
+			return;
+		case '=':
+			ps->tok = ET_EQ;
+			return;
+		case '&':
+			ps->tok = ET_AMP;
+			return;
+		case '|':
+			ps->tok = ET_PIPE;
+			return;
+		case '#':
+			ps->tok = ET_HASH;
+			return;
+		case '~':
+			ps->tok = ET_TILDE;
+			return;
+		case '!':
+			if (p[1] == '=')
+			{
+				ps->p = p + 2;
+				ps->tok = ET_NE;
+				return;
+			}
+			break;
+		case '<':
+			if (p[1] == '=')
+				ps->tok = ET_LE;
+			else if (p[1] == '>')
+				ps->tok = ET_NE;
+			else if (p[1] == '<')
+				ps->tok = ET_LSHIFT;
+			else
+			{
+				ps->tok = ET_LT;
+				return;
+			}
+			ps->p = p + 2;
+			return;
+		case '>':
+			if (p[1] == '=')
+				ps->tok = ET_GE;
+			else if (p[1] == '>')
+				ps->tok = ET_RSHIFT;
+			else
+			{
+				ps->tok = ET_GT;
+				return;
+			}
+			ps->p = p + 2;
+			return;
+		default:
+			break;
+	}
+	expr_parse_error(ps, "unexpected character \"%c\"", *p);
+	ps->tok = ET_END;
+}
+
+/* -------------------------------------------------------------------------
+ * Parser: precedence climbing over pgbench's levels.
+ * -------------------------------------------------------------------------
+ */
+
+enum
+{
+	EL_OR = 1,
+	EL_AND,
+	EL_NOT,
+	EL_IS,
+	EL_CMP,
+	EL_BIT,
+	EL_ADD,
+	EL_MUL,
+	EL_UNARY
+};
+
+static struct pgb_expr *expr_parse_level(struct expr_parser *ps, int min);
+
+/* Binary/postfix operator level of the current token, 0 if none. */
+static int
+expr_tok_level(expr_tok t)
+{
+	switch (t)
+	{
+		case ET_OR:
+			return EL_OR;
+		case ET_AND:
+			return EL_AND;
+		case ET_IS:
+		case ET_ISNULL:
+		case ET_NOTNULL:
+			return EL_IS;
+		case ET_LT:
+		case ET_LE:
+		case ET_GT:
+		case ET_GE:
+		case ET_EQ:
+		case ET_NE:
+			return EL_CMP;
+		case ET_AMP:
+		case ET_PIPE:
+		case ET_HASH:
+		case ET_LSHIFT:
+		case ET_RSHIFT:
+			return EL_BIT;
+		case ET_PLUS:
+		case ET_MINUS:
+			return EL_ADD;
+		case ET_STAR:
+		case ET_SLASH:
+		case ET_PERCENT:
+			return EL_MUL;
+		default:
+			return 0;
+	}
+}
+
+static struct pgb_expr *
+expr_parse_call(struct expr_parser *ps, char *name)
+{
+	struct pgb_expr *args[EXPR_MAX_FARGS + 1];
+	int			nargs = 0;
+	int			fi = -1;
+	struct pgb_expr *e;
+
+	for (size_t i = 0; i < sizeof(expr_functions) / sizeof(expr_functions[0]); i++)
+	{
+		if (strcasecmp(name, expr_functions[i].name) == 0)
+		{
+			fi = (int) i;
+			break;
+		}
+	}
+	if (fi < 0)
+	{
+		expr_parse_error(ps, "unrecognized function \"%s\"", name);
+		return NULL;
+	}
+	expr_next(ps);				/* skip '(' */
+	if (ps->tok != ET_RPAREN)
+	{
+		for (;;)
+		{
+			struct pgb_expr *a;
+
+			if (nargs >= EXPR_MAX_FARGS)
+			{
+				expr_parse_error(ps, "too many function arguments, maximum is %d",
+								 EXPR_MAX_FARGS);
+				goto fail;
+			}
+			a = expr_parse_level(ps, EL_OR);
+			if (a == NULL)
+				goto fail;
+			args[nargs++] = a;
+			if (ps->tok == ET_COMMA)
+			{
+				expr_next(ps);
+				continue;
+			}
+			break;
+		}
+	}
+	if (ps->tok != ET_RPAREN)
+	{
+		expr_parse_error(ps, "syntax error");
+		goto fail;
+	}
+	expr_next(ps);
+
+	switch (expr_functions[fi].nargs)
+	{
+		case -1:
+			if (nargs < 1)
+			{
+				expr_parse_error(ps, "at least one argument expected for function \"%s\"",
+								 expr_functions[fi].name);
+				goto fail;
+			}
+			break;
+		case -2:
+		case -3:
+			{
+				int			base = expr_functions[fi].nargs == -2 ? 1 : 2;
+
+				if (nargs != base && nargs != base + 1)
+				{
+					expr_parse_error(ps, "unexpected number of arguments for function \"%s\"",
+									 expr_functions[fi].name);
+					goto fail;
+				}
+				if (nargs == base)
+					args[nargs++] = expr_new_var("default_seed");
+			}
+			break;
+		default:
+			if (nargs != expr_functions[fi].nargs)
+			{
+				expr_parse_error(ps, "unexpected number of arguments for function \"%s\"",
+								 expr_functions[fi].name);
+				goto fail;
+			}
+	}
+	e = expr_new_func(expr_functions[fi].func, nargs, args);
+	return e;
+
+fail:
+	for (int i = 0; i < nargs; i++)
+		pgb_expr_free(args[i]);
+	return NULL;
+}
+
+/* Append a to the growing array *args. */
+static void
+expr_push_arg(struct pgb_expr ***args, int *nargs, int *maxargs,
+			  struct pgb_expr *a)
+{
+	if (*nargs == *maxargs)
+	{
+		*maxargs = *maxargs ? *maxargs * 2 : 8;
+		*args = expr_xrealloc(*args, sizeof(**args) * (size_t) *maxargs);
+	}
+	(*args)[(*nargs)++] = a;
+}
+
+/* CASE WHEN c THEN v [WHEN ...] [ELSE z] END: args c1, v1, ..., z (NULL
+ * when there is no ELSE). */
+static struct pgb_expr *
+expr_parse_case(struct expr_parser *ps)
+{
+	struct pgb_expr **args = NULL;
+	int			nargs = 0;
+	int			maxargs = 0;
+	struct pgb_expr *a;
+	struct pgb_expr *e;
+
+	expr_next(ps);				/* skip CASE */
+	if (ps->tok != ET_WHEN)
+	{
+		expr_parse_error(ps, "syntax error");
+		return NULL;
+	}
+	while (ps->tok == ET_WHEN)
+	{
+		expr_next(ps);
+		if ((a = expr_parse_level(ps, EL_OR)) == NULL)
+			goto fail;
+		expr_push_arg(&args, &nargs, &maxargs, a);
+		if (ps->tok != ET_THEN)
+		{
+			expr_parse_error(ps, "syntax error");
+			goto fail;
+		}
+		expr_next(ps);
+		if ((a = expr_parse_level(ps, EL_OR)) == NULL)
+			goto fail;
+		expr_push_arg(&args, &nargs, &maxargs, a);
+	}
+	if (ps->tok == ET_ELSE)
+	{
+		expr_next(ps);
+		if ((a = expr_parse_level(ps, EL_OR)) == NULL)
+			goto fail;
+	}
+	else
+		a = expr_new(EK_CONST);
+	expr_push_arg(&args, &nargs, &maxargs, a);
+	if (ps->tok != ET_ENDKW)
+	{
+		expr_parse_error(ps, "syntax error");
+		goto fail;
+	}
+	expr_next(ps);
+	e = expr_new_func(EF_CASE, nargs, args);
+	free(args);
+	return e;
+
+fail:
+	for (int i = 0; i < nargs; i++)
+		pgb_expr_free(args[i]);
+	free(args);
+	return NULL;
+}
+
+/* A primary or prefix-operator expression. */
+static struct pgb_expr *
+expr_parse_prefix(struct expr_parser *ps)
+{
+	struct pgb_expr *e = NULL;
+	struct pgb_expr *x;
+
+	if (ps->failed)
+		return NULL;
+	switch (ps->tok)
+	{
+		case ET_MINUS:
+			expr_next(ps);
+			if (ps->tok == ET_MAXINT_PLUS_ONE)
+			{
+				expr_next(ps);
+				return expr_new_int(INT64_MIN);
+			}
+			x = expr_parse_level(ps, EL_UNARY);
+			return x ? expr_new_op(EF_SUB, expr_new_int(0), x) : NULL;
+		case ET_PLUS:
+			expr_next(ps);
+			return expr_parse_level(ps, EL_UNARY);
+		case ET_TILDE:
+			/* ~x is (all ones) # x, binding at the bit operators' level */
+			expr_next(ps);
+			x = expr_parse_level(ps, EL_BIT + 1);
+			return x ? expr_new_op(EF_BITXOR, expr_new_int(~INT64_C(0)), x) : NULL;
+		case ET_NOT:
+			expr_next(ps);
+			x = expr_parse_level(ps, EL_NOT + 1);
+			return x ? expr_new_uop(EF_NOT, x) : NULL;
+		case ET_LPAREN:
+			expr_next(ps);
+			e = expr_parse_level(ps, EL_OR);
+			if (e == NULL)
+				return NULL;
+			if (ps->tok != ET_RPAREN)
+			{
+				expr_parse_error(ps, "syntax error");
+				pgb_expr_free(e);
+				return NULL;
+			}
+			expr_next(ps);
+			return e;
+		case ET_INT:
+			e = expr_new_int(ps->ival);
+			break;
+		case ET_DOUBLE:
+			e = expr_new(EK_CONST);
+			expr_set_double(&e->constant, ps->dval);
+			break;
+		case ET_NULL:
+			e = expr_new(EK_CONST);
+			break;
+		case ET_TRUE:
+		case ET_FALSE:
+			e = expr_new(EK_CONST);
+			expr_set_bool(&e->constant, ps->tok == ET_TRUE);
+			break;
+		case ET_VAR:
+			e = expr_new_var(ps->str);
+			break;
+		case ET_CASE:
+			return expr_parse_case(ps);
+		case ET_IDENT:
+			{
+				char	   *name = ps->str;
+
+				ps->str = NULL;
+				expr_next(ps);
+				if (ps->tok != ET_LPAREN)
+				{
+					expr_parse_error(ps, "syntax error");
+					free(name);
+					return NULL;
+				}
+				e = expr_parse_call(ps, name);
+				free(name);
+				return e;
+			}
+		case ET_MAXINT_PLUS_ONE:
+			expr_parse_error(ps, "bigint constant overflow");
+			return NULL;
+		case ET_END:
+			expr_parse_error(ps, "unexpected end of expression");
+			return NULL;
+		default:
+			expr_parse_error(ps, "syntax error");
+			return NULL;
+	}
+	expr_next(ps);
+	return e;
+}
+
+/* Parse operators of level >= min; left-associative except the
+ * non-associative IS and comparison levels. */
+static struct pgb_expr *
+expr_parse_level(struct expr_parser *ps, int min)
+{
+	struct pgb_expr *left = expr_parse_prefix(ps);
+	int			last_nonassoc = 0;
+
+	while (left != NULL && !ps->failed)
+	{
+		expr_tok	op = ps->tok;
+		int			lv = expr_tok_level(op);
+		struct pgb_expr *right;
+
+		if (lv == 0 || lv < min)
+			break;
+		if ((lv == EL_IS || lv == EL_CMP) && last_nonassoc == lv)
+		{
+			expr_parse_error(ps, "syntax error");
+			break;
+		}
+		last_nonassoc = (lv == EL_IS || lv == EL_CMP) ? lv : 0;
+		expr_next(ps);
+
+		if (lv == EL_IS)
+		{
+			bool		negate = false;
+			struct pgb_expr *rhs;
+
+			if (op == ET_ISNULL || op == ET_NOTNULL)
+			{
+				negate = (op == ET_NOTNULL);
+				rhs = expr_new(EK_CONST);
+			}
+			else
+			{
+				if (ps->tok == ET_NOT)
+				{
+					negate = true;
+					expr_next(ps);
+				}
+				if (ps->tok != ET_NULL && ps->tok != ET_TRUE && ps->tok != ET_FALSE)
+				{
+					expr_parse_error(ps, "syntax error");
+					break;
+				}
+				rhs = expr_new(EK_CONST);
+				if (ps->tok != ET_NULL)
+					expr_set_bool(&rhs->constant, ps->tok == ET_TRUE);
+				expr_next(ps);
+			}
+			left = expr_new_op(EF_IS, left, rhs);
+			if (negate)
+				left = expr_new_uop(EF_NOT, left);
+			continue;
+		}
+
+		right = expr_parse_level(ps, lv + 1);
+		if (right == NULL)
+			break;
+		switch (op)
+		{
+			case ET_OR:
+				left = expr_new_op(EF_OR, left, right);
+				break;
+			case ET_AND:
+				left = expr_new_op(EF_AND, left, right);
+				break;
+			case ET_LT:
+				left = expr_new_op(EF_LT, left, right);
+				break;
+			case ET_LE:
+				left = expr_new_op(EF_LE, left, right);
+				break;
+			case ET_GT:
+				left = expr_new_op(EF_LT, right, left);
+				break;
+			case ET_GE:
+				left = expr_new_op(EF_LE, right, left);
+				break;
+			case ET_EQ:
+				left = expr_new_op(EF_EQ, left, right);
+				break;
+			case ET_NE:
+				left = expr_new_op(EF_NE, left, right);
+				break;
+			case ET_AMP:
+				left = expr_new_op(EF_BITAND, left, right);
+				break;
+			case ET_PIPE:
+				left = expr_new_op(EF_BITOR, left, right);
+				break;
+			case ET_HASH:
+				left = expr_new_op(EF_BITXOR, left, right);
+				break;
+			case ET_LSHIFT:
+				left = expr_new_op(EF_LSHIFT, left, right);
+				break;
+			case ET_RSHIFT:
+				left = expr_new_op(EF_RSHIFT, left, right);
+				break;
+			case ET_PLUS:
+				left = expr_new_op(EF_ADD, left, right);
+				break;
+			case ET_MINUS:
+				left = expr_new_op(EF_SUB, left, right);
+				break;
+			case ET_STAR:
+				left = expr_new_op(EF_MUL, left, right);
+				break;
+			case ET_SLASH:
+				left = expr_new_op(EF_DIV, left, right);
+				break;
+			case ET_PERCENT:
+				left = expr_new_op(EF_MOD, left, right);
+				break;
+			default:
+				pgb_expr_free(right);
+				expr_parse_error(ps, "syntax error");
+				break;
+		}
+	}
+	if (ps->failed)
+	{
+		pgb_expr_free(left);
+		return NULL;
+	}
+	return left;
+}
+
+struct pgb_expr *
+pgb_expr_parse(const char *text, char *err, size_t errlen)
+{
+	struct expr_parser ps;
+	struct pgb_expr *e;
+
+	memset(&ps, 0, sizeof(ps));
+	ps.text = text;
+	ps.p = text;
+	ps.err = err;
+	ps.errlen = errlen;
+	expr_next(&ps);
+	if (ps.tok == ET_END && !ps.failed)
+	{
+		expr_parse_error(&ps, "missing expression");
+		return NULL;
+	}
+	e = expr_parse_level(&ps, EL_OR);
+	if (e != NULL && ps.tok != ET_END)
+	{
+		expr_parse_error(&ps, "syntax error");
+		pgb_expr_free(e);
+		e = NULL;
+	}
+	free(ps.str);
+	return e;
+}
+
+/* -------------------------------------------------------------------------
+ * Evaluation
+ * -------------------------------------------------------------------------
+ */
+
+struct expr_ctx
+{
+	struct pgb_vars *vars;
+	struct pgb_prng *rng;
+	char	   *err;
+	size_t		errlen;
+};
+
+static bool expr_eval(struct expr_ctx *cx, const struct pgb_expr *e,
+					  pgb_value *out);
+
+/* AND, OR, CASE evaluate their arguments lazily. */
+static bool
+expr_eval_lazy(struct expr_ctx *cx, const struct pgb_expr *e, pgb_value *out)
+{
+	pgb_value	a1,
+				a2;
+	bool		b1 = false,
+				b2 = false;
+
+	if (e->func == EF_CASE)
+	{
+		int			i;
+
+		for (i = 0; i + 1 < e->nargs; i += 2)
+		{
+			if (!expr_eval(cx, e->args[i], &a1))
+				return false;
+			if (pgb_value_truth(&a1))
+				return expr_eval(cx, e->args[i + 1], out);
+		}
+		return expr_eval(cx, e->args[e->nargs - 1], out);
+	}
+
+	if (!expr_eval(cx, e->args[0], &a1))
+		return false;
+	if (a1.type == PGB_NULL)
+	{
+		expr_set_null(out);
+		return true;
+	}
+	if (!expr_coerce_bool(&a1, &b1, cx->err, cx->errlen))
+		return false;
+	if (e->func == EF_AND ? !b1 : b1)
+	{
+		expr_set_bool(out, b1);
+		return true;
+	}
+	if (!expr_eval(cx, e->args[1], &a2))
+		return false;
+	if (a2.type == PGB_NULL)
+	{
+		expr_set_null(out);
+		return true;
+	}
+	if (!expr_coerce_bool(&a2, &b2, cx->err, cx->errlen))
+		return false;
+	expr_set_bool(out, b2);
+	return true;
+}
+
+static bool
+expr_eval_arith(struct expr_ctx *cx, expr_func f, const pgb_value *l,
+				const pgb_value *r, pgb_value *out)
+{
+	if ((l->type == PGB_DOUBLE || r->type == PGB_DOUBLE) && f != EF_MOD)
+	{
+		double		ld,
+					rd;
+
+		if (!expr_coerce_double(l, &ld, cx->err, cx->errlen) ||
+			!expr_coerce_double(r, &rd, cx->err, cx->errlen))
+			return false;
+		switch (f)
+		{
+			case EF_ADD:
+				expr_set_double(out, ld + rd);
+				return true;
+			case EF_SUB:
+				expr_set_double(out, ld - rd);
+				return true;
+			case EF_MUL:
+				expr_set_double(out, ld * rd);
+				return true;
+			case EF_DIV:
+				expr_set_double(out, ld / rd);
+				return true;
+			case EF_EQ:
+				expr_set_bool(out, ld == rd);
+				return true;
+			case EF_NE:
+				expr_set_bool(out, ld != rd);
+				return true;
+			case EF_LE:
+				expr_set_bool(out, ld <= rd);
+				return true;
+			case EF_LT:
+				expr_set_bool(out, ld < rd);
+				return true;
+			default:
+				break;
+		}
+	}
+	else
+	{
+		int64_t		li,
+					ri,
+					res;
+
+		if (!expr_coerce_int(l, &li, cx->err, cx->errlen) ||
+			!expr_coerce_int(r, &ri, cx->err, cx->errlen))
+			return false;
+		switch (f)
+		{
+			case EF_ADD:
+				if (__builtin_add_overflow(li, ri, &res))
+					return expr_error(cx->err, cx->errlen, "bigint add out of range");
+				expr_set_int(out, res);
+				return true;
+			case EF_SUB:
+				if (__builtin_sub_overflow(li, ri, &res))
+					return expr_error(cx->err, cx->errlen, "bigint sub out of range");
+				expr_set_int(out, res);
+				return true;
+			case EF_MUL:
+				if (__builtin_mul_overflow(li, ri, &res))
+					return expr_error(cx->err, cx->errlen, "bigint mul out of range");
+				expr_set_int(out, res);
+				return true;
+			case EF_EQ:
+				expr_set_bool(out, li == ri);
+				return true;
+			case EF_NE:
+				expr_set_bool(out, li != ri);
+				return true;
+			case EF_LE:
+				expr_set_bool(out, li <= ri);
+				return true;
+			case EF_LT:
+				expr_set_bool(out, li < ri);
+				return true;
+			case EF_DIV:
+			case EF_MOD:
+				if (ri == 0)
+					return expr_error(cx->err, cx->errlen, "division by zero");
+				if (ri == -1)
+				{
+					if (f == EF_MOD)
+						expr_set_int(out, 0);
+					else if (li == INT64_MIN)
+						return expr_error(cx->err, cx->errlen, "bigint div out of range");
+					else
+						expr_set_int(out, -li);
+					return true;
+				}
+				expr_set_int(out, f == EF_DIV ? li / ri : li % ri);
+				return true;
+			default:
+				break;
+		}
+	}
+	return expr_error(cx->err, cx->errlen, "unexpected operator");
+}
+
+static bool
+expr_eval_random(struct expr_ctx *cx, const struct pgb_expr *e,
+				 const pgb_value *args, pgb_value *out)
+{
+	int64_t		imin,
+				imax,
+				delta;
+	double		param = 0;
+
+	if (!expr_coerce_int(&args[0], &imin, cx->err, cx->errlen) ||
+		!expr_coerce_int(&args[1], &imax, cx->err, cx->errlen))
+		return false;
+	if (imin > imax)
+		return expr_error(cx->err, cx->errlen, "empty range given to random");
+	if (__builtin_sub_overflow(imax, imin, &delta) ||
+		__builtin_add_overflow(delta, 1, &delta))
+		return expr_error(cx->err, cx->errlen, "random range is too large");
+	if (cx->rng == NULL)
+		return expr_error(cx->err, cx->errlen, "no random state to evaluate random functions");
+	if (e->func == EF_RANDOM)
+	{
+		expr_set_int(out, pgb_prng_range(cx->rng, imin, imax));
+		return true;
+	}
+	if (!expr_coerce_double(&args[2], &param, cx->err, cx->errlen))
+		return false;
+	if (e->func == EF_RANDOM_GAUSSIAN)
+	{
+		if (param < EXPR_MIN_GAUSSIAN_PARAM)
+			return expr_error(cx->err, cx->errlen,
+							  "gaussian parameter must be at least %f (not %f)",
+							  EXPR_MIN_GAUSSIAN_PARAM, param);
+		expr_set_int(out, expr_random_gaussian(cx->rng, imin, imax, param));
+	}
+	else if (e->func == EF_RANDOM_ZIPFIAN)
+	{
+		if (param < EXPR_MIN_ZIPFIAN_PARAM || param > EXPR_MAX_ZIPFIAN_PARAM)
+			return expr_error(cx->err, cx->errlen,
+							  "zipfian parameter must be in range [%.3f, %.0f] (not %f)",
+							  EXPR_MIN_ZIPFIAN_PARAM, EXPR_MAX_ZIPFIAN_PARAM, param);
+		expr_set_int(out, expr_random_zipfian(cx->rng, imin, imax, param));
+	}
+	else
+	{
+		if (param <= 0.0)
+			return expr_error(cx->err, cx->errlen,
+							  "exponential parameter must be greater than zero (not %f)",
+							  param);
+		expr_set_int(out, expr_random_exponential(cx->rng, imin, imax, param));
+	}
+	return true;
+}
+
+/* Functions whose arguments are all evaluated first. */
+static bool
+expr_eval_strict(struct expr_ctx *cx, const struct pgb_expr *e, pgb_value *out)
+{
+	pgb_value	args[EXPR_MAX_FARGS + 1];
+	bool		has_null = false;
+
+	for (int i = 0; i < e->nargs; i++)
+	{
+		if (!expr_eval(cx, e->args[i], &args[i]))
+			return false;
+		has_null |= (args[i].type == PGB_NULL);
+	}
+	if (has_null && e->func != EF_IS && e->func != EF_DEBUG)
+	{
+		expr_set_null(out);
+		return true;
+	}
+
+	switch (e->func)
+	{
+		case EF_ADD:
+		case EF_SUB:
+		case EF_MUL:
+		case EF_DIV:
+		case EF_MOD:
+		case EF_EQ:
+		case EF_NE:
+		case EF_LE:
+		case EF_LT:
+			return expr_eval_arith(cx, e->func, &args[0], &args[1], out);
+
+		case EF_BITAND:
+		case EF_BITOR:
+		case EF_BITXOR:
+		case EF_LSHIFT:
+		case EF_RSHIFT:
+			{
+				int64_t		li,
+							ri;
+
+				if (!expr_coerce_int(&args[0], &li, cx->err, cx->errlen) ||
+					!expr_coerce_int(&args[1], &ri, cx->err, cx->errlen))
+					return false;
+				if (e->func == EF_BITAND)
+					expr_set_int(out, li & ri);
+				else if (e->func == EF_BITOR)
+					expr_set_int(out, li | ri);
+				else if (e->func == EF_BITXOR)
+					expr_set_int(out, li ^ ri);
+				else
+				{
+					/* pgbench leaves this undefined in C; make it an error */
+					if (ri < 0 || ri > 63)
+						return expr_error(cx->err, cx->errlen,
+										  "shift count %" PRId64 " out of range", ri);
+					if (e->func == EF_LSHIFT)
+						expr_set_int(out, (int64_t) ((uint64_t) li << ri));
+					else
+						expr_set_int(out, li >> ri);
+				}
+				return true;
+			}
+
+		case EF_NOT:
+			{
+				bool		b = false;
+
+				if (!expr_coerce_bool(&args[0], &b, cx->err, cx->errlen))
+					return false;
+				expr_set_bool(out, !b);
+				return true;
+			}
+
+		case EF_PI:
+			expr_set_double(out, M_PI);
+			return true;
+
+		case EF_ABS:
+			if (args[0].type == PGB_INT)
+			{
+				if (args[0].u.ival == INT64_MIN)
+					return expr_error(cx->err, cx->errlen, "bigint abs out of range");
+				expr_set_int(out, args[0].u.ival < 0 ? -args[0].u.ival : args[0].u.ival);
+			}
+			else if (args[0].type == PGB_DOUBLE)
+				expr_set_double(out, fabs(args[0].u.dval));
+			else
+				return expr_error(cx->err, cx->errlen, "cannot coerce %s to number",
+								  expr_type_name(&args[0]));
+			return true;
+
+		case EF_DEBUG:
+			{
+				char		buf[64];
+
+				if (args[0].type == PGB_NULL)
+					fprintf(stderr, "debug: null\n");
+				else
+					fprintf(stderr, "debug: %s %s\n", expr_type_name(&args[0]),
+							pgb_value_to_text(&args[0], buf, sizeof(buf)));
+				*out = args[0];
+				return true;
+			}
+
+		case EF_DOUBLE:
+		case EF_SQRT:
+		case EF_LN:
+		case EF_EXP:
+			{
+				double		d;
+
+				if (!expr_coerce_double(&args[0], &d, cx->err, cx->errlen))
+					return false;
+				if (e->func == EF_SQRT)
+					d = sqrt(d);
+				else if (e->func == EF_LN)
+					d = log(d);
+				else if (e->func == EF_EXP)
+					d = exp(d);
+				expr_set_double(out, d);
+				return true;
+			}
+
+		case EF_INT:
+			{
+				int64_t		i;
+
+				if (!expr_coerce_int(&args[0], &i, cx->err, cx->errlen))
+					return false;
+				expr_set_int(out, i);
+				return true;
+			}
+
+		case EF_LEAST:
+		case EF_GREATEST:
+			{
+				bool		havedouble = false;
+
+				for (int i = 0; i < e->nargs; i++)
+					havedouble |= (args[i].type == PGB_DOUBLE);
+				if (havedouble)
+				{
+					double		x,
+								d;
+
+					if (!expr_coerce_double(&args[0], &x, cx->err, cx->errlen))
+						return false;
+					for (int i = 1; i < e->nargs; i++)
+					{
+						if (!expr_coerce_double(&args[i], &d, cx->err, cx->errlen))
+							return false;
+						x = (e->func == EF_LEAST) ? (d < x ? d : x) : (d > x ? d : x);
+					}
+					expr_set_double(out, x);
+				}
+				else
+				{
+					int64_t		x,
+								v;
+
+					if (!expr_coerce_int(&args[0], &x, cx->err, cx->errlen))
+						return false;
+					for (int i = 1; i < e->nargs; i++)
+					{
+						if (!expr_coerce_int(&args[i], &v, cx->err, cx->errlen))
+							return false;
+						x = (e->func == EF_LEAST) ? (v < x ? v : x) : (v > x ? v : x);
+					}
+					expr_set_int(out, x);
+				}
+				return true;
+			}
+
+		case EF_RANDOM:
+		case EF_RANDOM_EXPONENTIAL:
+		case EF_RANDOM_GAUSSIAN:
+		case EF_RANDOM_ZIPFIAN:
+			return expr_eval_random(cx, e, args, out);
+
+		case EF_POW:
+			{
+				double		l,
+							r;
+
+				if (!expr_coerce_double(&args[0], &l, cx->err, cx->errlen) ||
+					!expr_coerce_double(&args[1], &r, cx->err, cx->errlen))
+					return false;
+				expr_set_double(out, pow(l, r));
+				return true;
+			}
+
+		case EF_IS:
+			/* as permissive as pgbench: same type and same boolean bits */
+			expr_set_bool(out, args[0].type == args[1].type &&
+						  (args[0].type == PGB_NULL ||
+						   args[0].u.bval == args[1].u.bval));
+			return true;
+
+		case EF_HASH_FNV1A:
+		case EF_HASH_MURMUR2:
+			{
+				int64_t		v,
+							seed;
+
+				if (!expr_coerce_int(&args[0], &v, cx->err, cx->errlen) ||
+					!expr_coerce_int(&args[1], &seed, cx->err, cx->errlen))
+					return false;
+				expr_set_int(out, e->func == EF_HASH_FNV1A ?
+							 pgb_hash_fnv1a(v, (uint64_t) seed) :
+							 pgb_hash_murmur2(v, (uint64_t) seed));
+				return true;
+			}
+
+		case EF_PERMUTE:
+			{
+				int64_t		v,
+							size,
+							seed;
+
+				if (!expr_coerce_int(&args[0], &v, cx->err, cx->errlen) ||
+					!expr_coerce_int(&args[1], &size, cx->err, cx->errlen) ||
+					!expr_coerce_int(&args[2], &seed, cx->err, cx->errlen))
+					return false;
+				if (size <= 0)
+					return expr_error(cx->err, cx->errlen,
+									  "permute size parameter must be greater than zero");
+				expr_set_int(out, pgb_permute(v, size, seed));
+				return true;
+			}
+
+		case EF_AND:
+		case EF_OR:
+		case EF_CASE:
+			break;
+	}
+	return expr_error(cx->err, cx->errlen, "unexpected function");
+}
+
+static bool
+expr_eval(struct expr_ctx *cx, const struct pgb_expr *e, pgb_value *out)
+{
+	switch (e->kind)
+	{
+		case EK_CONST:
+			*out = e->constant;
+			return true;
+		case EK_VAR:
+			return pgb_vars_get_value(cx->vars, e->varname, out,
+									  cx->err, cx->errlen);
+		case EK_FUNC:
+			if (e->func == EF_AND || e->func == EF_OR || e->func == EF_CASE)
+				return expr_eval_lazy(cx, e, out);
+			return expr_eval_strict(cx, e, out);
+	}
+	return expr_error(cx->err, cx->errlen, "unexpected expression node");
+}
+
+bool
+pgb_expr_eval(const struct pgb_expr *e, struct pgb_vars *vars,
+			  struct pgb_prng *rng, pgb_value *out, char *err, size_t errlen)
+{
+	struct expr_ctx cx = {vars, rng, err, errlen};
+	pgb_value	v;
+
+	if (!expr_eval(&cx, e, &v))
+		return false;
+	*out = v;
+	return true;
+}

@@ -1,0 +1,892 @@
+/*
+ * report.c
+ *		perfdriver's output and the measurement containers behind it:
+ *		error lines, progress lines, the human tables and the JSON report.
+ *
+ * Owns: the wording and layout of everything perfdriver prints, the JSON
+ * shape documented in report.h, the malloc sketch allocator, and the
+ * bounded SQLSTATE maps.
+ *
+ * Must not: include libpq-fe.h, or print a password (callers hand it
+ * scrubbed connection descriptions only).
+ *
+ * Memory: pd_stats_* and pd_interval_acc_* own their sketches; the report
+ * functions free every temporary before returning.
+ */
+#include "report.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------- errors */
+
+void
+pd_error(const char *fmt,...)
+{
+	va_list		ap;
+
+	fputs("perfdriver: error: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void
+pd_hint(const char *fmt,...)
+{
+	va_list		ap;
+
+	fputs("hint: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void
+pd_warning(const char *fmt,...)
+{
+	va_list		ap;
+
+	fputs("perfdriver: warning: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void
+out_of_memory(void)
+{
+	fputs("perfdriver: error: out of memory\n", stderr);
+	abort();
+}
+
+void *
+pd_malloc(size_t size)
+{
+	void	   *p = malloc(size ? size : 1);
+
+	if (p == NULL)
+		out_of_memory();
+	return p;
+}
+
+void *
+pd_calloc(size_t n, size_t size)
+{
+	void	   *p = calloc(n ? n : 1, size ? size : 1);
+
+	if (p == NULL)
+		out_of_memory();
+	return p;
+}
+
+char *
+pd_strdup(const char *s)
+{
+	char	   *p = strdup(s);
+
+	if (p == NULL)
+		out_of_memory();
+	return p;
+}
+
+/* -------------------------------------------------------------- sketches */
+
+static void *
+sk_alloc(size_t size, void *ctx)
+{
+	(void) ctx;
+	return malloc(size);
+}
+
+static void
+sk_free(void *ptr, void *ctx)
+{
+	(void) ctx;
+	free(ptr);
+}
+
+const sketch_allocator pd_sketch_alloc = {sk_alloc, sk_free, NULL};
+
+struct sketch *
+pd_sketch_new(void)
+{
+	struct sketch *s = sketch_create(&pd_sketch_alloc, PD_SKETCH_ALPHA);
+
+	if (s == NULL)
+		out_of_memory();
+	return s;
+}
+
+void
+pd_sketch_add(struct sketch **sp, double v)
+{
+	sketch_error e = sketch_add(sp, v, &pd_sketch_alloc);
+
+	if (e == SKETCH_ENOMEM)
+		out_of_memory();
+}
+
+void
+pd_sketch_merge(struct sketch **dst, const struct sketch *src)
+{
+	sketch_error e = sketch_merge(dst, src, &pd_sketch_alloc);
+
+	if (e == SKETCH_ENOMEM)
+		out_of_memory();
+}
+
+static void
+sketch_release(struct sketch **sp)
+{
+	free(*sp);
+	*sp = NULL;
+}
+
+/* -------------------------------------------------------------- errmaps */
+
+void
+pd_errmap_add(struct pd_errmap *m, const char *code, uint64_t n)
+{
+	int			i;
+
+	for (i = 0; i < m->n; i++)
+		if (strcmp(m->code[i], code) == 0)
+		{
+			m->count[i] += n;
+			return;
+		}
+	if (m->n == PD_ERRMAP_CAP - 1 && strcmp(code, "other") != 0)
+	{
+		/* the last slot is reserved for everything that does not fit */
+		pd_errmap_add(m, "other", n);
+		return;
+	}
+	snprintf(m->code[m->n], sizeof(m->code[m->n]), "%s", code);
+	m->count[m->n] = n;
+	m->n++;
+}
+
+void
+pd_errmap_merge(struct pd_errmap *dst, const struct pd_errmap *src)
+{
+	for (int i = 0; i < src->n; i++)
+		pd_errmap_add(dst, src->code[i], src->count[i]);
+}
+
+uint64_t
+pd_errmap_total(const struct pd_errmap *m)
+{
+	uint64_t	t = 0;
+
+	for (int i = 0; i < m->n; i++)
+		t += m->count[i];
+	return t;
+}
+
+/* ----------------------------------------------------------------- stats */
+
+void
+pd_stats_init(struct pd_stats *s, struct pgb_script *const *scripts,
+			  int nscripts)
+{
+	memset(s, 0, sizeof(*s));
+	s->nscripts = nscripts;
+	s->scripts = pd_calloc(nscripts, sizeof(*s->scripts));
+	for (int i = 0; i < nscripts; i++)
+	{
+		struct pd_script_stats *ss = &s->scripts[i];
+
+		ss->lat = pd_sketch_new();
+		ss->ncommands = scripts[i]->ncommands;
+		ss->stmts = pd_calloc(ss->ncommands, sizeof(*ss->stmts));
+		for (int k = 0; k < ss->ncommands; k++)
+			if (scripts[i]->commands[k].type == PGB_CMD_SQL)
+				ss->stmts[k].lat = pd_sketch_new();
+	}
+	s->lat = pd_sketch_new();
+	s->lag = pd_sketch_new();
+}
+
+void
+pd_stats_merge(struct pd_stats *dst, const struct pd_stats *src)
+{
+	for (int i = 0; i < src->nscripts; i++)
+	{
+		struct pd_script_stats *d = &dst->scripts[i];
+		const struct pd_script_stats *s = &src->scripts[i];
+
+		d->transactions += s->transactions;
+		d->failed += s->failed;
+		d->retried += s->retried;
+		d->retries += s->retries;
+		pd_sketch_merge(&d->lat, s->lat);
+		for (int k = 0; k < s->ncommands; k++)
+		{
+			if (s->stmts[k].lat == NULL)
+				continue;
+			d->stmts[k].calls += s->stmts[k].calls;
+			d->stmts[k].rows += s->stmts[k].rows;
+			d->stmts[k].errors += s->stmts[k].errors;
+			pd_sketch_merge(&d->stmts[k].lat, s->stmts[k].lat);
+		}
+	}
+	pd_sketch_merge(&dst->lat, src->lat);
+	pd_sketch_merge(&dst->lag, src->lag);
+	pd_errmap_merge(&dst->errors, &src->errors);
+	dst->transactions += src->transactions;
+	dst->failed += src->failed;
+	dst->reconnects += src->reconnects;
+	dst->lost += src->lost;
+	dst->aborted_clients += src->aborted_clients;
+	dst->skipped += src->skipped;
+}
+
+void
+pd_stats_free(struct pd_stats *s)
+{
+	if (s->scripts == NULL)
+		return;
+	for (int i = 0; i < s->nscripts; i++)
+	{
+		for (int k = 0; k < s->scripts[i].ncommands; k++)
+			if (s->scripts[i].stmts[k].lat)
+				sketch_release(&s->scripts[i].stmts[k].lat);
+		free(s->scripts[i].stmts);
+		sketch_release(&s->scripts[i].lat);
+	}
+	free(s->scripts);
+	s->scripts = NULL;
+	sketch_release(&s->lat);
+	sketch_release(&s->lag);
+}
+
+void
+pd_interval_acc_init(struct pd_interval_acc *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->lat = pd_sketch_new();
+	a->lag = pd_sketch_new();
+}
+
+/* Empty a, keeping (and re-initialising) its sketch blocks. */
+void
+pd_interval_acc_reset(struct pd_interval_acc *a)
+{
+	a->transactions = a->failed = a->errors = 0;
+	sketch_release(&a->lat);
+	sketch_release(&a->lag);
+	a->lat = pd_sketch_new();
+	a->lag = pd_sketch_new();
+}
+
+void
+pd_interval_acc_free(struct pd_interval_acc *a)
+{
+	sketch_release(&a->lat);
+	sketch_release(&a->lag);
+}
+
+void
+pd_interval_summarise(const struct pd_interval_acc *a, double t_end_s,
+					  double length_s, bool rate, struct pd_interval *out)
+{
+	sketch_error e;
+
+	out->t_end_s = t_end_s;
+	out->length_s = length_s;
+	out->transactions = a->transactions;
+	out->failed = a->failed;
+	out->errors = a->errors;
+	out->tps = length_s > 0 ? a->transactions / length_s : 0;
+	out->p50 = sketch_quantile(a->lat, 0.50);
+	out->p95 = sketch_quantile(a->lat, 0.95);
+	out->p99 = sketch_quantile(a->lat, 0.99);
+	out->max = a->lat->count ? a->lat->max : NAN;
+	out->mean = a->lat->count ? sketch_mean(a->lat, &e) : NAN;
+	out->lag_mean = (rate && a->lag->count) ? sketch_mean(a->lag, &e) : NAN;
+}
+
+/* --------------------------------------------------------------- helpers */
+
+struct pd_summary
+{
+	double		p50,
+				p95,
+				p99,
+				p999,
+				max,
+				mean;
+};
+
+static struct pd_summary
+summarise(const struct sketch *s)
+{
+	struct pd_summary r;
+	sketch_error e;
+
+	if (s == NULL || s->count == 0)
+	{
+		r.p50 = r.p95 = r.p99 = r.p999 = r.max = r.mean = NAN;
+		return r;
+	}
+	r.p50 = sketch_quantile(s, 0.50);
+	r.p95 = sketch_quantile(s, 0.95);
+	r.p99 = sketch_quantile(s, 0.99);
+	r.p999 = sketch_quantile(s, 0.999);
+	r.max = s->max;
+	r.mean = sketch_mean(s, &e);
+	return r;
+}
+
+/* One statement fingerprint, merged over scripts. */
+struct stmt_group
+{
+	uint64_t	fingerprint;
+	const char *query;
+	uint64_t	calls;
+	uint64_t	rows;
+	uint64_t	errors;
+	struct sketch *lat;
+};
+
+/*
+ * group_statements: merge per-command statistics by fingerprint, in order
+ * of first appearance.  Returns a malloc'd array (free with
+ * free_groups()) and its length in *n.
+ */
+static struct stmt_group *
+group_statements(const struct pd_report *r, int *n)
+{
+	int			cap = 0;
+	struct stmt_group *g;
+
+	for (int i = 0; i < r->nscripts; i++)
+		cap += r->scripts[i]->ncommands;
+	g = pd_calloc(cap, sizeof(*g));
+	*n = 0;
+	for (int i = 0; i < r->nscripts; i++)
+	{
+		const struct pgb_script *sc = r->scripts[i];
+
+		for (int k = 0; k < sc->ncommands; k++)
+		{
+			const struct pgb_command *cmd = &sc->commands[k];
+			const struct pd_stmt_stats *st = &r->stats->scripts[i].stmts[k];
+			int			j;
+
+			if (cmd->type != PGB_CMD_SQL)
+				continue;
+			for (j = 0; j < *n; j++)
+				if (g[j].fingerprint == cmd->fingerprint)
+					break;
+			if (j == *n)
+			{
+				g[j].fingerprint = cmd->fingerprint;
+				g[j].query = cmd->normalized ? cmd->normalized : cmd->sql;
+				g[j].lat = pd_sketch_new();
+				(*n)++;
+			}
+			g[j].calls += st->calls;
+			g[j].rows += st->rows;
+			g[j].errors += st->errors;
+			pd_sketch_merge(&g[j].lat, st->lat);
+		}
+	}
+	return g;
+}
+
+static void
+free_groups(struct stmt_group *g, int n)
+{
+	for (int i = 0; i < n; i++)
+		sketch_release(&g[i].lat);
+	free(g);
+}
+
+/* ------------------------------------------------------------- progress */
+
+void
+report_progress(const struct pd_interval *iv, bool rate)
+{
+	char		lag[64] = "";
+
+	if (rate && !isnan(iv->lag_mean))
+		snprintf(lag, sizeof(lag), ", lag %.3f ms", iv->lag_mean);
+	if (iv->transactions > 0)
+		fprintf(stderr, "progress: %.1f s, %.1f tps, p50 %.3f ms, p95 %.3f ms%s, %llu failed, %llu errors\n",
+				iv->t_end_s, iv->tps, iv->p50, iv->p95, lag,
+				(unsigned long long) iv->failed,
+				(unsigned long long) iv->errors);
+	else
+		fprintf(stderr, "progress: %.1f s, 0.0 tps, p95 - ms%s, %llu failed, %llu errors\n",
+				iv->t_end_s, lag, (unsigned long long) iv->failed,
+				(unsigned long long) iv->errors);
+}
+
+/* ---------------------------------------------------------- human tables */
+
+#define MAXCOLS 12
+
+/*
+ * A small table printer: cells are collected as strings, then printed with
+ * every column as wide as its widest cell; numeric columns align right.
+ */
+struct table
+{
+	int			ncols;
+	int			nrows;
+	int			caprows;
+	bool		left[MAXCOLS];
+	char	  **cells;			/* nrows * ncols, row 0 is the header */
+};
+
+static void
+table_init(struct table *t, int ncols, const char *const *headers,
+		   const bool *left)
+{
+	t->ncols = ncols;
+	t->nrows = 0;
+	t->caprows = 8;
+	t->cells = pd_calloc(t->caprows * ncols, sizeof(char *));
+	for (int c = 0; c < ncols; c++)
+	{
+		t->left[c] = left[c];
+		t->cells[c] = pd_strdup(headers[c]);
+	}
+	t->nrows = 1;
+}
+
+static void
+table_row(struct table *t, const char *const *vals)
+{
+	if (t->nrows == t->caprows)
+	{
+		t->caprows *= 2;
+		t->cells = realloc(t->cells, t->caprows * t->ncols * sizeof(char *));
+		if (t->cells == NULL)
+			out_of_memory();
+	}
+	for (int c = 0; c < t->ncols; c++)
+		t->cells[t->nrows * t->ncols + c] = pd_strdup(vals[c]);
+	t->nrows++;
+}
+
+static void
+table_print(FILE *out, struct table *t, const char *indent)
+{
+	int			w[MAXCOLS] = {0};
+
+	for (int r = 0; r < t->nrows; r++)
+		for (int c = 0; c < t->ncols; c++)
+		{
+			int			len = (int) strlen(t->cells[r * t->ncols + c]);
+
+			if (len > w[c])
+				w[c] = len;
+		}
+	for (int r = 0; r < t->nrows; r++)
+	{
+		fputs(indent, out);
+		for (int c = 0; c < t->ncols; c++)
+		{
+			const char *cell = t->cells[r * t->ncols + c];
+			bool		last = c == t->ncols - 1;
+
+			if (t->left[c])
+				fprintf(out, "%-*s", last ? 0 : w[c], cell);
+			else
+				fprintf(out, "%*s", w[c], cell);
+			if (!last)
+				fputs("  ", out);
+		}
+		fputc('\n', out);
+	}
+	for (int i = 0; i < t->nrows * t->ncols; i++)
+		free(t->cells[i]);
+	free(t->cells);
+}
+
+static void
+fmt_ms(char *buf, size_t len, double v)
+{
+	if (isnan(v))
+		snprintf(buf, len, "-");
+	else if (v >= 100)
+		snprintf(buf, len, "%.1f", v);
+	else
+		snprintf(buf, len, "%.3f", v);
+}
+
+static void
+fmt_u64(char *buf, size_t len, uint64_t v)
+{
+	snprintf(buf, len, "%llu", (unsigned long long) v);
+}
+
+/* Query text on one line, at most max bytes, for the human table. */
+static void
+fmt_query(char *buf, size_t len, const char *q, size_t max)
+{
+	size_t		o = 0;
+	bool		space = false;
+
+	if (max + 4 > len)
+		max = len - 4;
+	for (const char *p = q; *p && o < max; p++)
+	{
+		if (*p == '\n' || *p == '\t' || *p == ' ' || *p == '\r')
+		{
+			space = o > 0;
+			continue;
+		}
+		if (space && o < max)
+			buf[o++] = ' ';
+		space = false;
+		if (o < max)
+			buf[o++] = *p;
+	}
+	if (strlen(q) > max && o >= max)
+	{
+		memcpy(buf + o, "...", 3);
+		o += 3;
+	}
+	buf[o] = '\0';
+}
+
+void
+report_print(FILE *out, const struct pd_report *r)
+{
+	const struct pd_stats *s = r->stats;
+	struct pd_summary all = summarise(s->lat);
+	uint64_t	total = s->transactions + s->failed;
+	char		b[MAXCOLS][64];
+	const char *v[MAXCOLS];
+	struct table t;
+	struct stmt_group *g;
+	int			ng;
+
+	for (int i = 0; i < MAXCOLS; i++)
+		v[i] = b[i];
+
+	fprintf(out, "perfdriver run%s\n", r->interrupted ? " (interrupted)" : "");
+	fprintf(out, "  target:        %s\n", r->target);
+	fprintf(out, "  clients:       %d over %d thread%s, protocol %s", r->clients,
+			r->threads, r->threads == 1 ? "" : "s", r->protocol);
+	if (r->rate > 0)
+		fprintf(out, ", rate %.1f tps (open loop)", r->rate);
+	fprintf(out, "\n");
+	fprintf(out, "  connect time:  %.3f ms for %d connections\n", r->connect_ms,
+			r->clients);
+	fprintf(out, "  duration:      %.3f s\n", r->duration_s);
+	fprintf(out, "  transactions:  %llu committed, %llu failed (%.3f%%)\n",
+			(unsigned long long) s->transactions, (unsigned long long) s->failed,
+			total ? 100.0 * s->failed / total : 0.0);
+	fprintf(out, "  tps:           %.3f\n",
+			r->duration_s > 0 ? s->transactions / r->duration_s : 0.0);
+	fprintf(out, "  reconnects:    %llu (connections lost: %llu)\n",
+			(unsigned long long) s->reconnects, (unsigned long long) s->lost);
+	if (s->aborted_clients)
+		fprintf(out, "  aborted:       %llu clients could not reconnect\n",
+				(unsigned long long) s->aborted_clients);
+
+	{
+		static const char *const h[] = {"latency ms", "p50", "p95", "p99", "p99.9", "max", "mean"};
+		static const bool l[] = {true, false, false, false, false, false, false};
+
+		fprintf(out, "\n");
+		table_init(&t, 7, h, l);
+		snprintf(b[0], 64, "transactions");
+		fmt_ms(b[1], 64, all.p50);
+		fmt_ms(b[2], 64, all.p95);
+		fmt_ms(b[3], 64, all.p99);
+		fmt_ms(b[4], 64, all.p999);
+		fmt_ms(b[5], 64, all.max);
+		fmt_ms(b[6], 64, all.mean);
+		table_row(&t, v);
+		if (r->rate > 0)
+		{
+			struct pd_summary lag = summarise(s->lag);
+
+			snprintf(b[0], 64, "schedule lag");
+			fmt_ms(b[1], 64, lag.p50);
+			fmt_ms(b[2], 64, lag.p95);
+			fmt_ms(b[3], 64, lag.p99);
+			fmt_ms(b[4], 64, lag.p999);
+			fmt_ms(b[5], 64, lag.max);
+			fmt_ms(b[6], 64, lag.mean);
+			table_row(&t, v);
+		}
+		table_print(out, &t, "  ");
+	}
+
+	if (s->errors.n > 0)
+	{
+		static const char *const h[] = {"SQLSTATE", "errors"};
+		static const bool l[] = {true, false};
+
+		fprintf(out, "\n");
+		table_init(&t, 2, h, l);
+		for (int i = 0; i < s->errors.n; i++)
+		{
+			snprintf(b[0], 64, "%s", s->errors.code[i]);
+			fmt_u64(b[1], 64, s->errors.count[i]);
+			table_row(&t, v);
+		}
+		table_print(out, &t, "  ");
+	}
+
+	{
+		static const char *const h[] = {"script", "weight", "committed", "failed", "retried", "tps", "p50", "p95", "p99", "p99.9", "max", "mean"};
+		static const bool l[] = {true, false, false, false, false, false, false, false, false, false, false, false};
+
+		fprintf(out, "\n");
+		table_init(&t, 12, h, l);
+		for (int i = 0; i < r->nscripts; i++)
+		{
+			const struct pd_script_stats *ss = &s->scripts[i];
+			struct pd_summary q = summarise(ss->lat);
+
+			snprintf(b[0], 64, "%.63s", r->scripts[i]->name);
+			snprintf(b[1], 64, "%d", r->scripts[i]->weight);
+			fmt_u64(b[2], 64, ss->transactions);
+			fmt_u64(b[3], 64, ss->failed);
+			fmt_u64(b[4], 64, ss->retried);
+			snprintf(b[5], 64, "%.1f", r->duration_s > 0 ? ss->transactions / r->duration_s : 0.0);
+			fmt_ms(b[6], 64, q.p50);
+			fmt_ms(b[7], 64, q.p95);
+			fmt_ms(b[8], 64, q.p99);
+			fmt_ms(b[9], 64, q.p999);
+			fmt_ms(b[10], 64, q.max);
+			fmt_ms(b[11], 64, q.mean);
+			table_row(&t, v);
+		}
+		table_print(out, &t, "  ");
+	}
+
+	g = group_statements(r, &ng);
+	if (ng > 0)
+	{
+		static const char *const h[] = {"calls", "rows", "errors", "p50", "p95", "p99", "p99.9", "max", "mean", "statement"};
+		static const bool l[] = {false, false, false, false, false, false, false, false, false, true};
+
+		fprintf(out, "\n");
+		table_init(&t, 10, h, l);
+		for (int i = 0; i < ng; i++)
+		{
+			struct pd_summary q = summarise(g[i].lat);
+
+			fmt_u64(b[0], 64, g[i].calls);
+			fmt_u64(b[1], 64, g[i].rows);
+			fmt_u64(b[2], 64, g[i].errors);
+			fmt_ms(b[3], 64, q.p50);
+			fmt_ms(b[4], 64, q.p95);
+			fmt_ms(b[5], 64, q.p99);
+			fmt_ms(b[6], 64, q.p999);
+			fmt_ms(b[7], 64, q.max);
+			fmt_ms(b[8], 64, q.mean);
+			fmt_query(b[9], 64, g[i].query, 56);
+			table_row(&t, v);
+		}
+		table_print(out, &t, "  ");
+	}
+	free_groups(g, ng);
+	fflush(out);
+}
+
+/* ------------------------------------------------------------------ JSON */
+
+static void
+json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (const unsigned char *p = (const unsigned char *) s; *p; p++)
+	{
+		switch (*p)
+		{
+			case '"':
+				fputs("\\\"", f);
+				break;
+			case '\\':
+				fputs("\\\\", f);
+				break;
+			case '\n':
+				fputs("\\n", f);
+				break;
+			case '\r':
+				fputs("\\r", f);
+				break;
+			case '\t':
+				fputs("\\t", f);
+				break;
+			default:
+				if (*p < 0x20)
+					fprintf(f, "\\u%04x", *p);
+				else
+					fputc(*p, f);
+		}
+	}
+	fputc('"', f);
+}
+
+static void
+json_num(FILE *f, double v)
+{
+	if (isnan(v) || isinf(v))
+		fputs("null", f);
+	else
+		fprintf(f, "%.6f", v);
+}
+
+static void
+json_latency(FILE *f, const struct pd_summary *q, bool p999)
+{
+	fputs("{\"p50\": ", f);
+	json_num(f, q->p50);
+	fputs(", \"p95\": ", f);
+	json_num(f, q->p95);
+	fputs(", \"p99\": ", f);
+	json_num(f, q->p99);
+	if (p999)
+	{
+		fputs(", \"p999\": ", f);
+		json_num(f, q->p999);
+	}
+	fputs(", \"max\": ", f);
+	json_num(f, q->max);
+	fputs(", \"mean\": ", f);
+	json_num(f, q->mean);
+	fputs("}", f);
+}
+
+bool
+report_write_json(const char *path, const struct pd_report *r, char *err,
+				  size_t errlen)
+{
+	const struct pd_stats *s = r->stats;
+	FILE	   *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
+	struct pd_summary q;
+	struct stmt_group *g;
+	int			ng;
+	bool		ok;
+
+	if (f == NULL)
+	{
+		snprintf(err, errlen, "could not open \"%s\" for writing: %s", path,
+				 strerror(errno));
+		return false;
+	}
+	fprintf(f, "{\n  \"tps\": ");
+	json_num(f, r->duration_s > 0 ? s->transactions / r->duration_s : 0.0);
+	fprintf(f, ",\n  \"transactions\": %llu", (unsigned long long) s->transactions);
+	fprintf(f, ",\n  \"failed_transactions\": %llu", (unsigned long long) s->failed);
+	fprintf(f, ",\n  \"duration_s\": ");
+	json_num(f, r->duration_s);
+	fprintf(f, ",\n  \"latency_ms\": ");
+	q = summarise(s->lat);
+	json_latency(f, &q, true);
+
+	fprintf(f, ",\n  \"errors\": {");
+	for (int i = 0; i < s->errors.n; i++)
+	{
+		fprintf(f, "%s", i ? ", " : "");
+		json_string(f, s->errors.code[i]);
+		fprintf(f, ": %llu", (unsigned long long) s->errors.count[i]);
+	}
+	fprintf(f, "}");
+
+	fprintf(f, ",\n  \"statements\": [");
+	g = group_statements(r, &ng);
+	for (int i = 0; i < ng; i++)
+	{
+		fprintf(f, "%s\n    {\"query\": ", i ? "," : "");
+		json_string(f, g[i].query);
+		fprintf(f, ", \"fingerprint\": \"%016llx\", \"calls\": %llu, \"rows\": %llu, \"errors\": %llu, \"latency_ms\": ",
+				(unsigned long long) g[i].fingerprint,
+				(unsigned long long) g[i].calls, (unsigned long long) g[i].rows,
+				(unsigned long long) g[i].errors);
+		q = summarise(g[i].lat);
+		json_latency(f, &q, true);
+		fprintf(f, "}");
+	}
+	free_groups(g, ng);
+	fprintf(f, "%s]", ng ? "\n  " : "");
+
+	fprintf(f, ",\n  \"scripts\": [");
+	for (int i = 0; i < r->nscripts; i++)
+	{
+		const struct pd_script_stats *ss = &s->scripts[i];
+
+		fprintf(f, "%s\n    {\"name\": ", i ? "," : "");
+		json_string(f, r->scripts[i]->name);
+		fprintf(f, ", \"weight\": %d, \"transactions\": %llu, \"failed\": %llu, \"retried\": %llu, \"tps\": ",
+				r->scripts[i]->weight, (unsigned long long) ss->transactions,
+				(unsigned long long) ss->failed, (unsigned long long) ss->retried);
+		json_num(f, r->duration_s > 0 ? ss->transactions / r->duration_s : 0.0);
+		fprintf(f, ", \"latency_ms\": ");
+		q = summarise(ss->lat);
+		json_latency(f, &q, true);
+		fprintf(f, "}");
+	}
+	fprintf(f, "%s]", r->nscripts ? "\n  " : "");
+
+	fprintf(f, ",\n  \"intervals\": [");
+	for (int i = 0; i < r->nintervals; i++)
+	{
+		const struct pd_interval *iv = &r->intervals[i];
+		struct pd_summary iq = {iv->p50, iv->p95, iv->p99, NAN, iv->max, iv->mean};
+
+		fprintf(f, "%s\n    {\"t_s\": ", i ? "," : "");
+		json_num(f, iv->t_end_s);
+		fprintf(f, ", \"length_s\": ");
+		json_num(f, iv->length_s);
+		fprintf(f, ", \"tps\": ");
+		json_num(f, iv->tps);
+		fprintf(f, ", \"transactions\": %llu, \"failed\": %llu, \"errors\": %llu, \"latency_ms\": ",
+				(unsigned long long) iv->transactions,
+				(unsigned long long) iv->failed, (unsigned long long) iv->errors);
+		json_latency(f, &iq, false);
+		if (r->rate > 0)
+		{
+			fprintf(f, ", \"schedule_lag_mean_ms\": ");
+			json_num(f, iv->lag_mean);
+		}
+		fprintf(f, "}");
+	}
+	fprintf(f, "%s]", r->nintervals ? "\n  " : "");
+
+	fprintf(f, ",\n  \"nplus1_findings\": []");
+	fprintf(f, ",\n  \"connect_time_ms\": ");
+	json_num(f, r->connect_ms);
+	fprintf(f, ",\n  \"reconnects\": %llu", (unsigned long long) s->reconnects);
+	fprintf(f, ",\n  \"connections_lost\": %llu", (unsigned long long) s->lost);
+	fprintf(f, ",\n  \"aborted_clients\": %llu", (unsigned long long) s->aborted_clients);
+	fprintf(f, ",\n  \"clients\": %d, \"threads\": %d, \"protocol\": ", r->clients, r->threads);
+	json_string(f, r->protocol);
+	fprintf(f, ", \"max_tries\": %d, \"interrupted\": %s", r->max_tries,
+			r->interrupted ? "true" : "false");
+	if (r->rate > 0)
+	{
+		fprintf(f, ",\n  \"rate\": ");
+		json_num(f, r->rate);
+		fprintf(f, ",\n  \"schedule_lag_ms\": ");
+		q = summarise(s->lag);
+		json_latency(f, &q, true);
+	}
+	fprintf(f, "\n}\n");
+
+	ok = !ferror(f);
+	if (f != stdout)
+		ok = (fclose(f) == 0) && ok;
+	else
+		fflush(f);
+	if (!ok)
+		snprintf(err, errlen, "could not write \"%s\": %s", path, strerror(errno));
+	return ok;
+}

@@ -1,0 +1,97 @@
+/*
+ * report.h
+ *		What perfdriver says: error and hint lines, progress lines, the
+ *		final human report (aligned tables) and the JSON report; plus the
+ *		measurement containers (struct pd_stats) they summarise.
+ *
+ * Owns: the JSON shape, which CI scripts parse and which must stay stable:
+ *
+ *	{
+ *	  "tps": 1234.5,                 committed transactions per second
+ *	  "transactions": 12345,         committed
+ *	  "failed_transactions": 0,
+ *	  "duration_s": 10.0,            from the end of connecting to the stop
+ *	  "latency_ms": {"p50":..,"p95":..,"p99":..,"p999":..,"max":..,"mean":..},
+ *	  "errors": {"57P01": 4},        error results by SQLSTATE ("client" for
+ *	                                 script evaluation errors)
+ *	  "statements": [{"query": normalized SQL, "fingerprint": "hex",
+ *	                  "calls":.., "rows":.., "errors":.., "latency_ms": {..}}],
+ *	  "scripts": [{"name":.., "weight":.., "transactions":.., "failed":..,
+ *	               "retried":.., "tps":.., "latency_ms": {..}}],
+ *	  "intervals": [{"t_s":.., "length_s":.., "tps":.., "transactions":..,
+ *	                 "failed":.., "errors":.., "latency_ms": {p50,p95,p99,max,mean}}],
+ *	  "nplus1_findings": [],
+ *	  "connect_time_ms": 12.3,       opening the -c connections
+ *	  "reconnects": 0, "connections_lost": 0,
+ *	  "clients": 4, "threads": 2, "protocol": "simple", "interrupted": false,
+ *	  "schedule_lag_ms": {..}        only with -R
+ *	}
+ *
+ * Latencies are milliseconds; a quantile of nothing is null.
+ *
+ * Must not: include libpq-fe.h.
+ *
+ * Memory: pd_stats_init() allocates sketches and arrays that
+ * pd_stats_free() releases; the report functions allocate only temporaries.
+ */
+#ifndef PERFDRIVER_REPORT_H
+#define PERFDRIVER_REPORT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "driver.h"
+#include "script.h"
+
+/* Set up s for these scripts (empty counters, empty sketches). */
+void		pd_stats_init(struct pd_stats *s, struct pgb_script *const *scripts,
+						  int nscripts);
+
+/* Add src into dst (both initialised for the same scripts). */
+void		pd_stats_merge(struct pd_stats *dst, const struct pd_stats *src);
+
+void		pd_stats_free(struct pd_stats *s);
+
+/* Interval accumulators (one per thread, see cmd_run.c). */
+void		pd_interval_acc_init(struct pd_interval_acc *a);
+void		pd_interval_acc_reset(struct pd_interval_acc *a);
+void		pd_interval_acc_free(struct pd_interval_acc *a);
+
+/* Summarise a merged accumulator into an interval entry. */
+void		pd_interval_summarise(const struct pd_interval_acc *a, double t_end_s,
+								  double length_s, bool rate,
+								  struct pd_interval *out);
+
+/* Everything the final report shows. */
+struct pd_report
+{
+	const char *target;			/* scrubbed connection description */
+	int			clients;
+	int			threads;
+	const char *protocol;
+	double		rate;			/* -R, 0 when closed loop */
+	int			max_tries;
+	int			nscripts;
+	struct pgb_script *const *scripts;
+	const struct pd_stats *stats;	/* merged over threads */
+	double		duration_s;
+	double		connect_ms;
+	const struct pd_interval *intervals;
+	int			nintervals;
+	bool		interrupted;
+};
+
+/* The progress line for one interval (-P), on stderr. */
+void		report_progress(const struct pd_interval *iv, bool rate);
+
+/* The human report: aligned tables. */
+void		report_print(FILE *out, const struct pd_report *r);
+
+/*
+ * report_write_json: write the JSON report to path ("-" for stdout).
+ * Returns false with a message in err when the file cannot be written.
+ */
+bool		report_write_json(const char *path, const struct pd_report *r,
+							  char *err, size_t errlen);
+
+#endif							/* PERFDRIVER_REPORT_H */

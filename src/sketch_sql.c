@@ -1,0 +1,802 @@
+/*
+ * sketch_sql.c
+ *		SQL face of the quantile sketch: the perfstore.sketch type's I/O,
+ *		the aggregates' transition, combine and final functions, and readers.
+ *
+ * The sketch core (sketch.c) does the work; this file only adapts it to
+ * fmgr and turns its error codes into ereport() calls.
+ *
+ * Representations.  On disk, on the wire and as results of user-visible
+ * functions a sketch is always in the packed form.  Inside an aggregate the
+ * state is the core's dense form, updated in place: transition and combine
+ * functions check AggCheckCallContext() and then modify their first argument
+ * when it is a dense state.  A function not called as an aggregate never
+ * modifies an input and returns the packed form, so a dense datum can only
+ * travel between aggregate nodes (for example from a parallel worker).
+ * Dense inputs are still checked structurally before use.
+ *
+ * Memory.  Everything is palloc'd in CurrentMemoryContext.  Inside an
+ * aggregate that is the per-tuple context: when a state must grow, the new
+ * block is returned and nodeAgg copies it into the aggregate context and
+ * frees the old one, so the core's allocator never frees anything itself.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "libpq/pqformat.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/float.h"
+#include "utils/lsyscache.h"
+
+#include <math.h>
+
+#include "sketch.h"
+
+PG_MODULE_MAGIC;
+
+static void *
+sketch_palloc(size_t size, void *ctx)
+{
+	return palloc(size);
+}
+
+static const sketch_allocator pg_allocator = {sketch_palloc, NULL, NULL};
+
+/*
+ * Raise the error matching a core error code.  where says which input path
+ * failed ("text", "binary"), for the representation errors.
+ */
+static void
+sketch_raise(sketch_error err, const char *detail, bool binary)
+{
+	switch (err)
+	{
+		case SKETCH_OK:
+			return;
+		case SKETCH_ENOMEM:
+			ereport(ERROR,
+					(errcode(ERRCODE_OUT_OF_MEMORY),
+					 errmsg("out of memory")));
+			break;
+		case SKETCH_ENOTFINITE:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("sketch values must be finite"),
+					 errdetail("NaN and Infinity cannot be added to a sketch.")));
+			break;
+		case SKETCH_EALPHA:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("sketch alpha must be between %g and %g",
+							SKETCH_MIN_ALPHA, SKETCH_MAX_ALPHA)));
+			break;
+		case SKETCH_EQUANTILE:
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("quantile must be between 0 and 1")));
+			break;
+		case SKETCH_EMISMATCH:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("cannot merge sketches with different alpha or max_buckets"),
+					 detail ? errdetail("%s", detail) : 0,
+					 errhint("Build the sketches with the same alpha.")));
+			break;
+		case SKETCH_ECORRUPT:
+		case SKETCH_EVERSION:
+			if (binary)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+						 errmsg("invalid binary sketch"),
+						 errdetail("%s.", detail ? detail : "malformed data")));
+			else
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+						 errmsg("invalid input syntax for type sketch"),
+						 errdetail("%s.", detail ? detail : "malformed data")));
+			break;
+		case SKETCH_ERANGE:
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("sketch sum is out of range for type double precision")));
+			break;
+	}
+	elog(ERROR, "unrecognized sketch error %d", (int) err);
+}
+
+/* The packed form of s as a new varlena. */
+static bytea *
+sketch_to_varlena(struct sketch *s)
+{
+	size_t		bound = sketch_packed_size(s);
+	bytea	   *result = palloc(VARHDRSZ + bound);
+	size_t		len = sketch_pack(s, (uint8 *) VARDATA(result));
+
+	SET_VARSIZE(result, VARHDRSZ + len);
+	return result;
+}
+
+/*
+ * Is this (detoasted, 4-byte header) datum a dense state that is safe to
+ * read?  Checks alignment and that every offset and window lies inside the
+ * block, so a corrupt datum cannot make the core read out of bounds.
+ */
+static bool
+sketch_is_dense(const struct varlena *v)
+{
+	const struct sketch *s = (const struct sketch *) v;
+	Size		size;
+
+	if (!VARATT_IS_4B_U(v) || VARSIZE(v) < sizeof(struct sketch) + 1)
+		return false;
+	return s->magic == SKETCH_DENSE_MAGIC &&
+		((uintptr_t) v % sizeof(double)) == 0 &&
+		(size = VARSIZE(v)) == s->size;
+}
+
+static void
+sketch_check_dense(const struct sketch *s)
+{
+	Size		size = s->size;
+	bool		ok = true;
+
+	ok &= s->qdata + sizeof(double) * (Size) s->nq <= size;
+	ok &= s->sum.cap >= 0 && s->sum.cap <= 70 && s->sum.base >= 0 &&
+		s->sum.base + s->sum.cap <= 70 &&
+		s->sum.data + sizeof(int64) * (Size) s->sum.cap <= size;
+	ok &= sketch_check_alpha(s->alpha) == SKETCH_OK;
+	ok &= s->max_buckets >= 16 && s->max_buckets <= (1 << 18);
+	for (int side = 0; side < 2 && ok; side++)
+	{
+		const struct sketch_store *st = side ? &s->neg : &s->pos;
+
+		ok &= st->cap >= 0 && st->cap <= (int32) s->max_buckets &&
+			st->data + sizeof(uint64) * (Size) st->cap <= size;
+		if (st->bucketed > 0)
+			ok &= st->lo <= st->hi && st->lo >= st->offset &&
+				(int64) st->hi < (int64) st->offset + st->cap;
+	}
+	if (!ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("corrupt sketch aggregate state")));
+}
+
+/*
+ * A readable dense sketch for argument datum d: the datum itself when it is
+ * a dense state (*fresh = false: not to be modified), or a fresh dense copy
+ * decoded from the packed form, validated (*fresh = true).
+ */
+static struct sketch *
+sketch_fetch_ex(Datum d, bool *fresh)
+{
+	struct varlena *v = PG_DETOAST_DATUM(d);
+	struct sketch *s = NULL;
+	char		errbuf[256];
+	sketch_error err;
+
+	*fresh = false;
+	if (sketch_is_dense(v))
+	{
+		sketch_check_dense((struct sketch *) v);
+		return (struct sketch *) v;
+	}
+	*fresh = true;
+	if (VARSIZE_ANY_EXHDR(v) >= 1 &&
+		*(uint8 *) VARDATA_ANY(v) == SKETCH_DENSE_MAGIC)
+	{
+		/* a dense state that lost its alignment: copy it */
+		struct varlena *c = palloc(VARSIZE_ANY(v));
+
+		memcpy(c, v, VARSIZE_ANY(v));
+		if (sketch_is_dense(c))
+		{
+			sketch_check_dense((struct sketch *) c);
+			return (struct sketch *) c;
+		}
+	}
+	err = sketch_unpack((const uint8 *) VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v),
+						&s, &pg_allocator, errbuf, sizeof(errbuf));
+	if (err != SKETCH_OK)
+		sketch_raise(err, errbuf, true);
+	return s;
+}
+
+/* A dense sketch for argument d, read-only. */
+static struct sketch *
+sketch_fetch(Datum d)
+{
+	bool		fresh;
+
+	return sketch_fetch_ex(d, &fresh);
+}
+
+/* A dense sketch for argument d that the caller may modify. */
+static struct sketch *
+sketch_fetch_copy(Datum d)
+{
+	bool		fresh;
+	struct sketch *s = sketch_fetch_ex(d, &fresh);
+
+	return fresh ? s : sketch_copy(s, &pg_allocator);
+}
+
+/* Finish a dense state as a Datum: set its varlena length. */
+static Datum
+sketch_state_datum(struct sketch *s)
+{
+	SET_VARSIZE(s, s->size);
+	return PointerGetDatum(s);
+}
+
+/* ----------------------------------------------------------------
+ * Type I/O
+ * ----------------------------------------------------------------
+ */
+
+PG_FUNCTION_INFO_V1(perfstore_sketch_in);
+PG_FUNCTION_INFO_V1(perfstore_sketch_out);
+PG_FUNCTION_INFO_V1(perfstore_sketch_recv);
+PG_FUNCTION_INFO_V1(perfstore_sketch_send);
+PG_FUNCTION_INFO_V1(perfstore_sketch_to_bytea);
+PG_FUNCTION_INFO_V1(perfstore_sketch_from_bytea);
+
+/* sketch_in(cstring): parse and validate the text form. */
+Datum
+perfstore_sketch_in(PG_FUNCTION_ARGS)
+{
+	char	   *str = PG_GETARG_CSTRING(0);
+	struct sketch *s = NULL;
+	char		errbuf[256];
+	sketch_error err;
+
+	err = sketch_from_text(str, &s, &pg_allocator, errbuf, sizeof(errbuf));
+	if (err != SKETCH_OK)
+		sketch_raise(err, errbuf, false);
+	PG_RETURN_BYTEA_P(sketch_to_varlena(s));
+}
+
+/* sketch_out(sketch): the canonical text form. */
+Datum
+perfstore_sketch_out(PG_FUNCTION_ARGS)
+{
+	struct sketch *s = sketch_fetch(PG_GETARG_DATUM(0));
+	char	   *out = palloc(sketch_text_size(s));
+
+	sketch_to_text(s, out);
+	PG_RETURN_CSTRING(out);
+}
+
+/* Decode and re-encode packed bytes: the canonical packed varlena. */
+static bytea *
+sketch_from_packed(const uint8 *data, Size len)
+{
+	struct sketch *s = NULL;
+	char		errbuf[256];
+	sketch_error err;
+
+	err = sketch_unpack(data, len, &s, &pg_allocator, errbuf, sizeof(errbuf));
+	if (err != SKETCH_OK)
+		sketch_raise(err, errbuf, true);
+	return sketch_to_varlena(s);
+}
+
+/* sketch_recv(internal): the packed form, validated; consumes the message. */
+Datum
+perfstore_sketch_recv(PG_FUNCTION_ARGS)
+{
+	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
+	bytea	   *result;
+
+	result = sketch_from_packed((const uint8 *) buf->data + buf->cursor,
+								buf->len - buf->cursor);
+	buf->cursor = buf->len;
+	PG_RETURN_BYTEA_P(result);
+}
+
+/* sketch_send(sketch): the packed form. */
+Datum
+perfstore_sketch_send(PG_FUNCTION_ARGS)
+{
+	struct sketch *s = sketch_fetch(PG_GETARG_DATUM(0));
+
+	PG_RETURN_BYTEA_P(sketch_to_varlena(s));
+}
+
+/* sketch::bytea */
+Datum
+perfstore_sketch_to_bytea(PG_FUNCTION_ARGS)
+{
+	struct sketch *s = sketch_fetch(PG_GETARG_DATUM(0));
+
+	PG_RETURN_BYTEA_P(sketch_to_varlena(s));
+}
+
+/* bytea::sketch, validated */
+Datum
+perfstore_sketch_from_bytea(PG_FUNCTION_ARGS)
+{
+	bytea	   *b = PG_GETARG_BYTEA_PP(0);
+
+	PG_RETURN_BYTEA_P(sketch_from_packed((const uint8 *) VARDATA_ANY(b),
+										 VARSIZE_ANY_EXHDR(b)));
+}
+
+/* ----------------------------------------------------------------
+ * Aggregate support
+ * ----------------------------------------------------------------
+ */
+
+PG_FUNCTION_INFO_V1(perfstore_sketch_add);
+PG_FUNCTION_INFO_V1(perfstore_sketch_add_alpha);
+PG_FUNCTION_INFO_V1(perfstore_sketch_add_quantile);
+PG_FUNCTION_INFO_V1(perfstore_sketch_add_quantiles);
+PG_FUNCTION_INFO_V1(perfstore_sketch_combine);
+PG_FUNCTION_INFO_V1(perfstore_sketch_final);
+PG_FUNCTION_INFO_V1(perfstore_sketch_percentile_final);
+PG_FUNCTION_INFO_V1(perfstore_sketch_percentiles_final);
+
+/*
+ * The state in argument 0, ready to be modified: the argument itself when
+ * this is an aggregate call and it is our dense state, else a dense copy.
+ * NULL when the argument is NULL.
+ */
+static struct sketch *
+sketch_state_arg(FunctionCallInfo fcinfo, bool in_agg)
+{
+	struct varlena *v;
+
+	if (PG_ARGISNULL(0))
+		return NULL;
+	v = (struct varlena *) DatumGetPointer(PG_GETARG_DATUM(0));
+	if (in_agg && sketch_is_dense(v))
+		return (struct sketch *) v;
+	return sketch_fetch_copy(PG_GETARG_DATUM(0));
+}
+
+static struct sketch *
+sketch_new_state(double alpha)
+{
+	size_t		size = sketch_size_empty(0);
+	struct sketch *s = palloc(size);
+	sketch_error err = sketch_init(s, size, alpha, 0);
+
+	if (err != SKETCH_OK)
+		sketch_raise(err, NULL, false);
+	return s;
+}
+
+static void
+check_quantile(double q)
+{
+	if (!(q >= 0.0 && q <= 1.0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("quantile %g is not between 0 and 1", q)));
+}
+
+/* Return a state: dense inside an aggregate, packed otherwise. */
+static Datum
+sketch_return_state(struct sketch *s, bool in_agg)
+{
+	if (in_agg)
+		return sketch_state_datum(s);
+	return PointerGetDatum(sketch_to_varlena(s));
+}
+
+/*
+ * Shared transition: add argument 1 (if not NULL) to the state, creating it
+ * with alpha on the first non-NULL value.  q/nq, when given, are carried.
+ */
+static Datum
+sketch_transition(FunctionCallInfo fcinfo, double alpha, const double *q,
+				  int nq)
+{
+	bool		in_agg = AggCheckCallContext(fcinfo, NULL) != 0;
+	struct sketch *s = sketch_state_arg(fcinfo, in_agg);
+	sketch_error err;
+
+	if (s == NULL)
+	{
+		if (PG_ARGISNULL(1))
+			PG_RETURN_NULL();
+		s = sketch_new_state(alpha);
+		if (nq > 0 && (err = sketch_set_quantiles(&s, q, nq, &pg_allocator)) != SKETCH_OK)
+			sketch_raise(err, NULL, false);
+	}
+	if (!PG_ARGISNULL(1))
+	{
+		err = sketch_add(&s, PG_GETARG_FLOAT8(1), &pg_allocator);
+		if (unlikely(err != SKETCH_OK))
+		{
+			if (err == SKETCH_ENOTFINITE)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("sketch values must be finite"),
+						 errdetail("The value %s cannot be added to a sketch.",
+								   float8out_internal(PG_GETARG_FLOAT8(1)))));
+			sketch_raise(err, NULL, false);
+		}
+	}
+	return sketch_return_state(s, in_agg);
+}
+
+/* sketch_add(sketch, float8): sketch_agg(float8) with the default alpha */
+Datum
+perfstore_sketch_add(PG_FUNCTION_ARGS)
+{
+	return sketch_transition(fcinfo, SKETCH_DEFAULT_ALPHA, NULL, 0);
+}
+
+/* sketch_add(sketch, float8, alpha): sketch_agg(float8, alpha) */
+Datum
+perfstore_sketch_add_alpha(PG_FUNCTION_ARGS)
+{
+	double		alpha = SKETCH_DEFAULT_ALPHA;
+
+	if (PG_ARGISNULL(0) && !PG_ARGISNULL(1))
+	{
+		if (PG_ARGISNULL(2))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("sketch alpha must not be null")));
+		alpha = PG_GETARG_FLOAT8(2);
+		if (sketch_check_alpha(alpha) != SKETCH_OK)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("sketch alpha must be between %g and %g",
+							SKETCH_MIN_ALPHA, SKETCH_MAX_ALPHA),
+					 errdetail("The alpha given was %s.",
+							   float8out_internal(alpha))));
+	}
+	return sketch_transition(fcinfo, alpha, NULL, 0);
+}
+
+/*
+ * sketch_add_quantile(sketch, float8, q): approx_percentile's transition.
+ * q is validated once and carried in the state, so the final function needs
+ * no extra argument (distributed planners call it with none).
+ */
+Datum
+perfstore_sketch_add_quantile(PG_FUNCTION_ARGS)
+{
+	double		q;
+
+	if (PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("quantile must not be null")));
+	q = PG_GETARG_FLOAT8(2);
+	if (PG_ARGISNULL(0))
+		check_quantile(q);
+	return sketch_transition(fcinfo, SKETCH_DEFAULT_ALPHA, &q, 1);
+}
+
+/* sketch_add_quantiles(sketch, float8, q[]): approx_percentiles' transition */
+Datum
+perfstore_sketch_add_quantiles(PG_FUNCTION_ARGS)
+{
+	double	   *q = NULL;
+	int			nq = 0;
+
+	if (PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("quantiles must not be null")));
+	if (PG_ARGISNULL(0) && !PG_ARGISNULL(1))
+	{
+		ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(2);
+		Datum	   *elems;
+		bool	   *nulls;
+
+		if (ARR_NDIM(arr) > 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+					 errmsg("quantiles must be a one-dimensional array")));
+		deconstruct_array(arr, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
+						  &elems, &nulls, &nq);
+		if (nq == 0 || nq > SKETCH_MAX_QUANTILES)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("between 1 and %d quantiles must be given",
+							SKETCH_MAX_QUANTILES)));
+		q = palloc(sizeof(double) * nq);
+		for (int i = 0; i < nq; i++)
+		{
+			if (nulls[i])
+				ereport(ERROR,
+						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						 errmsg("quantiles must not be null")));
+			q[i] = DatumGetFloat8(elems[i]);
+			check_quantile(q[i]);
+		}
+	}
+	return sketch_transition(fcinfo, SKETCH_DEFAULT_ALPHA, q, nq);
+}
+
+/*
+ * sketch_combine(sketch, sketch): merge the second into the first.  Used as
+ * the combine function of every sketch aggregate and as the transition of
+ * sketch_agg(sketch).  NULL on either side is allowed.
+ */
+Datum
+perfstore_sketch_combine(PG_FUNCTION_ARGS)
+{
+	bool		in_agg = AggCheckCallContext(fcinfo, NULL) != 0;
+	struct sketch *s;
+	struct sketch *other;
+	sketch_error err;
+
+	if (PG_ARGISNULL(1))
+	{
+		if (PG_ARGISNULL(0))
+			PG_RETURN_NULL();
+		s = sketch_state_arg(fcinfo, in_agg);
+		return sketch_return_state(s, in_agg);
+	}
+	s = sketch_state_arg(fcinfo, in_agg);
+	if (s == NULL)
+	{
+		/* the new state must be a block we own */
+		other = sketch_fetch_copy(PG_GETARG_DATUM(1));
+		return sketch_return_state(other, in_agg);
+	}
+	other = sketch_fetch(PG_GETARG_DATUM(1));
+	err = sketch_merge(&s, other, &pg_allocator);
+	if (err == SKETCH_EMISMATCH)
+	{
+		char		detail[128];
+
+		snprintf(detail, sizeof(detail),
+				 "One sketch has alpha %g and %u buckets, the other alpha %g and %u buckets.",
+				 s->alpha, s->max_buckets, other->alpha, other->max_buckets);
+		sketch_raise(err, detail, false);
+	}
+	else if (err != SKETCH_OK)
+		sketch_raise(err, NULL, false);
+	if (s->nq == 0 && other->nq > 0)
+	{
+		err = sketch_set_quantiles(&s, sketch_quantiles_carried(other),
+								   other->nq, &pg_allocator);
+		if (err != SKETCH_OK)
+			sketch_raise(err, NULL, false);
+	}
+	return sketch_return_state(s, in_agg);
+}
+
+/* sketch_final(sketch): the packed, canonical sketch. */
+Datum
+perfstore_sketch_final(PG_FUNCTION_ARGS)
+{
+	struct sketch *s = sketch_fetch(PG_GETARG_DATUM(0));
+
+	PG_RETURN_BYTEA_P(sketch_to_varlena(s));
+}
+
+/* approx_percentile's final function: the quantile carried in the state. */
+Datum
+perfstore_sketch_percentile_final(PG_FUNCTION_ARGS)
+{
+	struct sketch *s = sketch_fetch(PG_GETARG_DATUM(0));
+
+	if (s->count == 0 || s->nq == 0)
+		PG_RETURN_NULL();
+	PG_RETURN_FLOAT8(sketch_quantile(s, sketch_quantiles_carried(s)[0]));
+}
+
+/* approx_percentiles' final function: the quantiles carried in the state. */
+Datum
+perfstore_sketch_percentiles_final(PG_FUNCTION_ARGS)
+{
+	struct sketch *s = sketch_fetch(PG_GETARG_DATUM(0));
+	Datum	   *values;
+
+	if (s->count == 0 || s->nq == 0)
+		PG_RETURN_NULL();
+	values = palloc(sizeof(Datum) * s->nq);
+	for (int i = 0; i < s->nq; i++)
+		values[i] = Float8GetDatum(sketch_quantile(s, sketch_quantiles_carried(s)[i]));
+	PG_RETURN_ARRAYTYPE_P(construct_array(values, s->nq, FLOAT8OID, 8,
+										  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+}
+
+/* ----------------------------------------------------------------
+ * Readers
+ * ----------------------------------------------------------------
+ */
+
+PG_FUNCTION_INFO_V1(perfstore_sketch_quantile);
+PG_FUNCTION_INFO_V1(perfstore_sketch_quantiles);
+PG_FUNCTION_INFO_V1(perfstore_sketch_rank);
+PG_FUNCTION_INFO_V1(perfstore_sketch_count);
+PG_FUNCTION_INFO_V1(perfstore_sketch_sum);
+PG_FUNCTION_INFO_V1(perfstore_sketch_mean);
+PG_FUNCTION_INFO_V1(perfstore_sketch_min);
+PG_FUNCTION_INFO_V1(perfstore_sketch_max);
+PG_FUNCTION_INFO_V1(perfstore_sketch_alpha);
+PG_FUNCTION_INFO_V1(perfstore_sketch_collapsed);
+PG_FUNCTION_INFO_V1(perfstore_sketch_buckets);
+
+/* quantile(sketch, q): NULL for an empty sketch */
+Datum
+perfstore_sketch_quantile(PG_FUNCTION_ARGS)
+{
+	struct sketch *s = sketch_fetch(PG_GETARG_DATUM(0));
+	double		q = PG_GETARG_FLOAT8(1);
+
+	check_quantile(q);
+	if (s->count == 0)
+		PG_RETURN_NULL();
+	PG_RETURN_FLOAT8(sketch_quantile(s, q));
+}
+
+/* quantiles(sketch, q[]): one estimate per q, in order */
+Datum
+perfstore_sketch_quantiles(PG_FUNCTION_ARGS)
+{
+	struct sketch *s = sketch_fetch(PG_GETARG_DATUM(0));
+	ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(1);
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+
+	if (ARR_NDIM(arr) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("quantiles must be a one-dimensional array")));
+	deconstruct_array(arr, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
+					  &elems, &nulls, &n);
+	for (int i = 0; i < n; i++)
+	{
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("quantiles must not be null")));
+		check_quantile(DatumGetFloat8(elems[i]));
+	}
+	if (s->count == 0)
+		PG_RETURN_NULL();
+	for (int i = 0; i < n; i++)
+		elems[i] = Float8GetDatum(sketch_quantile(s, DatumGetFloat8(elems[i])));
+	PG_RETURN_ARRAYTYPE_P(construct_array(elems, n, FLOAT8OID, 8,
+										  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+}
+
+/* rank(sketch, x): estimated fraction of values <= x */
+Datum
+perfstore_sketch_rank(PG_FUNCTION_ARGS)
+{
+	struct sketch *s = sketch_fetch(PG_GETARG_DATUM(0));
+	double		x = PG_GETARG_FLOAT8(1);
+
+	if (isnan(x))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("rank of NaN is undefined")));
+	if (s->count == 0)
+		PG_RETURN_NULL();
+	PG_RETURN_FLOAT8(sketch_rank(s, x));
+}
+
+Datum
+perfstore_sketch_count(PG_FUNCTION_ARGS)
+{
+	struct sketch *s = sketch_fetch(PG_GETARG_DATUM(0));
+
+	if (s->count > (uint64) PG_INT64_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("sketch count is out of range for type bigint")));
+	PG_RETURN_INT64((int64) s->count);
+}
+
+Datum
+perfstore_sketch_sum(PG_FUNCTION_ARGS)
+{
+	struct sketch *s = sketch_fetch(PG_GETARG_DATUM(0));
+	sketch_error err;
+	double		sum = sketch_sum_value(s, &err);
+
+	sketch_raise(err, NULL, false);
+	PG_RETURN_FLOAT8(sum);
+}
+
+Datum
+perfstore_sketch_mean(PG_FUNCTION_ARGS)
+{
+	struct sketch *s = sketch_fetch(PG_GETARG_DATUM(0));
+	sketch_error err;
+	double		mean;
+
+	if (s->count == 0)
+		PG_RETURN_NULL();
+	mean = sketch_mean(s, &err);
+	sketch_raise(err, NULL, false);
+	PG_RETURN_FLOAT8(mean);
+}
+
+Datum
+perfstore_sketch_min(PG_FUNCTION_ARGS)
+{
+	struct sketch *s = sketch_fetch(PG_GETARG_DATUM(0));
+
+	if (s->count == 0)
+		PG_RETURN_NULL();
+	PG_RETURN_FLOAT8(s->min);
+}
+
+Datum
+perfstore_sketch_max(PG_FUNCTION_ARGS)
+{
+	struct sketch *s = sketch_fetch(PG_GETARG_DATUM(0));
+
+	if (s->count == 0)
+		PG_RETURN_NULL();
+	PG_RETURN_FLOAT8(s->max);
+}
+
+Datum
+perfstore_sketch_alpha(PG_FUNCTION_ARGS)
+{
+	struct sketch *s = sketch_fetch(PG_GETARG_DATUM(0));
+
+	PG_RETURN_FLOAT8(s->alpha);
+}
+
+Datum
+perfstore_sketch_collapsed(PG_FUNCTION_ARGS)
+{
+	struct sketch *s = sketch_fetch(PG_GETARG_DATUM(0));
+
+	PG_RETURN_INT64((int64) sketch_collapsed(s));
+}
+
+typedef struct buckets_ctx
+{
+	struct sketch *s;
+	sketch_bucket_iter it;
+} buckets_ctx;
+
+/* buckets(sketch): (lower, upper, count) per non-empty bucket, ascending */
+Datum
+perfstore_sketch_buckets(PG_FUNCTION_ARGS)
+{
+	FuncCallContext *funcctx;
+	buckets_ctx *ctx;
+	sketch_bucket b;
+
+	if (SRF_IS_FIRSTCALL())
+	{
+		MemoryContext oldcontext;
+		TupleDesc	tupdesc;
+
+		funcctx = SRF_FIRSTCALL_INIT();
+		oldcontext = MemoryContextSwitchTo(funcctx->multi_call_memory_ctx);
+		if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+			elog(ERROR, "return type must be a row type");
+		funcctx->tuple_desc = BlessTupleDesc(tupdesc);
+		ctx = palloc0(sizeof(buckets_ctx));
+		ctx->s = sketch_fetch_copy(PG_GETARG_DATUM(0));
+		funcctx->user_fctx = ctx;
+		MemoryContextSwitchTo(oldcontext);
+	}
+	funcctx = SRF_PERCALL_SETUP();
+	ctx = funcctx->user_fctx;
+	if (sketch_bucket_next(ctx->s, &ctx->it, &b))
+	{
+		Datum		values[3];
+		bool		nulls[3] = {false, false, false};
+		HeapTuple	tuple;
+
+		values[0] = Float8GetDatum(b.lower);
+		values[1] = Float8GetDatum(b.upper);
+		values[2] = Int64GetDatum((int64) b.count);
+		tuple = heap_form_tuple(funcctx->tuple_desc, values, nulls);
+		SRF_RETURN_NEXT(funcctx, HeapTupleGetDatum(tuple));
+	}
+	SRF_RETURN_DONE(funcctx);
+}
