@@ -200,4 +200,132 @@ COMMENT ON FUNCTION perfstore.buckets(perfstore.sketch) IS
 	'non-empty buckets in ascending order: lower and upper bound and count (histograms, heatmaps)';
 
 -- BEGIN stats (owned by src/stats.c)
+
+--
+-- perfstore.stats: count, sum, mean, variance, min and max of float8 values,
+-- numerically stable (Welford/Chan) and mergeable
+--
+
+CREATE TYPE perfstore.stats;
+
+CREATE FUNCTION perfstore.stats_in(cstring) RETURNS perfstore.stats
+	AS 'MODULE_PATHNAME', 'perfstore_stats_in'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION perfstore.stats_in(cstring) IS
+	'input function of perfstore.stats: (count:N,sum:S,sumc:C,m2:M,min:A,max:B)';
+CREATE FUNCTION perfstore.stats_out(perfstore.stats) RETURNS cstring
+	AS 'MODULE_PATHNAME', 'perfstore_stats_out'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION perfstore.stats_out(perfstore.stats) IS
+	'output function of perfstore.stats: canonical text that reads back bit for bit';
+CREATE FUNCTION perfstore.stats_recv(internal) RETURNS perfstore.stats
+	AS 'MODULE_PATHNAME', 'perfstore_stats_recv'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION perfstore.stats_recv(internal) IS
+	'binary input function of perfstore.stats (validates every field)';
+CREATE FUNCTION perfstore.stats_send(perfstore.stats) RETURNS bytea
+	AS 'MODULE_PATHNAME', 'perfstore_stats_send'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION perfstore.stats_send(perfstore.stats) IS
+	'binary output function of perfstore.stats';
+
+CREATE TYPE perfstore.stats (
+	INPUT = perfstore.stats_in,
+	OUTPUT = perfstore.stats_out,
+	RECEIVE = perfstore.stats_recv,
+	SEND = perfstore.stats_send,
+	INTERNALLENGTH = 48,
+	ALIGNMENT = double,
+	STORAGE = plain
+);
+COMMENT ON TYPE perfstore.stats IS
+	'count, compensated sum, sum of squared deviations, min and max of float8 values: mergeable, numerically stable summary statistics';
+
+-- transition and combine functions of the aggregates
+CREATE FUNCTION perfstore.stats_add(perfstore.stats, float8)
+	RETURNS perfstore.stats
+	AS 'MODULE_PATHNAME', 'perfstore_stats_add'
+	LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION perfstore.stats_add(perfstore.stats, float8) IS
+	'transition function of stats_agg(float8): add a value (NULL ignored, NaN and infinity rejected)';
+CREATE FUNCTION perfstore.stats_combine(perfstore.stats, perfstore.stats)
+	RETURNS perfstore.stats
+	AS 'MODULE_PATHNAME', 'perfstore_stats_combine'
+	LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION perfstore.stats_combine(perfstore.stats, perfstore.stats) IS
+	'merge two stats values (combine function; NULL on either side is allowed)';
+
+CREATE AGGREGATE perfstore.stats_agg(float8) (
+	SFUNC = perfstore.stats_add,
+	STYPE = perfstore.stats,
+	COMBINEFUNC = perfstore.stats_combine,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE perfstore.stats_agg(float8) IS
+	'count, sum, mean, variance, min and max of the values (NULLs ignored)';
+CREATE AGGREGATE perfstore.stats_agg(perfstore.stats) (
+	SFUNC = perfstore.stats_combine,
+	STYPE = perfstore.stats,
+	COMBINEFUNC = perfstore.stats_combine,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE perfstore.stats_agg(perfstore.stats) IS
+	'merge stats values (rollups): the stats of all their values';
+
+-- readers
+CREATE FUNCTION perfstore.count(perfstore.stats) RETURNS bigint
+	AS 'MODULE_PATHNAME', 'perfstore_stats_count'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION perfstore.count(perfstore.stats) IS 'number of values';
+CREATE FUNCTION perfstore.sum(perfstore.stats) RETURNS float8
+	AS 'MODULE_PATHNAME', 'perfstore_stats_sum'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION perfstore.sum(perfstore.stats) IS
+	'sum of the values (compensated summation; NULL when count is 0)';
+CREATE FUNCTION perfstore.mean(perfstore.stats) RETURNS float8
+	AS 'MODULE_PATHNAME', 'perfstore_stats_mean'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION perfstore.mean(perfstore.stats) IS
+	'arithmetic mean of the values (NULL when count is 0)';
+CREATE FUNCTION perfstore.var_pop(perfstore.stats) RETURNS float8
+	AS 'MODULE_PATHNAME', 'perfstore_stats_var_pop'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION perfstore.var_pop(perfstore.stats) IS
+	'population variance of the values (NULL when count is 0)';
+CREATE FUNCTION perfstore.var_samp(perfstore.stats) RETURNS float8
+	AS 'MODULE_PATHNAME', 'perfstore_stats_var_samp'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION perfstore.var_samp(perfstore.stats) IS
+	'sample variance of the values (NULL when count is below 2)';
+CREATE FUNCTION perfstore.variance(perfstore.stats) RETURNS float8
+	AS 'MODULE_PATHNAME', 'perfstore_stats_var_samp'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION perfstore.variance(perfstore.stats) IS
+	'sample variance of the values, like var_samp (NULL when count is below 2)';
+CREATE FUNCTION perfstore.stddev_pop(perfstore.stats) RETURNS float8
+	AS 'MODULE_PATHNAME', 'perfstore_stats_stddev_pop'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION perfstore.stddev_pop(perfstore.stats) IS
+	'population standard deviation of the values (NULL when count is 0)';
+CREATE FUNCTION perfstore.stddev_samp(perfstore.stats) RETURNS float8
+	AS 'MODULE_PATHNAME', 'perfstore_stats_stddev_samp'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION perfstore.stddev_samp(perfstore.stats) IS
+	'sample standard deviation of the values (NULL when count is below 2)';
+CREATE FUNCTION perfstore.stddev(perfstore.stats) RETURNS float8
+	AS 'MODULE_PATHNAME', 'perfstore_stats_stddev_samp'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION perfstore.stddev(perfstore.stats) IS
+	'sample standard deviation of the values, like stddev_samp (NULL when count is below 2)';
+CREATE FUNCTION perfstore.min(perfstore.stats) RETURNS float8
+	AS 'MODULE_PATHNAME', 'perfstore_stats_min'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION perfstore.min(perfstore.stats) IS
+	'smallest value (NULL when count is 0)';
+CREATE FUNCTION perfstore.max(perfstore.stats) RETURNS float8
+	AS 'MODULE_PATHNAME', 'perfstore_stats_max'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION perfstore.max(perfstore.stats) IS
+	'largest value (NULL when count is 0)';
+
 -- END stats

@@ -1575,11 +1575,13 @@ expr_parse_prefix(struct expr_parser *ps)
 		case ET_IDENT:
 			{
 				char	   *name = ps->str;
+				const char *name_start = ps->tokstart;
 
 				ps->str = NULL;
 				expr_next(ps);
 				if (ps->tok != ET_LPAREN)
 				{
+					ps->tokstart = name_start;
 					expr_parse_error(ps, "syntax error");
 					free(name);
 					return NULL;

@@ -98,7 +98,13 @@ int64_t		pgb_prng_range(struct pgb_prng *rng, int64_t min, int64_t max);
  * Names: letters, digits, underscores and non-ASCII bytes, not starting
  * with a digit (pgbench's rule).
  * Setters that take a user-supplied name check it; the _int/_double setters
- * take names chosen by the program and assert validity.
+ * take names chosen by the program (an invalid one is silently ignored).
+ *
+ * Like pgbench, the runner sets these in every client's table before the
+ * first transaction: scale (pgbench's -s, used by the built-ins),
+ * client_id (0-based), random_seed, and default_seed (the default seed of
+ * hash() and permute(); pgbench draws it from its base random sequence).
+ * -D NAME=VALUE definitions are applied with pgb_vars_define().
  */
 struct pgb_vars;
 

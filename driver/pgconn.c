@@ -94,6 +94,62 @@ copy_trimmed(char *dst, size_t dstlen, const char *src)
 }
 
 /*
+ * scrub_password: libpq's parse errors may quote a malformed value, which
+ * could be the password.  Find password candidates in target ("password="
+ * values and the "user:password@" part of a URI) and mask them in msg.
+ */
+static void
+scrub_password(const char *target, char *msg)
+{
+	const char *cands[2][2] = {{NULL, NULL}, {NULL, NULL}};
+	const char *p;
+
+	if ((p = strstr(target, "password")) != NULL)
+	{
+		p += strlen("password");
+		while (*p == ' ')
+			p++;
+		if (*p == '=')
+		{
+			p++;
+			while (*p == ' ')
+				p++;
+			if (*p == '\'')
+				p++;
+			cands[0][0] = p;
+			cands[0][1] = p + strcspn(p, " '");
+		}
+	}
+	if ((p = strstr(target, "://")) != NULL)
+	{
+		const char *at = strchr(p + 3, '@');
+		const char *colon = strchr(p + 3, ':');
+
+		if (at && colon && colon < at)
+		{
+			cands[1][0] = colon + 1;
+			cands[1][1] = at;
+		}
+	}
+	for (int i = 0; i < 2; i++)
+	{
+		size_t		len;
+
+		if (cands[i][0] == NULL || cands[i][1] <= cands[i][0])
+			continue;
+		len = cands[i][1] - cands[i][0];
+		for (char *m = msg; *m; m++)
+		{
+			if (strncmp(m, cands[i][0], len) == 0)
+			{
+				memset(m, '*', len);
+				m += len - 1;
+			}
+		}
+	}
+}
+
+/*
  * pgconn_params_parse: see pgconn.h.  A conninfo string or URI is expanded
  * here with PQconninfoParse, so that a malformed one is reported before any
  * connection is attempted; a bare word is a database name.
@@ -117,6 +173,7 @@ pgconn_params_parse(const char *target, char *err, size_t errlen)
 			if (opts == NULL)
 			{
 				copy_trimmed(err, errlen, msg ? msg : "out of memory");
+				scrub_password(target, err);
 				if (msg)
 					PQfreemem(msg);
 				free(p);
@@ -208,6 +265,18 @@ pgconn_params_describe(const struct pgconn_params *p, char *buf, size_t buflen)
 	return buf;
 }
 
+/*
+ * Notices (and the FATAL a server sends to an idle session before closing
+ * it) would otherwise be printed by libpq's default processor; errors that
+ * matter reach the caller through results.
+ */
+static void
+quiet_notice(void *arg, const char *message)
+{
+	(void) arg;
+	(void) message;
+}
+
 struct pgconn *
 pgconn_start(const struct pgconn_params *p)
 {
@@ -220,6 +289,7 @@ pgconn_start(const struct pgconn_params *p)
 		pd_error("out of memory");
 		abort();
 	}
+	PQsetNoticeProcessor(c->conn, quiet_notice, NULL);
 	return c;
 }
 
@@ -256,6 +326,7 @@ pgconn_connect_blocking(const struct pgconn_params *p, char *err, size_t errlen)
 		pgconn_close(c);
 		return NULL;
 	}
+	PQsetNoticeProcessor(c->conn, quiet_notice, NULL);
 	return c;
 }
 

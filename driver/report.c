@@ -593,7 +593,7 @@ report_print(FILE *out, const struct pd_report *r)
 	fprintf(out, "  reconnects:    %llu (connections lost: %llu)\n",
 			(unsigned long long) s->reconnects, (unsigned long long) s->lost);
 	if (s->aborted_clients)
-		fprintf(out, "  aborted:       %llu clients could not reconnect\n",
+		fprintf(out, "  aborted:       %llu clients (script error, or could not reconnect)\n",
 				(unsigned long long) s->aborted_clients);
 
 	{
@@ -786,6 +786,18 @@ report_write_json(const char *path, const struct pd_report *r, char *err,
 	json_num(f, r->duration_s > 0 ? s->transactions / r->duration_s : 0.0);
 	fprintf(f, ",\n  \"transactions\": %llu", (unsigned long long) s->transactions);
 	fprintf(f, ",\n  \"failed_transactions\": %llu", (unsigned long long) s->failed);
+	{
+		uint64_t	retried = 0,
+					retries = 0;
+
+		for (int i = 0; i < s->nscripts; i++)
+		{
+			retried += s->scripts[i].retried;
+			retries += s->scripts[i].retries;
+		}
+		fprintf(f, ",\n  \"retried_transactions\": %llu, \"retries\": %llu",
+				(unsigned long long) retried, (unsigned long long) retries);
+	}
 	fprintf(f, ",\n  \"duration_s\": ");
 	json_num(f, r->duration_s);
 	fprintf(f, ",\n  \"latency_ms\": ");

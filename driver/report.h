@@ -10,6 +10,8 @@
  *	  "tps": 1234.5,                 committed transactions per second
  *	  "transactions": 12345,         committed
  *	  "failed_transactions": 0,
+ *	  "retried_transactions": 0,     committed or failed after retries
+ *	  "retries": 0,                  retries in total (--max-tries)
  *	  "duration_s": 10.0,            from the end of connecting to the stop
  *	  "latency_ms": {"p50":..,"p95":..,"p99":..,"p999":..,"max":..,"mean":..},
  *	  "errors": {"57P01": 4},        error results by SQLSTATE ("client" for

@@ -9,6 +9,10 @@
  * \gset \aset \startpipeline \endpipeline), the control-flow jump targets,
  * the -M simple text substitution, and the built-in scripts.
  *
+ * Difference from pgbench: :var references inside quoted strings, quoted
+ * identifiers and comments are not substituted (pgbench substitutes them,
+ * which breaks literals such as '12:30').
+ *
  * Must not: talk to libpq.  The runner executes commands; this module only
  * says what to execute.  \setshell and \shell are rejected at parse time.
  *
@@ -50,6 +54,14 @@ typedef enum pgb_gset_kind
 	PGB_GSET_ASET				/* \aset: every result, zero or more rows */
 } pgb_gset_kind;
 
+/* Where a variable reference sits in pgb_command.sql (for -M simple). */
+struct pgb_param_ref
+{
+	int			offset;			/* of the ':' in sql */
+	int			length;			/* bytes of the reference (":x", ":'x'") */
+	bool		literal;		/* :'x' form: substitute as a quoted literal */
+};
+
 struct pgb_command
 {
 	pgb_command_type type;
@@ -65,6 +77,7 @@ struct pgb_command
 	char	  **param_names;	/* nparams variable names; the same variable
 								 * used twice gets two parameters, as in
 								 * pgbench */
+	struct pgb_param_ref *param_refs;	/* nparams references, in order */
 	bool		multi;			/* contains "\;": several statements in one
 								 * query string (simple protocol only) */
 	pgb_gset_kind gset;
@@ -114,14 +127,24 @@ struct pgb_script *pgb_script_parse(const char *name, const char *text,
 									char *err, size_t errlen);
 
 /*
- * pgb_script_load: read and parse "file[@weight]" ("-" reads stdin).  The
- * weight is the part after the last '@' when it is an integer in
- * [0, INT_MAX]; a file whose name contains '@' needs an explicit weight.
- * Returns NULL with a message in err on a read, weight or parse error.
+ * pgb_script_load: read and parse "file[@weight]" ("-" reads stdin).  As in
+ * pgbench, the part after the last '@' is the weight, an integer in
+ * [0, INT_MAX] ('invalid weight specification: "..."' otherwise), so a
+ * file whose name contains '@' needs an explicit weight.  Returns NULL with
+ * a message in err on a read, weight or parse error.
  */
 struct pgb_script *pgb_script_load(const char *arg, char *err, size_t errlen);
 
 void		pgb_script_free(struct pgb_script *script);
+
+/*
+ * pgb_script_split_weight: split "name[@weight]" as pgbench does (the part
+ * after the last '@' must be an integer in [0, INT_MAX]).  Returns the
+ * malloc'd name and sets *weight (1 when absent), or returns NULL with
+ * 'invalid weight specification: "..."' in err.
+ */
+char	   *pgb_script_split_weight(const char *arg, int *weight,
+									char *err, size_t errlen);
 
 /*
  * pgb_builtin_script: the built-in script named by "name[@weight]", where

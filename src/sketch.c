@@ -1525,6 +1525,7 @@ typedef struct reader
 	char	   *errbuf;
 	size_t		errlen;
 	bool		failed;
+	bool		oom;			/* the failure was the allocator's */
 } reader;
 
 static void
@@ -1860,6 +1861,7 @@ unpack_store(reader *r, decoded_store *st, uint64_t max_buckets,
 	if (st->counts == NULL)
 	{
 		reader_fail(r, "out of memory");
+		r->oom = true;
 		return;
 	}
 	memset(st->counts, 0, sizeof(uint64_t) * max_buckets);
@@ -1892,7 +1894,8 @@ unpack_store(reader *r, decoded_store *st, uint64_t max_buckets,
 			int64_t		delta = unzigzag(get_varint(r));
 			uint64_t	c = prev + (uint64_t) delta;
 
-			if ((delta < 0 && (uint64_t) (-delta) >= prev) ||
+			/* c must stay >= 1 and must not wrap (delta may be INT64_MIN) */
+			if ((delta < 0 && (uint64_t) 0 - (uint64_t) delta >= prev) ||
 				(delta > 0 && c < prev))
 			{
 				reader_fail(r, "zero or overflowing count inside a bucket run");
@@ -1912,7 +1915,7 @@ sketch_error
 sketch_unpack(const uint8_t *buf, size_t len, struct sketch **out,
 			  const sketch_allocator *a, char *errbuf, size_t errlen)
 {
-	reader		r = {buf, buf + len, errbuf, errlen, false};
+	reader		r = {buf, buf + len, errbuf, errlen, false, false};
 	decoded    *d;
 	uint8_t		flags;
 	uint64_t	nd;
@@ -2002,7 +2005,7 @@ sketch_unpack(const uint8_t *buf, size_t len, struct sketch **out,
 		reader_fail(&r, "trailing bytes after the sketch");
 
 	if (r.failed)
-		err = SKETCH_ECORRUPT;
+		err = r.oom ? SKETCH_ENOMEM : SKETCH_ECORRUPT;
 	else
 		err = decoded_build(d, out, a, errbuf, errlen);
 	decoded_free(d, a);
@@ -2133,6 +2136,7 @@ typedef struct tparser
 	char	   *errbuf;
 	size_t		errlen;
 	bool		failed;
+	bool		oom;			/* the failure was the allocator's */
 } tparser;
 
 static void
@@ -2340,6 +2344,7 @@ tp_store(tparser *t, decoded_store *st, uint64_t max_buckets,
 	if (st->counts == NULL)
 	{
 		tp_fail(t, "out of memory");
+		t->oom = true;
 		return;
 	}
 	do
@@ -2363,7 +2368,7 @@ sketch_error
 sketch_from_text(const char *str, struct sketch **out,
 				 const sketch_allocator *a, char *errbuf, size_t errlen)
 {
-	tparser		t = {str, errbuf, errlen, false};
+	tparser		t = {str, errbuf, errlen, false, false};
 	decoded    *d;
 	uint64_t	version;
 	sketch_error err;
@@ -2461,7 +2466,7 @@ sketch_from_text(const char *str, struct sketch **out,
 		tp_fail(&t, "trailing characters after the sketch");
 
 	if (t.failed)
-		err = SKETCH_ECORRUPT;
+		err = t.oom ? SKETCH_ENOMEM : SKETCH_ECORRUPT;
 	else
 		err = decoded_build(d, out, a, errbuf, errlen);
 	decoded_free(d, a);

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# driver_vs_pgbench.sh: perfdriver against its anchor, pgbench, on the same
+# server: TPS, client CPU seconds per 1,000 transactions, and peak RSS at
+# -c 50 for a short and a long run (memory must not grow with run length).
+#
+# Each case runs BENCH_REPEAT rounds (default 3); a round runs pgbench then
+# perfdriver (the order alternates between rounds) so both see the same
+# machine noise; the report shows medians and ratios.  It never fails on
+# speed: it prints the numbers and the issue's targets next to them.
+#
+#   BENCH_DRIVER_SECONDS   length of each run (default 10)
+#   BENCH_DRIVER_RSS_LONG  length of the long RSS run (default 60)
+set -uo pipefail
+ROOT=${PERFSTORE_ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
+. "$ROOT/bench/lib.sh"
+PD="$ROOT/driver/perfdriver"
+REPEAT=${BENCH_REPEAT:-3}
+SECS=${BENCH_DRIVER_SECONDS:-10}
+LONG=${BENCH_DRIVER_RSS_LONG:-60}
+DB=perfstore_bench_driver
+TMP=$(mktemp -d /tmp/pd_bench.XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+TIME=/usr/bin/time
+
+if [ ! -x "$PD" ] || ! command -v pgbench >/dev/null || [ ! -x "$TIME" ]; then
+	echo "driver_vs_pgbench: needs driver/perfdriver, pgbench and /usr/bin/time" >&2
+	exit 2
+fi
+if ! psql -X -At -d postgres -c "SELECT 1 FROM pg_database WHERE datname = '$DB'" | grep -q 1; then
+	createdb "$DB"
+	"$PD" init -q -s 10 -d "$DB" || exit 2
+fi
+
+# run_pgbench ARGS...: prints "tps cpu_s txns"
+run_pgbench() {
+	$TIME -f "%U %S %M" -o "$TMP/time" pgbench -n "$@" "$DB" >"$TMP/out" 2>&1
+	awk '/^tps =/ {tps = $3} /actually processed/ {split($0, a, ": "); split(a[2], b, "/"); n = b[1]}
+		END {print tps, n}' "$TMP/out" >"$TMP/r"
+	read -r tps n <"$TMP/r"
+	read -r u s rss <"$TMP/time"
+	echo "$tps $(awk -v u="$u" -v s="$s" 'BEGIN {print u + s}') $n $rss"
+}
+
+# run_driver ARGS...: prints "tps cpu_s txns rss_kb"
+run_driver() {
+	$TIME -f "%U %S %M" -o "$TMP/time" "$PD" run "$@" -d "$DB" --json "$TMP/j" >"$TMP/out" 2>&1
+	python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(j["tps"], j["transactions"] + j["failed_transactions"])' "$TMP/j" >"$TMP/r"
+	read -r tps n <"$TMP/r"
+	read -r u s rss <"$TMP/time"
+	echo "$tps $(awk -v u="$u" -v s="$s" 'BEGIN {print u + s}') $n $rss"
+}
+
+cpu_per_k() {
+	awk -v c="$1" -v n="$2" 'BEGIN {if (n == 0) print "nan"; else printf "%.4f", c / (n / 1000)}'
+}
+
+printf "%-24s %12s %12s %7s %14s %14s %7s\n" case pgbench_tps driver_tps ratio pgb_cpu/1k drv_cpu/1k ratio
+for spec in "select-only:1:-S" "select-only:4:-S" "select-only:16:-S" "tpcb-like:4:"; do
+	IFS=: read -r name c popt <<<"$spec"
+	: >"$TMP/p_tps"; : >"$TMP/d_tps"; : >"$TMP/p_cpu"; : >"$TMP/d_cpu"
+	for r in $(seq 1 "$REPEAT"); do
+		for who in p d; do
+			if [ $((r % 2)) -eq 0 ]; then who=$([ $who = p ] && echo d || echo p); fi
+			if [ $who = p ]; then
+				# shellcheck disable=SC2086
+				read -r tps cpu n _ <<<"$(run_pgbench $popt -c "$c" -j 2 -T "$SECS")"
+			else
+				read -r tps cpu n _ <<<"$(run_driver -b "$name" -c "$c" -j 2 -T "$SECS")"
+			fi
+			echo "$tps" >>"$TMP/${who}_tps"
+			cpu_per_k "$cpu" "$n" >>"$TMP/${who}_cpu"
+		done
+	done
+	pt=$(median <"$TMP/p_tps"); dt=$(median <"$TMP/d_tps")
+	pc=$(median <"$TMP/p_cpu"); dc=$(median <"$TMP/d_cpu")
+	printf "%-24s %12.1f %12.1f %7s %14s %14s %7s\n" "$name -c $c -j 2" "$pt" "$dt" \
+		"$(ratio "$dt" "$pt")" "$pc" "$dc" "$(ratio "$dc" "$pc")"
+done
+echo "targets: TPS ratio (driver/pgbench) >= 1.00; CPU ratio (driver/pgbench) <= 1.00"
+
+read -r _ _ _ rss_short <<<"$(run_driver -b select-only -c 50 -j 2 -T "$SECS")"
+read -r _ _ _ rss_long <<<"$(run_driver -b select-only -c 50 -j 2 -T "$LONG")"
+echo "peak RSS at -c 50: ${rss_short} kB after ${SECS} s, ${rss_long} kB after ${LONG} s, ratio $(ratio "$rss_long" "$rss_short") (target <= 1.10)"

@@ -1,0 +1,1964 @@
+/*
+ * cmd_run.c
+ *		"perfdriver run": options, the clients' state machine, the worker
+ *		threads' poll loops, progress intervals and the final report.
+ *
+ * Owns: how a client executes a script (meta-commands, SQL in simple,
+ * extended and prepared protocol, pipelines, retries of 40001/40P01,
+ * rollback after errors, the open-loop -R schedule), the threads that drive
+ * the clients (each thread multiplexes its clients' sockets in one ppoll()),
+ * and the coordination between the main thread (progress, SIGINT, the end
+ * of the run) and the workers.
+ *
+ * Must not: include libpq-fe.h (pgconn.c wraps it), block a worker thread
+ * anywhere but in ppoll(), or print a password (only the scrubbed
+ * description of the target is printed).
+ *
+ * Memory: everything is allocated before the clock starts, except the
+ * sketches growing within their bounded bucket count and libpq's own
+ * buffers: nothing is kept per transaction, so memory does not grow with
+ * the length of the run.  Each worker thread owns its clients, their
+ * connections and a struct pd_stats; the interval accumulator is the only
+ * thing shared during the run, under the thread's interval mutex.
+ */
+#define _GNU_SOURCE				/* ppoll */
+#include "driver.h"
+#include "pgconn.h"
+#include "pool.h"
+#include "report.h"
+#include "script.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_SCRIPTS		128
+#define ERRLEN			1024
+#define MAX_PRINTED_ERRORS 5
+
+/*
+ * At the -T deadline no transaction starts, but those under way may finish
+ * for this long, so that every transaction the server committed is counted
+ * (committed transactions then equal, for example, rows added to
+ * pgbench_history).  SIGINT abandons them at once.
+ */
+#define DEADLINE_GRACE_NS (5 * 1000000000LL)
+
+typedef enum query_mode
+{
+	QM_SIMPLE,
+	QM_EXTENDED,
+	QM_PREPARED
+} query_mode;
+
+static const char *const query_mode_names[] = {"simple", "extended", "prepared"};
+
+struct run_opts
+{
+	const char *target;
+	int			clients;
+	int			threads;
+	int			nscripts;
+	struct pgb_script *scripts[MAX_SCRIPTS];
+	struct pgb_vars *defs;		/* -D */
+	int64_t		scale;			/* -1: not given */
+	double		duration_s;		/* -T, 0 when not given */
+	int64_t		txns;			/* -t per client, 0 when not given */
+	double		rate;			/* -R, 0 when closed loop */
+	query_mode	mode;
+	double		progress_s;		/* -P, 0 when not given */
+	int			max_tries;
+	uint64_t	seed;
+	const char *json;
+};
+
+/* Client states. */
+typedef enum cstate
+{
+	CS_CHOOSE,					/* start the next transaction */
+	CS_THROTTLE,				/* -R: wait for the scheduled start */
+	CS_CMD,						/* execute commands from c->cmd on */
+	CS_WAIT,					/* waiting for a command's results */
+	CS_SLEEP,					/* \sleep */
+	CS_ROLLBACK,				/* waiting for the ROLLBACK after an error */
+	CS_RECONNECT,				/* the connection is being re-established */
+	CS_DONE
+} cstate;
+
+/* One command sent in a pipeline, waiting for its results. */
+struct pending
+{
+	int			cmd;
+	bool		prepare;		/* the Parse of a prepared statement */
+	bool		aborted;		/* PGRES_PIPELINE_ABORTED: did not run */
+	bool		error;
+	uint64_t	rows;
+	int64_t		sent_ns;
+};
+
+struct thread_ctx;
+
+struct client
+{
+	int			id;
+	struct thread_ctx *th;
+	struct pool_conn *pc;
+	unsigned	conn_gen;		/* pool generation prepared[] is valid for */
+	bool	   *prepared;		/* per script command, offsets in run */
+	struct pgb_vars *vars;
+	struct pgb_prng rng;
+	struct pgb_prng rng_saved;	/* at the start of the transaction */
+	cstate		state;
+	int			script;
+	int			cmd;
+	int64_t		sched_ns;		/* scheduled start (-R) or actual start */
+	int64_t		txn_start_ns;
+	int64_t		cmd_start_ns;
+	int64_t		wake_ns;
+	int			tries;
+	int64_t		done_txns;		/* for -t */
+
+	/* the command in flight (outside pipelines) */
+	bool		preparing;		/* waiting for a Parse before the Bind */
+	bool		need_flush;
+	uint64_t	rows;
+	int			gset_ntuples;	/* of the last result with tuples, -1 none */
+
+	/* error state of the transaction */
+	bool		failed;
+	char		sqlstate[8];
+
+	/* pipeline */
+	bool		in_pipeline;
+	bool		syncing;		/* \endpipeline sent, reading results */
+	int			npend;
+	int			pend_head;
+	int			pend_cap;
+	struct pending *pend;
+
+	char	   *sqlbuf;
+	size_t		sqlsize;
+	const char **params;
+};
+
+struct run;
+
+struct thread_ctx
+{
+	int			id;
+	pthread_t	tid;
+	struct run *run;
+	struct client *clients;
+	int			nclients;
+	struct pd_stats stats;
+	pthread_mutex_t iv_lock;
+	struct pd_interval_acc iv;
+	struct pgb_prng rng;		/* script choice and -R schedule */
+	int64_t		throttle_trigger;
+	int64_t		finished_ns;
+	struct pollfd *pfd;
+	int		   *pidx;
+};
+
+struct run
+{
+	struct run_opts *o;
+	struct pgconn_params *params;
+	int			total_weight;
+	int		   *cmd_offset;		/* per script, into client->prepared */
+	int			total_commands;
+	int			max_params;
+	int64_t		start_ns;
+	int64_t		end_ns;			/* -T deadline, 0 when none */
+	double		throttle_delay_ns;	/* mean gap per thread with -R */
+	atomic_bool stop;
+	atomic_int	printed_errors;
+	atomic_int	threads_done;
+	int			stop_pipe[2];	/* main -> workers: readable means stop */
+	int			main_pipe[2];	/* workers, SIGINT -> main */
+	struct thread_ctx *threads;
+	struct pool_conn *pool;
+};
+
+static int	sigint_fd = -1;
+static volatile sig_atomic_t got_sigint = 0;
+
+static void
+on_sigint(int signo)
+{
+	int			saved = errno;
+	char		b = 'i';
+
+	(void) signo;
+	got_sigint = 1;
+	if (sigint_fd >= 0 && write(sigint_fd, &b, 1) < 0)
+	{
+		/* nothing to do: the flag is set */
+	}
+	/* a second Ctrl-C kills the process the usual way */
+	signal(SIGINT, SIG_DFL);
+	errno = saved;
+}
+
+/* -------------------------------------------------------------- options */
+
+static void
+run_usage(FILE *out)
+{
+	fprintf(out,
+			"Usage: perfdriver run [OPTION]...\n"
+			"\n"
+			"Runs pgbench-compatible workloads and reports latency percentiles per\n"
+			"statement and per script.\n"
+			"\n"
+			"Connection:\n"
+			"  -d, --dbname=CONNINFO    database name or conninfo/URI (PG* variables and\n"
+			"                           .pgpass apply)\n"
+			"Workload:\n"
+			"  -b, --builtin=NAME[@W]   built-in script (tpcb-like, simple-update,\n"
+			"                           select-only); default tpcb-like\n"
+			"  -f, --file=FILE[@W]      script file, pgbench syntax\n"
+			"  -D, --define=NAME=VALUE  set a script variable\n"
+			"  -s, --scale=N            scale for the built-ins (default: counted from\n"
+			"                           pgbench_branches)\n"
+			"  -M, --protocol=MODE      simple (default), extended or prepared\n"
+			"  --max-tries=N            tries per transaction on 40001/40P01 (default 1)\n"
+			"  --random-seed=SEED       time (default), rand, or an integer\n"
+			"Load:\n"
+			"  -c, --client=N           connections (default 1)\n"
+			"  -j, --jobs=N             threads (default 1)\n"
+			"  -T, --time=SEC           run for SEC seconds\n"
+			"  -t, --transactions=N     transactions per client (default 10)\n"
+			"  -R, --rate=TPS           open loop: Poisson arrivals at TPS in total;\n"
+			"                           latency counts from the scheduled start\n"
+			"Output:\n"
+			"  -P, --progress=SEC       progress line every SEC seconds\n"
+			"  --json=FILE              JSON report (\"-\" for stdout)\n"
+			"  -n, --no-vacuum          accepted for pgbench compatibility (no effect)\n"
+			"\n"
+			"Exit status: 0 ok, 1 the run had failed transactions, 2 usage, script or\n"
+			"connection error.\n");
+}
+
+static bool
+parse_int64(const char *s, int64_t min, int64_t *out)
+{
+	char	   *end;
+	long long	v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < min)
+		return false;
+	*out = v;
+	return true;
+}
+
+static bool
+parse_double(const char *s, double min, double *out)
+{
+	char	   *end;
+	double		v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno != 0 || end == s || *end != '\0' || !(v >= min) || isinf(v))
+		return false;
+	*out = v;
+	return true;
+}
+
+static uint64_t
+splitmix64(uint64_t *x)
+{
+	uint64_t	z = (*x += 0x9E3779B97F4A7C15ULL);
+
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+	return z ^ (z >> 31);
+}
+
+/*
+ * parse_options: fill o from argv.  Returns true on success; on a usage or
+ * script error prints it and returns false.  *help is set for --help.
+ */
+static bool
+parse_options(int argc, char **argv, struct run_opts *o, bool *help)
+{
+	static const struct option longopts[] = {
+		{"builtin", required_argument, NULL, 'b'},
+		{"client", required_argument, NULL, 'c'},
+		{"dbname", required_argument, NULL, 'd'},
+		{"define", required_argument, NULL, 'D'},
+		{"file", required_argument, NULL, 'f'},
+		{"jobs", required_argument, NULL, 'j'},
+		{"protocol", required_argument, NULL, 'M'},
+		{"no-vacuum", no_argument, NULL, 'n'},
+		{"progress", required_argument, NULL, 'P'},
+		{"rate", required_argument, NULL, 'R'},
+		{"scale", required_argument, NULL, 's'},
+		{"time", required_argument, NULL, 'T'},
+		{"transactions", required_argument, NULL, 't'},
+		{"max-tries", required_argument, NULL, 1},
+		{"random-seed", required_argument, NULL, 2},
+		{"json", required_argument, NULL, 3},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0}
+	};
+	char		err[ERRLEN];
+	int			ch;
+	int64_t		v;
+	const char *seed = "time";
+
+	memset(o, 0, sizeof(*o));
+	o->clients = 1;
+	o->threads = 1;
+	o->scale = -1;
+	o->max_tries = 1;
+	o->mode = QM_SIMPLE;
+	o->defs = pgb_vars_create();
+	*help = false;
+	optind = 1;
+
+	while ((ch = getopt_long(argc, argv, "b:c:d:D:f:hj:M:nP:R:s:t:T:", longopts, NULL)) != -1)
+	{
+		switch (ch)
+		{
+			case 'b':
+			case 'f':
+				{
+					struct pgb_script *s;
+
+					if (o->nscripts >= MAX_SCRIPTS)
+					{
+						pd_error("too many scripts (at most %d)", MAX_SCRIPTS);
+						return false;
+					}
+					s = ch == 'b' ? pgb_builtin_script(optarg, err, sizeof(err))
+						: pgb_script_load(optarg, err, sizeof(err));
+					if (s == NULL)
+					{
+						pd_error("%s", err);
+						if (ch == 'b')
+							pd_hint("Built-in scripts are tpcb-like, simple-update and select-only.");
+						return false;
+					}
+					o->scripts[o->nscripts++] = s;
+					break;
+				}
+			case 'c':
+				if (!parse_int64(optarg, 1, &v) || v > 10000)
+				{
+					pd_error("invalid number of clients: \"%s\"", optarg);
+					return false;
+				}
+				o->clients = (int) v;
+				break;
+			case 'd':
+				o->target = optarg;
+				break;
+			case 'D':
+				if (!pgb_vars_define(o->defs, optarg, err, sizeof(err)))
+				{
+					pd_error("%s", err);
+					return false;
+				}
+				break;
+			case 'h':
+				*help = true;
+				return true;
+			case 'j':
+				if (!parse_int64(optarg, 1, &v) || v > 1024)
+				{
+					pd_error("invalid number of threads: \"%s\"", optarg);
+					return false;
+				}
+				o->threads = (int) v;
+				break;
+			case 'M':
+				if (strcmp(optarg, "simple") == 0)
+					o->mode = QM_SIMPLE;
+				else if (strcmp(optarg, "extended") == 0)
+					o->mode = QM_EXTENDED;
+				else if (strcmp(optarg, "prepared") == 0)
+					o->mode = QM_PREPARED;
+				else
+				{
+					pd_error("unrecognized query mode: \"%s\"", optarg);
+					pd_hint("Use simple, extended or prepared.");
+					return false;
+				}
+				break;
+			case 'n':
+				break;
+			case 'P':
+				if (!parse_double(optarg, 0.001, &o->progress_s))
+				{
+					pd_error("invalid progress interval: \"%s\"", optarg);
+					return false;
+				}
+				break;
+			case 'R':
+				if (!parse_double(optarg, 0.0, &o->rate) || o->rate <= 0)
+				{
+					pd_error("invalid rate: \"%s\"", optarg);
+					return false;
+				}
+				break;
+			case 's':
+				if (!parse_int64(optarg, 1, &o->scale))
+				{
+					pd_error("invalid scale factor: \"%s\"", optarg);
+					return false;
+				}
+				break;
+			case 'T':
+				if (!parse_double(optarg, 0.0, &o->duration_s) || o->duration_s <= 0)
+				{
+					pd_error("invalid duration: \"%s\"", optarg);
+					return false;
+				}
+				break;
+			case 't':
+				if (!parse_int64(optarg, 1, &o->txns))
+				{
+					pd_error("invalid number of transactions: \"%s\"", optarg);
+					return false;
+				}
+				break;
+			case 1:
+				if (!parse_int64(optarg, 1, &v) || v > 1000000)
+				{
+					pd_error("invalid number of tries: \"%s\"", optarg);
+					return false;
+				}
+				o->max_tries = (int) v;
+				break;
+			case 2:
+				seed = optarg;
+				break;
+			case 3:
+				o->json = optarg;
+				break;
+			default:
+				pd_hint("Try \"perfdriver run --help\" for more information.");
+				return false;
+		}
+	}
+	if (optind < argc)
+	{
+		/* pgbench takes the database name as a positional argument */
+		if (o->target == NULL && optind == argc - 1)
+			o->target = argv[optind];
+		else
+		{
+			pd_error("too many command-line arguments (first is \"%s\")", argv[optind]);
+			return false;
+		}
+	}
+	if (o->duration_s > 0 && o->txns > 0)
+	{
+		pd_error("specify either a number of transactions (-t) or a duration (-T), not both");
+		return false;
+	}
+	if (o->duration_s == 0 && o->txns == 0)
+		o->txns = 10;
+	if (o->threads > o->clients)
+		o->threads = o->clients;
+	if (o->nscripts == 0)
+	{
+		struct pgb_script *s = pgb_builtin_script("tpcb-like", err, sizeof(err));
+
+		if (s == NULL)
+		{
+			pd_error("%s", err);
+			return false;
+		}
+		o->scripts[o->nscripts++] = s;
+	}
+
+	if (strcmp(seed, "time") == 0)
+	{
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		o->seed = (uint64_t) ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	}
+	else if (strcmp(seed, "rand") == 0)
+	{
+		int			fd = open("/dev/urandom", O_RDONLY);
+
+		if (fd < 0 || read(fd, &o->seed, sizeof(o->seed)) != sizeof(o->seed))
+		{
+			pd_error("could not read /dev/urandom for --random-seed=rand");
+			if (fd >= 0)
+				close(fd);
+			return false;
+		}
+		close(fd);
+	}
+	else
+	{
+		char	   *end;
+
+		errno = 0;
+		o->seed = strtoull(seed, &end, 0);
+		if (errno != 0 || end == seed || *end != '\0')
+		{
+			pd_error("unrecognized random seed option \"%s\"", seed);
+			pd_hint("Expecting an unsigned integer, \"time\" or \"rand\".");
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * check_scripts: reject what cannot run in the chosen mode before
+ * connecting.  Returns false after printing the problem.
+ */
+static bool
+check_scripts(const struct run_opts *o)
+{
+	int			total = 0;
+
+	for (int i = 0; i < o->nscripts; i++)
+	{
+		const struct pgb_script *s = o->scripts[i];
+
+		total += s->weight;
+		for (int k = 0; k < s->ncommands; k++)
+		{
+			const struct pgb_command *c = &s->commands[k];
+
+			if (c->type == PGB_CMD_STARTPIPELINE && o->mode == QM_SIMPLE)
+			{
+				pd_error("%s:%d: \\startpipeline cannot be used with -M simple", s->name, c->line);
+				pd_hint("Use -M extended or -M prepared.");
+				return false;
+			}
+		}
+	}
+	if (total <= 0)
+	{
+		pd_error("total script weight must not be zero");
+		return false;
+	}
+	return true;
+}
+
+static bool
+uses_builtin(const struct run_opts *o)
+{
+	for (int i = 0; i < o->nscripts; i++)
+		if (pgb_builtin_text(o->scripts[i]->name) != NULL)
+			return true;
+	return false;
+}
+
+/* --------------------------------------------------------- measurements */
+
+static void
+iv_add_txn(struct thread_ctx *th, double lat_ms, double lag_ms, bool rate)
+{
+	pthread_mutex_lock(&th->iv_lock);
+	th->iv.transactions++;
+	pd_sketch_add(&th->iv.lat, lat_ms);
+	if (rate)
+		pd_sketch_add(&th->iv.lag, lag_ms);
+	pthread_mutex_unlock(&th->iv_lock);
+}
+
+static void
+iv_add_failed(struct thread_ctx *th)
+{
+	pthread_mutex_lock(&th->iv_lock);
+	th->iv.failed++;
+	pthread_mutex_unlock(&th->iv_lock);
+}
+
+static void
+iv_add_error(struct thread_ctx *th)
+{
+	pthread_mutex_lock(&th->iv_lock);
+	th->iv.errors++;
+	pthread_mutex_unlock(&th->iv_lock);
+}
+
+static bool
+retryable(const char *sqlstate)
+{
+	return strcmp(sqlstate, "40001") == 0 || strcmp(sqlstate, "40P01") == 0;
+}
+
+/*
+ * client_report_error: count one error occurrence by SQLSTATE and print
+ * the first few of the run, so a broken script is visible at once.
+ */
+static void
+client_report_error(struct client *c, int cmd, const char *sqlstate,
+					const char *msg)
+{
+	struct thread_ctx *th = c->th;
+	struct run *run = th->run;
+	const struct pgb_script *s = run->o->scripts[c->script];
+	int			n;
+
+	pd_errmap_add(&th->stats.errors, sqlstate, 1);
+	if (cmd >= 0 && th->stats.scripts[c->script].stmts[cmd].lat != NULL)
+		th->stats.scripts[c->script].stmts[cmd].errors++;
+	iv_add_error(th);
+	if (!c->failed)
+	{
+		c->failed = true;
+		snprintf(c->sqlstate, sizeof(c->sqlstate), "%s", sqlstate);
+	}
+	/* a serialization failure or deadlock that will be retried is routine */
+	if (run->o->max_tries > 1 && retryable(sqlstate))
+		return;
+	n = atomic_fetch_add(&run->printed_errors, 1);
+	if (n < MAX_PRINTED_ERRORS)
+		fprintf(stderr, "perfdriver: client %d: %s:%d: %.*s (SQLSTATE %s)%s\n",
+				c->id, s->name, cmd >= 0 ? s->commands[cmd].line : 0,
+				(int) strcspn(msg, "\n"), msg, sqlstate,
+				n == MAX_PRINTED_ERRORS - 1 ? "; further errors are only counted" : "");
+}
+
+/* ------------------------------------------------------- client machine */
+
+static void client_step(struct client *c, int64_t now);
+
+static struct pgconn *
+cconn(struct client *c)
+{
+	return c->pc->conn;
+}
+
+/* Mark the client's connection lost; the transaction fails. */
+static void
+client_lost(struct client *c, int cmd, const char *sqlstate, const char *msg)
+{
+	struct thread_ctx *th = c->th;
+	int64_t		now = pd_now_ns();
+
+	if (!c->failed)
+		client_report_error(c, cmd, sqlstate, msg);
+	if (c->state != CS_CHOOSE && c->state != CS_THROTTLE)
+	{
+		th->stats.failed++;
+		th->stats.scripts[c->script].failed++;
+		iv_add_failed(th);
+		c->done_txns++;
+	}
+	pool_conn_lost(c->pc, now);
+	c->in_pipeline = false;
+	c->syncing = false;
+	c->npend = c->pend_head = 0;
+	c->need_flush = false;
+	c->preparing = false;
+	c->state = CS_RECONNECT;
+}
+
+static void
+client_lost_conn(struct client *c, int cmd)
+{
+	char		msg[256];
+
+	snprintf(msg, sizeof(msg), "%s", pgconn_error(cconn(c)));
+	if (msg[0] == '\0')
+		snprintf(msg, sizeof(msg), "connection lost");
+	client_lost(c, cmd, "08006", msg);
+}
+
+/* The transaction ended, committed or failed. */
+static void
+client_end_txn(struct client *c, int64_t now)
+{
+	struct thread_ctx *th = c->th;
+	struct pd_script_stats *ss = &th->stats.scripts[c->script];
+	bool		rate = th->run->o->rate > 0;
+
+	if (c->failed)
+	{
+		ss->failed++;
+		th->stats.failed++;
+		iv_add_failed(th);
+	}
+	else
+	{
+		double		lat = (now - c->sched_ns) / PD_NS_PER_MS;
+		double		lag = (c->txn_start_ns - c->sched_ns) / PD_NS_PER_MS;
+
+		ss->transactions++;
+		th->stats.transactions++;
+		pd_sketch_add(&ss->lat, lat);
+		pd_sketch_add(&th->stats.lat, lat);
+		if (rate)
+			pd_sketch_add(&th->stats.lag, lag);
+		iv_add_txn(th, lat, lag, rate);
+	}
+	if (c->tries > 1)
+	{
+		ss->retried++;
+		ss->retries += c->tries - 1;
+	}
+	c->done_txns++;
+	c->state = CS_CHOOSE;
+}
+
+/*
+ * client_after_error: the failed command's results are drained and any
+ * transaction block is rolled back: retry the transaction or give up.
+ */
+static void
+client_after_error(struct client *c, int64_t now)
+{
+	if (retryable(c->sqlstate) && c->tries < c->th->run->o->max_tries)
+	{
+		c->tries++;
+		c->failed = false;
+		c->sqlstate[0] = '\0';
+		c->rng = c->rng_saved;
+		c->cmd = 0;
+		c->state = CS_CMD;
+		return;
+	}
+	client_end_txn(c, now);
+}
+
+/* Send ROLLBACK when the error left a transaction block open. */
+static void
+client_handle_error(struct client *c, int64_t now)
+{
+	pgconn_txn ts = pgconn_txn_status(cconn(c));
+
+	if (ts == PGCONN_TXN_INERROR || ts == PGCONN_TXN_INTRANS)
+	{
+		if (!pgconn_send_simple(cconn(c), "ROLLBACK"))
+		{
+			client_lost_conn(c, -1);
+			return;
+		}
+		c->state = CS_ROLLBACK;
+		c->need_flush = false;
+		int			f = pgconn_flush(cconn(c));
+
+		if (f < 0)
+			client_lost_conn(c, -1);
+		else
+			c->need_flush = f == 1;
+		return;
+	}
+	client_after_error(c, now);
+}
+
+/*
+ * client_fail: a script evaluation error (\set, \sleep, \if, pipeline
+ * misuse).  These repeat on every transaction, so, as pgbench does, the
+ * client is aborted: its transaction counts as failed and it stops.
+ */
+static void
+client_fail(struct client *c, int cmd, const char *msg)
+{
+	struct thread_ctx *th = c->th;
+
+	client_report_error(c, cmd, "client", msg);
+	th->stats.failed++;
+	th->stats.scripts[c->script].failed++;
+	th->stats.aborted_clients++;
+	iv_add_failed(th);
+	fprintf(stderr, "perfdriver: client %d aborted\n", c->id);
+	c->state = CS_DONE;
+}
+
+static void
+stmt_name(char *buf, size_t len, int script, int cmd)
+{
+	snprintf(buf, len, "P%d_%d", script, cmd);
+}
+
+/*
+ * client_send_sql: send the SQL command at c->cmd.  Returns false when the
+ * client's state changed because of a failure (lost connection).
+ */
+static bool
+client_send_sql(struct client *c, const struct pgb_command *cmd, int64_t now)
+{
+	struct run *run = c->th->run;
+	struct pgconn *conn = cconn(c);
+	query_mode mode = run->o->mode;
+	bool		ok;
+	int			pidx = run->cmd_offset[c->script] + c->cmd;
+	char		name[32];
+
+	if (c->pc->generation != c->conn_gen)
+	{
+		memset(c->prepared, 0, run->total_commands * sizeof(bool));
+		c->conn_gen = c->pc->generation;
+	}
+	c->rows = 0;
+	c->gset_ntuples = -1;
+	c->cmd_start_ns = now;
+	if (mode == QM_SIMPLE || cmd->multi)
+	{
+		const char *sql = pgb_command_simple_sql(cmd, c->vars, &c->sqlbuf, &c->sqlsize);
+
+		ok = pgconn_send_simple(conn, sql);
+	}
+	else
+	{
+		pgb_command_params(cmd, c->vars, c->params);
+		if (mode == QM_EXTENDED)
+			ok = pgconn_send_params(conn, cmd->param_sql, cmd->nparams, c->params);
+		else
+		{
+			stmt_name(name, sizeof(name), c->script, c->cmd);
+			if (!c->prepared[pidx])
+			{
+				ok = pgconn_send_prepare(conn, name, cmd->param_sql, cmd->nparams);
+				if (ok && c->in_pipeline)
+				{
+					struct pending *p = &c->pend[c->npend++];
+
+					memset(p, 0, sizeof(*p));
+					p->cmd = c->cmd;
+					p->prepare = true;
+					p->sent_ns = now;
+					c->prepared[pidx] = true;
+					ok = pgconn_send_prepared(conn, name, cmd->nparams, c->params);
+				}
+				else if (ok)
+					c->preparing = true;
+			}
+			else
+				ok = pgconn_send_prepared(conn, name, cmd->nparams, c->params);
+		}
+	}
+	if (!ok)
+	{
+		if (pgconn_is_bad(conn))
+			client_lost_conn(c, c->cmd);
+		else
+		{
+			client_report_error(c, c->cmd, "XX000", pgconn_error(conn));
+			if (c->in_pipeline)
+				client_lost(c, -1, "XX000", "pipeline broken");
+			else
+				client_handle_error(c, now);
+		}
+		return false;
+	}
+	if (c->in_pipeline)
+	{
+		struct pending *p = &c->pend[c->npend++];
+
+		memset(p, 0, sizeof(*p));
+		p->cmd = c->cmd;
+		p->sent_ns = now;
+	}
+	int			f = pgconn_flush(conn);
+
+	if (f < 0)
+	{
+		client_lost_conn(c, c->cmd);
+		return false;
+	}
+	c->need_flush = f == 1;
+	return true;
+}
+
+/* Store \gset / \aset columns of row 0 of r. */
+static bool
+client_gset(struct client *c, const struct pgb_command *cmd,
+			const struct pgconn_result *r, char *err, size_t errlen)
+{
+	int			nf = pgconn_result_nfields(r);
+
+	for (int f = 0; f < nf; f++)
+		if (!pgb_vars_set_prefixed(c->vars, cmd->gset_prefix,
+								   pgconn_result_fname(r, f),
+								   pgconn_result_value(r, 0, f), err, errlen))
+			return false;
+	return true;
+}
+
+/*
+ * client_take_result: account one result of the command at cmdidx.
+ * Returns the error state to remember (true when it was an error).
+ */
+static bool
+client_take_result(struct client *c, int cmdidx, struct pgconn_result *r,
+				   uint64_t *rows, bool *bad_gset)
+{
+	const struct pgb_command *cmd = &c->th->run->o->scripts[c->script]->commands[cmdidx];
+	char		err[ERRLEN];
+
+	switch (pgconn_result_status(r))
+	{
+		case PGCONN_R_OK:
+			*rows += pgconn_result_rows(r);
+			if (cmd->gset != PGB_GSET_NONE && pgconn_result_nfields(r) > 0)
+			{
+				int			nt = pgconn_result_ntuples(r);
+
+				c->gset_ntuples = nt;
+				if (nt >= 1 && (cmd->gset == PGB_GSET_ASET || nt == 1))
+				{
+					if (!client_gset(c, cmd, r, err, sizeof(err)))
+					{
+						client_report_error(c, cmdidx, "client", err);
+						return true;
+					}
+				}
+				else if (cmd->gset == PGB_GSET_GSET)
+					*bad_gset = true;
+				else
+					(void) 0;
+			}
+			return false;
+		case PGCONN_R_ERROR:
+			client_report_error(c, cmdidx, pgconn_result_sqlstate(r),
+								pgconn_result_message(r));
+			return true;
+		case PGCONN_R_COPY:
+			client_report_error(c, cmdidx, "client", "COPY is not supported in scripts");
+			return true;
+		default:
+			return false;
+	}
+}
+
+static void
+record_stmt(struct client *c, int cmdidx, uint64_t rows, int64_t start,
+			int64_t end)
+{
+	struct pd_stmt_stats *st = &c->th->stats.scripts[c->script].stmts[cmdidx];
+
+	st->calls++;
+	st->rows += rows;
+	pd_sketch_add(&st->lat, (end - start) / PD_NS_PER_MS);
+}
+
+/*
+ * client_read: read what arrived for the command in flight (CS_WAIT outside
+ * a pipeline, or CS_ROLLBACK).  Moves the client on when it is complete.
+ */
+static void
+client_read(struct client *c)
+{
+	struct pgconn *conn = cconn(c);
+	struct pgconn_result *r;
+	bool		bad_gset = false;
+
+	if (!pgconn_consume(conn))
+	{
+		client_lost_conn(c, c->state == CS_WAIT ? c->cmd : -1);
+		return;
+	}
+	while (!pgconn_busy(conn))
+	{
+		r = pgconn_next_result(conn);
+		if (r == NULL)
+		{
+			int64_t		now = pd_now_ns();
+
+			if (c->state == CS_ROLLBACK)
+			{
+				if (pgconn_is_bad(conn))
+				{
+					client_lost_conn(c, -1);
+					return;
+				}
+				client_after_error(c, now);
+				client_step(c, now);
+				return;
+			}
+			if (c->failed)
+			{
+				/* an error result was counted already */
+				if (!c->preparing)
+					record_stmt(c, c->cmd, c->rows, c->cmd_start_ns, now);
+				c->preparing = false;
+				if (pgconn_is_bad(conn))
+				{
+					client_lost_conn(c, c->cmd);
+					return;
+				}
+				client_handle_error(c, now);
+				client_step(c, now);
+				return;
+			}
+			if (c->preparing)
+			{
+				const struct pgb_command *cmd =
+				&c->th->run->o->scripts[c->script]->commands[c->cmd];
+				char		name[32];
+				int			f;
+
+				c->preparing = false;
+				c->prepared[c->th->run->cmd_offset[c->script] + c->cmd] = true;
+				stmt_name(name, sizeof(name), c->script, c->cmd);
+				if (!pgconn_send_prepared(conn, name, cmd->nparams, c->params))
+				{
+					client_lost_conn(c, c->cmd);
+					return;
+				}
+				f = pgconn_flush(conn);
+				if (f < 0)
+				{
+					client_lost_conn(c, c->cmd);
+					return;
+				}
+				c->need_flush = f == 1;
+				return;
+			}
+			record_stmt(c, c->cmd, c->rows, c->cmd_start_ns, now);
+			if (c->th->run->o->scripts[c->script]->commands[c->cmd].gset == PGB_GSET_GSET &&
+				c->gset_ntuples != 1)
+			{
+				char		msg[128];
+
+				snprintf(msg, sizeof(msg), "\\gset expected one row, got %d",
+						 c->gset_ntuples < 0 ? 0 : c->gset_ntuples);
+				client_report_error(c, c->cmd, "client", msg);
+				client_handle_error(c, now);
+				client_step(c, now);
+				return;
+			}
+			c->cmd++;
+			c->state = CS_CMD;
+			client_step(c, now);
+			return;
+		}
+		if (c->state == CS_ROLLBACK)
+			continue;
+		(void) client_take_result(c, c->cmd, r, &c->rows, &bad_gset);
+	}
+}
+
+/*
+ * client_read_pipeline: read results of a pipeline.  Each command's results
+ * end with a NULL; the pipeline ends with the sync result.
+ */
+static void
+client_read_pipeline(struct client *c)
+{
+	struct pgconn *conn = cconn(c);
+	struct pgconn_result *r;
+
+	if (!pgconn_consume(conn))
+	{
+		client_lost_conn(c, -1);
+		return;
+	}
+	while (!pgconn_busy(conn))
+	{
+		r = pgconn_next_result(conn);
+		if (r == NULL)
+		{
+			if (c->pend_head < c->npend)
+			{
+				struct pending *p = &c->pend[c->pend_head++];
+
+				/* a Parse that did not run must be sent again next time */
+				if (p->prepare && (p->aborted || p->error))
+					c->prepared[c->th->run->cmd_offset[c->script] + p->cmd] = false;
+				if (!p->prepare && !p->aborted)
+				{
+					record_stmt(c, p->cmd, p->rows, p->sent_ns, pd_now_ns());
+					if (!p->error && c->th->run->o->scripts[c->script]->commands[p->cmd].gset == PGB_GSET_GSET &&
+						c->gset_ntuples != 1)
+						client_report_error(c, p->cmd, "client", "\\gset expected one row");
+				}
+				continue;
+			}
+			/* nothing pending: wait for the sync */
+			if (pgconn_busy(conn))
+				break;
+			if (!c->syncing)
+				break;
+			continue;
+		}
+		switch (pgconn_result_status(r))
+		{
+			case PGCONN_R_PIPELINE_SYNC:
+				{
+					int64_t		now = pd_now_ns();
+
+					c->syncing = false;
+					c->in_pipeline = false;
+					c->npend = c->pend_head = 0;
+					if (!pgconn_pipeline_exit(conn))
+					{
+						client_lost(c, -1, "XX000", "could not leave pipeline mode");
+						return;
+					}
+					if (c->failed)
+					{
+						client_handle_error(c, now);
+						client_step(c, now);
+						return;
+					}
+					c->cmd++;	/* past \endpipeline */
+					c->state = CS_CMD;
+					client_step(c, now);
+					return;
+				}
+			case PGCONN_R_PIPELINE_ABORTED:
+				if (c->pend_head < c->npend)
+					c->pend[c->pend_head].aborted = true;
+				break;
+			default:
+				if (c->pend_head < c->npend)
+				{
+					struct pending *p = &c->pend[c->pend_head];
+					bool		bad_gset = false;
+
+					c->gset_ntuples = -1;
+					if (client_take_result(c, p->cmd, r, &p->rows, &bad_gset))
+						p->error = true;
+					if (pgconn_is_bad(conn))
+					{
+						client_lost_conn(c, p->cmd);
+						return;
+					}
+				}
+				break;
+		}
+	}
+}
+
+/* Pick the next script by weight. */
+static int
+choose_script(struct thread_ctx *th)
+{
+	struct run *run = th->run;
+	int			n = run->o->nscripts;
+	int64_t		w;
+
+	if (n == 1)
+		return 0;
+	w = pgb_prng_range(&th->rng, 0, run->total_weight - 1);
+	for (int i = 0; i < n; i++)
+	{
+		w -= run->o->scripts[i]->weight;
+		if (w < 0)
+			return i;
+	}
+	return n - 1;
+}
+
+/*
+ * client_step: run the client's state machine as far as it goes without
+ * waiting.  On return the client waits for its socket, a time, or is done.
+ */
+static void
+client_step(struct client *c, int64_t now)
+{
+	struct thread_ctx *th = c->th;
+	struct run *run = th->run;
+	const struct run_opts *o = run->o;
+	char		err[ERRLEN];
+
+	for (;;)
+	{
+		switch (c->state)
+		{
+			case CS_CHOOSE:
+				if (atomic_load_explicit(&run->stop, memory_order_relaxed) ||
+					(o->txns > 0 && c->done_txns >= o->txns) ||
+					(run->end_ns > 0 && now >= run->end_ns))
+				{
+					c->state = CS_DONE;
+					return;
+				}
+				if (o->rate > 0)
+				{
+					double		u = pgb_prng_double(&th->rng);
+
+					th->throttle_trigger += (int64_t) (-log(1.0 - u) * run->throttle_delay_ns);
+					c->sched_ns = th->throttle_trigger;
+					if (c->sched_ns > now)
+					{
+						c->wake_ns = c->sched_ns;
+						c->state = CS_THROTTLE;
+						return;
+					}
+				}
+				else
+					c->sched_ns = now;
+				c->state = CS_THROTTLE;
+				/* FALLTHROUGH */
+			case CS_THROTTLE:
+				if (run->end_ns > 0 && now >= run->end_ns)
+				{
+					c->state = CS_DONE;
+					return;
+				}
+				if (o->rate > 0 && now < c->sched_ns)
+					return;
+				c->script = choose_script(th);
+				c->cmd = 0;
+				c->tries = 1;
+				c->failed = false;
+				c->sqlstate[0] = '\0';
+				c->txn_start_ns = now;
+				c->rng_saved = c->rng;
+				c->state = CS_CMD;
+				break;
+			case CS_CMD:
+				{
+					const struct pgb_script *s = o->scripts[c->script];
+					const struct pgb_command *cmd;
+
+					if (c->cmd >= s->ncommands)
+					{
+						client_end_txn(c, now);
+						break;
+					}
+					cmd = &s->commands[c->cmd];
+					switch (cmd->type)
+					{
+						case PGB_CMD_SQL:
+							if (!client_send_sql(c, cmd, now))
+								break;
+							if (c->in_pipeline)
+							{
+								c->cmd++;
+								break;
+							}
+							c->state = CS_WAIT;
+							return;
+						case PGB_CMD_SET:
+							if (!pgb_script_exec_set(s, cmd, c->vars, &c->rng, err, sizeof(err)))
+							{
+								client_fail(c, c->cmd, err);
+								break;
+							}
+							c->cmd++;
+							break;
+						case PGB_CMD_SLEEP:
+							{
+								int64_t		usec;
+
+								if (!pgb_command_sleep_usec(cmd, c->vars, &usec, err, sizeof(err)))
+								{
+									client_fail(c, c->cmd, err);
+									break;
+								}
+								c->wake_ns = now + usec * 1000;
+								c->state = CS_SLEEP;
+								return;
+							}
+						case PGB_CMD_IF:
+						case PGB_CMD_ELIF:
+						case PGB_CMD_ELSE:
+						case PGB_CMD_ENDIF:
+							{
+								int			next = pgb_script_branch(s, c->cmd, c->vars, &c->rng, err, sizeof(err));
+
+								if (next < 0)
+								{
+									client_fail(c, c->cmd, err);
+									break;
+								}
+								c->cmd = next;
+								break;
+							}
+						case PGB_CMD_STARTPIPELINE:
+							if (!pgconn_pipeline_enter(cconn(c)))
+							{
+								client_fail(c, c->cmd, "could not enter pipeline mode");
+								break;
+							}
+							c->in_pipeline = true;
+							c->npend = c->pend_head = 0;
+							c->cmd++;
+							break;
+						case PGB_CMD_ENDPIPELINE:
+							{
+								int			f;
+
+								if (!c->in_pipeline)
+								{
+									client_fail(c, c->cmd, "\\endpipeline outside a pipeline");
+									break;
+								}
+								if (!pgconn_pipeline_sync(cconn(c)))
+								{
+									client_lost_conn(c, -1);
+									break;
+								}
+								f = pgconn_flush(cconn(c));
+								if (f < 0)
+								{
+									client_lost_conn(c, -1);
+									break;
+								}
+								c->need_flush = f == 1;
+								c->syncing = true;
+								c->state = CS_WAIT;
+								return;
+							}
+					}
+					break;
+				}
+			case CS_SLEEP:
+				if (now < c->wake_ns)
+					return;
+				c->cmd++;
+				c->state = CS_CMD;
+				break;
+			case CS_WAIT:
+			case CS_ROLLBACK:
+				return;
+			case CS_RECONNECT:
+				switch (c->pc->state)
+				{
+					case POOL_UP:
+						c->state = CS_CHOOSE;
+						break;
+					case POOL_DEAD:
+						th->stats.aborted_clients++;
+						pd_warning("client %d gave up reconnecting: %s", c->id, c->pc->last_error);
+						c->state = CS_DONE;
+						return;
+					default:
+						return;
+				}
+				break;
+			case CS_DONE:
+				return;
+		}
+		now = pd_now_ns();
+	}
+}
+
+/* ------------------------------------------------------------- threads */
+
+static int64_t
+min_wake(int64_t a, int64_t b)
+{
+	if (a == 0)
+		return b;
+	if (b == 0)
+		return a;
+	return a < b ? a : b;
+}
+
+/*
+ * thread_main: drive this thread's clients until all are done, the -T
+ * deadline passes or the main thread says stop.
+ */
+static void *
+thread_main(void *arg)
+{
+	struct thread_ctx *th = arg;
+	struct run *run = th->run;
+	int64_t		now = pd_now_ns();
+
+	for (int i = 0; i < th->nclients; i++)
+		client_step(&th->clients[i], now);
+
+	for (;;)
+	{
+		int			np = 0;
+		int			active = 0;
+		int64_t		wake = (run->end_ns > 0 && now >= run->end_ns)
+			? run->end_ns + DEADLINE_GRACE_NS : run->end_ns;
+		struct timespec ts;
+		struct timespec *tsp = NULL;
+
+		for (int i = 0; i < th->nclients; i++)
+		{
+			struct client *c = &th->clients[i];
+			short		ev = 0;
+			int			fd = -1;
+
+			switch (c->state)
+			{
+				case CS_DONE:
+					continue;
+				case CS_WAIT:
+				case CS_ROLLBACK:
+					fd = pgconn_socket(cconn(c));
+					ev = POLLIN | (c->need_flush ? POLLOUT : 0);
+					break;
+				case CS_THROTTLE:
+				case CS_SLEEP:
+					wake = min_wake(wake, c->state == CS_THROTTLE ? c->sched_ns : c->wake_ns);
+					break;
+				case CS_RECONNECT:
+					if (c->pc->state == POOL_BACKOFF)
+						wake = min_wake(wake, c->pc->retry_at_ns);
+					else
+					{
+						fd = pool_conn_fd(c->pc);
+						ev = pool_conn_events(c->pc);
+						if (fd < 0)
+							wake = min_wake(wake, now);
+					}
+					break;
+				default:
+					/* CS_CHOOSE / CS_CMD: runnable now */
+					wake = min_wake(wake, now);
+					break;
+			}
+			active++;
+			if (fd >= 0)
+			{
+				th->pfd[np].fd = fd;
+				th->pfd[np].events = ev;
+				th->pfd[np].revents = 0;
+				th->pidx[np++] = i;
+			}
+		}
+		if (active == 0)
+			break;
+		th->pfd[np].fd = run->stop_pipe[0];
+		th->pfd[np].events = POLLIN;
+		th->pfd[np].revents = 0;
+		if (wake != 0)
+		{
+			int64_t		d = wake - now;
+
+			if (d < 0)
+				d = 0;
+			ts.tv_sec = d / 1000000000;
+			ts.tv_nsec = d % 1000000000;
+			tsp = &ts;
+		}
+		if (ppoll(th->pfd, np + 1, tsp, NULL) < 0 && errno != EINTR)
+		{
+			pd_error("poll failed: %s", strerror(errno));
+			break;
+		}
+		now = pd_now_ns();
+		if (th->pfd[np].revents ||
+			(run->end_ns > 0 && now >= run->end_ns + DEADLINE_GRACE_NS))
+			break;				/* stop: abandon what is in flight */
+
+		for (int k = 0; k < np; k++)
+		{
+			struct client *c = &th->clients[th->pidx[k]];
+			short		re = th->pfd[k].revents;
+
+			if (re == 0)
+				continue;
+			if (c->state == CS_RECONNECT)
+			{
+				pool_conn_step(c->pc, run->params, now);
+				client_step(c, now);
+				continue;
+			}
+			if ((re & POLLOUT) && c->need_flush)
+			{
+				int			f = pgconn_flush(cconn(c));
+
+				if (f < 0)
+				{
+					client_lost_conn(c, c->cmd);
+					continue;
+				}
+				c->need_flush = f == 1;
+			}
+			if (re & (POLLIN | POLLERR | POLLHUP))
+			{
+				if (c->in_pipeline && c->state == CS_WAIT)
+					client_read_pipeline(c);
+				else
+					client_read(c);
+			}
+		}
+		now = pd_now_ns();
+		for (int i = 0; i < th->nclients; i++)
+		{
+			struct client *c = &th->clients[i];
+
+			switch (c->state)
+			{
+				case CS_CHOOSE:
+				case CS_CMD:
+					client_step(c, now);
+					break;
+				case CS_THROTTLE:
+					if (now >= c->sched_ns || (run->end_ns > 0 && now >= run->end_ns))
+						client_step(c, now);
+					break;
+				case CS_SLEEP:
+					if (now >= c->wake_ns)
+						client_step(c, now);
+					break;
+				case CS_RECONNECT:
+					if (c->pc->state == POOL_BACKOFF ||
+						(c->pc->state == POOL_CONNECTING && pool_conn_fd(c->pc) < 0))
+					{
+						pool_conn_step(c->pc, run->params, now);
+						client_step(c, now);
+					}
+					else if (c->pc->state != POOL_CONNECTING)
+						client_step(c, now);
+					break;
+				default:
+					break;
+			}
+		}
+	}
+	th->finished_ns = pd_now_ns();
+	atomic_fetch_add(&run->threads_done, 1);
+	{
+		char		b = 'd';
+
+		if (write(run->main_pipe[1], &b, 1) < 0)
+		{
+			/* the main thread also notices through threads_done */
+		}
+	}
+	return NULL;
+}
+
+/* --------------------------------------------------------------- setup */
+
+/*
+ * detect_scale: the number of rows in pgbench_branches, as pgbench does for
+ * its built-in scripts.  Returns -1 after printing the error.
+ */
+static int64_t
+detect_scale(struct pgconn *conn)
+{
+	struct pgconn_result *r = NULL;
+	char		err[ERRLEN];
+	int64_t		scale;
+
+	if (!pgconn_exec(conn, "select count(*) from pgbench_branches", &r, err, sizeof(err)) || r == NULL)
+	{
+		pd_error("could not count the rows of pgbench_branches: %s", err);
+		pd_hint("Create the tables of the built-in scripts with \"perfdriver init\" (or \"pgbench -i\").");
+		pgconn_result_clear(r);
+		return -1;
+	}
+	scale = strtoll(pgconn_result_value(r, 0, 0), NULL, 10);
+	pgconn_result_clear(r);
+	if (scale <= 0)
+	{
+		pd_error("pgbench_branches is empty");
+		pd_hint("Fill the tables with \"perfdriver init\" (or \"pgbench -i\").");
+		return -1;
+	}
+	return scale;
+}
+
+static void
+set_pipe_flags(int fds[2])
+{
+	for (int i = 0; i < 2; i++)
+	{
+		fcntl(fds[i], F_SETFL, fcntl(fds[i], F_GETFL) | O_NONBLOCK);
+		fcntl(fds[i], F_SETFD, FD_CLOEXEC);
+	}
+}
+
+/*
+ * collect_interval: take every thread's interval accumulator (swapping in
+ * the empty spare), merge them into *into and reset the spares.
+ */
+static void
+collect_interval(struct run *run, struct pd_interval_acc *spare,
+				 struct pd_interval_acc *into)
+{
+	for (int t = 0; t < run->o->threads; t++)
+	{
+		struct thread_ctx *th = &run->threads[t];
+		struct pd_interval_acc taken;
+
+		pthread_mutex_lock(&th->iv_lock);
+		taken = th->iv;
+		th->iv = *spare;
+		pthread_mutex_unlock(&th->iv_lock);
+		into->transactions += taken.transactions;
+		into->failed += taken.failed;
+		into->errors += taken.errors;
+		pd_sketch_merge(&into->lat, taken.lat);
+		pd_sketch_merge(&into->lag, taken.lag);
+		*spare = taken;
+		pd_interval_acc_reset(spare);
+	}
+}
+
+/* ----------------------------------------------------------------- run */
+
+/*
+ * cmd_run: the "run" subcommand.  Returns the exit code.
+ */
+int
+cmd_run(int argc, char **argv)
+{
+	struct run_opts o;
+	struct run	run;
+	bool		help;
+	char		err[ERRLEN];
+	char		desc[512];
+	struct pgconn *setup;
+	int64_t		connect_ns;
+	int			exit_code;
+	struct pd_stats total;
+	struct pd_interval *intervals = NULL;
+	int			nintervals = 0;
+	int			capintervals = 0;
+	double		iv_len_s;
+	int64_t		next_iv;
+	int64_t		last_iv;
+	struct pd_interval_acc spare;
+	struct pd_interval_acc acc;
+	bool		interrupted = false;
+	int64_t		stop_ns = 0;
+	sigset_t	block,
+				old;
+
+	if (!parse_options(argc, argv, &o, &help))
+		return PD_EXIT_USAGE;
+	if (help)
+	{
+		run_usage(stdout);
+		return PD_EXIT_OK;
+	}
+	if (!check_scripts(&o))
+		return PD_EXIT_USAGE;
+
+	memset(&run, 0, sizeof(run));
+	run.o = &o;
+	run.params = pgconn_params_parse(o.target, err, sizeof(err));
+	if (run.params == NULL)
+	{
+		pd_error("invalid connection string: %s", err);
+		return PD_EXIT_USAGE;
+	}
+	pgconn_params_describe(run.params, desc, sizeof(desc));
+
+	/* one blocking connection first: clear errors, and the scale */
+	setup = pgconn_connect_blocking(run.params, err, sizeof(err));
+	if (setup == NULL)
+	{
+		pd_error("could not connect to %s: %s", desc, err);
+		return PD_EXIT_USAGE;
+	}
+	if (o.scale < 0)
+	{
+		const char *sv = pgb_vars_get_text(o.defs, "scale");
+
+		if (sv != NULL)
+			o.scale = strtoll(sv, NULL, 10);
+		else if (uses_builtin(&o))
+		{
+			o.scale = detect_scale(setup);
+			if (o.scale < 0)
+			{
+				pgconn_close(setup);
+				return PD_EXIT_USAGE;
+			}
+		}
+		else
+			o.scale = 1;
+	}
+	pgconn_close(setup);
+
+	if (sketch_prepare_alpha(PD_SKETCH_ALPHA) != SKETCH_OK)
+	{
+		pd_error("could not prepare the latency sketches");
+		return PD_EXIT_USAGE;
+	}
+
+	/* per-script command offsets for the prepared-statement flags */
+	run.cmd_offset = pd_calloc(o.nscripts, sizeof(int));
+	for (int i = 0; i < o.nscripts; i++)
+	{
+		run.cmd_offset[i] = run.total_commands;
+		run.total_commands += o.scripts[i]->ncommands;
+		run.total_weight += o.scripts[i]->weight;
+		for (int k = 0; k < o.scripts[i]->ncommands; k++)
+			if (o.scripts[i]->commands[k].nparams > run.max_params)
+				run.max_params = o.scripts[i]->commands[k].nparams;
+	}
+
+	run.pool = pool_open(run.params, o.clients, &connect_ns, err, sizeof(err));
+	if (run.pool == NULL)
+	{
+		pd_error("could not connect to %s: %s", desc, err);
+		return PD_EXIT_USAGE;
+	}
+
+	if (pipe(run.stop_pipe) != 0 || pipe(run.main_pipe) != 0)
+	{
+		pd_error("could not create a pipe: %s", strerror(errno));
+		return PD_EXIT_USAGE;
+	}
+	set_pipe_flags(run.stop_pipe);
+	set_pipe_flags(run.main_pipe);
+	atomic_init(&run.stop, false);
+	atomic_init(&run.printed_errors, 0);
+	atomic_init(&run.threads_done, 0);
+
+	/* threads and clients */
+	{
+		uint64_t	seedstate = o.seed;
+		int			maxcmds = 0;
+
+		for (int i = 0; i < o.nscripts; i++)
+			if (o.scripts[i]->ncommands > maxcmds)
+				maxcmds = o.scripts[i]->ncommands;
+		run.threads = pd_calloc(o.threads, sizeof(struct thread_ctx));
+		for (int t = 0; t < o.threads; t++)
+		{
+			struct thread_ctx *th = &run.threads[t];
+			int			first = (int) ((int64_t) t * o.clients / o.threads);
+			int			last = (int) ((int64_t) (t + 1) * o.clients / o.threads);
+
+			th->id = t;
+			th->run = &run;
+			th->nclients = last - first;
+			th->clients = pd_calloc(th->nclients, sizeof(struct client));
+			th->pfd = pd_calloc(th->nclients + 1, sizeof(struct pollfd));
+			th->pidx = pd_calloc(th->nclients + 1, sizeof(int));
+			pd_stats_init(&th->stats, o.scripts, o.nscripts);
+			pd_interval_acc_init(&th->iv);
+			pthread_mutex_init(&th->iv_lock, NULL);
+			pgb_prng_seed(&th->rng, splitmix64(&seedstate));
+			for (int i = 0; i < th->nclients; i++)
+			{
+				struct client *c = &th->clients[i];
+				int			id = first + i;
+
+				c->id = id;
+				c->th = th;
+				c->pc = &run.pool[id];
+				c->conn_gen = c->pc->generation;
+				c->prepared = pd_calloc(run.total_commands, sizeof(bool));
+				c->vars = pgb_vars_copy(o.defs);
+				pgb_prng_seed(&c->rng, splitmix64(&seedstate));
+				if (pgb_vars_get_text(c->vars, "scale") == NULL)
+					pgb_vars_set_int(c->vars, "scale", o.scale);
+				pgb_vars_set_int(c->vars, "client_id", id);
+				pgb_vars_set_int(c->vars, "random_seed", (int64_t) o.seed);
+				if (pgb_vars_get_text(c->vars, "default_seed") == NULL)
+				{
+					uint64_t	ds = o.seed ^ 0x5DEECE66DULL;
+
+					pgb_vars_set_int(c->vars, "default_seed", (int64_t) splitmix64(&ds));
+				}
+				c->pend_cap = 2 * maxcmds + 2;
+				c->pend = pd_calloc(c->pend_cap, sizeof(struct pending));
+				c->params = pd_calloc(run.max_params + 1, sizeof(char *));
+				c->sqlsize = 1024;
+				c->sqlbuf = pd_malloc(c->sqlsize);
+				c->state = CS_CHOOSE;
+			}
+		}
+	}
+
+	if (o.rate > 0)
+		run.throttle_delay_ns = 1e9 * o.threads / o.rate;
+
+	/* SIGINT goes to the main thread only */
+	sigint_fd = run.main_pipe[1];
+	signal(SIGINT, on_sigint);
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+
+	run.start_ns = pd_now_ns();
+	if (o.duration_s > 0)
+		run.end_ns = run.start_ns + (int64_t) (o.duration_s * 1e9);
+	for (int t = 0; t < o.threads; t++)
+	{
+		run.threads[t].throttle_trigger = run.start_ns;
+		if (pthread_create(&run.threads[t].tid, NULL, thread_main, &run.threads[t]) != 0)
+		{
+			pd_error("could not create a thread: %s", strerror(errno));
+			return PD_EXIT_USAGE;
+		}
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+
+	/* progress intervals, SIGINT and the end of the run */
+	iv_len_s = o.progress_s > 0 ? o.progress_s : 1.0;
+	pd_interval_acc_init(&spare);
+	pd_interval_acc_init(&acc);
+	last_iv = run.start_ns;
+	next_iv = run.start_ns + (int64_t) (iv_len_s * 1e9);
+	while (atomic_load(&run.threads_done) < o.threads)
+	{
+		struct pollfd pfd = {run.main_pipe[0], POLLIN, 0};
+		int64_t		now = pd_now_ns();
+		int64_t		wait_ns = next_iv - now;
+		struct timespec ts;
+		char		buf[64];
+
+		if (wait_ns < 0)
+			wait_ns = 0;
+		ts.tv_sec = wait_ns / 1000000000;
+		ts.tv_nsec = wait_ns % 1000000000;
+		if (ppoll(&pfd, 1, &ts, NULL) > 0)
+		{
+			while (read(run.main_pipe[0], buf, sizeof(buf)) > 0)
+				;
+		}
+		if (got_sigint && !interrupted)
+		{
+			char		b = 's';
+
+			interrupted = true;
+			stop_ns = pd_now_ns();
+			atomic_store(&run.stop, true);
+			if (write(run.stop_pipe[1], &b, 1) < 0)
+				pd_warning("could not signal the worker threads");
+		}
+		now = pd_now_ns();
+		if (now >= next_iv)
+		{
+			struct pd_interval iv;
+
+			collect_interval(&run, &spare, &acc);
+			pd_interval_summarise(&acc, (next_iv - run.start_ns) / 1e9,
+								  (next_iv - last_iv) / 1e9, o.rate > 0, &iv);
+			pd_interval_acc_reset(&acc);
+			if (o.progress_s > 0)
+				report_progress(&iv, o.rate > 0);
+			if (nintervals == capintervals)
+			{
+				capintervals = capintervals ? 2 * capintervals : 64;
+				intervals = realloc(intervals, capintervals * sizeof(*intervals));
+				if (intervals == NULL)
+				{
+					pd_error("out of memory");
+					abort();
+				}
+			}
+			intervals[nintervals++] = iv;
+			last_iv = next_iv;
+			next_iv += (int64_t) (iv_len_s * 1e9);
+		}
+	}
+	for (int t = 0; t < o.threads; t++)
+		pthread_join(run.threads[t].tid, NULL);
+	signal(SIGINT, SIG_DFL);
+	sigint_fd = -1;
+
+	/* the end of the run: deadline, interrupt, or the last thread */
+	if (stop_ns == 0)
+	{
+		for (int t = 0; t < o.threads; t++)
+			if (run.threads[t].finished_ns > stop_ns)
+				stop_ns = run.threads[t].finished_ns;
+	}
+
+	/* the last, partial interval */
+	collect_interval(&run, &spare, &acc);
+	if (stop_ns > last_iv && (acc.transactions + acc.failed + acc.errors) > 0)
+	{
+		struct pd_interval iv;
+
+		pd_interval_summarise(&acc, (stop_ns - run.start_ns) / 1e9,
+							  (stop_ns - last_iv) / 1e9, o.rate > 0, &iv);
+		/* a sliver after the deadline is kept in the JSON but not shown */
+		if (o.progress_s > 0 && iv.length_s >= 0.1 * iv_len_s)
+			report_progress(&iv, o.rate > 0);
+		if (nintervals == capintervals)
+		{
+			capintervals = capintervals ? 2 * capintervals : 64;
+			intervals = realloc(intervals, capintervals * sizeof(*intervals));
+			if (intervals == NULL)
+			{
+				pd_error("out of memory");
+				abort();
+			}
+		}
+		intervals[nintervals++] = iv;
+	}
+
+	pd_stats_init(&total, o.scripts, o.nscripts);
+	for (int t = 0; t < o.threads; t++)
+		pd_stats_merge(&total, &run.threads[t].stats);
+	total.reconnects = 0;
+	total.lost = 0;
+	for (int i = 0; i < o.clients; i++)
+	{
+		total.reconnects += run.pool[i].reconnects;
+		total.lost += run.pool[i].lost;
+	}
+
+	{
+		struct pd_report rep = {
+			.target = desc,
+			.clients = o.clients,
+			.threads = o.threads,
+			.protocol = query_mode_names[o.mode],
+			.rate = o.rate,
+			.max_tries = o.max_tries,
+			.nscripts = o.nscripts,
+			.scripts = o.scripts,
+			.stats = &total,
+			.duration_s = (stop_ns - run.start_ns) / 1e9,
+			.connect_ms = connect_ns / PD_NS_PER_MS,
+			.intervals = intervals,
+			.nintervals = nintervals,
+			.interrupted = interrupted,
+		};
+
+		report_print(stdout, &rep);
+		exit_code = (total.failed > 0 || total.aborted_clients > 0)
+			? PD_EXIT_ERRORS : PD_EXIT_OK;
+		if (o.json && !report_write_json(o.json, &rep, err, sizeof(err)))
+		{
+			pd_error("%s", err);
+			exit_code = PD_EXIT_USAGE;
+		}
+	}
+
+	/* clean up */
+	pool_close(run.pool, o.clients);
+	for (int t = 0; t < o.threads; t++)
+	{
+		struct thread_ctx *th = &run.threads[t];
+
+		for (int i = 0; i < th->nclients; i++)
+		{
+			struct client *c = &th->clients[i];
+
+			pgb_vars_free(c->vars);
+			free(c->prepared);
+			free(c->pend);
+			free(c->params);
+			free(c->sqlbuf);
+		}
+		free(th->clients);
+		free(th->pfd);
+		free(th->pidx);
+		pd_stats_free(&th->stats);
+		pd_interval_acc_free(&th->iv);
+		pthread_mutex_destroy(&th->iv_lock);
+	}
+	free(run.threads);
+	free(run.cmd_offset);
+	pd_stats_free(&total);
+	pd_interval_acc_free(&spare);
+	pd_interval_acc_free(&acc);
+	free(intervals);
+	close(run.stop_pipe[0]);
+	close(run.stop_pipe[1]);
+	close(run.main_pipe[0]);
+	close(run.main_pipe[1]);
+	pgconn_params_free(run.params);
+	for (int i = 0; i < o.nscripts; i++)
+		pgb_script_free(o.scripts[i]);
+	pgb_vars_free(o.defs);
+	return exit_code;
+}

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# driver_unit.sh: build and run perfdriver's unit tests (no server needed).
+#
+# Builds tests/unit/test_*.c with tests/unit/unit.mk into tests/bin/, runs
+# each, and adds up their "N passed, N failed" lines.  A test that does not
+# build or does not report counts as one failure.  When pgbench is
+# installed, also checks that each built-in script is byte-for-byte
+# pgbench's own (--show-script).  The last line is "N passed, N failed";
+# the exit status is non-zero when anything failed.
+set -u
+ROOT=${PERFSTORE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+cd "$ROOT" || exit 2
+
+pass=0
+fail=0
+
+if ! make --no-print-directory -s -f tests/unit/unit.mk ROOT="$ROOT" all; then
+	echo "driver_unit: build failed"
+	fail=$((fail + 1))
+fi
+
+for src in tests/unit/test_*.c; do
+	name=$(basename "$src" .c)
+	bin=tests/bin/$name
+	if [ ! -x "$bin" ]; then
+		echo "$name: not built"
+		fail=$((fail + 1))
+		continue
+	fi
+	# debug() output goes to stderr; keep it out of the log
+	out=$("$bin" 2>/dev/null)
+	rc=$?
+	echo "$out" | grep -v '^test_.*: [0-9]* passed' || true
+	line=$(echo "$out" | grep -E "^$name: [0-9]+ passed, [0-9]+ failed$" | tail -n 1)
+	if [ -z "$line" ]; then
+		echo "$name: exited $rc without a summary line"
+		fail=$((fail + 1))
+		continue
+	fi
+	echo "$line"
+	p=$(echo "$line" | sed -E 's/.*: ([0-9]+) passed.*/\1/')
+	f=$(echo "$line" | sed -E 's/.* ([0-9]+) failed$/\1/')
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		f=1
+	fi
+	pass=$((pass + p))
+	fail=$((fail + f))
+done
+
+# the built-ins must be pgbench's scripts exactly
+PGBENCH=$(command -v pgbench || true)
+if [ -n "$PGBENCH" ] && [ -x tests/bin/test_script ]; then
+	for b in tpcb-like simple-update select-only; do
+		# pgbench prints a "-- name: description" header and a final newline
+		want=$("$PGBENCH" --show-script="$b" 2>&1 | sed '1d')
+		got=$(tests/bin/test_script --show "$b")
+		if [ "$want" = "$got" ]; then
+			pass=$((pass + 1))
+		else
+			echo "FAIL built-in $b differs from pgbench --show-script=$b"
+			diff <(echo "$want") <(echo "$got") | head -n 20
+			fail=$((fail + 1))
+		fi
+	done
+fi
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
