@@ -51,7 +51,7 @@ run_driver() {
 }
 
 cpu_per_k() {
-	awk -v c="$1" -v n="$2" 'BEGIN {if (n == 0) print "nan"; else printf "%.4f", c / (n / 1000)}'
+	awk -v c="$1" -v n="$2" 'BEGIN {if (n == 0) print "nan"; else printf "%.4f\n", c / (n / 1000)}'
 }
 
 printf "%-24s %12s %12s %7s %14s %14s %7s\n" case pgbench_tps driver_tps ratio pgb_cpu/1k drv_cpu/1k ratio

@@ -225,6 +225,27 @@ SELECT collapsed(s) > 0 AS collapsed,
 FROM (SELECT sketch_agg(10 ^ (i - 300)::float8) AS s
       FROM generate_series(0, 600) i, generate_series(1, 2)) y;
 
+-- as window aggregates: running and moving frames (the state is updated
+-- in place; every row's result is still its own frame's sketch)
+CREATE TEMP TABLE b_win AS
+SELECT i, exp((i * 7919 % 1000) / 100.0) AS v FROM generate_series(1, 2000) i;
+SELECT bool_and(count(s) = i) AS running_count,
+       bool_and(s::text = (SELECT sketch_agg(v)::text FROM b_win w WHERE w.i <= x.i))
+         FILTER (WHERE i % 97 = 0) AS running_same,
+       bool_and(ap = (SELECT approx_percentile(v, 0.9) FROM b_win w WHERE w.i <= x.i))
+         FILTER (WHERE i % 97 = 0) AS running_ap
+FROM (SELECT i, sketch_agg(v) OVER (ORDER BY i) AS s,
+             approx_percentile(v, 0.9) OVER (ORDER BY i) AS ap FROM b_win) x;
+SELECT bool_and(count(s) = least(i, 3)) AS moving_count,
+       bool_and(s::text = (SELECT sketch_agg(v)::text FROM b_win w WHERE w.i BETWEEN x.i - 2 AND x.i))
+         FILTER (WHERE i % 97 = 0) AS moving_same
+FROM (SELECT i, sketch_agg(v) OVER (ORDER BY i ROWS BETWEEN 2 PRECEDING AND CURRENT ROW) AS s
+      FROM b_win) x;
+-- two identical aggregates in one query share their state
+SELECT sketch_agg(v)::text = sketch_agg(v)::text AS shared_same,
+       count(sketch_agg(v)) = 2000 AS shared_count
+FROM b_win;
+
 -- the packed form is compact: 100k lognormal latencies under 2 KB
 SELECT length(sketch_agg(exp(2 + sqrt(-2 * ln(1 - random())) * cos(2 * pi() * random())))::bytea) < 2048
        AS compact

@@ -78,6 +78,9 @@ DECLARE
 	p int;
 	l int;
 BEGIN
+	IF n = 0 THEN
+		kind := 0;
+	END IF;
 	IF kind IN (0, 1) THEN
 		b := CASE WHEN kind = 1 THEN '\x0101'::bytea ELSE '\x'::bytea END;
 		FOR i IN 1 .. floor(random() * 64)::int LOOP
@@ -122,6 +125,9 @@ DECLARE
 	l int;
 	chars text := '0123456789,:"{}[]-+.eE pnul' || chr(9) || 'x';
 BEGIN
+	IF n = 0 THEN
+		RETURN substr(chars, 1 + floor(random() * length(chars))::int, 1);
+	END IF;
 	IF kind = 0 THEN
 		FOR i IN 1 .. 1 + floor(random() * 3)::int LOOP
 			p := 1 + floor(random() * length(t))::int;
@@ -199,7 +205,7 @@ BEGIN
 				s := b::perfstore.sketch;
 			ELSE
 				EXECUTE format('COPY (SELECT %L::bytea) TO %L (FORMAT binary)', b, path);
-				TRUNCATE d_recv;
+				DELETE FROM d_recv;
 				EXECUTE format('COPY d_recv FROM %L (FORMAT binary)', path);
 				s := (SELECT r.s FROM d_recv r);
 			END IF;

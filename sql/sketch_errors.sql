@@ -222,6 +222,15 @@ SELECT pg_temp.err(format('SELECT %L::perfstore.sketch',
          replace(:'t', '"sum":"40000p-18"', '"sum":"ffffffffp1134"'))) LIKE '22P02%' AS huge_sum_text_rejected,
        pg_temp.err(format('SELECT %L::bytea::perfstore.sketch',
          overlay(:'b123'::bytea PLACING '\x010045ffffffff0f' FROM 31 FOR 6))) LIKE '22P03%' AS huge_sum_bytea_rejected;
+-- merging must not wrap the 64-bit counts: two sketches of 2^63 values
+-- each cannot merge into a sketch of 0 values (which no decoder accepts);
+-- the merge raises an error in the 22 class instead of storing such bytes
+CREATE TEMP TABLE e_big AS
+SELECT '{"version":1,"alpha":0.01,"max_buckets":2048,"count":9223372036854775808,"min":2,"max":2,"sum":"40000p46","zero":0,"positive":{"collapsed":0,"lo":35,"counts":[9223372036854775808]},"negative":null}'::sketch AS s;
+SELECT quantile(s, 0.5) AS q, rank(s, 2) AS r FROM e_big;
+SELECT pg_temp.err('SELECT perfstore.sketch_combine(s, s) IS NOT NULL FROM e_big') ~ '^22' AS combine_refuses,
+       pg_temp.err('SELECT perfstore.sketch_agg(s) IS NOT NULL FROM (SELECT s FROM e_big UNION ALL SELECT s FROM e_big) y')
+         ~ '^22' AS merge_agg_refuses;
 -- an empty sketch reads as empty
 SELECT count(s), quantile(s, 0.5) IS NULL AS q_null, min(s) IS NULL AS min_null,
        (SELECT count(*) FROM buckets(s)) AS nbuckets

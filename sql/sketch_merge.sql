@@ -180,6 +180,33 @@ SELECT sketch_agg(s ORDER BY k)::text
 FROM (SELECT 2 AS k, sketch_agg(g::float8) AS s FROM generate_series(1, 1000) g
       UNION ALL SELECT 1, sketch_agg(v) FROM m_wide) y;
 
+-- a budget of 16 buckets (alpha 0.1: 4 buckets per octave) makes every
+-- merge of parts 4 octaves apart collapse: all 24 merge orders of 4 parts
+-- give one sketch, the same as merging single-value sketches in any order
+CREATE TEMP TABLE m_b16_values AS
+SELECT k, 10 ^ (k * 1.2) * (1 + (g % 13) / 13.0) * CASE WHEN k = 2 THEN -1 ELSE 1 END AS v
+FROM generate_series(0, 3) k, generate_series(1, 50) g;
+CREATE TEMP TABLE m_b16 AS
+SELECT k, replace(sketch_agg(v, 0.1)::text, '"max_buckets":2048', '"max_buckets":16')::sketch AS s
+FROM m_b16_values GROUP BY k;
+CREATE TEMP TABLE m_b16_single AS
+SELECT v, replace(sketch_agg(v, 0.1)::text, '"max_buckets":2048', '"max_buckets":16')::sketch AS s
+FROM m_b16_values GROUP BY v;
+WITH RECURSIVE perms(p) AS (
+  SELECT ARRAY[k] FROM m_b16
+  UNION ALL
+  SELECT p || k FROM perms, m_b16 WHERE NOT k = ANY (p))
+SELECT count(*) AS orders, count(DISTINCT t) AS distinct_results,
+       bool_and(t = (SELECT sketch_agg(s ORDER BY v)::text FROM m_b16_single)) AS same_as_singles,
+       bool_and(t = (SELECT sketch_agg(s ORDER BY md5(v::text))::text FROM m_b16_single)) AS same_shuffled
+FROM (SELECT (SELECT sketch_agg(s ORDER BY array_position(p, k))::text FROM m_b16) AS t
+      FROM perms WHERE array_length(p, 1) = 4) z;
+SELECT collapsed(s) AS collapsed, count(s) AS n,
+       quantile(s, 1) = (SELECT max(v) FROM m_b16_values) AS max_exact,
+       abs(quantile(s, 0.9) - e) <= 0.1 * abs(e) AS top_within
+FROM (SELECT sketch_agg(s) AS s FROM m_b16) y,
+     (SELECT percentile_disc(0.9) WITHIN GROUP (ORDER BY v) AS e FROM m_b16_values) z;
+
 -- approx_percentile states carry q: a distributed planner (Citus) ships
 -- partial states through the text form and calls the final function with
 -- the state alone
@@ -206,6 +233,7 @@ DROP AGGREGATE pg_temp.ap_partial(float8, float8);
 DROP AGGREGATE pg_temp.ap_final(perfstore.sketch);
 DROP AGGREGATE pg_temp.aps_partial(float8, float8[]);
 DROP AGGREGATE pg_temp.aps_final(perfstore.sketch);
-DROP TABLE m_data, m_all, m_daily, m_weekly, m_wide, m_wide_parts;
+DROP TABLE m_data, m_all, m_daily, m_weekly, m_wide, m_wide_parts, m_b16_values, m_b16,
+           m_b16_single;
 RESET max_parallel_workers_per_gather;
 RESET timezone;
