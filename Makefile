@@ -24,6 +24,10 @@ PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
 .PHONY: deps test demo bench fuzz check-driver
 
 ifneq ($(wildcard $(PGXS)),)
+# an assert-enabled server also checks the sketch's invariants after changes
+ifneq ($(findstring enable-cassert,$(shell $(PG_CONFIG) --configure 2>/dev/null)),)
+PG_CPPFLAGS += -DSKETCH_CHECK_INVARIANTS
+endif
 include $(PGXS)
 -include driver/driver.mk
 else

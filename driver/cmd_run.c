@@ -626,7 +626,13 @@ client_report_error(struct client *c, int cmd, const char *sqlstate,
 	if (run->o->max_tries > 1 && retryable(sqlstate))
 		return;
 	n = atomic_fetch_add(&run->printed_errors, 1);
-	if (n < MAX_PRINTED_ERRORS)
+	/* the script layer's messages already start with "file:line:" */
+	if (n < MAX_PRINTED_ERRORS &&
+		strncmp(msg, s->name, strlen(s->name)) == 0 && msg[strlen(s->name)] == ':')
+		fprintf(stderr, "perfdriver: client %d: %.*s%s\n", c->id,
+				(int) strcspn(msg, "\n"), msg,
+				n == MAX_PRINTED_ERRORS - 1 ? "; further errors are only counted" : "");
+	else if (n < MAX_PRINTED_ERRORS)
 		fprintf(stderr, "perfdriver: client %d: %s:%d: %.*s (SQLSTATE %s)%s\n",
 				c->id, s->name, cmd >= 0 ? s->commands[cmd].line : 0,
 				(int) strcspn(msg, "\n"), msg, sqlstate,
@@ -1054,6 +1060,7 @@ client_read_pipeline(struct client *c)
 {
 	struct pgconn *conn = cconn(c);
 	struct pgconn_result *r;
+	int			nulls = 0;
 
 	if (!pgconn_consume(conn))
 	{
@@ -1081,13 +1088,16 @@ client_read_pipeline(struct client *c)
 				}
 				continue;
 			}
-			/* nothing pending: wait for the sync */
-			if (pgconn_busy(conn))
-				break;
-			if (!c->syncing)
+			/*
+			 * Nothing pending: the sync is next.  libpq reports busy until
+			 * it arrives; a second NULL in a row would mean it never will
+			 * in this call, so wait for the socket rather than spin.
+			 */
+			if (pgconn_busy(conn) || !c->syncing || ++nulls > 1)
 				break;
 			continue;
 		}
+		nulls = 0;
 		switch (pgconn_result_status(r))
 		{
 			case PGCONN_R_PIPELINE_SYNC:

@@ -197,6 +197,12 @@ extern double sketch_sum_value(const struct sketch *s, sketch_error *err);
 extern double sketch_mean(const struct sketch *s, sketch_error *err);
 extern uint64_t sketch_collapsed(const struct sketch *s);
 
+/*
+ * NULL if every structural invariant of s holds, else what is broken.  Built
+ * with -DSKETCH_CHECK_INVARIANTS, the core checks this after every change.
+ */
+extern const char *sketch_invariant_violation(const struct sketch *s);
+
 /* Next bucket in ascending value order; false when done. */
 extern bool sketch_bucket_next(const struct sketch *s, sketch_bucket_iter *it,
 							   sketch_bucket *out);

@@ -246,7 +246,9 @@ SELECT sketch_agg(v)::text = sketch_agg(v)::text AS shared_same,
        count(sketch_agg(v)) = 2000 AS shared_count
 FROM b_win;
 
--- the packed form is compact: 100k lognormal latencies under 2 KB
-SELECT length(sketch_agg(exp(2 + sqrt(-2 * ln(1 - random())) * cos(2 * pi() * random())))::bytea) < 2048
-       AS compact
-FROM generate_series(1, 100000);
+-- the packed form is compact: 1M lognormal latencies under 2 KB, and a
+-- distribution spanning 3 orders of magnitude under 1 KB
+SELECT length(sketch_agg(exp(4 + sqrt(-2 * ln(1 - random())) * cos(2 * pi() * random())))::bytea) < 2048
+         AS lognormal_1m_under_2kb,
+       length(sketch_agg(10 ^ (3 * random()))::bytea) < 1024 AS three_decades_under_1kb
+FROM generate_series(1, 1000000);

@@ -932,6 +932,89 @@ store_add_slow(struct sketch **sp, const sketch_allocator *a, int side,
 }
 
 /* ----------------------------------------------------------------
+ * Invariants
+ * ----------------------------------------------------------------
+ */
+
+/*
+ * Check every structural invariant of a dense sketch; returns NULL when they
+ * hold, else a description of the first broken one.  O(buckets): the core
+ * calls it after each change only when built with SKETCH_CHECK_INVARIANTS
+ * (unit tests, fuzzing, assert-enabled servers).
+ */
+const char *
+sketch_invariant_violation(const struct sketch *s)
+{
+	uint64_t	total = s->zero;
+
+	if (s->magic != SKETCH_DENSE_MAGIC)
+		return "bad magic";
+	if (sketch_check_alpha(s->alpha) != SKETCH_OK ||
+		s->per_octave != per_octave_for(s->alpha))
+		return "alpha and per_octave disagree";
+	if (s->sum.base < 0 || s->sum.cap < 0 ||
+		s->sum.base + s->sum.cap > SUM_CHUNKS_MAX)
+		return "sum window out of range";
+	for (int side = 0; side < 2; side++)
+	{
+		const struct sketch_store *st = side ? &s->neg : &s->pos;
+		const uint64_t *counts = store_counts_c(s, st);
+		uint64_t	inside = 0;
+
+		if (st->cap < 0 || st->cap > (int32_t) s->max_buckets)
+			return "store window larger than max_buckets";
+		for (int32_t i = 0; i < st->cap; i++)
+		{
+			int32_t		k = st->offset + i;
+
+			if (counts[i] != 0 && (st->bucketed == 0 || k < st->lo || k > st->hi))
+				return "non-empty bucket outside [lo, hi]";
+			inside += counts[i];
+		}
+		if (inside != st->bucketed)
+			return "bucketed does not match the counts";
+		if (st->bucketed > 0)
+		{
+			if (counts[st->lo - st->offset] == 0 || counts[st->hi - st->offset] == 0)
+				return "empty bucket at lo or hi";
+			if ((int64_t) st->hi - st->lo + 1 > (int64_t) s->max_buckets)
+				return "span larger than max_buckets";
+		}
+		if (st->collapsed > 0)
+		{
+			if (st->bucketed == 0)
+				return "collapsed values without buckets";
+			if (st->offset != store_floor(s, st) || st->lo < st->offset)
+				return "collapsed store not anchored at its floor";
+		}
+		total += st->bucketed + st->collapsed;
+	}
+	if (total != s->count)
+		return "counts do not add up";
+	if (s->count > 0 && !(s->min <= s->max))
+		return "min above max";
+	if (s->pos.bucketed > 0 && key_of(s->per_octave, s->max) != s->pos.hi)
+		return "max not in the highest bucket";
+	if (s->neg.bucketed > 0 && key_of(s->per_octave, -s->min) != s->neg.hi)
+		return "min not in the highest negative bucket";
+	return NULL;
+}
+
+#ifdef SKETCH_CHECK_INVARIANTS
+#define CHECK_INVARIANTS(s) \
+	do { \
+		const char *why_ = sketch_invariant_violation(s); \
+		if (why_ != NULL) \
+		{ \
+			fprintf(stderr, "sketch invariant broken: %s\n", why_); \
+			abort(); \
+		} \
+	} while (0)
+#else
+#define CHECK_INVARIANTS(s) ((void) 0)
+#endif
+
+/* ----------------------------------------------------------------
  * Adding and merging
  * ----------------------------------------------------------------
  */
@@ -999,6 +1082,7 @@ sketch_add(struct sketch **sp, double v, const sketch_allocator *a)
 	else if (v > s->max)
 		s->max = v;
 	s->count++;
+	CHECK_INVARIANTS(s);
 	return SKETCH_OK;
 }
 
@@ -1101,6 +1185,7 @@ sketch_merge(struct sketch **dst, const struct sketch *src,
 	}
 	s->count += src->count;
 	s->zero += src->zero;
+	CHECK_INVARIANTS(s);
 	return SKETCH_OK;
 }
 
@@ -1828,6 +1913,7 @@ decoded_build(decoded *d, struct sketch **out, const sketch_allocator *a,
 			st->bucketed += ds->counts[i];
 		}
 	}
+	CHECK_INVARIANTS(s);
 	*out = s;
 	return SKETCH_OK;
 }

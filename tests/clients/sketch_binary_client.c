@@ -235,6 +235,18 @@ connect_db(void)
 }
 
 /*
+ * Keep the thousands of expected rejections out of the server log (the
+ * client reports what matters); needs superuser, so a failure is ignored.
+ * Crash reports come from the postmaster and are logged regardless.
+ */
+static void
+quiet_log(void)
+{
+	PQclear(PQexec(conn, "SET log_min_messages = fatal"));
+	PQclear(PQexec(conn, "SET log_min_error_statement = panic"));
+}
+
+/*
  * After a lost connection: wait up to 30 s for the server (it restarts
  * after a backend crash) and reconnect.  Returns false if it never answers.
  */
@@ -248,8 +260,12 @@ reconnect(void)
 		usleep(500 * 1000);
 		conn = connect_db();
 		if (conn != NULL)
+		{
+			quiet_log();
 			return true;
+		}
 	}
+	printf("    the server does not answer any more\n");
 	return false;
 }
 
@@ -766,6 +782,20 @@ print_failure(path_result *pr, const char *what, const buffer *in,
 	print_hex("input", in->data, in->len);
 }
 
+/* Say why the connection went away, as far as the client can tell. */
+static void
+print_lost(PGresult *r)
+{
+	const char *st = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+
+	if (st != NULL && strcmp(st, "57P01") == 0)
+		printf("    the server was shut down by an administrator (another"
+			   " session stopping or restarting the cluster?)\n");
+	else
+		printf("    the backend died: look for \"terminated by signal\" in"
+			   " the server log\n");
+}
+
 static const char *
 path_name(path_kind kind)
 {
@@ -827,6 +857,12 @@ run_path(path_kind kind, long n, unsigned int sketch_oid)
 					print_failure(&pr, "accepted input does not round-trip"
 								  " unchanged through text and bytea",
 								  &in, PQresultStatus(rt) == PGRES_TUPLES_OK ? NULL : rt);
+				if (PQstatus(conn) != CONNECTION_OK)
+				{
+					print_lost(rt);
+					count_state(&pr, "lost");
+					lost = !reconnect();
+				}
 				PQclear(rt);
 			}
 		}
@@ -836,13 +872,10 @@ run_path(path_kind kind, long n, unsigned int sketch_oid)
 
 			if (PQstatus(conn) != CONNECTION_OK)
 			{
-				print_failure(&pr, "connection lost (server crash?)", &in, r);
+				print_failure(&pr, "connection lost", &in, r);
+				print_lost(r);
 				count_state(&pr, "lost");
-				if (!reconnect())
-				{
-					printf("    the server does not answer any more\n");
-					lost = true;
-				}
+				lost = !reconnect();
 			}
 			else if (PQresultStatus(r) == PGRES_FATAL_ERROR && st != NULL &&
 					 state_allowed(st))
@@ -1152,6 +1185,7 @@ main(int argc, char **argv)
 	conn = connect_db();
 	if (conn == NULL)
 		return 2;
+	quiet_log();
 	sketch_oid = lookup_oid("perfstore.sketch");
 	stats_oid = lookup_oid("perfstore.stats");
 	fetch_seeds();

@@ -33,7 +33,7 @@ if [ -z "$CLANG" ]; then
 fi
 
 mkdir -p "$BIN" "$WORK/queue" "$WORK/seeds"
-CFLAGS=(-std=gnu11 -O1 -g -Wall -Wextra -Werror -I"$ROOT/include")
+CFLAGS=(-std=gnu11 -O1 -g -Wall -Wextra -Werror -DSKETCH_CHECK_INVARIANTS -I"$ROOT/include")
 "$CLANG" "${CFLAGS[@]}" -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all -fno-omit-frame-pointer \
 	"$ROOT/src/sketch.c" "$FUZZ/sketch_decode_fuzz.c" -lm \
