@@ -21,6 +21,15 @@ CREATE FUNCTION perfstore.sketch_send(perfstore.sketch) RETURNS bytea
 	AS 'MODULE_PATHNAME', 'perfstore_sketch_send'
 	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
+COMMENT ON FUNCTION perfstore.sketch_in(cstring) IS
+	'parse and validate the text form of a sketch';
+COMMENT ON FUNCTION perfstore.sketch_out(perfstore.sketch) IS
+	'canonical text form of a sketch (JSON)';
+COMMENT ON FUNCTION perfstore.sketch_recv(internal) IS
+	'validate and decode the binary form of a sketch';
+COMMENT ON FUNCTION perfstore.sketch_send(perfstore.sketch) IS
+	'binary form of a sketch (the packed form)';
+
 CREATE TYPE perfstore.sketch (
 	INPUT = perfstore.sketch_in,
 	OUTPUT = perfstore.sketch_out,

@@ -52,7 +52,8 @@ typedef enum sketch_error
 	SKETCH_EMISMATCH,			/* merging sketches with different alpha */
 	SKETCH_ECORRUPT,			/* malformed packed or text input */
 	SKETCH_EVERSION,			/* packed input of an unknown version */
-	SKETCH_ERANGE				/* result does not fit a double */
+	SKETCH_ERANGE,				/* result does not fit a double */
+	SKETCH_ECOUNT				/* merged count would exceed 2^64 - 1 */
 } sketch_error;
 
 /*

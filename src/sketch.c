@@ -297,6 +297,8 @@ sketch_strerror(sketch_error err)
 			return "unsupported sketch version";
 		case SKETCH_ERANGE:
 			return "value out of range";
+		case SKETCH_ECOUNT:
+			return "sketch count out of range";
 	}
 	return "unrecognized error";
 }
@@ -779,8 +781,18 @@ sketch_mean(const struct sketch *s, sketch_error *err)
 		return NAN;
 	}
 	sum = sketch_sum_value(s, err);
-	if (*err != SKETCH_OK)
-		return sum;
+	if (*err == SKETCH_ERANGE)
+	{
+		/* the mean lies in [min, max], so it fits: scale the sum down */
+		int			negative;
+		int32_t		low;
+		uint32_t	digits[SUM_CHUNKS_MAX + 2];
+		int			n;
+
+		sum_digits(s, &negative, &low, digits, &n);
+		sum = digits_to_double(negative, low - 2, digits, n, err);	/* sum / 2^64 */
+		return ldexp(sum / (double) s->count, 64);
+	}
 	return sum / (double) s->count;
 }
 
@@ -1082,7 +1094,11 @@ sketch_add(struct sketch **sp, double v, const sketch_allocator *a)
 	else if (v > s->max)
 		s->max = v;
 	s->count++;
-	CHECK_INVARIANTS(s);
+#ifdef SKETCH_CHECK_INVARIANTS
+	/* the full check is O(buckets): every value early on, then sampled */
+	if (s->count < 4096 || (s->count & 4095) == 0)
+		CHECK_INVARIANTS(s);
+#endif
 	return SKETCH_OK;
 }
 
@@ -1097,6 +1113,8 @@ sketch_merge(struct sketch **dst, const struct sketch *src,
 		return SKETCH_EMISMATCH;
 	if (src->count == 0)
 		return SKETCH_OK;
+	if (s->count + src->count < s->count)
+		return SKETCH_ECOUNT;
 
 	/* sum: make room for src's window, add chunks, normalise */
 	if (src->sum.cap > 0)
@@ -1736,8 +1754,8 @@ decoded_build(decoded *d, struct sketch **out, const sketch_allocator *a,
 	int32_t		sum_cap;
 
 	if (sketch_check_alpha(d->alpha) != SKETCH_OK)
-		return fail(errbuf, errlen, SKETCH_EALPHA,
-					"alpha must be between 0.0001 and 0.1");
+		return fail(errbuf, errlen, SKETCH_ECORRUPT,
+					"alpha out of range");
 	if (d->max_buckets < SKETCH_MIN_MAX_BUCKETS ||
 		d->max_buckets > SKETCH_MAX_MAX_BUCKETS)
 		return fail(errbuf, errlen, SKETCH_ECORRUPT,
@@ -1846,6 +1864,22 @@ decoded_build(decoded *d, struct sketch **out, const sketch_allocator *a,
 			d->sum_digits[0] == 0 || d->sum_digits[d->sum_ndigits - 1] == 0)
 			return fail(errbuf, errlen, SKETCH_ECORRUPT,
 						"malformed sum");
+		/*
+		 * |sum| <= count * max(|min|, |max|): first by magnitude, which
+		 * also works when the sum does not fit a double.
+		 */
+		{
+			int64_t		msb = 32 * (d->sum_low + d->sum_ndigits - 1) +
+				(31 - __builtin_clz(d->sum_digits[d->sum_ndigits - 1])) - 1074;
+			double		m = fabs(d->min) > fabs(d->max) ? fabs(d->min) : fabs(d->max);
+			int			em;
+			int			ec = 64 - __builtin_clzll(d->count);
+
+			(void) frexp(m, &em);	/* m < 2^em */
+			if (m == 0.0 || msb >= (int64_t) em + ec)
+				return fail(errbuf, errlen, SKETCH_ECORRUPT,
+							"sum inconsistent with count, min and max");
+		}
 		v = digits_to_double(d->sum_negative, (int32_t) d->sum_low,
 							 d->sum_digits, d->sum_ndigits, &err);
 		lo_bound = (double) d->count * d->min;
@@ -2030,13 +2064,7 @@ sketch_unpack(const uint8_t *buf, size_t len, struct sketch **out,
 					  d->max_buckets > SKETCH_MAX_MAX_BUCKETS))
 		reader_fail(&r, "max_buckets out of range");
 	if (!r.failed && sketch_check_alpha(d->alpha) != SKETCH_OK)
-	{
-		decoded_free(d, a);
-		if (a->free)
-			a->free(d, a->ctx);
-		return fail(errbuf, errlen, SKETCH_EALPHA,
-					"alpha must be between 0.0001 and 0.1");
-	}
+		reader_fail(&r, "alpha out of range");
 	if (d->count > 0)
 	{
 		d->min = get_f64(&r);

@@ -104,6 +104,12 @@ sketch_raise(sketch_error err, const char *detail, bool binary)
 					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 					 errmsg("sketch sum is out of range for type double precision")));
 			break;
+		case SKETCH_ECOUNT:
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("sketch count is out of range"),
+					 errdetail("A merged sketch can hold at most 2^64 - 1 values.")));
+			break;
 	}
 	elog(ERROR, "unrecognized sketch error %d", (int) err);
 }
@@ -388,18 +394,42 @@ sketch_return_state(struct sketch *s, bool in_agg)
 	return PointerGetDatum(sketch_to_varlena(s));
 }
 
+/* what sketch_transition() checks against an existing state */
+#define CHECK_ALPHA		1		/* argument 2 is alpha; must match */
+#define CHECK_QUANTILE	2		/* q[0] must be the carried quantile */
+
 /*
  * Shared transition: add argument 1 (if not NULL) to the state, creating it
  * with alpha on the first non-NULL value.  q/nq, when given, are carried.
+ * checks (CHECK_*) verify that per-group arguments stay the same.
  */
 static Datum
 sketch_transition(FunctionCallInfo fcinfo, double alpha, const double *q,
-				  int nq)
+				  int nq, int checks)
 {
 	bool		in_agg = AggCheckCallContext(fcinfo, NULL) != 0;
 	struct sketch *s = sketch_state_arg(fcinfo, in_agg);
 	sketch_error err;
 
+	if (s != NULL && checks != 0)
+	{
+		if ((checks & CHECK_ALPHA) && !PG_ARGISNULL(2) &&
+			PG_GETARG_FLOAT8(2) != s->alpha)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("sketch alpha must be the same for all rows of a group"),
+					 errdetail("The group started with alpha %s and then got %s.",
+							   float8out_internal(s->alpha),
+							   float8out_internal(PG_GETARG_FLOAT8(2)))));
+		if ((checks & CHECK_QUANTILE) &&
+			(s->nq != 1 || sketch_quantiles_carried(s)[0] != q[0]))
+		{
+			check_quantile(q[0]);
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("approx_percentile fraction must be the same for all rows of a group")));
+		}
+	}
 	if (s == NULL)
 	{
 		if (PG_ARGISNULL(1))
@@ -429,7 +459,7 @@ sketch_transition(FunctionCallInfo fcinfo, double alpha, const double *q,
 Datum
 perfstore_sketch_add(PG_FUNCTION_ARGS)
 {
-	return sketch_transition(fcinfo, SKETCH_DEFAULT_ALPHA, NULL, 0);
+	return sketch_transition(fcinfo, SKETCH_DEFAULT_ALPHA, NULL, 0, 0);
 }
 
 /* sketch_add(sketch, float8, alpha): sketch_agg(float8, alpha) */
@@ -453,7 +483,7 @@ perfstore_sketch_add_alpha(PG_FUNCTION_ARGS)
 					 errdetail("The alpha given was %s.",
 							   float8out_internal(alpha))));
 	}
-	return sketch_transition(fcinfo, alpha, NULL, 0);
+	return sketch_transition(fcinfo, alpha, NULL, 0, CHECK_ALPHA);
 }
 
 /*
@@ -473,10 +503,50 @@ perfstore_sketch_add_quantile(PG_FUNCTION_ARGS)
 	q = PG_GETARG_FLOAT8(2);
 	if (PG_ARGISNULL(0))
 		check_quantile(q);
-	return sketch_transition(fcinfo, SKETCH_DEFAULT_ALPHA, &q, 1);
+	return sketch_transition(fcinfo, SKETCH_DEFAULT_ALPHA, &q, 1, CHECK_QUANTILE);
 }
 
-/* sketch_add_quantiles(sketch, float8, q[]): approx_percentiles' transition */
+/*
+ * The quantiles of array argument 2, validated: each in [0, 1], none NULL,
+ * one dimension, 1 to SKETCH_MAX_QUANTILES of them.
+ */
+static double *
+quantiles_arg(FunctionCallInfo fcinfo, int *nq)
+{
+	ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(2);
+	Datum	   *elems;
+	bool	   *nulls;
+	double	   *q;
+
+	if (ARR_NDIM(arr) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("quantiles must be a one-dimensional array")));
+	deconstruct_array(arr, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
+					  &elems, &nulls, nq);
+	if (*nq == 0 || *nq > SKETCH_MAX_QUANTILES)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("between 1 and %d quantiles must be given",
+						SKETCH_MAX_QUANTILES)));
+	q = palloc(sizeof(double) * *nq);
+	for (int i = 0; i < *nq; i++)
+	{
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("quantiles must not be null")));
+		q[i] = DatumGetFloat8(elems[i]);
+		check_quantile(q[i]);
+	}
+	return q;
+}
+
+/*
+ * sketch_add_quantiles(sketch, float8, q[]): approx_percentiles' transition.
+ * The array must be the same for every row of a group; to keep that check
+ * cheap, the last array seen is remembered (fn_extra) and compared bytewise.
+ */
 Datum
 perfstore_sketch_add_quantiles(PG_FUNCTION_ARGS)
 {
@@ -487,35 +557,36 @@ perfstore_sketch_add_quantiles(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("quantiles must not be null")));
-	if (PG_ARGISNULL(0) && !PG_ARGISNULL(1))
+	if (PG_ARGISNULL(0))
 	{
-		ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(2);
-		Datum	   *elems;
-		bool	   *nulls;
+		if (!PG_ARGISNULL(1))
+			q = quantiles_arg(fcinfo, &nq);
+	}
+	else
+	{
+		struct varlena *arr = PG_DETOAST_DATUM(PG_GETARG_DATUM(2));
+		struct varlena *seen = fcinfo->flinfo->fn_extra;
 
-		if (ARR_NDIM(arr) > 1)
-			ereport(ERROR,
-					(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-					 errmsg("quantiles must be a one-dimensional array")));
-		deconstruct_array(arr, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
-						  &elems, &nulls, &nq);
-		if (nq == 0 || nq > SKETCH_MAX_QUANTILES)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("between 1 and %d quantiles must be given",
-							SKETCH_MAX_QUANTILES)));
-		q = palloc(sizeof(double) * nq);
-		for (int i = 0; i < nq; i++)
+		if (seen == NULL || VARSIZE(seen) != VARSIZE(arr) ||
+			memcmp(seen, arr, VARSIZE(arr)) != 0)
 		{
-			if (nulls[i])
+			const struct sketch *s = sketch_fetch(PG_GETARG_DATUM(0));
+			double	   *given = quantiles_arg(fcinfo, &nq);
+
+			if (nq != s->nq ||
+				memcmp(given, sketch_quantiles_carried(s), sizeof(double) * nq) != 0)
 				ereport(ERROR,
-						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-						 errmsg("quantiles must not be null")));
-			q[i] = DatumGetFloat8(elems[i]);
-			check_quantile(q[i]);
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("approx_percentiles fractions must be the same for all rows of a group")));
+			seen = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, VARSIZE(arr));
+			memcpy(seen, arr, VARSIZE(arr));
+			if (fcinfo->flinfo->fn_extra)
+				pfree(fcinfo->flinfo->fn_extra);
+			fcinfo->flinfo->fn_extra = seen;
+			nq = 0;
 		}
 	}
-	return sketch_transition(fcinfo, SKETCH_DEFAULT_ALPHA, q, nq);
+	return sketch_transition(fcinfo, SKETCH_DEFAULT_ALPHA, q, nq, 0);
 }
 
 /*

@@ -10,6 +10,7 @@
 #include "sketch.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,6 +126,97 @@ to_text(struct sketch *s)
 
 	sketch_to_text(s, t);
 	return t;
+}
+
+/* ---- recording in threads, as perfdriver does ---- */
+
+#define NTHREADS 4
+#define PER_THREAD 250000
+
+typedef struct thread_arg
+{
+	int			id;
+	struct sketch *s;
+} thread_arg;
+
+static double
+thread_value(int id, int i)
+{
+	/* deterministic per (thread, i), a lognormal-ish latency in ms */
+	uint64_t	x = (uint64_t) id * 1000003u + (uint64_t) i * 2654435761u;
+
+	x ^= x >> 29;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 32;
+	return 0.1 * exp(6.0 * (double) (x >> 11) / 9007199254740992.0);
+}
+
+static void *
+thread_main(void *p)
+{
+	thread_arg *arg = p;
+
+	for (int i = 0; i < PER_THREAD; i++)
+		sketch_add(&arg->s, thread_value(arg->id, i), &A);
+	return NULL;
+}
+
+static void
+test_threads(void)
+{
+	pthread_t	th[NTHREADS];
+	thread_arg	args[NTHREADS];
+	struct sketch *merged = sketch_create(&A, 0.01);
+	struct sketch *serial = sketch_create(&A, 0.01);
+	char	   *t1,
+			   *t2;
+
+	sketch_prepare_alpha(0.01);
+	for (int t = 0; t < NTHREADS; t++)
+	{
+		args[t].id = t;
+		args[t].s = sketch_create(&A, 0.01);
+		pthread_create(&th[t], NULL, thread_main, &args[t]);
+	}
+	for (int t = 0; t < NTHREADS; t++)
+	{
+		pthread_join(th[t], NULL);
+		sketch_merge(&merged, args[t].s, &A);
+		free(args[t].s);
+	}
+	for (int t = NTHREADS - 1; t >= 0; t--)
+		for (int i = 0; i < PER_THREAD; i++)
+			sketch_add(&serial, thread_value(t, i), &A);
+	t1 = to_text(merged);
+	t2 = to_text(serial);
+	check(strcmp(t1, t2) == 0 && merged->count == (uint64_t) NTHREADS * PER_THREAD,
+		  "sketches recorded in 4 threads merge into the serial sketch");
+	free(t1);
+	free(t2);
+	free(merged);
+	free(serial);
+}
+
+/* ---- size of a latency sketch ---- */
+
+static void
+test_size(void)
+{
+	struct sketch *s = sketch_create(&A, 0.01);
+	uint8_t    *buf;
+	size_t		len;
+	char		what[128];
+
+	/* 1M lognormal latencies: median 5 ms, sigma 1 (3+ orders of magnitude) */
+	for (int i = 0; i < 1000000; i++)
+		sketch_add(&s, exp(log(5.0) + nrand()), &A);
+	buf = malloc(sketch_packed_size(s));
+	len = sketch_pack(s, buf);
+	snprintf(what, sizeof(what),
+			 "1M lognormal latencies pack into %zu bytes (< 2048)", len);
+	check(len < 2048, what);
+	free(buf);
+	free(s);
 }
 
 int
@@ -383,6 +475,9 @@ main(void)
 		free(s);
 		free(o);
 	}
+
+	test_threads();
+	test_size();
 
 	free(v);
 	printf("%d passed, %d failed\n", passed, failed);
