@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# driver_vs_pgbench.sh: perfdriver against its anchor, pgbench, on the same
+# driver_bench.sh: perfdriver against its anchor, pgbench, on the same
 # server: TPS, client CPU seconds per 1,000 transactions, and peak RSS at
 # -c 50 for a short and a long run (memory must not grow with run length).
 #
