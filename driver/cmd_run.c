@@ -23,6 +23,7 @@
  */
 #define _GNU_SOURCE				/* ppoll */
 #include "driver.h"
+#include "nplus1.h"
 #include "pgconn.h"
 #include "pool.h"
 #include "report.h"
@@ -79,6 +80,7 @@ struct run_opts
 	int			max_tries;
 	uint64_t	seed;
 	const char *json;
+	struct nplus1_config nplus1;	/* --nplus1-min-repeats, --nplus1-min-time */
 };
 
 /* Client states. */
@@ -148,6 +150,10 @@ struct client
 	char	   *sqlbuf;
 	size_t		sqlsize;
 	const char **params;
+
+	/* N+1 detection: this client's current transaction */
+	struct nplus1_unit *npu;
+	char		np_params[NPLUS1_EXAMPLE_LEN];
 };
 
 struct run;
@@ -160,6 +166,7 @@ struct thread_ctx
 	struct client *clients;
 	int			nclients;
 	struct pd_stats stats;
+	struct nplus1 *nplus1;		/* this thread's findings */
 	pthread_mutex_t iv_lock;
 	struct pd_interval_acc iv;
 	struct pgb_prng rng;		/* script choice and -R schedule */
@@ -175,6 +182,7 @@ struct run
 	struct pgconn_params *params;
 	int			total_weight;
 	int		   *cmd_offset;		/* per script, into client->prepared */
+	bool	   *np_skip;		/* per command (cmd_offset): not fed to N+1 */
 	int			total_commands;
 	int			max_params;
 	int64_t		start_ns;
@@ -242,6 +250,9 @@ run_usage(FILE *out)
 			"                           latency counts from the scheduled start\n"
 			"Output:\n"
 			"  -P, --progress=SEC       progress line every SEC seconds\n"
+			"  --nplus1-min-repeats=K   N+1: repeats with different parameters after a\n"
+			"                           source statement that make a finding (default 5)\n"
+			"  --nplus1-min-time=MS     N+1: least time spent in the repeats (default 0)\n"
 			"  --json=FILE              JSON report (\"-\" for stdout)\n"
 			"  -n, --no-vacuum          accepted for pgbench compatibility (no effect)\n"
 			"\n"
@@ -311,6 +322,8 @@ parse_options(int argc, char **argv, struct run_opts *o, bool *help)
 		{"max-tries", required_argument, NULL, 1},
 		{"random-seed", required_argument, NULL, 2},
 		{"json", required_argument, NULL, 3},
+		{"nplus1-min-repeats", required_argument, NULL, 4},
+		{"nplus1-min-time", required_argument, NULL, 5},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}
 	};
@@ -326,6 +339,8 @@ parse_options(int argc, char **argv, struct run_opts *o, bool *help)
 	o->max_tries = 1;
 	o->mode = QM_SIMPLE;
 	o->defs = pgb_vars_create();
+	o->nplus1.min_repeats = NPLUS1_DEFAULT_MIN_REPEATS;
+	o->nplus1.min_time_ms = 0;
 	*help = false;
 	optind = 1;
 
@@ -448,6 +463,22 @@ parse_options(int argc, char **argv, struct run_opts *o, bool *help)
 				break;
 			case 3:
 				o->json = optarg;
+				break;
+			case 4:
+				if (!parse_int64(optarg, 2, &v) || v > 1000000)
+				{
+					pd_error("invalid --nplus1-min-repeats: \"%s\"", optarg);
+					pd_hint("Use an integer of at least 2.");
+					return false;
+				}
+				o->nplus1.min_repeats = (int) v;
+				break;
+			case 5:
+				if (!parse_double(optarg, 0.0, &o->nplus1.min_time_ms))
+				{
+					pd_error("invalid --nplus1-min-time: \"%s\"", optarg);
+					return false;
+				}
 				break;
 			default:
 				pd_hint("Try \"perfdriver run --help\" for more information.");
@@ -666,6 +697,7 @@ client_lost(struct client *c, int cmd, const char *sqlstate, const char *msg)
 		c->done_txns++;
 	}
 	pool_conn_lost(c->pc, now);
+	nplus1_unit_reset(c->npu);
 	c->in_pipeline = false;
 	c->syncing = false;
 	c->npend = c->pend_head = 0;
@@ -717,6 +749,7 @@ client_end_txn(struct client *c, int64_t now)
 		ss->retried++;
 		ss->retries += c->tries - 1;
 	}
+	nplus1_unit_end(c->npu);
 	c->done_txns++;
 	c->state = CS_CHOOSE;
 }
@@ -731,6 +764,7 @@ client_after_error(struct client *c, int64_t now)
 	if (retryable(c->sqlstate) && c->tries < c->th->run->o->max_tries)
 	{
 		c->tries++;
+		nplus1_unit_reset(c->npu);
 		c->failed = false;
 		c->sqlstate[0] = '\0';
 		c->rng = c->rng_saved;
@@ -943,6 +977,58 @@ client_take_result(struct client *c, int cmdidx, struct pgconn_result *r,
 	}
 }
 
+/*
+ * client_nplus1_add: feed one executed statement to the client's N+1 unit:
+ * its fingerprint, a hash of its parameter values (the script variables it
+ * uses, as sent) and its latency.  Costs a hash over the values and a short
+ * formatted copy of them: nothing compared with a round trip.
+ */
+static void
+client_nplus1_add(struct client *c, int cmdidx, double ms)
+{
+	struct run *run = c->th->run;
+	const struct pgb_command *cmd = &run->o->scripts[c->script]->commands[cmdidx];
+	struct nplus1_stmt st;
+	uint64_t	h = UINT64_C(0xcbf29ce484222325);
+	size_t		off = 0;
+
+	if (run->np_skip[run->cmd_offset[c->script] + cmdidx])
+		return;
+	c->np_params[0] = '\0';
+	if (cmd->nparams > 0)
+	{
+		pgb_command_params(cmd, c->vars, c->params);
+		for (int i = 0; i < cmd->nparams; i++)
+		{
+			const char *v = c->params[i] ? c->params[i] : "NULL";
+
+			for (const unsigned char *p = (const unsigned char *) v; *p; p++)
+			{
+				h ^= *p;
+				h *= UINT64_C(0x100000001b3);
+			}
+			h ^= 0xff;
+			h *= UINT64_C(0x100000001b3);
+			if (off < sizeof(c->np_params) - 1)
+			{
+				int			w = snprintf(c->np_params + off, sizeof(c->np_params) - off,
+										 "%s%s", i ? ", " : "", v);
+
+				if (w > 0)
+					off += (size_t) w;
+			}
+		}
+	}
+	else
+		h = 0;
+	st.fingerprint = cmd->fingerprint;
+	st.text = cmd->normalized ? cmd->normalized : cmd->sql;
+	st.param_hash = h;
+	st.params = c->np_params;
+	st.ms = ms;
+	nplus1_unit_add(c->npu, &st);
+}
+
 static void
 record_stmt(struct client *c, int cmdidx, uint64_t rows, int64_t start,
 			int64_t end)
@@ -952,6 +1038,7 @@ record_stmt(struct client *c, int cmdidx, uint64_t rows, int64_t start,
 	st->calls++;
 	st->rows += rows;
 	pd_sketch_add(&st->lat, (end - start) / PD_NS_PER_MS);
+	client_nplus1_add(c, cmdidx, (end - start) / PD_NS_PER_MS);
 }
 
 /*
@@ -1643,6 +1730,7 @@ cmd_run(int argc, char **argv)
 	int64_t		connect_ns;
 	int			exit_code;
 	struct pd_stats total;
+	struct nplus1 *total_np;
 	struct pd_interval *intervals = NULL;
 	int			nintervals = 0;
 	int			capintervals = 0;
@@ -1712,7 +1800,19 @@ cmd_run(int argc, char **argv)
 	/* per-script command offsets for the prepared-statement flags */
 	run.cmd_offset = pd_calloc(o.nscripts, sizeof(int));
 	for (int i = 0; i < o.nscripts; i++)
+		for (int k = 0; k < o.scripts[i]->ncommands; k++)
+			run.total_commands++;
+	run.np_skip = pd_calloc(run.total_commands + 1, sizeof(bool));
+	run.total_commands = 0;
+	for (int i = 0; i < o.nscripts; i++)
 	{
+		for (int k = 0; k < o.scripts[i]->ncommands; k++)
+		{
+			const struct pgb_command *cmd = &o.scripts[i]->commands[k];
+
+			run.np_skip[run.total_commands + k] =
+				cmd->type != PGB_CMD_SQL || cmd->multi || nplus1_txn_control(cmd->sql) != 0;
+		}
 		run.cmd_offset[i] = run.total_commands;
 		run.total_commands += o.scripts[i]->ncommands;
 		run.total_weight += o.scripts[i]->weight;
@@ -1761,6 +1861,7 @@ cmd_run(int argc, char **argv)
 			th->pfd = pd_calloc(th->nclients + 1, sizeof(struct pollfd));
 			th->pidx = pd_calloc(th->nclients + 1, sizeof(int));
 			pd_stats_init(&th->stats, o.scripts, o.nscripts);
+			th->nplus1 = nplus1_create(&o.nplus1);
 			pd_interval_acc_init(&th->iv);
 			pthread_mutex_init(&th->iv_lock, NULL);
 			pgb_prng_seed(&th->rng, splitmix64(&seedstate));
@@ -1791,6 +1892,7 @@ cmd_run(int argc, char **argv)
 				c->params = pd_calloc(run.max_params + 1, sizeof(char *));
 				c->sqlsize = 1024;
 				c->sqlbuf = pd_malloc(c->sqlsize);
+				c->npu = nplus1_unit_create(th->nplus1);
 				c->state = CS_CHOOSE;
 			}
 		}
@@ -1917,8 +2019,12 @@ cmd_run(int argc, char **argv)
 	}
 
 	pd_stats_init(&total, o.scripts, o.nscripts);
+	total_np = nplus1_create(&o.nplus1);
 	for (int t = 0; t < o.threads; t++)
+	{
 		pd_stats_merge(&total, &run.threads[t].stats);
+		nplus1_merge(total_np, run.threads[t].nplus1);
+	}
 	total.reconnects = 0;
 	total.lost = 0;
 	for (int i = 0; i < o.clients; i++)
@@ -1943,6 +2049,7 @@ cmd_run(int argc, char **argv)
 			.intervals = intervals,
 			.nintervals = nintervals,
 			.interrupted = interrupted,
+			.nplus1 = total_np,
 		};
 
 		/* with --json -, stdout carries the JSON alone */
@@ -1971,16 +2078,20 @@ cmd_run(int argc, char **argv)
 			free(c->pend);
 			free(c->params);
 			free(c->sqlbuf);
+			nplus1_unit_free(c->npu);
 		}
 		free(th->clients);
 		free(th->pfd);
 		free(th->pidx);
 		pd_stats_free(&th->stats);
+		nplus1_free(th->nplus1);
 		pd_interval_acc_free(&th->iv);
 		pthread_mutex_destroy(&th->iv_lock);
 	}
 	free(run.threads);
 	free(run.cmd_offset);
+	free(run.np_skip);
+	nplus1_free(total_np);
 	pd_stats_free(&total);
 	pd_interval_acc_free(&spare);
 	pd_interval_acc_free(&acc);

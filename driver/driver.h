@@ -30,9 +30,10 @@
 #define PD_EXIT_ERRORS	1		/* the run completed, some transactions failed */
 #define PD_EXIT_USAGE	2		/* usage, script or connection error */
 
-/* The subcommands (cmd_run.c, cmd_init.c); each returns the exit code. */
+/* The subcommands (cmd_run.c, cmd_init.c, cmd_analyze.c); each returns the exit code. */
 int			cmd_run(int argc, char **argv);
 int			cmd_init(int argc, char **argv);
+int			cmd_analyze(int argc, char **argv);
 
 /* Relative accuracy of every latency sketch. */
 #define PD_SKETCH_ALPHA 0.01

@@ -22,6 +22,7 @@ usage(FILE *out)
 			"Usage:\n"
 			"  perfdriver run [OPTION]...    run a workload and report latencies\n"
 			"  perfdriver init [OPTION]...   create the tables of the built-in workloads\n"
+			"  perfdriver analyze --log FILE find N+1 query patterns in a server log\n"
 			"  perfdriver COMMAND --help     options of a command\n"
 			"\n"
 			"Exit status: 0 ok, 1 the run had errors, 2 usage, script or connection error.\n");
@@ -39,6 +40,8 @@ main(int argc, char **argv)
 		return cmd_run(argc - 1, argv + 1);
 	if (strcmp(argv[1], "init") == 0)
 		return cmd_init(argc - 1, argv + 1);
+	if (strcmp(argv[1], "analyze") == 0)
+		return cmd_analyze(argc - 1, argv + 1);
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 		strcmp(argv[1], "help") == 0)
 	{

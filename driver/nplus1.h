@@ -8,11 +8,11 @@
  * or in autocommit a session's run of consecutive statements).  Within a
  * unit, a "run" of a fingerprint F is its occurrences where at most
  * NPLUS1_MAX_GAP other statements separate two consecutive ones; the
- * run's source is the statement executed just before its first occurrence.
- * A run is a finding when
- *	- it has a source, and the source does not occur again inside the run
- *	  (otherwise the whole sequence repeats: request after request, or the
- *	  inner statement of a nested loop, not one query followed by a loop),
+ * run's source is the statement executed just before its first occurrence,
+ * and the run ends when its source runs again (so "S, F x10" done three
+ * times in a row is three occurrences, and a request-level sequence
+ * "S, F, G" repeated gives runs of one).  A run is a finding when
+ *	- it has a source (a unit that starts with the repeats has none),
  *	- F ran at least min_repeats times with at least min_repeats different
  *	  parameter values (a loop over the rows the source returned; the same
  *	  values again are a cache problem, not N+1),
@@ -118,6 +118,16 @@ uint64_t	nplus1_dropped(const struct nplus1 *d);
  * the source.  Returns a malloc'd sentence.
  */
 char	   *nplus1_suggest(const char *source, const char *repeated);
+
+/* What nplus1_txn_control() says about a statement. */
+#define NPLUS1_TXN_NONE		0	/* an ordinary statement */
+#define NPLUS1_TXN_BEGIN	1	/* BEGIN, START TRANSACTION */
+#define NPLUS1_TXN_END		2	/* COMMIT, END, ROLLBACK, ABORT, ... PREPARED */
+#define NPLUS1_TXN_OTHER	3	/* SAVEPOINT, RELEASE, ROLLBACK TO: skipped */
+
+/* Classify sql (len bytes; need not be NUL-terminated) by its first words. */
+int			nplus1_txn_control_len(const char *sql, size_t len);
+int			nplus1_txn_control(const char *sql);
 
 /* Human table of the top findings (all when top <= 0), each line indented. */
 void		nplus1_print(FILE *out, const struct nplus1 *d, int top, const char *indent);

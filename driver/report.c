@@ -697,6 +697,11 @@ report_print(FILE *out, const struct pd_report *r)
 		table_print(out, &t, "  ");
 	}
 	free_groups(g, ng);
+	if (r->nplus1 != NULL)
+	{
+		fprintf(out, "\n");
+		nplus1_print(out, r->nplus1, 0, "  ");
+	}
 	fflush(out);
 }
 
@@ -873,7 +878,11 @@ report_write_json(const char *path, const struct pd_report *r, char *err,
 	}
 	fprintf(f, "%s]", r->nintervals ? "\n  " : "");
 
-	fprintf(f, ",\n  \"nplus1_findings\": []");
+	fprintf(f, ",\n  \"nplus1_findings\": ");
+	if (r->nplus1 != NULL)
+		nplus1_write_json(f, r->nplus1, 0, "  ");
+	else
+		fprintf(f, "[]");
 	fprintf(f, ",\n  \"connect_time_ms\": ");
 	json_num(f, r->connect_ms);
 	fprintf(f, ",\n  \"reconnects\": %llu", (unsigned long long) s->reconnects);

@@ -22,7 +22,18 @@
  *	               "retried":.., "tps":.., "latency_ms": {..}}],
  *	  "intervals": [{"t_s":.., "length_s":.., "tps":.., "transactions":..,
  *	                 "failed":.., "errors":.., "latency_ms": {p50,p95,p99,max,mean}}],
- *	  "nplus1_findings": [],
+ *	  "nplus1_findings": [           worst first (by time_ms); [] when none
+ *	    {"source": normalized SQL,   the statement before the repeats
+ *	     "source_fingerprint": "hex",
+ *	     "repeated": normalized SQL, the statement run once per row
+ *	     "repeated_fingerprint": "hex",
+ *	     "occurrences": 3,           transactions (units) where it happened
+ *	     "repeats_total": 30, "repeats_mean": 10.0, "repeats_max": 10,
+ *	     "time_ms": 4.2,             in the repeats (null when unknown)
+ *	     "time_ms_per_occurrence": 1.4,
+ *	     "example_params": ["17", "18", "19"],   first distinct values
+ *	     "suggestion": the batched form to use instead}],
+ *	                                 (see docs/nplus1.md)
  *	  "connect_time_ms": 12.3,       opening the -c connections
  *	  "reconnects": 0, "connections_lost": 0,
  *	  "clients": 4, "threads": 2, "protocol": "simple", "interrupted": false,
@@ -43,6 +54,7 @@
 #include <stdio.h>
 
 #include "driver.h"
+#include "nplus1.h"
 #include "script.h"
 
 /* Set up s for these scripts (empty counters, empty sketches). */
@@ -81,6 +93,7 @@ struct pd_report
 	const struct pd_interval *intervals;
 	int			nintervals;
 	bool		interrupted;
+	const struct nplus1 *nplus1;	/* N+1 findings; NULL: none detected */
 };
 
 /* The progress line for one interval (-P), on stderr. */

@@ -943,6 +943,33 @@ store_add_slow(struct sketch **sp, const sketch_allocator *a, int side,
 	return SKETCH_OK;
 }
 
+/*
+ * Add count values at key to one store.  The common case, a key inside the
+ * window of a non-empty store, is handled inline; the rest goes to
+ * store_add_slow().  May relayout *sp.
+ */
+static inline sketch_error
+store_add(struct sketch **sp, const sketch_allocator *a, int side,
+		  int32_t key, uint64_t count)
+{
+	struct sketch *s = *sp;
+	struct sketch_store *st = side ? &s->neg : &s->pos;
+
+	if (likely(st->bucketed > 0 && key >= st->offset &&
+			   key < st->offset + st->cap &&
+			   (st->collapsed == 0 || key <= st->hi)))
+	{
+		store_counts(s, st)[key - st->offset] += count;
+		st->bucketed += count;
+		if (key < st->lo)
+			st->lo = key;
+		if (key > st->hi)
+			st->hi = key;
+		return SKETCH_OK;
+	}
+	return store_add_slow(sp, a, side, key, count);
+}
+
 /* ----------------------------------------------------------------
  * Invariants
  * ----------------------------------------------------------------
@@ -1042,40 +1069,12 @@ sketch_add(struct sketch **sp, double v, const sketch_allocator *a)
 
 	if (v > 0.0)
 	{
-		int32_t		key = key_of(s->per_octave, v);
-		struct sketch_store *st = &s->pos;
-
-		if (likely(st->bucketed > 0 && key >= st->offset &&
-				   key < st->offset + st->cap &&
-				   (st->collapsed == 0 || key <= st->hi)))
-		{
-			store_counts(s, st)[key - st->offset]++;
-			st->bucketed++;
-			if (key < st->lo)
-				st->lo = key;
-			if (key > st->hi)
-				st->hi = key;
-		}
-		else if ((err = store_add_slow(sp, a, 0, key, 1)) != SKETCH_OK)
+		if ((err = store_add(sp, a, 0, key_of(s->per_octave, v), 1)) != SKETCH_OK)
 			return err;
 	}
 	else if (v < 0.0)
 	{
-		int32_t		key = key_of(s->per_octave, -v);
-		struct sketch_store *st = &s->neg;
-
-		if (likely(st->bucketed > 0 && key >= st->offset &&
-				   key < st->offset + st->cap &&
-				   (st->collapsed == 0 || key <= st->hi)))
-		{
-			store_counts(s, st)[key - st->offset]++;
-			st->bucketed++;
-			if (key < st->lo)
-				st->lo = key;
-			if (key > st->hi)
-				st->hi = key;
-		}
-		else if ((err = store_add_slow(sp, a, 1, key, 1)) != SKETCH_OK)
+		if ((err = store_add(sp, a, 1, key_of(s->per_octave, -v), 1)) != SKETCH_OK)
 			return err;
 	}
 	else
@@ -1148,24 +1147,7 @@ sketch_merge(struct sketch **dst, const struct sketch *src,
 
 			if (c == 0)
 				continue;
-			s = *dst;
-			{
-				struct sketch_store *st = side ? &s->neg : &s->pos;
-
-				if (st->bucketed > 0 && k >= st->offset &&
-					k < st->offset + st->cap &&
-					(st->collapsed == 0 || k <= st->hi))
-				{
-					store_counts(s, st)[k - st->offset] += c;
-					st->bucketed += c;
-					if (k < st->lo)
-						st->lo = k;
-					if (k > st->hi)
-						st->hi = k;
-					continue;
-				}
-			}
-			if ((err = store_add_slow(dst, a, side, k, c)) != SKETCH_OK)
+			if ((err = store_add(dst, a, side, k, c)) != SKETCH_OK)
 				return err;
 		}
 		if (sst->collapsed > 0)

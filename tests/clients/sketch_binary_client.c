@@ -355,6 +355,10 @@ static const struct
 		"SELECT '{\"version\":1,\"alpha\":0.001,\"max_buckets\":20480,\"count\":0,"
 		"\"min\":null,\"max\":null,\"sum\":\"0\",\"zero\":0,\"positive\":null,"
 		"\"negative\":null}'::perfstore.sketch"},
+	{"carried quantiles (as in approx_percentile states, from text)",
+		"SELECT (rtrim(perfstore.sketch_agg(exp(random() * 6))::text, '}')"
+		" || ',\"quantiles\":[0.5,0.9,0.99,1]}')::perfstore.sketch"
+		" FROM generate_series(1, 500)"},
 	{"collapsed wide range alpha 0.0001",
 		"SELECT perfstore.sketch_agg(power(10, g / 10.0)::float8, 0.0001)"
 		" FROM generate_series(-3000, 3000) g"},
@@ -1190,7 +1194,7 @@ main(int argc, char **argv)
 	stats_oid = lookup_oid("perfstore.stats");
 	fetch_seeds();
 	for (size_t i = 0; i < N_SEEDS; i++)
-		printf("# seed %-46s binary %6zu bytes, text %7zu bytes\n",
+		printf("# seed %-62s binary %6zu bytes, text %7zu bytes\n",
 			   seeds[i].name, seeds[i].binlen, seeds[i].textlen);
 
 	test_sketch_round_trip(sketch_oid);

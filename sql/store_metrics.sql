@@ -1,0 +1,130 @@
+--
+-- store_metrics: series, samples, record() and the batch ingest path
+-- (SPEC section 4 "Metrics", issue 4)
+--
+-- pg_regress may have created the extension already (--load-extension)
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS perfstore;
+RESET client_min_messages;
+SET extra_float_digits = 0;
+SET timezone = 'UTC';
+-- the store tests share the database: start from an empty store
+TRUNCATE perfstore.series, perfstore.samples, perfstore.rollup_1m, perfstore.rollup_1h,
+	perfstore.rollup_state, perfstore.settings, perfstore.task_executions,
+	perfstore.workflow_runs RESTART IDENTITY;
+
+-- run a statement, return its SQLSTATE and message ('ok' when it works)
+CREATE FUNCTION pg_temp.err(stmt text) RETURNS text LANGUAGE plpgsql
+AS $$
+DECLARE
+	state text;
+	msg text;
+BEGIN
+	EXECUTE stmt;
+	RETURN 'ok';
+EXCEPTION WHEN OTHERS THEN
+	GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
+	RETURN state || ': ' || msg;
+END
+$$;
+
+-- the tables and their indexes
+SELECT c.relname, c.relkind, pg_get_partkeydef(c.oid) AS partition_key
+FROM pg_class c
+WHERE c.relnamespace = 'perfstore'::regnamespace
+  AND c.relname IN ('series', 'samples', 'samples_default', 'ingest')
+ORDER BY c.relname COLLATE "C";
+SELECT indexrelid::regclass AS index, pg_get_indexdef(indexrelid) AS definition
+FROM pg_index
+WHERE indrelid IN ('perfstore.series'::regclass, 'perfstore.samples'::regclass)
+ORDER BY indexrelid::regclass::text COLLATE "C";
+
+-- record(): one series per (metric, labels), created on first use
+SELECT perfstore.record('http.latency', 12.5, '{"host": "a", "path": "/"}',
+                        '2026-01-10 10:00:00+00');
+SELECT perfstore.record('http.latency', 13.5, '{"path": "/", "host": "a"}',
+                        '2026-01-10 10:00:01+00');
+SELECT perfstore.record('http.latency', 20, '{"host": "b"}', '2026-01-10 10:00:02+00');
+SELECT perfstore.record('queue.depth', 3, ts => '2026-01-10 10:00:03+00');
+SELECT perfstore.record('queue.depth', 4);  -- now()
+SELECT metric, labels::text, unit FROM perfstore.series ORDER BY id;
+SELECT sr.metric, sr.labels::text, s.ts > '2026-01-10 10:00:03+00' AS recent, s.value
+FROM perfstore.samples s JOIN perfstore.series sr ON sr.id = s.series_id
+ORDER BY s.ts, s.value;
+SELECT perfstore.set_unit('http.latency', 'ms');
+SELECT metric, unit FROM perfstore.series ORDER BY id;
+
+-- bad input: a clear error with SQLSTATE, nothing stored
+SELECT pg_temp.err($$SELECT perfstore.record('x', 'NaN')$$);
+SELECT pg_temp.err($$SELECT perfstore.record('x', 'Infinity')$$);
+SELECT pg_temp.err($$SELECT perfstore.record('x', '-Infinity')$$);
+SELECT pg_temp.err($$SELECT perfstore.record('x', 1, '[1, 2]')$$);
+SELECT pg_temp.err($$SELECT perfstore.record('x', 1, '"host"')$$);
+SELECT pg_temp.err($$SELECT perfstore.record('x', 1, 'null')$$);
+SELECT pg_temp.err($$SELECT perfstore.record(NULL, 1)$$);
+SELECT pg_temp.err($$SELECT perfstore.record('x', NULL)$$);
+-- the table constraints hold for direct inserts too
+SELECT pg_temp.err($$INSERT INTO perfstore.samples VALUES (1, '1999-01-01', 'NaN')$$);
+SELECT pg_temp.err($$INSERT INTO perfstore.series (metric, labels) VALUES ('x', '[]')$$);
+SELECT (SELECT count(*) FROM perfstore.series) AS series,
+       (SELECT count(*) FROM perfstore.samples) AS samples;
+
+-- timestamps outside every partition are stored, not refused
+SELECT perfstore.record('far', 1, ts => '1970-01-01 00:00:00+00');
+SELECT perfstore.record('far', 2, ts => '2999-12-31 23:59:59+00');
+SELECT perfstore.record('far', 3, ts => '-infinity');
+SELECT perfstore.record('far', 4, ts => 'infinity');
+SELECT s.ts, s.value, s.tableoid::regclass AS stored_in
+FROM perfstore.samples s JOIN perfstore.series sr ON sr.id = s.series_id
+WHERE sr.metric = 'far' ORDER BY s.ts;
+
+--
+-- batch ingest: INSERT ... SELECT and COPY into perfstore.ingest
+--
+INSERT INTO perfstore.ingest (metric, labels, ts, value)
+SELECT 'batch.latency', jsonb_build_object('host', 'h' || (i % 3)),
+       '2026-01-11 00:00:00+00'::timestamptz + i * interval '1 second', i
+FROM generate_series(1, 3000) i;
+COPY perfstore.ingest (metric, labels, ts, value) FROM stdin;
+batch.latency	{"host": "h0"}	2026-01-11 02:00:00+00	0.5
+batch.latency	{"host": "h9"}	2026-01-11 02:00:01+00	0.25
+copy.only	{}	2026-01-11 02:00:02+00	-7
+\.
+-- the staging table is left empty, every row reached samples
+SELECT count(*) AS staged FROM perfstore.ingest;
+SELECT sr.metric, sr.labels::text, count(*), sum(s.value), min(s.ts), max(s.ts)
+FROM perfstore.samples s JOIN perfstore.series sr ON sr.id = s.series_id
+WHERE sr.metric IN ('batch.latency', 'copy.only')
+GROUP BY 1, 2 ORDER BY sr.metric COLLATE "C", sr.labels::text COLLATE "C";
+-- one series per label set, whichever path created it
+SELECT metric, count(*) FROM perfstore.series GROUP BY 1 ORDER BY metric COLLATE "C";
+-- a batch with one bad row stores none of its rows
+SELECT pg_temp.err($$INSERT INTO perfstore.ingest (metric, labels, ts, value)
+	VALUES ('batch.latency', '{"host": "h0"}', '2026-01-12', 1),
+	       ('bad.batch', '{}', '2026-01-12', 'NaN')$$);
+SELECT pg_temp.err($$INSERT INTO perfstore.ingest (metric, labels, ts, value)
+	VALUES ('bad.batch', '{}', '2026-01-12', 1), ('bad.batch', '["a"]', '2026-01-12', 2)$$);
+SELECT pg_temp.err($$INSERT INTO perfstore.ingest (metric, ts, value)
+	VALUES ('bad.batch', '2026-01-12', NULL)$$);
+SELECT count(*) AS bad_series FROM perfstore.series WHERE metric = 'bad.batch';
+SELECT count(*) AS batch_samples FROM perfstore.samples s
+JOIN perfstore.series sr ON sr.id = s.series_id WHERE sr.metric = 'batch.latency';
+-- the defaults of the staging table: labels '{}' and ts now()
+INSERT INTO perfstore.ingest (metric, value) VALUES ('defaults', 1);
+SELECT sr.labels::text, s.ts BETWEEN now() - interval '1 hour' AND now() AS ts_now
+FROM perfstore.samples s JOIN perfstore.series sr ON sr.id = s.series_id
+WHERE sr.metric = 'defaults';
+
+-- the functions a hostile search_path cannot hijack (offenders: none)
+SELECT p.oid::regprocedure AS not_pinned
+FROM pg_proc p
+JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass AND d.deptype = 'e'
+JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'perfstore'
+WHERE p.prolang IN (SELECT oid FROM pg_language WHERE lanname IN ('sql', 'plpgsql'))
+  AND NOT coalesce(p.proconfig @> '{"search_path=pg_catalog, pg_temp"}', false)
+ORDER BY p.oid::regprocedure::text COLLATE "C";
+-- the user data tables that pg_dump keeps
+SELECT c.oid::regclass AS config_table
+FROM pg_extension e, unnest(e.extconfig) c(oid)
+WHERE e.extname = 'perfstore'
+ORDER BY c.oid::regclass::text COLLATE "C";

@@ -1,0 +1,105 @@
+--
+-- store_roles: the read-only role for Grafana and the writer role
+-- (SPEC section 4 "Roles", issue 4)
+--
+-- pg_regress may have created the extension already (--load-extension)
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS perfstore;
+DROP ROLE IF EXISTS regress_perfstore_reader;
+DROP ROLE IF EXISTS regress_perfstore_writer;
+RESET client_min_messages;
+SET timezone = 'UTC';
+TRUNCATE perfstore.series, perfstore.samples, perfstore.rollup_1m, perfstore.rollup_1h,
+	perfstore.rollup_state, perfstore.settings, perfstore.task_executions,
+	perfstore.workflow_runs RESTART IDENTITY;
+
+CREATE FUNCTION pg_temp.err(stmt text) RETURNS text LANGUAGE plpgsql
+AS $$
+DECLARE
+	state text;
+	msg text;
+BEGIN
+	EXECUTE stmt;
+	RETURN 'ok';
+EXCEPTION WHEN OTHERS THEN
+	GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
+	RETURN state || ': ' || msg;
+END
+$$;
+GRANT EXECUTE ON FUNCTION pg_temp.err(text) TO PUBLIC;
+
+CREATE ROLE regress_perfstore_reader;
+CREATE ROLE regress_perfstore_writer;
+SELECT perfstore.grant_reader('regress_perfstore_reader');
+SELECT perfstore.grant_writer('regress_perfstore_writer');
+SELECT perfstore.record('roles', 1, '{"k": "v"}', now() - interval '1 minute');
+SELECT perfstore.start_run('roles') AS run \gset
+
+-- the writer writes through the API and the batch path, and reads
+SET ROLE regress_perfstore_writer;
+SELECT pg_temp.err($$SELECT perfstore.record('roles', 2, '{"k": "v"}')$$);
+SELECT pg_temp.err($$SELECT perfstore.record('roles.new', 3)$$);
+SELECT pg_temp.err($$INSERT INTO perfstore.ingest (metric, value) VALUES ('roles', 4), ('roles.batch', 5)$$);
+COPY perfstore.ingest (metric, value) FROM stdin;
+roles.copy	6
+\.
+SELECT pg_temp.err(format('SELECT perfstore.start_task(%s, ''w'', ''t'')', :run));
+SELECT pg_temp.err('SELECT perfstore.finish_task(1)');
+SELECT pg_temp.err(format('SELECT perfstore.finish_run(%s)', :run));
+SELECT count(*) AS samples FROM perfstore.samples;
+SELECT count(*) AS minutes FROM perfstore.samples_1m;
+SELECT runs, succeeded FROM perfstore.workflow_summary;
+-- it cannot drop, alter, delete, truncate or run maintenance
+SELECT pg_temp.err('DROP TABLE perfstore.samples');
+SELECT pg_temp.err('DROP TABLE perfstore.series CASCADE');
+SELECT pg_temp.err('ALTER TABLE perfstore.samples ADD COLUMN x int');
+SELECT pg_temp.err('ALTER TABLE perfstore.workflow_runs DROP CONSTRAINT workflow_runs_finished');
+SELECT pg_temp.err('DROP VIEW perfstore.workflow_summary');
+SELECT pg_temp.err('DROP FUNCTION perfstore.record(text, float8, jsonb, timestamptz)');
+SELECT pg_temp.err('DROP EXTENSION perfstore CASCADE');
+SELECT pg_temp.err('DELETE FROM perfstore.samples');
+SELECT pg_temp.err('TRUNCATE perfstore.workflow_runs CASCADE');
+SELECT pg_temp.err('SELECT perfstore.maintain()');
+SELECT pg_temp.err($$SELECT perfstore.set_retention('1 day')$$);
+SELECT pg_temp.err('CREATE TABLE perfstore.mine (x int)');
+RESET ROLE;
+
+-- the reader reads the tables and views Grafana uses, and nothing else
+SET ROLE regress_perfstore_reader;
+SELECT count(*) AS samples FROM perfstore.samples;
+SELECT count(*) AS series FROM perfstore.series;
+SELECT count(*) > 0 AS minutes FROM perfstore.samples_1m;
+SELECT count(*) > 0 AS hours FROM perfstore.samples_1h;
+SELECT runs FROM perfstore.workflow_summary;
+SELECT tasks FROM perfstore.agent_summary;
+SELECT count(*) > 0 AS partitions FROM perfstore.partitions;
+SELECT round(perfstore.quantile(perfstore.sketch_agg(value), 0.5)::numeric, 1) AS median
+FROM perfstore.samples;
+SELECT pg_temp.err($$SELECT perfstore.record('roles', 9)$$);
+SELECT pg_temp.err($$INSERT INTO perfstore.samples VALUES (1, now(), 9)$$);
+SELECT pg_temp.err($$INSERT INTO perfstore.ingest (metric, value) VALUES ('roles', 9)$$);
+SELECT pg_temp.err($$INSERT INTO perfstore.series (metric) VALUES ('x')$$);
+SELECT pg_temp.err('UPDATE perfstore.series SET unit = ''s''');
+SELECT pg_temp.err('DELETE FROM perfstore.workflow_runs');
+SELECT pg_temp.err('SELECT perfstore.start_run(''x'')');
+SELECT pg_temp.err(format('SELECT perfstore.finish_run(%s)', :run));
+SELECT pg_temp.err('SELECT perfstore.maintain()');
+SELECT pg_temp.err('DROP TABLE perfstore.samples');
+SELECT pg_temp.err('ALTER TABLE perfstore.series ADD COLUMN x int');
+RESET ROLE;
+-- nothing the reader tried changed anything
+SELECT count(*) AS samples FROM perfstore.samples;
+SELECT count(*) AS series FROM perfstore.series;
+
+-- PUBLIC cannot write either (no grants, the write functions revoked)
+SELECT p.oid::regprocedure AS public_can_execute
+FROM pg_proc p
+WHERE p.pronamespace = 'perfstore'::regnamespace
+  AND p.proname IN ('record', 'start_run', 'finish_run', 'start_task', 'finish_task',
+                    'maintain', 'set_retention', 'refresh_rollups', 'create_partition')
+  AND has_function_privilege('public', p.oid, 'EXECUTE')
+ORDER BY p.oid::regprocedure::text COLLATE "C";
+
+DROP OWNED BY regress_perfstore_reader, regress_perfstore_writer;
+DROP ROLE regress_perfstore_reader;
+DROP ROLE regress_perfstore_writer;

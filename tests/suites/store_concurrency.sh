@@ -1,0 +1,226 @@
+#!/usr/bin/env bash
+# store_concurrency.sh: 16 concurrent writers (pgbench with a custom script
+# calling record() and the workflow API) while maintain() runs every second
+# (issue 4 "Must show: Concurrency").
+#
+# Runs against the throwaway cluster (PG* from tests/run.sh; by hand:
+# scripts/pgcluster.sh start && eval "$(scripts/pgcluster.sh env)") with the
+# pgbench and psql of $PERFSTORE_PGBIN.  Creates the database
+# perfstore_concurrency (dropped first if it exists, and at the end).
+#
+# During the run two maintenance loops call maintain() once a second each
+# (so the advisory lock is contended), one of them also moving the
+# partitions-ahead horizon forward, so that partitions are created while
+# writers insert rows for those days into the default partition; a day
+# partition older than the retention is dropped under load.
+#
+# Checks: pgbench exits 0 and reports no failed transaction; the store holds
+# exactly one sample, one finished run and one finished task per
+# transaction pgbench reports; no maintain() call failed, some did real
+# work and some found the other one busy; no deadlock in the server log;
+# after a last maintain() the real-time view counts every sample; the
+# expired partition is gone and the rows inside the window are all there.
+#   STORE_CONCURRENCY_SECONDS  pgbench duration (default 30, as issue 4 asks)
+#   STORE_CONCURRENCY_CLIENTS  pgbench clients (default 16)
+# The last line of output is "N passed, N failed"; the exit status is
+# non-zero on failure.
+set -u
+ROOT=${PERFSTORE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+cd "$ROOT"
+PGBIN=${PERFSTORE_PGBIN:-$(pg_config --bindir)}
+DB=perfstore_concurrency
+SECONDS_RUN=${STORE_CONCURRENCY_SECONDS:-30}
+CLIENTS=${STORE_CONCURRENCY_CLIENTS:-16}
+
+TMP=$(mktemp -d /tmp/perfstore_conc.XXXXXX)
+loop_pids=()
+
+psql() { "$PGBIN/psql" -X -q -At -v ON_ERROR_STOP=1 "$@"; }
+
+cleanup() {
+	local p
+	for p in "${loop_pids[@]}"; do
+		kill "$p" 2>/dev/null || true
+	done
+	wait 2>/dev/null
+	psql -d postgres -c "SET client_min_messages = warning" \
+		-c "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+pass=0
+fail=0
+ok() {
+	echo "ok - $1"
+	pass=$((pass + 1))
+}
+not_ok() {
+	echo "not ok - $1"
+	if [ $# -gt 1 ] && [ -s "$2" ]; then
+		head -n 30 "$2" | cut -c 1-300 | sed 's/^/    /'
+	fi
+	fail=$((fail + 1))
+}
+finish() {
+	echo "$pass passed, $fail failed"
+	[ "$fail" -eq 0 ]
+	exit
+}
+# check NAME EXPECTED ACTUAL
+check() {
+	if [ "$2" = "$3" ]; then
+		ok "$1"
+	else
+		echo "expected: $2" >"$TMP/check"
+		echo "actual:   $3" >>"$TMP/check"
+		not_ok "$1" "$TMP/check"
+	fi
+}
+
+# ---- set-up ------------------------------------------------------------
+psql -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $DB" >/dev/null
+cat >"$TMP/setup.sql" <<'SQL'
+SET client_min_messages = warning;
+CREATE EXTENSION perfstore;
+SELECT perfstore.set_partitions_ahead(1);
+SELECT perfstore.set_retention('3 days');
+-- a day partition that is past the retention window, one that reaches into
+-- it, and their rows (the first is dropped under load, the second kept)
+SELECT perfstore.create_partition(((now() AT TIME ZONE 'UTC')::date - 5));
+SELECT perfstore.create_partition(((now() AT TIME ZONE 'UTC')::date - 3));
+SELECT perfstore.record('old', i, ts => ((now() AT TIME ZONE 'UTC')::date - 5)::timestamp AT TIME ZONE 'UTC' + i * interval '1 minute')
+FROM generate_series(1, 100) i;
+SELECT perfstore.record('kept', i, ts => now() - interval '3 days' + i * interval '1 minute')
+FROM generate_series(1, 100) i;
+SQL
+if psql -d postgres -c "CREATE DATABASE $DB" >/dev/null &&
+	psql -d "$DB" -f "$TMP/setup.sql" >"$TMP/setup.out" 2>&1; then
+	ok "database $DB with an expired and a straddling partition"
+else
+	not_ok "database $DB set up" "$TMP/setup.out"
+	finish
+fi
+
+# One transaction of the workload: a sample (for today up to 6 days ahead:
+# rows for days without a partition yet land in the default partition) and
+# a workflow run with one task, each call in autocommit as an application
+# would make it.
+cat >"$TMP/workload.sql" <<'SQL'
+\set m random(1, 20)
+\set v random(1, 100000)
+\set d random(0, 6)
+SELECT perfstore.record('conc.m' || :m, :v / 100.0, jsonb_build_object('client', :client_id % 4), now() + :d * interval '1 day');
+SELECT perfstore.start_run('conc.wf', jsonb_build_object('client', :client_id)) AS run \gset
+SELECT perfstore.start_task(:run, 'agent' || (:client_id % 8), 'step') AS task \gset
+SELECT perfstore.finish_task(:task);
+SELECT perfstore.finish_run(:run);
+SQL
+
+log_lines_before=$(wc -l <"${PERFSTORE_LOG:-/dev/null}" 2>/dev/null || echo 0)
+
+# maintain_loop TAG [advance]: maintain() once a second until told to stop;
+# with "advance", every few seconds one more day of partitions ahead
+maintain_loop() {
+	local tag=$1 advance=${2:-} i=0 ahead=1
+	while [ ! -e "$TMP/stop" ]; do
+		i=$((i + 1))
+		if [ -n "$advance" ] && [ $((i % 5)) -eq 0 ] && [ "$ahead" -lt 6 ]; then
+			ahead=$((ahead + 1))
+			psql -d "$DB" -c "SELECT perfstore.set_partitions_ahead($ahead)" >/dev/null 2>>"$TMP/$tag.err"
+		fi
+		if ! psql -d "$DB" -c "SELECT perfstore.maintain()" >>"$TMP/$tag.out" 2>>"$TMP/$tag.err"; then
+			echo "maintain() failed" >>"$TMP/$tag.err"
+		fi
+		sleep 1
+	done
+}
+: >"$TMP/m1.err"
+: >"$TMP/m2.err"
+maintain_loop m1 advance &
+loop_pids+=($!)
+sleep 0.5
+maintain_loop m2 &
+loop_pids+=($!)
+
+echo "# pgbench -n -c $CLIENTS -j 2 -T $SECONDS_RUN with maintain() every second in two loops"
+"$PGBIN/pgbench" -n -c "$CLIENTS" -j 2 -T "$SECONDS_RUN" -f "$TMP/workload.sql" "$DB" \
+	>"$TMP/pgbench.out" 2>&1
+rc=$?
+touch "$TMP/stop"
+for p in "${loop_pids[@]}"; do
+	wait "$p" 2>/dev/null
+done
+loop_pids=()
+grep -E 'number of (transactions|failed)|tps|latency average' "$TMP/pgbench.out" | sed 's/^/# /'
+
+tx=$(sed -nE 's/^number of transactions actually processed: ([0-9]+).*/\1/p' "$TMP/pgbench.out")
+failed=$(sed -nE 's/^number of failed transactions: ([0-9]+).*/\1/p' "$TMP/pgbench.out")
+if [ "$rc" -eq 0 ] && [ -n "$tx" ] && [ "$tx" -gt 0 ] && [ "${failed:-0}" -eq 0 ] &&
+	! grep -qiE 'error|abort' "$TMP/pgbench.out"; then
+	ok "pgbench: $tx transactions, no error, no failed transaction"
+else
+	not_ok "pgbench exited $rc with $tx transactions and ${failed:-?} failed" "$TMP/pgbench.out"
+	tx=${tx:-0}
+fi
+
+# ---- the store holds exactly what pgbench reports ----------------------
+counts=$(psql -d "$DB" -F ' ' -c "SELECT
+	(SELECT count(*) FROM perfstore.samples s JOIN perfstore.series sr ON sr.id = s.series_id
+	 WHERE sr.metric LIKE 'conc.m%'),
+	(SELECT count(*) FROM perfstore.workflow_runs WHERE workflow = 'conc.wf' AND status = 'success'),
+	(SELECT count(*) FROM perfstore.task_executions WHERE status = 'success'),
+	(SELECT count(*) FROM perfstore.workflow_runs WHERE finished_at IS NULL)
+	 + (SELECT count(*) FROM perfstore.task_executions WHERE finished_at IS NULL)" 2>&1)
+check "samples, finished runs and finished tasks each equal the $tx transactions; none left open" \
+	"$tx $tx $tx 0" "$counts"
+
+# ---- maintenance under load --------------------------------------------
+if [ ! -s "$TMP/m1.err" ] && [ ! -s "$TMP/m2.err" ]; then
+	ok "no maintain() call failed ($(cat "$TMP/m1.out" "$TMP/m2.out" | wc -l) calls)"
+else
+	cat "$TMP/m1.err" "$TMP/m2.err" >"$TMP/merr"
+	not_ok "maintain() calls failed" "$TMP/merr"
+fi
+worked=$(cat "$TMP/m1.out" "$TMP/m2.out" | grep -c '"busy": false')
+busy=$(cat "$TMP/m1.out" "$TMP/m2.out" | grep -c '"busy": true')
+created=$(cat "$TMP/m1.out" "$TMP/m2.out" | sed -nE 's/.*"partitions_created": ([0-9]+).*/\1/p' | awk '{s += $1} END {print s + 0}')
+moved=$(cat "$TMP/m1.out" "$TMP/m2.out" | sed -nE 's/.*"rows_moved": ([0-9]+).*/\1/p' | awk '{s += $1} END {print s + 0}')
+skipped=$(cat "$TMP/m1.out" "$TMP/m2.out" | sed -nE 's/.*"skipped": ([0-9]+).*/\1/p' | awk '{s += $1} END {print s + 0}')
+echo "# maintain(): $worked passes, $busy found the other busy, $created partitions created, $moved rows moved out of the default partition, $skipped steps skipped on lock timeout"
+if [ "$worked" -gt 0 ] && [ "${created:-0}" -gt 0 ]; then
+	ok "maintain() did its work under load (partitions created while writers insert)"
+else
+	not_ok "maintain() did its work under load: $worked passes, ${created:-0} partitions created"
+fi
+if [ -n "${PERFSTORE_LOG:-}" ] && [ -r "$PERFSTORE_LOG" ]; then
+	tail -n +"$((log_lines_before + 1))" "$PERFSTORE_LOG" | grep -iE 'deadlock detected' >"$TMP/log" || true
+	if [ -s "$TMP/log" ]; then
+		not_ok "no deadlock in the server log during the run" "$TMP/log"
+	else
+		ok "no deadlock in the server log during the run"
+	fi
+fi
+
+# ---- afterwards: rollups, retention ------------------------------------
+after=$(psql -d "$DB" -F ' ' -c "SELECT perfstore.set_partitions_ahead(7);" -c "SELECT
+	(perfstore.maintain()->>'busy')" -c "SELECT
+	(SELECT count(*) FROM perfstore.samples s JOIN perfstore.series sr ON sr.id = s.series_id
+	 WHERE sr.metric LIKE 'conc.m%' AND s.ts < (SELECT watermark FROM perfstore.rollup_state)) =
+	(SELECT coalesce(sum(perfstore.count(r.sketch)), 0) FROM perfstore.rollup_1m r
+	 JOIN perfstore.series sr ON sr.id = r.series_id WHERE sr.metric LIKE 'conc.m%'),
+	(SELECT count(*) FROM perfstore.samples s JOIN perfstore.series sr ON sr.id = s.series_id
+	 WHERE sr.metric LIKE 'conc.m%') =
+	(SELECT sum(perfstore.count(m.sketch)) FROM perfstore.samples_1m m
+	 JOIN perfstore.series sr ON sr.id = m.series_id WHERE sr.metric LIKE 'conc.m%'),
+	(SELECT count(*) FROM perfstore.samples_default WHERE ts < now() + interval '7 days')" 2>&1)
+check "after a last maintain(): rollups count every sample before the watermark, the real-time view every sample, no row stranded in the default partition" \
+	"$(printf '\nfalse\nt t 0')" "$after"
+ret=$(psql -d "$DB" -F ' ' -c "SELECT
+	(SELECT count(*) FROM perfstore.samples s JOIN perfstore.series sr ON sr.id = s.series_id WHERE sr.metric = 'old'),
+	(SELECT count(*) FROM perfstore.samples s JOIN perfstore.series sr ON sr.id = s.series_id WHERE sr.metric = 'kept'),
+	(SELECT count(*) FROM perfstore.partitions WHERE range_end <= now() - interval '3 days')" 2>&1)
+check "retention under load: the expired day partition dropped, every row of the straddling day kept" \
+	"0 100 0" "$ret"
+
+finish
