@@ -55,11 +55,15 @@ CREATE TABLE perfstore.samples (
 	CONSTRAINT samples_value_finite
 		CHECK (value > '-Infinity'::float8 AND value < 'Infinity'::float8)
 ) PARTITION BY RANGE (ts);
-CREATE INDEX samples_series_ts ON perfstore.samples (series_id, ts);
 COMMENT ON TABLE perfstore.samples IS
 	'metric samples, one partition per UTC day (maintain() creates them); rows outside every partition land in samples_default';
 -- rows whose day has no partition yet: stored here, moved by maintain()
 CREATE TABLE perfstore.samples_default PARTITION OF perfstore.samples DEFAULT;
+-- Each partition has its own index on (series_id, ts), and the partitioned
+-- table none: an index on it would be an extension member that pg_restore
+-- creates with the extension, and attaching the restored day partitions
+-- would then build indexes that collide with the ones pg_dump restores.
+CREATE INDEX samples_default_series_ts ON perfstore.samples_default (series_id, ts);
 COMMENT ON TABLE perfstore.samples_default IS
 	'samples whose day has no partition yet; maintain() moves them into day partitions';
 SELECT pg_catalog.pg_extension_config_dump('perfstore.samples_default', '');
@@ -77,44 +81,64 @@ COMMENT ON TABLE perfstore.ingest IS
 	'batch ingest: COPY (metric, labels, ts, value) rows here; they are moved into samples at the end of each statement';
 
 CREATE FUNCTION perfstore.ingest_move() RETURNS trigger
-	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+	LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
 	SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	staged_rows bigint;
+	bad_rows bigint;
 	moved_rows bigint;
 	bad record;
 BEGIN
-	SELECT count(*) INTO staged_rows FROM staged;
+	SELECT count(*),
+	       count(*) FILTER (WHERE st.metric IS NULL OR st.ts IS NULL OR st.value IS NULL
+	                           OR NOT (st.value > '-Infinity'::float8 AND st.value < 'Infinity'::float8)
+	                           OR st.labels IS NULL OR pg_catalog.jsonb_typeof(st.labels) <> 'object')
+	INTO staged_rows, bad_rows
+	FROM staged st;
 	IF staged_rows = 0 THEN
 		RETURN NULL;
 	END IF;
-	SELECT st.* INTO bad FROM staged st
-	WHERE st.metric IS NULL OR st.ts IS NULL OR st.value IS NULL
-	   OR NOT (st.value > '-Infinity'::float8 AND st.value < 'Infinity'::float8)
-	   OR st.labels IS NULL OR pg_catalog.jsonb_typeof(st.labels) <> 'object'
-	LIMIT 1;
-	IF FOUND THEN
+	IF bad_rows > 0 THEN
+		SELECT st.* INTO bad FROM staged st
+		WHERE st.metric IS NULL OR st.ts IS NULL OR st.value IS NULL
+		   OR NOT (st.value > '-Infinity'::float8 AND st.value < 'Infinity'::float8)
+		   OR st.labels IS NULL OR pg_catalog.jsonb_typeof(st.labels) <> 'object'
+		LIMIT 1;
 		RAISE EXCEPTION 'invalid row in batch ingest: metric %, labels %, ts %, value %',
 			coalesce(bad.metric, 'NULL'), coalesce(bad.labels::text, 'NULL'),
 			coalesce(bad.ts::text, 'NULL'), coalesce(bad.value::text, 'NULL')
 			USING ERRCODE = 'invalid_parameter_value',
-			DETAIL = 'Metric, ts and value must not be NULL, the value must be finite and the labels a JSON object.',
+			DETAIL = format('%s of %s rows are invalid: metric, ts and value must not be NULL, the value must be finite and the labels a JSON object.', bad_rows, staged_rows),
 			HINT = 'No row of this statement was stored.';
 	END IF;
-	-- in a fixed order, so that concurrent batches creating the same series
-	-- cannot deadlock
-	INSERT INTO perfstore.series (metric, labels)
-	SELECT DISTINCT st.metric, st.labels FROM staged st
-	WHERE NOT EXISTS (SELECT 1 FROM perfstore.series s
-	                  WHERE s.metric = st.metric AND s.labels = st.labels)
-	ORDER BY 1, 2
-	ON CONFLICT (metric, labels) DO NOTHING;
-	INSERT INTO perfstore.samples (series_id, ts, value)
-	SELECT s.id, st.ts, st.value
-	FROM staged st
-	JOIN perfstore.series s ON s.metric = st.metric AND s.labels = st.labels;
-	GET DIAGNOSTICS moved_rows = ROW_COUNT;
+	-- Fast path, every series exists: one join.  When some do not, the
+	-- join's rows are rolled back (a subtransaction) and the slow path
+	-- creates the missing series first.
+	BEGIN
+		INSERT INTO perfstore.samples (series_id, ts, value)
+		SELECT s.id, st.ts, st.value
+		FROM staged st
+		JOIN perfstore.series s ON s.metric = st.metric AND s.labels = st.labels;
+		GET DIAGNOSTICS moved_rows = ROW_COUNT;
+		IF moved_rows <> staged_rows THEN
+			RAISE EXCEPTION 'new series in batch' USING ERRCODE = 'PS001';
+		END IF;
+	EXCEPTION WHEN SQLSTATE 'PS001' THEN
+		-- in a fixed order, so that concurrent batches creating the same
+		-- series cannot deadlock
+		INSERT INTO perfstore.series (metric, labels)
+		SELECT DISTINCT st.metric, st.labels FROM staged st
+		WHERE NOT EXISTS (SELECT 1 FROM perfstore.series s
+		                  WHERE s.metric = st.metric AND s.labels = st.labels)
+		ORDER BY 1, 2
+		ON CONFLICT (metric, labels) DO NOTHING;
+		INSERT INTO perfstore.samples (series_id, ts, value)
+		SELECT s.id, st.ts, st.value
+		FROM staged st
+		JOIN perfstore.series s ON s.metric = st.metric AND s.labels = st.labels;
+		GET DIAGNOSTICS moved_rows = ROW_COUNT;
+	END;
 	IF moved_rows <> staged_rows THEN
 		RAISE EXCEPTION 'could not resolve the series of % of % ingested rows',
 			staged_rows - moved_rows, staged_rows
@@ -136,7 +160,7 @@ CREATE TRIGGER ingest_move AFTER INSERT ON perfstore.ingest
 CREATE FUNCTION perfstore.record(metric text, value float8,
 	labels jsonb DEFAULT '{}', ts timestamptz DEFAULT pg_catalog.now())
 	RETURNS void
-	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+	LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
 	SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -176,7 +200,7 @@ COMMENT ON FUNCTION perfstore.record(text, float8, jsonb, timestamptz) IS
 	'store one sample of a metric (series created on first use); NaN, infinities and labels that are not a JSON object raise 22023';
 
 CREATE FUNCTION perfstore.set_unit(metric text, unit text) RETURNS bigint
-	LANGUAGE sql VOLATILE PARALLEL UNSAFE
+	LANGUAGE sql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
 	SET search_path = pg_catalog, pg_temp
 AS $$
 	WITH u AS (UPDATE perfstore.series s SET unit = $2 WHERE s.metric = $1 RETURNING 1)
@@ -237,7 +261,7 @@ SELECT pg_catalog.pg_extension_config_dump('perfstore.task_executions_id_seq', '
 CREATE FUNCTION perfstore.start_run(workflow text, labels jsonb DEFAULT '{}',
 	started_at timestamptz DEFAULT pg_catalog.now())
 	RETURNS bigint
-	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+	LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
 	SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -263,7 +287,7 @@ COMMENT ON FUNCTION perfstore.start_run(text, jsonb, timestamptz) IS
 CREATE FUNCTION perfstore.finish_run(run_id bigint, status text DEFAULT 'success',
 	finished_at timestamptz DEFAULT pg_catalog.now())
 	RETURNS void
-	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+	LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
 	SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -306,7 +330,7 @@ CREATE FUNCTION perfstore.start_task(run_id bigint, agent text, task text,
 	parallel integer DEFAULT 1, attrs jsonb DEFAULT '{}',
 	started_at timestamptz DEFAULT pg_catalog.now())
 	RETURNS bigint
-	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+	LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
 	SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -350,7 +374,7 @@ COMMENT ON FUNCTION perfstore.start_task(bigint, text, text, integer, jsonb, tim
 CREATE FUNCTION perfstore.finish_task(task_id bigint, status text DEFAULT 'success',
 	finished_at timestamptz DEFAULT pg_catalog.now())
 	RETURNS void
-	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+	LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
 	SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -493,7 +517,7 @@ COMMENT ON VIEW perfstore.partitions IS
 
 CREATE FUNCTION perfstore.setting_interval(name text, fallback interval)
 	RETURNS interval
-	LANGUAGE sql STABLE PARALLEL SAFE
+	LANGUAGE sql STABLE CALLED ON NULL INPUT PARALLEL SAFE
 	SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT coalesce((SELECT s.value::interval FROM perfstore.settings s WHERE s.name = $1), $2)
@@ -502,7 +526,7 @@ COMMENT ON FUNCTION perfstore.setting_interval(text, interval) IS
 	'a lifecycle setting as an interval, or the fallback when it is not set';
 
 CREATE FUNCTION perfstore.set_retention(retention interval) RETURNS void
-	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+	LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
 	SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
@@ -523,7 +547,7 @@ COMMENT ON FUNCTION perfstore.set_retention(interval) IS
 	'keep samples this long (at least 1 day; NULL keeps them forever): maintain() drops day partitions that end before now() - retention';
 
 CREATE FUNCTION perfstore.set_late_window(late_window interval) RETURNS void
-	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+	LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
 	SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
@@ -539,7 +563,7 @@ COMMENT ON FUNCTION perfstore.set_late_window(interval) IS
 	'how far back each maintain() re-aggregates rollups for late samples (default 10 minutes)';
 
 CREATE FUNCTION perfstore.set_partitions_ahead(days integer) RETURNS void
-	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+	LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
 	SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
@@ -554,12 +578,15 @@ $$;
 COMMENT ON FUNCTION perfstore.set_partitions_ahead(integer) IS
 	'how many days of partitions after today maintain() keeps ready (default 3)';
 
--- Creates the partition of one UTC day, moving the day's rows out of the
--- default partition first.  Returns the number of rows moved, or NULL when
--- a partition covering the day exists already.  Takes an ACCESS EXCLUSIVE
--- lock on samples_default (held until the end of the transaction: no row
--- of that day can slip in between the move and the attach) and a SHARE
--- UPDATE EXCLUSIVE lock on samples, which inserts do not conflict with.
+-- Creates the partition of one UTC day, with its index on (series_id, ts),
+-- moving the day's rows out of the default partition first.  Returns the number of rows moved, or NULL when
+-- a partition covering the day exists already.  Takes ACCESS EXCLUSIVE
+-- locks on samples and samples_default, held until the end of the
+-- transaction: no row of that day can slip into the default partition
+-- between the move and the attach, and no insert that routed its row with
+-- the old set of partitions can reach the default partition after it (it
+-- would fail its partition constraint).  Inserts wait for the lock; the
+-- caller bounds the wait with lock_timeout (maintain() does).
 CREATE FUNCTION perfstore.create_partition(day date) RETURNS bigint
 	LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
 	SET search_path = pg_catalog, pg_temp
@@ -576,8 +603,9 @@ BEGIN
 	             AND coalesce(p.range_end, 'infinity') > lo) THEN
 		RETURN NULL;
 	END IF;
-	LOCK TABLE perfstore.samples_default IN ACCESS EXCLUSIVE MODE;
+	LOCK TABLE perfstore.samples, perfstore.samples_default IN ACCESS EXCLUSIVE MODE;
 	EXECUTE format('CREATE TABLE perfstore.%I (LIKE perfstore.samples INCLUDING DEFAULTS INCLUDING CONSTRAINTS)', part);
+	EXECUTE format('CREATE INDEX %I ON perfstore.%I (series_id, ts)', part || '_series_ts', part);
 	EXECUTE format('WITH m AS (DELETE FROM perfstore.samples_default WHERE ts >= $1 AND ts < $2
 	                           RETURNING series_id, ts, value)
 	                INSERT INTO perfstore.%I (series_id, ts, value) SELECT series_id, ts, value FROM m', part)
@@ -646,7 +674,7 @@ COMMENT ON FUNCTION perfstore.refresh_rollups(timestamptz, timestamptz) IS
 -- with "busy": true (a transaction-level advisory lock).
 CREATE FUNCTION perfstore.maintain(lock_timeout_ms integer DEFAULT 200)
 	RETURNS jsonb
-	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+	LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
 	SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE

@@ -4,7 +4,11 @@
  *		select-only, with exactly pgbench's SQL, so results compare.
  *
  * Owns: the script texts and name lookup by unique prefix (pgbench's
- * findBuiltin).  The scripts use :scale, which the runner sets.
+ * findBuiltin).  The scripts use :scale, which the runner sets.  Also
+ * perfdriver's own workloads on the store's workflow tables
+ * (workflow-nplus1, workflow-batched, workflow-init), found by
+ * pgb_builtin_script() but not listed by pgb_builtin_name() or returned by
+ * pgb_builtin_text(), which stay pgbench's three (they need no :scale).
  *
  * Must not: talk to libpq.
  *
@@ -63,6 +67,71 @@ static const struct
 
 #define BUILTIN_COUNT ((int) (sizeof(builtin_scripts) / sizeof(builtin_scripts[0])))
 
+/*
+ * perfdriver's own workloads (not pgbench's): they read and fill the
+ * store's workflow tables (perfstore.workflow_runs, task_executions; the
+ * extension at version 0.2.0 or later).  Kept apart from the pgbench
+ * built-ins, which pgb_builtin_name() lists and which must stay exactly
+ * pgbench's.  workflow-nplus1 and workflow-batched read the same ten runs;
+ * the first fetches their tasks with one query per run (an N+1 pattern
+ * the report flags), the second with one "= ANY" query.
+ */
+static const struct
+{
+	const char *name;
+	const char *description;
+	const char *text;
+}			workload_scripts[] =
+{
+	{
+		"workflow-nplus1",
+		"<builtin: workflow UI, tasks fetched one query per run (N+1)>",
+		"-- the ten most recent workflow runs, as a monitoring UI lists them\n"
+		"SELECT coalesce(ids[1], 0) AS r1, coalesce(ids[2], 0) AS r2, coalesce(ids[3], 0) AS r3, coalesce(ids[4], 0) AS r4, coalesce(ids[5], 0) AS r5, coalesce(ids[6], 0) AS r6, coalesce(ids[7], 0) AS r7, coalesce(ids[8], 0) AS r8, coalesce(ids[9], 0) AS r9, coalesce(ids[10], 0) AS r10\n"
+		"  FROM (SELECT array_agg(id ORDER BY started_at DESC, id DESC) AS ids\n"
+		"          FROM (SELECT id, started_at FROM perfstore.workflow_runs\n"
+		"                 ORDER BY started_at DESC, id DESC LIMIT 10) recent) a \\gset\n"
+		"-- then the tasks of each run, one query per run (N+1)\n"
+		"SELECT id, task, agent, status, started_at, finished_at FROM perfstore.task_executions WHERE run_id = :r1 ORDER BY started_at, id;\n"
+		"SELECT id, task, agent, status, started_at, finished_at FROM perfstore.task_executions WHERE run_id = :r2 ORDER BY started_at, id;\n"
+		"SELECT id, task, agent, status, started_at, finished_at FROM perfstore.task_executions WHERE run_id = :r3 ORDER BY started_at, id;\n"
+		"SELECT id, task, agent, status, started_at, finished_at FROM perfstore.task_executions WHERE run_id = :r4 ORDER BY started_at, id;\n"
+		"SELECT id, task, agent, status, started_at, finished_at FROM perfstore.task_executions WHERE run_id = :r5 ORDER BY started_at, id;\n"
+		"SELECT id, task, agent, status, started_at, finished_at FROM perfstore.task_executions WHERE run_id = :r6 ORDER BY started_at, id;\n"
+		"SELECT id, task, agent, status, started_at, finished_at FROM perfstore.task_executions WHERE run_id = :r7 ORDER BY started_at, id;\n"
+		"SELECT id, task, agent, status, started_at, finished_at FROM perfstore.task_executions WHERE run_id = :r8 ORDER BY started_at, id;\n"
+		"SELECT id, task, agent, status, started_at, finished_at FROM perfstore.task_executions WHERE run_id = :r9 ORDER BY started_at, id;\n"
+		"SELECT id, task, agent, status, started_at, finished_at FROM perfstore.task_executions WHERE run_id = :r10 ORDER BY started_at, id;\n"
+	},
+	{
+		"workflow-batched",
+		"<builtin: workflow UI, tasks of all runs in one = ANY query>",
+		"-- the ten most recent workflow runs, as a monitoring UI lists them\n"
+		"SELECT coalesce(ids[1], 0) AS r1, coalesce(ids[2], 0) AS r2, coalesce(ids[3], 0) AS r3, coalesce(ids[4], 0) AS r4, coalesce(ids[5], 0) AS r5, coalesce(ids[6], 0) AS r6, coalesce(ids[7], 0) AS r7, coalesce(ids[8], 0) AS r8, coalesce(ids[9], 0) AS r9, coalesce(ids[10], 0) AS r10\n"
+		"  FROM (SELECT array_agg(id ORDER BY started_at DESC, id DESC) AS ids\n"
+		"          FROM (SELECT id, started_at FROM perfstore.workflow_runs\n"
+		"                 ORDER BY started_at DESC, id DESC LIMIT 10) recent) a \\gset\n"
+		"-- then the tasks of all ten runs in one query\n"
+		"SELECT run_id, id, task, agent, status, started_at, finished_at FROM perfstore.task_executions WHERE run_id = ANY (ARRAY[:r1, :r2, :r3, :r4, :r5, :r6, :r7, :r8, :r9, :r10]::bigint[]) ORDER BY run_id, started_at, id;\n"
+	},
+	{
+		"workflow-init",
+		"<builtin: fill perfstore's workflow tables with sample data>",
+		"-- sample data for the workflow workloads: 200 finished runs of 5\n"
+		"-- workflows with 8 tasks each, added only while there are fewer than 200\n"
+		"INSERT INTO perfstore.workflow_runs (workflow, started_at, finished_at, status, labels)\n"
+		"SELECT 'workflow-' || (g % 5), now() - g * interval '1 minute', now() - g * interval '1 minute' + interval '40 seconds', CASE WHEN g % 17 = 0 THEN 'failed' ELSE 'success' END, jsonb_build_object('branch', 'main', 'trigger', CASE WHEN g % 3 = 0 THEN 'schedule' ELSE 'push' END)\n"
+		"  FROM generate_series(1, 200) g\n"
+		" WHERE (SELECT count(*) FROM perfstore.workflow_runs) < 200;\n"
+		"INSERT INTO perfstore.task_executions (run_id, agent, task, started_at, finished_at, status, parallel, attrs)\n"
+		"SELECT r.id, 'agent-' || (t % 4), 'task-' || t, r.started_at + t * interval '2 seconds', r.started_at + t * interval '2 seconds' + interval '1500 milliseconds', 'success', 1 + t % 2, jsonb_build_object('attempt', 1)\n"
+		"  FROM perfstore.workflow_runs r CROSS JOIN generate_series(1, 8) t\n"
+		" WHERE NOT EXISTS (SELECT 1 FROM perfstore.task_executions x WHERE x.run_id = r.id);\n"
+	},
+};
+
+#define WORKLOAD_COUNT ((int) (sizeof(workload_scripts) / sizeof(workload_scripts[0])))
+
 const char *
 pgb_builtin_name(int i)
 {
@@ -101,15 +170,18 @@ pgb_builtin_script(const char *arg, char *err, size_t errlen)
 	if (name == NULL)
 		return NULL;
 	len = strlen(name);
-	for (int i = 0; i < BUILTIN_COUNT && len > 0; i++)
+	for (int i = 0; i < BUILTIN_COUNT + WORKLOAD_COUNT && len > 0; i++)
 	{
-		if (strcmp(builtin_scripts[i].name, name) == 0)
+		const char *bn = i < BUILTIN_COUNT ? builtin_scripts[i].name
+			: workload_scripts[i - BUILTIN_COUNT].name;
+
+		if (strcmp(bn, name) == 0)
 		{
 			found = i;
 			nfound = 1;
 			break;
 		}
-		if (strncmp(builtin_scripts[i].name, name, len) == 0)
+		if (strncmp(bn, name, len) == 0)
 		{
 			found = i;
 			nfound++;
@@ -130,8 +202,12 @@ pgb_builtin_script(const char *arg, char *err, size_t errlen)
 		return NULL;
 	}
 	free(name);
-	script = pgb_script_parse(builtin_scripts[found].name,
-							  builtin_scripts[found].text, err, errlen);
+	if (found < BUILTIN_COUNT)
+		script = pgb_script_parse(builtin_scripts[found].name,
+								  builtin_scripts[found].text, err, errlen);
+	else
+		script = pgb_script_parse(workload_scripts[found - BUILTIN_COUNT].name,
+								  workload_scripts[found - BUILTIN_COUNT].text, err, errlen);
 	if (script != NULL)
 		script->weight = weight;
 	return script;

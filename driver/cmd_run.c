@@ -5,7 +5,9 @@
  *
  * Owns: how a client executes a script (meta-commands, SQL in simple,
  * extended and prepared protocol, pipelines, retries of 40001/40P01,
- * rollback after errors, the open-loop -R schedule), the threads that drive
+ * rollback after errors, the open-loop -R schedule), feeding each executed
+ * statement to the client's N+1 unit (nplus1.c; one detector per thread,
+ * merged after the run), the threads that drive
  * the clients (each thread multiplexes its clients' sockets in one ppoll()),
  * and the coordination between the main thread (progress, SIGINT, the end
  * of the run) and the workers.
@@ -16,8 +18,9 @@
  *
  * Memory: everything is allocated before the clock starts, except the
  * sketches growing within their bounded bucket count and libpq's own
- * buffers: nothing is kept per transaction, so memory does not grow with
- * the length of the run.  Each worker thread owns its clients, their
+ * buffers: nothing is kept per transaction (an N+1 unit has a fixed size
+ * and its pattern table a fixed cap), so memory does not grow with the
+ * length of the run.  Each worker thread owns its clients, their
  * connections and a struct pd_stats; the interval accumulator is the only
  * thing shared during the run, under the thread's interval mutex.
  */
@@ -233,7 +236,9 @@ run_usage(FILE *out)
 			"                           .pgpass apply)\n"
 			"Workload:\n"
 			"  -b, --builtin=NAME[@W]   built-in script (tpcb-like, simple-update,\n"
-			"                           select-only); default tpcb-like\n"
+			"                           select-only; on perfstore's workflow tables:\n"
+			"                           workflow-nplus1, workflow-batched, and\n"
+			"                           workflow-init to fill them); default tpcb-like\n"
 			"  -f, --file=FILE[@W]      script file, pgbench syntax\n"
 			"  -D, --define=NAME=VALUE  set a script variable\n"
 			"  -s, --scale=N            scale for the built-ins (default: counted from\n"
@@ -364,7 +369,7 @@ parse_options(int argc, char **argv, struct run_opts *o, bool *help)
 					{
 						pd_error("%s", err);
 						if (ch == 'b')
-							pd_hint("Built-in scripts are tpcb-like, simple-update and select-only.");
+							pd_hint("Built-in scripts are tpcb-like, simple-update, select-only, workflow-nplus1, workflow-batched and workflow-init.");
 						return false;
 					}
 					o->scripts[o->nscripts++] = s;
@@ -1799,19 +1804,23 @@ cmd_run(int argc, char **argv)
 
 	/* per-script command offsets for the prepared-statement flags */
 	run.cmd_offset = pd_calloc(o.nscripts, sizeof(int));
-	for (int i = 0; i < o.nscripts; i++)
-		for (int k = 0; k < o.scripts[i]->ncommands; k++)
-			run.total_commands++;
-	run.np_skip = pd_calloc(run.total_commands + 1, sizeof(bool));
-	run.total_commands = 0;
+	{
+		int			ncmds = 0;
+
+		for (int i = 0; i < o.nscripts; i++)
+			ncmds += o.scripts[i]->ncommands;
+		run.np_skip = pd_calloc(ncmds + 1, sizeof(bool));
+	}
 	for (int i = 0; i < o.nscripts; i++)
 	{
+		/* N+1 detection skips meta-commands, compounds and BEGIN/COMMIT */
 		for (int k = 0; k < o.scripts[i]->ncommands; k++)
 		{
 			const struct pgb_command *cmd = &o.scripts[i]->commands[k];
 
 			run.np_skip[run.total_commands + k] =
-				cmd->type != PGB_CMD_SQL || cmd->multi || nplus1_txn_control(cmd->sql) != 0;
+				cmd->type != PGB_CMD_SQL || cmd->multi ||
+				nplus1_txn_control(cmd->sql) != NPLUS1_TXN_NONE;
 		}
 		run.cmd_offset[i] = run.total_commands;
 		run.total_commands += o.scripts[i]->ncommands;

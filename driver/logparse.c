@@ -120,14 +120,15 @@ logparse_timestamp(const char *s, size_t len, int64_t *ms)
 	return n;
 }
 
-logparse_format
-logparse_detect(const char *buf, size_t len)
+/* Does the line at buf start with a csvlog timestamp field? */
+static bool
+detect_csv_line(const char *buf, size_t len)
 {
 	int64_t		ms;
 	size_t		n = logparse_timestamp(buf, len, &ms);
 
 	if (n == 0)
-		return LOGPARSE_STDERR;
+		return false;
 	/* csvlog: "2024-01-02 03:04:05.678 UTC," */
 	while (n < len && buf[n] != ',' && buf[n] != '\n' && buf[n] != ' ')
 		n++;
@@ -137,7 +138,27 @@ logparse_detect(const char *buf, size_t len)
 		while (n < len && buf[n] != ',' && buf[n] != '\n' && buf[n] != ' ')
 			n++;
 	}
-	return (n < len && buf[n] == ',') ? LOGPARSE_CSVLOG : LOGPARSE_STDERR;
+	return n < len && buf[n] == ',';
+}
+
+logparse_format
+logparse_detect(const char *buf, size_t len)
+{
+	size_t		pos = 0;
+
+	/* the first lines that start with a timestamp decide (a file may start mid-entry) */
+	for (int lines = 0; lines < 64 && pos < len; lines++)
+	{
+		const char *nl = memchr(buf + pos, '\n', len - pos);
+		int64_t		ms;
+
+		if (logparse_timestamp(buf + pos, len - pos, &ms) > 0)
+			return detect_csv_line(buf + pos, len - pos) ? LOGPARSE_CSVLOG : LOGPARSE_STDERR;
+		if (nl == NULL)
+			break;
+		pos = (size_t) (nl - buf) + 1;
+	}
+	return LOGPARSE_STDERR;
 }
 
 /* -------------------------------------------------------------- stderr */
@@ -521,13 +542,13 @@ csv_chunk(const char *buf, size_t len, bool eof, const struct logparse_callbacks
 		memset(&e, 0, sizeof(e));
 		e.line = st->lines + 1;
 		st->lines += nlines;
+		if (nf < 0 || (eof && pos + n == len && r[n - 1] != '\n'))
+			st->truncated = true;
 		/* log_time, ..., process_id(3), session_id(5), severity(11), message(13), detail(14) */
 		if (nf < 14 || (e.has_ts = logparse_timestamp(r + fs[0], fl[0], &e.ts_ms) > 0) == false)
 		{
 			size_t		l = memchr(r, '\n', n) ? (size_t) ((char *) memchr(r, '\n', n) - r) : n;
 
-			if (nf < 0 || (pos + n == len && eof && r[n - 1] != '\n'))
-				st->truncated = true;
 			if (cb->bad)
 				cb->bad(cb->arg, e.line, r, l);
 			st->bad++;

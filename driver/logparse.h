@@ -79,8 +79,8 @@ struct logparse_callbacks
 
 /*
  * logparse_detect: the format of a file that starts with buf[0..len):
- * csvlog when the first line is a timestamp followed by a comma, else
- * stderr.
+ * csvlog when the first of its first 64 lines that starts with a timestamp
+ * has a comma after it, else stderr.
  */
 logparse_format logparse_detect(const char *buf, size_t len);
 

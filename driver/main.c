@@ -25,7 +25,8 @@ usage(FILE *out)
 			"  perfdriver analyze --log FILE find N+1 query patterns in a server log\n"
 			"  perfdriver COMMAND --help     options of a command\n"
 			"\n"
-			"Exit status: 0 ok, 1 the run had errors, 2 usage, script or connection error.\n");
+			"Exit status: 0 ok, 1 the run had errors (analyze: findings, with\n"
+			"--fail-on-findings), 2 usage, script, connection or unreadable file error.\n");
 }
 
 int

@@ -151,15 +151,17 @@ char	   *pgb_script_split_weight(const char *arg, int *weight,
  * name may be any unique prefix of a built-in name (as pgbench's -b).
  * Returns NULL with 'no built-in script found for name "x"' or
  * 'ambiguous built-in name: 2 built-in scripts found for prefix "s"' in err.
- * The built-ins use :scale, which the runner must set.
+ * The built-ins use :scale, which the runner must set.  Also finds
+ * perfdriver's own workloads (workflow-nplus1, workflow-batched,
+ * workflow-init), which pgb_builtin_name() and pgb_builtin_text() leave out.
  */
 struct pgb_script *pgb_builtin_script(const char *arg, char *err, size_t errlen);
 
-/* Built-in names and one-line descriptions, i = 0.. until NULL. */
+/* pgbench's built-in names and one-line descriptions, i = 0.. until NULL. */
 const char *pgb_builtin_name(int i);
 const char *pgb_builtin_description(int i);
 
-/* The text of the built-in with exactly this name, or NULL. */
+/* The text of the pgbench built-in with exactly this name, or NULL. */
 const char *pgb_builtin_text(const char *name);
 
 /*

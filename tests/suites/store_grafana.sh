@@ -1,0 +1,282 @@
+#!/usr/bin/env bash
+# store_grafana.sh: the Grafana dashboards and datasource provisioning in
+# grafana/ (issue 4 "Must show: Grafana").
+#
+# Runs against the throwaway cluster (PG* from tests/run.sh; by hand:
+# scripts/pgcluster.sh start && eval "$(scripts/pgcluster.sh env)") with the
+# psql of $PERFSTORE_PGBIN, and perl (JSON::PP, part of perl) to read the
+# dashboards.  Creates the database perfstore_grafana (dropped first if it
+# exists, and at the end; the suffix is the process id, so that two runs on
+# one cluster do not collide) and fills it: two metrics with three series each,
+# a sample every 20 s over the last 2 days (rolled up by maintain(), plus a
+# raw tail), workflow runs with tasks on four agents.
+#
+# Checks: each dashboard is valid JSON with a uid, a title and panels whose
+# targets use the perfstore datasource and carry rawSql; the provisioning
+# files name the datasource the dashboards use.  Then every panel's SQL
+# (and every template variable's query) has its template variables replaced
+# and Grafana's PostgreSQL macros expanded exactly as the data source does
+# for a time range of the last 24 hours ($__timeFilter(c) becomes
+# c BETWEEN '<from RFC3339>' AND '<to RFC3339>', $__timeGroupAlias(c,'5m')
+# becomes floor(extract(epoch from c)/300)*300 AS "time", $__timeFrom() and
+# $__timeTo() the quoted RFC3339 bounds, $__interval 1m) and runs as the
+# read-only role: each returns rows, with a "time" column.
+# The last line of output is "N passed, N failed"; the exit status is
+# non-zero on failure.
+set -u
+ROOT=${PERFSTORE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+cd "$ROOT"
+PGBIN=${PERFSTORE_PGBIN:-$(pg_config --bindir)}
+DB=perfstore_grafana_$$
+READER=perfstore_grafana_reader_$$
+
+TMP=$(mktemp -d /tmp/perfstore_grafana.XXXXXX)
+psql() { "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 "$@"; }
+cleanup() {
+	psql -d postgres -c "SET client_min_messages = warning" \
+		-c "DROP DATABASE IF EXISTS $DB" -c "DROP ROLE IF EXISTS $READER" >/dev/null 2>&1
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+pass=0
+fail=0
+ok() {
+	echo "ok - $1"
+	pass=$((pass + 1))
+}
+not_ok() {
+	echo "not ok - $1"
+	if [ $# -gt 1 ] && [ -s "$2" ]; then
+		head -n 30 "$2" | cut -c 1-300 | sed 's/^/    /'
+	fi
+	fail=$((fail + 1))
+}
+finish() {
+	echo "$pass passed, $fail failed"
+	[ "$fail" -eq 0 ]
+	exit
+}
+
+# ---- the files -----------------------------------------------------------
+dashboards=(grafana/dashboards/*.json)
+if [ ! -e "${dashboards[0]}" ]; then
+	not_ok "grafana/dashboards holds dashboards"
+	finish
+fi
+for f in "${dashboards[@]}"; do
+	if perl -MJSON::PP -e '
+		local $/; open my $fh, "<", $ARGV[0] or die "cannot open: $!\n";
+		my $d = JSON::PP->new->decode(<$fh>);
+		die "no uid or title\n" unless $d->{uid} && $d->{title};
+		my @p = @{ $d->{panels} || [] };
+		die "no panels\n" unless @p;
+		for my $p (@p) {
+			die "panel without title\n" unless $p->{title};
+			my @t = @{ $p->{targets} || [] };
+			die "panel \"$p->{title}\" has no target\n" unless @t;
+			for my $t (@t) {
+				die "panel \"$p->{title}\": no rawSql\n" unless $t->{rawSql};
+				die "panel \"$p->{title}\": not the perfstore datasource\n"
+					unless ($t->{datasource}{uid} // "") eq "perfstore" && ($p->{datasource}{uid} // "") eq "perfstore";
+			}
+		}
+		printf "%d panels\n", scalar @p;
+	' "$f" >"$TMP/json.out" 2>&1; then
+		ok "$f: valid JSON dashboard, $(cat "$TMP/json.out") with rawSql on the perfstore datasource"
+	else
+		not_ok "$f: valid dashboard JSON" "$TMP/json.out"
+	fi
+done
+if grep -q 'uid: perfstore' grafana/provisioning/datasources/*.yaml &&
+	grep -q 'type: postgres' grafana/provisioning/datasources/*.yaml &&
+	grep -q 'path:' grafana/provisioning/dashboards/*.yaml; then
+	ok "provisioning: the postgres datasource with uid perfstore, and a dashboards provider"
+else
+	not_ok "provisioning files for the datasource (uid perfstore) and the dashboards"
+fi
+
+# ---- a populated store -----------------------------------------------------
+psql -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $DB" \
+	-c "DROP ROLE IF EXISTS $READER" >/dev/null
+cat >"$TMP/setup.sql" <<SQL
+SET client_min_messages = warning;
+CREATE EXTENSION perfstore;
+CREATE ROLE $READER;
+SELECT perfstore.grant_reader('$READER');
+SELECT setseed(0.125);
+INSERT INTO perfstore.ingest (metric, labels, ts, value)
+SELECT m, jsonb_build_object('host', 'h' || h), t, exp(1 + h * 0.3 + random() * 2)
+FROM unnest(ARRAY['http.latency_ms', 'db.query_ms']) m, generate_series(1, 3) h,
+     generate_series(now() - interval '2 days', now() - interval '2 minutes', interval '20 seconds') t;
+SELECT perfstore.maintain() IS NOT NULL;
+-- the raw tail after the watermark
+INSERT INTO perfstore.ingest (metric, labels, value)
+SELECT 'http.latency_ms', '{"host": "h1"}', i FROM generate_series(1, 100) i;
+-- workflow runs with tasks on four agents, 10% failed
+INSERT INTO perfstore.workflow_runs (workflow, started_at, finished_at, status)
+SELECT 'wf' || (i % 3), t, t + (30 + i % 50) * interval '1 second',
+       CASE WHEN i % 10 = 0 THEN 'failed' ELSE 'success' END
+FROM generate_series(1, 500) i, LATERAL (SELECT now() - i * interval '5 minutes') x(t);
+INSERT INTO perfstore.task_executions (run_id, agent, task, started_at, finished_at, status)
+SELECT r.id, 'agent' || ((r.id + k) % 4), 'step' || k, r.started_at, r.finished_at - k * interval '1 second', r.status
+FROM perfstore.workflow_runs r, generate_series(1, 3) k;
+SELECT perfstore.start_run('wf0') AS run \gset
+SELECT perfstore.start_task(:run, 'agent1', 'open');
+SQL
+if psql -d postgres -c "CREATE DATABASE $DB" >/dev/null &&
+	psql -d "$DB" -f "$TMP/setup.sql" >"$TMP/setup.out" 2>&1; then
+	ok "store populated: 2 metrics x 3 series over 2 days, 500 workflow runs on 4 agents"
+else
+	not_ok "store populated" "$TMP/setup.out"
+	finish
+fi
+
+# ---- expand and run every panel's SQL -------------------------------------
+# from/to: the last 24 hours, whole seconds, as Grafana sends them
+to_epoch=$(date -u +%s)
+from_epoch=$((to_epoch - 86400))
+metric=$(psql -At -d "$DB" -c "SELECT min(metric) FROM perfstore.series")
+workflow=$(psql -At -d "$DB" -c "SELECT min(workflow) FROM perfstore.workflow_runs")
+
+# expand.pl writes one file per query (panel targets and variable queries),
+# named NN.sql, with the title in NN.title
+cat >"$TMP/expand.pl" <<'PERL'
+use strict;
+use warnings;
+use JSON::PP;
+use POSIX qw(strftime floor);
+
+my ($file, $outdir, $from, $to, %vars) = @ARGV;
+my $rfc = sub { strftime("%Y-%m-%dT%H:%M:%SZ", gmtime($_[0])) };
+my ($from_s, $to_s) = ($rfc->($from), $rfc->($to));
+my $interval = "1m";
+my $interval_ms = 60000;
+
+# Grafana's gtime.ParseInterval for the intervals dashboards use
+sub seconds {
+	my ($s) = @_;
+	$s =~ s/^\s+|\s+$//g;
+	$s =~ s/^'(.*)'$/$1/;
+	my %unit = (ms => 0.001, s => 1, m => 60, h => 3600, d => 86400, w => 604800);
+	die "unrecognized interval \"$s\"\n" unless $s =~ /^(\d+)(ms|s|m|h|d|w)$/;
+	return $1 * $unit{$2};
+}
+
+# the macros of Grafana's PostgreSQL data source (macros.go)
+sub macro {
+	my ($name, $args) = @_;
+	my @a = map { s/^\s+|\s+$//gr } split /,/, $args;
+	if ($name eq 'time') { return "$a[0] AS \"time\"" }
+	if ($name eq 'timeEpoch') { return "extract(epoch from $a[0]) as \"time\"" }
+	if ($name eq 'timeFilter') { return "$a[0] BETWEEN '$from_s' AND '$to_s'" }
+	if ($name eq 'timeFrom') { return "'$from_s'" }
+	if ($name eq 'timeTo') { return "'$to_s'" }
+	if ($name eq 'timeGroup' || $name eq 'timeGroupAlias') {
+		die "$name needs a column and an interval\n" if @a < 2;
+		my $sec = seconds($a[1]);
+		my $g = "floor(extract(epoch from $a[0])/$sec)*$sec";
+		return $name eq 'timeGroupAlias' ? "$g AS \"time\"" : $g;
+	}
+	if ($name eq 'unixEpochFilter') { return "$a[0] >= $from AND $a[0] <= $to" }
+	if ($name eq 'unixEpochFrom') { return "$from" }
+	if ($name eq 'unixEpochTo') { return "$to" }
+	if ($name eq 'unixEpochGroup' || $name eq 'unixEpochGroupAlias') {
+		my $sec = seconds($a[1]);
+		my $g = "floor($a[0]/$sec)*$sec";
+		return $name eq 'unixEpochGroupAlias' ? "$g AS \"time\"" : $g;
+	}
+	die "unrecognized macro \$__$name\n";
+}
+
+sub expand {
+	my ($sql) = @_;
+	# variables first, as Grafana interpolates them before the macros
+	$sql =~ s/\$__interval_ms\b/$interval_ms/g;
+	$sql =~ s/\$__interval\b/$interval/g;
+	for my $v (keys %vars) {
+		$sql =~ s/\$\{$v\}|\$$v\b/$vars{$v}/g;
+	}
+	$sql =~ s/\$__(\w+)\(([^()]*)\)/macro($1, $2)/ge;
+	die "unexpanded variable or macro in: $sql\n" if $sql =~ /\$\w/;
+	return $sql;
+}
+
+local $/;
+open my $fh, "<", $file or die "cannot open $file: $!\n";
+my $d = JSON::PP->new->decode(<$fh>);
+my $n = 0;
+for my $v (@{ $d->{templating}{list} || [] }) {
+	next unless ($v->{type} // '') eq 'query';
+	my $q = ref $v->{query} ? $v->{query}{query} : $v->{query};
+	$n++;
+	open my $o, ">", sprintf("%s/%02d.sql", $outdir, $n) or die;
+	print $o expand($q), ";\n";
+	open my $t, ">", sprintf("%s/%02d.title", $outdir, $n) or die;
+	print $t "variable \$$v->{name}";
+	open my $k, ">", sprintf("%s/%02d.kind", $outdir, $n) or die;
+	print $k "variable";
+}
+for my $p (@{ $d->{panels} }) {
+	for my $tg (@{ $p->{targets} }) {
+		$n++;
+		open my $o, ">", sprintf("%s/%02d.sql", $outdir, $n) or die;
+		print $o expand($tg->{rawSql}), ";\n";
+		open my $t, ">", sprintf("%s/%02d.title", $outdir, $n) or die;
+		print $t "panel \"$p->{title}\"";
+		open my $k, ">", sprintf("%s/%02d.kind", $outdir, $n) or die;
+		print $k "panel";
+	}
+}
+PERL
+
+# the documented examples of issue 4, as a check of the expansion itself
+mkdir -p "$TMP/self"
+cat >"$TMP/self/d.json" <<'JSON'
+{"panels": [{"title": "t", "targets": [{"rawSql": "SELECT $__timeGroupAlias(ts,'1m'), v FROM x WHERE $__timeFilter(ts) AND a < $__timeTo() AND a > $__timeFrom()"}]}]}
+JSON
+perl "$TMP/expand.pl" "$TMP/self/d.json" "$TMP/self" 1492750877 1492751177 >"$TMP/self.err" 2>&1
+expected="SELECT floor(extract(epoch from ts)/60)*60 AS \"time\", v FROM x WHERE ts BETWEEN '2017-04-21T05:01:17Z' AND '2017-04-21T05:06:17Z' AND a < '2017-04-21T05:06:17Z' AND a > '2017-04-21T05:01:17Z';"
+if [ "$(cat "$TMP/self/01.sql" 2>/dev/null)" = "$expected" ]; then
+	ok "macro expansion matches Grafana's documented forms"
+else
+	cat "$TMP/self.err" "$TMP/self/01.sql" >"$TMP/self.out" 2>/dev/null
+	not_ok "macro expansion matches Grafana's documented forms" "$TMP/self.out"
+fi
+
+for f in "${dashboards[@]}"; do
+	name=$(basename "$f" .json)
+	out="$TMP/$name"
+	mkdir -p "$out"
+	if ! perl "$TMP/expand.pl" "$f" "$out" "$from_epoch" "$to_epoch" \
+		metric "$metric" workflow "$workflow" >"$out/expand.err" 2>&1; then
+		not_ok "$name: macros expand" "$out/expand.err"
+		continue
+	fi
+	for q in "$out"/*.sql; do
+		base=${q%.sql}
+		title=$(cat "$base.title")
+		kind=$(cat "$base.kind")
+		# as the read-only role Grafana uses; header line and rows, unaligned
+		if psql -A -F '|' -d "$DB" -c "SET ROLE $READER" -f "$q" >"$base.out" 2>&1; then
+			rows=$(($(wc -l <"$base.out") - 2))
+			header=$(head -n 1 "$base.out")
+			if [ "$rows" -lt 1 ]; then
+				not_ok "$name: $title returns rows" "$q"
+			elif [ "$kind" = panel ] && [[ "|$header|" != *"|time|"* ]]; then
+				not_ok "$name: $title has a \"time\" column (columns: $header)" "$q"
+			else
+				suffix=""
+				if [ "$kind" = panel ]; then
+					suffix=", columns $header"
+				fi
+				ok "$name: $title: $rows rows$suffix"
+			fi
+		else
+			cat "$q" "$base.out" >"$base.err"
+			not_ok "$name: $title runs" "$base.err"
+		fi
+	done
+done
+
+finish

@@ -1,0 +1,233 @@
+#!/usr/bin/env bash
+# store_upgrade.sh: the upgrade path from version 0.1.0 to 0.2.0 (the store,
+# issue 4), and pg_dump/restore of a populated store.
+#
+# Runs against the throwaway cluster (PG* from tests/run.sh; by hand:
+# scripts/pgcluster.sh start && eval "$(scripts/pgcluster.sh env)") with the
+# psql, pg_dump and pg_restore of $PERFSTORE_PGBIN.  Creates the databases
+# perfstore_upgrade_old_PID, perfstore_upgrade_new_PID and
+# perfstore_upgrade_restore_PID
+# (each dropped first if it exists, and at the end).
+#
+# Checks: perfstore--0.2.0.sql is perfstore--0.1.0.sql followed by the
+# upgrade script (so a fresh install and an upgrade cannot drift apart);
+# a database on 0.1.0 with a table of sketches and stats updates to 0.2.0,
+# its data intact (text forms and accessors identical) and the store
+# working (record, batch ingest, the workflow API, maintain(), the views);
+# the upgraded and a fresh 0.2.0 database list the same extension objects
+# with the same definitions; a populated store survives pg_dump and
+# pg_restore (rows, partitions, rollups, sequences: record() and
+# start_run() work after the restore).
+# The last line of output is "N passed, N failed"; the exit status is
+# non-zero on failure.
+set -u
+ROOT=${PERFSTORE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+cd "$ROOT"
+PGBIN=${PERFSTORE_PGBIN:-$(pg_config --bindir)}
+OLD=perfstore_upgrade_old_$$
+NEW=perfstore_upgrade_new_$$
+RESTORE=perfstore_upgrade_restore_$$
+
+TMP=$(mktemp -d /tmp/perfstore_upgrade.XXXXXX)
+
+psql() { "$PGBIN/psql" -X -q -At -v ON_ERROR_STOP=1 "$@"; }
+
+dropdbs() {
+	psql -d postgres -c "SET client_min_messages = warning" \
+		-c "DROP DATABASE IF EXISTS $OLD" \
+		-c "DROP DATABASE IF EXISTS $NEW" \
+		-c "DROP DATABASE IF EXISTS $RESTORE" >/dev/null 2>&1
+}
+cleanup() {
+	dropdbs
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+pass=0
+fail=0
+ok() {
+	echo "ok - $1"
+	pass=$((pass + 1))
+}
+not_ok() {
+	echo "not ok - $1"
+	if [ $# -gt 1 ] && [ -s "$2" ]; then
+		head -n 40 "$2" | cut -c 1-300 | sed 's/^/    /'
+	fi
+	fail=$((fail + 1))
+}
+finish() {
+	echo "$pass passed, $fail failed"
+	[ "$fail" -eq 0 ]
+	exit
+}
+
+# ---- the install script is the old one plus the upgrade ---------------
+{
+	cat perfstore--0.1.0.sql
+	echo
+	grep -v '^\\echo Use "ALTER EXTENSION' perfstore--0.1.0--0.2.0.sql
+} >"$TMP/expected-0.2.0.sql"
+if diff -u "$TMP/expected-0.2.0.sql" perfstore--0.2.0.sql >"$TMP/install.diff"; then
+	ok "perfstore--0.2.0.sql is perfstore--0.1.0.sql plus perfstore--0.1.0--0.2.0.sql"
+else
+	not_ok "perfstore--0.2.0.sql differs from 0.1.0 plus the upgrade script" "$TMP/install.diff"
+fi
+if grep -q "^default_version = '0.2.0'" perfstore.control; then
+	ok "default_version is 0.2.0"
+else
+	not_ok "default_version is 0.2.0"
+fi
+
+# ---- 0.1.0 with data, then ALTER EXTENSION UPDATE ---------------------
+dropdbs
+cat >"$TMP/old.sql" <<'SQL'
+SET client_min_messages = warning;
+CREATE EXTENSION perfstore VERSION '0.1.0';
+SELECT setseed(0.75);
+CREATE TABLE latencies (id int PRIMARY KEY, s perfstore.sketch, st perfstore.stats);
+INSERT INTO latencies
+SELECT g, perfstore.sketch_agg(v), perfstore.stats_agg(v)
+FROM (SELECT i % 10 AS g, exp(random() * 8) AS v FROM generate_series(1, 20000) i) x
+GROUP BY g;
+INSERT INTO latencies SELECT 100, perfstore.sketch_agg(s), perfstore.stats_agg(st) FROM latencies;
+SQL
+SNAP_SQL="SET extra_float_digits = 1;
+SELECT id, s::text, st::text, perfstore.quantiles(s, '{0,0.5,0.95,0.99,1}'),
+	perfstore.count(s), perfstore.sum(s), perfstore.mean(st), perfstore.stddev_samp(st)
+FROM latencies ORDER BY id"
+if psql -d postgres -c "CREATE DATABASE $OLD" &&
+	psql -d "$OLD" -f "$TMP/old.sql" >"$TMP/old.out" 2>&1 &&
+	[ "$(psql -d "$OLD" -c "SELECT extversion FROM pg_extension WHERE extname = 'perfstore'")" = 0.1.0 ] &&
+	psql -d "$OLD" -c "$SNAP_SQL" >"$TMP/before.snap" 2>>"$TMP/old.out"; then
+	ok "version 0.1.0 installed with a table of sketches and stats ($(wc -l <"$TMP/before.snap") rows)"
+else
+	not_ok "version 0.1.0 installed with a table of sketches and stats" "$TMP/old.out"
+	finish
+fi
+if psql -d "$OLD" -c "SELECT to_regclass('perfstore.samples') IS NULL" | grep -qx t &&
+	psql -d "$OLD" -c "ALTER EXTENSION perfstore UPDATE TO '0.2.0'" >"$TMP/update.out" 2>&1 &&
+	[ "$(psql -d "$OLD" -c "SELECT extversion FROM pg_extension WHERE extname = 'perfstore'")" = 0.2.0 ]; then
+	ok "ALTER EXTENSION perfstore UPDATE TO '0.2.0'"
+else
+	not_ok "ALTER EXTENSION perfstore UPDATE TO '0.2.0'" "$TMP/update.out"
+fi
+psql -d "$OLD" -c "$SNAP_SQL" >"$TMP/after.snap" 2>&1
+if diff "$TMP/before.snap" "$TMP/after.snap" >"$TMP/snap.diff"; then
+	ok "old sketches and stats intact: text forms, quantiles, count, sum, mean, stddev identical"
+else
+	not_ok "old sketches and stats changed by the update" "$TMP/snap.diff"
+fi
+
+# the store works on the upgraded database
+STORE_SQL="SET client_min_messages = warning;
+SELECT count(perfstore.record('upgrade.latency', i, '{\"host\": \"a\"}', now() - i * interval '1 second'))
+FROM generate_series(1, 500) i;
+INSERT INTO perfstore.ingest (metric, labels, ts, value)
+SELECT 'upgrade.latency', '{\"host\": \"b\"}', now() - i * interval '1 second', i FROM generate_series(1, 500) i;
+SELECT perfstore.start_run('upgrade') AS run \\gset
+SELECT perfstore.start_task(:run, 'a', 'step') AS task \\gset
+SELECT perfstore.finish_task(:task);
+SELECT perfstore.finish_run(:run);
+SELECT perfstore.maintain() IS NOT NULL;
+SELECT sum(perfstore.count(sketch)), abs(perfstore.quantile(perfstore.sketch_agg(sketch), 0.5) - 250) <= 2.5
+FROM perfstore.samples_1m;
+SELECT runs, succeeded FROM perfstore.workflow_summary;
+SELECT count(*) FROM perfstore.partitions WHERE NOT is_default;"
+store_check() {
+	local db=$1 what=$2
+	echo "$STORE_SQL" >"$TMP/store.sql"
+	if psql -d "$db" -f "$TMP/store.sql" >"$TMP/$db.store" 2>&1 &&
+		[ "$(tail -n 3 "$TMP/$db.store" | head -n 2 | tr '\n' ' ')" = "1000|t 1|1 " ] &&
+		[ "$(tail -n 1 "$TMP/$db.store")" -ge 4 ]; then
+		ok "$what: record, batch ingest, workflow API, maintain() and the views work"
+	else
+		not_ok "$what: the store works" "$TMP/$db.store"
+	fi
+}
+store_check "$OLD" "upgraded database"
+
+# ---- fresh 0.2.0 install: the same objects as the upgraded one ---------
+CATALOG_SQL="SET extra_float_digits = 0;
+SELECT line FROM (
+WITH obj AS (
+	SELECT d.classid, d.objid FROM pg_depend d
+	JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'perfstore'
+	WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
+)
+SELECT pg_describe_object(classid, objid, 0) || ' | ' || coalesce(
+	CASE classid
+	WHEN 'pg_proc'::regclass THEN (SELECT concat_ws(' ', p.provolatile, p.proparallel, p.proisstrict,
+		p.prosecdef, p.proconfig::text, p.proacl::text, md5(p.prosrc), pg_get_function_result(p.oid),
+		pg_get_function_arguments(p.oid)) FROM pg_proc p WHERE p.oid = objid)
+	WHEN 'pg_class'::regclass THEN (SELECT concat_ws(' ', c.relkind, c.relpersistence, c.relacl::text,
+		(SELECT string_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod) || ' '
+		        || a.attnotnull || ' ' || coalesce(pg_get_expr(ad.adbin, ad.adrelid), ''), ', ' ORDER BY a.attnum)
+		 FROM pg_attribute a LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+		 WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped),
+		(SELECT string_agg(pg_get_constraintdef(k.oid), ', ' ORDER BY k.conname) FROM pg_constraint k
+		 WHERE k.conrelid = c.oid),
+		(SELECT string_agg(pg_get_indexdef(i.indexrelid), ', ' ORDER BY 1) FROM pg_index i
+		 WHERE i.indrelid = c.oid),
+		(SELECT string_agg(t.tgname || ' ' || pg_get_triggerdef(t.oid), ', ') FROM pg_trigger t
+		 WHERE t.tgrelid = c.oid AND NOT t.tgisinternal),
+		CASE WHEN c.relkind = 'v' THEN md5(pg_get_viewdef(c.oid)) END)
+		FROM pg_class c WHERE c.oid = objid)
+	WHEN 'pg_type'::regclass THEN (SELECT concat_ws(' ', t.typlen, t.typalign, t.typstorage, t.typinput::text,
+		t.typoutput::text, t.typreceive::text, t.typsend::text) FROM pg_type t WHERE t.oid = objid)
+	END, '') || ' | ' || coalesce(obj_description(objid, (SELECT relname FROM pg_class WHERE oid = classid)), '') AS line
+FROM obj
+UNION ALL
+SELECT 'config ' || c::regclass::text || ' ' || coalesce(f, '')
+FROM pg_extension e, unnest(e.extconfig, e.extcondition) x(c, f)
+WHERE e.extname = 'perfstore'
+) x ORDER BY line COLLATE \"C\";"
+if psql -d postgres -c "CREATE DATABASE $NEW" &&
+	psql -d "$NEW" -c "SET client_min_messages = warning" -c "CREATE EXTENSION perfstore" >"$TMP/new.out" 2>&1 &&
+	psql -d "$NEW" -c "$CATALOG_SQL" >"$TMP/new.catalog" 2>>"$TMP/new.out" &&
+	psql -d "$OLD" -c "$CATALOG_SQL" >"$TMP/old.catalog" 2>>"$TMP/new.out"; then
+	if diff "$TMP/new.catalog" "$TMP/old.catalog" >"$TMP/catalog.diff"; then
+		ok "fresh 0.2.0 and upgraded 0.1.0 have the same $(wc -l <"$TMP/new.catalog") objects, definitions, privileges and comments"
+	else
+		not_ok "fresh 0.2.0 and upgraded 0.1.0 differ (< fresh, > upgraded)" "$TMP/catalog.diff"
+	fi
+else
+	not_ok "catalog listings of a fresh and an upgraded database" "$TMP/new.out"
+fi
+store_check "$NEW" "fresh 0.2.0 database"
+
+# ---- pg_dump and pg_restore of a populated store ------------------------
+COUNT_SQL="SELECT (SELECT count(*) FROM perfstore.samples), (SELECT count(*) FROM perfstore.series),
+	(SELECT count(*) FROM perfstore.workflow_runs), (SELECT count(*) FROM perfstore.task_executions),
+	(SELECT count(*) FROM perfstore.rollup_1m), (SELECT count(*) FROM perfstore.rollup_1h),
+	(SELECT count(*) FROM perfstore.rollup_state), (SELECT count(*) FROM perfstore.partitions),
+	(SELECT md5(string_agg(s.series_id || ' ' || s.ts || ' ' || s.value, ',' ORDER BY s.series_id, s.ts, s.value))
+	 FROM perfstore.samples s),
+	(SELECT md5(string_agg(r.sketch::text, ',' ORDER BY r.series_id, r.bucket)) FROM perfstore.rollup_1m r),
+	(SELECT count(*) FROM latencies)"
+psql -d "$OLD" -c "SELECT perfstore.record('upgrade.far', 1, ts => '2999-01-01')" >/dev/null 2>&1
+psql -d "$OLD" -c "SELECT perfstore.set_retention('30 days')" >/dev/null 2>&1
+psql -d "$OLD" -c "$COUNT_SQL" >"$TMP/dump.before" 2>&1
+if "$PGBIN/pg_dump" -Fc -d "$OLD" -f "$TMP/store.dump" 2>"$TMP/dump.err" &&
+	psql -d postgres -c "CREATE DATABASE $RESTORE" &&
+	"$PGBIN/pg_restore" --exit-on-error -d "$RESTORE" "$TMP/store.dump" >"$TMP/restore.out" 2>&1 &&
+	psql -d "$RESTORE" -c "$COUNT_SQL" >"$TMP/dump.after" 2>&1 &&
+	diff "$TMP/dump.before" "$TMP/dump.after" >"$TMP/dump.diff"; then
+	ok "pg_dump and pg_restore keep samples, series, runs, tasks, rollups, partitions and settings ($(cut -c 1-60 "$TMP/dump.after"))"
+else
+	cat "$TMP/dump.err" "$TMP/restore.out" "$TMP/dump.diff" 2>/dev/null >"$TMP/dump.log"
+	not_ok "pg_dump and pg_restore of a populated store" "$TMP/dump.log"
+fi
+after_restore=$(psql -d "$RESTORE" -c "SELECT perfstore.record('upgrade.latency', 1, '{\"host\": \"new\"}')" \
+	-c "SELECT perfstore.start_run('after.restore') > 1" \
+	-c "SELECT value FROM perfstore.settings WHERE name = 'retention'" \
+	-c "SELECT (perfstore.maintain()->>'busy')" 2>&1)
+if [ "$after_restore" = "$(printf '\nt\n30 days\nfalse')" ]; then
+	ok "after the restore: sequences continue, settings kept, maintain() works"
+else
+	echo "$after_restore" >"$TMP/after_restore"
+	not_ok "after the restore: record(), start_run(), settings and maintain()" "$TMP/after_restore"
+fi
+
+finish
