@@ -5,8 +5,10 @@
 #
 # Each case runs BENCH_REPEAT rounds (default 3); a round runs pgbench then
 # perfdriver (the order alternates between rounds) so both see the same
-# machine noise; the report shows medians and ratios.  It never fails on
-# speed: it prints the numbers and the issue's targets next to them.
+# machine noise; the report shows medians and the median of the rounds'
+# ratios.  Select-only runs at -c 1, 4 and 16 (and at 16 with -M prepared),
+# tpcb-like at -c 4.  It never fails on speed: it prints the numbers and the
+# issue's targets next to them.
 #
 #   BENCH_DRIVER_SECONDS   length of each run (default 10)
 #   BENCH_DRIVER_RSS_LONG  length of the long RSS run (default 60)
@@ -54,29 +56,35 @@ cpu_per_k() {
 	awk -v c="$1" -v n="$2" 'BEGIN {if (n == 0) print "nan"; else printf "%.4f\n", c / (n / 1000)}'
 }
 
-printf "%-24s %12s %12s %7s %14s %14s %7s\n" case pgbench_tps driver_tps ratio pgb_cpu/1k drv_cpu/1k ratio
-for spec in "select-only:1:-S" "select-only:4:-S" "select-only:16:-S" "tpcb-like:4:"; do
-	IFS=: read -r name c popt <<<"$spec"
-	: >"$TMP/p_tps"; : >"$TMP/d_tps"; : >"$TMP/p_cpu"; : >"$TMP/d_cpu"
+# Each round's ratio compares two runs made back to back; the table shows
+# the median of those ratios next to the medians of the raw figures.
+printf "%-30s %11s %11s %7s %11s %11s %7s\n" case pgbench_tps driver_tps ratio pgb_cpu/1k drv_cpu/1k ratio
+for spec in "select-only:1:-S:simple" "select-only:4:-S:simple" "select-only:16:-S:simple" \
+	"select-only:16:-S:prepared" "tpcb-like:4::simple"; do
+	IFS=: read -r name c popt mode <<<"$spec"
+	: >"$TMP/p_tps"; : >"$TMP/d_tps"; : >"$TMP/p_cpu"; : >"$TMP/d_cpu"; : >"$TMP/r_tps"; : >"$TMP/r_cpu"
 	for r in $(seq 1 "$REPEAT"); do
 		for who in p d; do
 			if [ $((r % 2)) -eq 0 ]; then who=$([ $who = p ] && echo d || echo p); fi
 			if [ $who = p ]; then
 				# shellcheck disable=SC2086
-				read -r tps cpu n _ <<<"$(run_pgbench $popt -c "$c" -j 2 -T "$SECS")"
+				read -r tps cpu n _ <<<"$(run_pgbench $popt -M "$mode" -c "$c" -j 2 -T "$SECS")"
 			else
-				read -r tps cpu n _ <<<"$(run_driver -b "$name" -c "$c" -j 2 -T "$SECS")"
+				read -r tps cpu n _ <<<"$(run_driver -b "$name" -M "$mode" -c "$c" -j 2 -T "$SECS")"
 			fi
 			echo "$tps" >>"$TMP/${who}_tps"
 			cpu_per_k "$cpu" "$n" >>"$TMP/${who}_cpu"
 		done
+		echo "$(ratio "$(tail -n 1 "$TMP/d_tps")" "$(tail -n 1 "$TMP/p_tps")")" >>"$TMP/r_tps"
+		echo "$(ratio "$(tail -n 1 "$TMP/d_cpu")" "$(tail -n 1 "$TMP/p_cpu")")" >>"$TMP/r_cpu"
 	done
 	pt=$(median <"$TMP/p_tps"); dt=$(median <"$TMP/d_tps")
 	pc=$(median <"$TMP/p_cpu"); dc=$(median <"$TMP/d_cpu")
-	printf "%-24s %12.1f %12.1f %7s %14s %14s %7s\n" "$name -c $c -j 2" "$pt" "$dt" \
-		"$(ratio "$dt" "$pt")" "$pc" "$dc" "$(ratio "$dc" "$pc")"
+	printf "%-30s %11.1f %11.1f %7s %11s %11s %7s\n" "$name -c $c -j 2 -M $mode" "$pt" "$dt" \
+		"$(median <"$TMP/r_tps")" "$pc" "$dc" "$(median <"$TMP/r_cpu")"
 done
-echo "targets: TPS ratio (driver/pgbench) >= 1.00; CPU ratio (driver/pgbench) <= 1.00"
+echo "ratios: median over rounds of driver/pgbench; CPU is user+sys seconds per 1,000 transactions"
+echo "targets: TPS ratio >= 1.00 (select-only -c 1, 4, 16 and tpcb-like -c 4); CPU ratio <= 1.00"
 
 read -r _ _ _ rss_short <<<"$(run_driver -b select-only -c 50 -j 2 -T "$SECS")"
 read -r _ _ _ rss_long <<<"$(run_driver -b select-only -c 50 -j 2 -T "$LONG")"

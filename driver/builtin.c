@@ -5,8 +5,8 @@
  *
  * Owns: the script texts and name lookup by unique prefix (pgbench's
  * findBuiltin).  The scripts use :scale, which the runner sets.  Also
- * perfdriver's own workloads on the store's workflow tables
- * (workflow-nplus1, workflow-batched, workflow-init), found by
+ * perfdriver's own workloads on the store's tables (workflow,
+ * workflow-nplus1, workflow-batched, workflow-init, ingest), found by
  * pgb_builtin_script() but not listed by pgb_builtin_name() or returned by
  * pgb_builtin_text(), which stay pgbench's three (they need no :scale).
  *
@@ -69,12 +69,18 @@ static const struct
 
 /*
  * perfdriver's own workloads (not pgbench's): they read and fill the
- * store's workflow tables (perfstore.workflow_runs, task_executions; the
- * extension at version 0.2.0 or later).  Kept apart from the pgbench
- * built-ins, which pgb_builtin_name() lists and which must stay exactly
- * pgbench's.  workflow-nplus1 and workflow-batched read the same ten runs;
- * the first fetches their tasks with one query per run (an N+1 pattern
- * the report flags), the second with one "= ANY" query.
+ * store's tables (the extension at version 0.2.0 or later, created with
+ * CREATE EXTENSION perfstore).  Kept apart from the pgbench built-ins,
+ * which pgb_builtin_name() lists and which must stay exactly pgbench's.
+ * workflow-nplus1 and workflow-batched read the same ten runs; the first
+ * fetches their tasks with one query per run (an N+1 pattern the report
+ * flags), the second with one "= ANY" query.  workflow is the realistic mix
+ * of workers calling the workflow API and UI pages reading through indexes;
+ * ingest is a metrics agent calling perfstore.record() with an occasional
+ * batch through perfstore.ingest.  Each row workflow and ingest add is
+ * counted in the report: the rows of start_run and start_task are the runs
+ * and tasks added, and the rows of record() and of the INSERT into
+ * perfstore.ingest are the samples added.
  */
 static const struct
 {
@@ -127,6 +133,61 @@ static const struct
 		"SELECT r.id, 'agent-' || (t % 4), 'task-' || t, r.started_at + t * interval '2 seconds', r.started_at + t * interval '2 seconds' + interval '1500 milliseconds', 'success', 1 + t % 2, jsonb_build_object('attempt', 1)\n"
 		"  FROM perfstore.workflow_runs r CROSS JOIN generate_series(1, 8) t\n"
 		" WHERE NOT EXISTS (SELECT 1 FROM perfstore.task_executions x WHERE x.run_id = r.id);\n"
+	},
+	{
+		"workflow",
+		"<builtin: workflow workers and monitoring UI on perfstore's workflow API>",
+		"-- a CI system on the store's workflow API: 3 transactions in 10 are a\n"
+		"-- worker running one workflow (start_run, four tasks, two of them side\n"
+		"-- by side, finish_run; 1 run in 20 fails), 7 in 10 a monitoring UI page\n"
+		"-- (a workflow's ten latest runs, their tasks in one query, the open\n"
+		"-- runs, an agent's latest tasks).  Every read uses an index.\n"
+		"\\set wf random(0, 4)\n"
+		"\\set agent random(0, 3)\n"
+		"\\set kind random(1, 10)\n"
+		"\\if :kind <= 3\n"
+		"\\set fail random(1, 20)\n"
+		"SELECT perfstore.start_run('workflow-' || :wf, jsonb_build_object('branch', 'main', 'trigger', 'push')) AS run_id \\gset\n"
+		"SELECT perfstore.start_task(:run_id, 'agent-' || :agent, 'checkout') AS task_id \\gset\n"
+		"SELECT perfstore.finish_task(:task_id, 'success');\n"
+		"SELECT perfstore.start_task(:run_id, 'agent-' || :agent, 'build', 2, jsonb_build_object('cache', 'warm')) AS build_id \\gset\n"
+		"SELECT perfstore.start_task(:run_id, 'agent-' || ((:agent + 1) % 4), 'lint') AS lint_id \\gset\n"
+		"SELECT perfstore.finish_task(:lint_id, 'success');\n"
+		"SELECT perfstore.finish_task(:build_id, 'success');\n"
+		"SELECT perfstore.start_task(:run_id, 'agent-' || :agent, 'test') AS test_id \\gset\n"
+		"SELECT perfstore.finish_task(:test_id, CASE WHEN :fail = 1 THEN 'failed' ELSE 'success' END);\n"
+		"SELECT perfstore.finish_run(:run_id, CASE WHEN :fail = 1 THEN 'failed' ELSE 'success' END);\n"
+		"\\else\n"
+		"SELECT coalesce(ids[1], 0) AS r1, coalesce(ids[2], 0) AS r2, coalesce(ids[3], 0) AS r3, coalesce(ids[4], 0) AS r4, coalesce(ids[5], 0) AS r5, coalesce(ids[6], 0) AS r6, coalesce(ids[7], 0) AS r7, coalesce(ids[8], 0) AS r8, coalesce(ids[9], 0) AS r9, coalesce(ids[10], 0) AS r10\n"
+		"  FROM (SELECT array_agg(id ORDER BY started_at DESC, id DESC) AS ids\n"
+		"          FROM (SELECT id, started_at FROM perfstore.workflow_runs\n"
+		"                 WHERE workflow = 'workflow-' || :wf\n"
+		"                 ORDER BY started_at DESC, id DESC LIMIT 10) recent) a \\gset\n"
+		"SELECT run_id, id, task, agent, status, started_at, finished_at FROM perfstore.task_executions WHERE run_id = ANY (ARRAY[:r1, :r2, :r3, :r4, :r5, :r6, :r7, :r8, :r9, :r10]::bigint[]) ORDER BY run_id, started_at, id;\n"
+		"SELECT id, workflow, started_at, labels FROM perfstore.workflow_runs WHERE finished_at IS NULL ORDER BY started_at LIMIT 50;\n"
+		"SELECT id, run_id, task, status, started_at, finished_at FROM perfstore.task_executions WHERE agent = 'agent-' || :agent ORDER BY started_at DESC LIMIT 20;\n"
+		"\\endif\n"
+	},
+	{
+		"ingest",
+		"<builtin: metric samples into perfstore, one by one and in batches>",
+		"-- a metrics agent feeding the store: three samples of a host through\n"
+		"-- perfstore.record() (series created on first use), and in 1\n"
+		"-- transaction of 10 a batch of 20 queue samples through perfstore.ingest\n"
+		"-- (moved into perfstore.samples by its statement trigger)\n"
+		"\\set host random(1, 16)\n"
+		"\\set cpu random(0, 10000)\n"
+		"\\set mem random(1000000, 8000000)\n"
+		"\\set lat random_exponential(1, 50000, 5.0)\n"
+		"\\set batch random(1, 10)\n"
+		"SELECT perfstore.record('cpu_busy_pct', :cpu / 100.0, jsonb_build_object('host', 'host-' || :host));\n"
+		"SELECT perfstore.record('mem_used_kb', :mem, jsonb_build_object('host', 'host-' || :host));\n"
+		"SELECT perfstore.record('http_latency_ms', :lat / 100.0, jsonb_build_object('host', 'host-' || :host, 'route', '/api/orders'));\n"
+		"\\if :batch = 1\n"
+		"INSERT INTO perfstore.ingest (metric, labels, value)\n"
+		"SELECT 'queue_depth', jsonb_build_object('host', 'host-' || :host, 'queue', 'q' || g % 4), (g * 7 + :cpu) % 100\n"
+		"  FROM generate_series(1, 20) g;\n"
+		"\\endif\n"
 	},
 };
 

@@ -8,29 +8,32 @@
  * rollback after errors, the open-loop -R schedule), feeding each executed
  * statement to the client's N+1 unit (nplus1.c; one detector per thread,
  * merged after the run), the threads that drive
- * the clients (each thread multiplexes its clients' sockets in one ppoll()),
+ * the clients (each thread multiplexes its clients' sockets in one epoll
+ * set, registered once per connection rather than rebuilt per wakeup),
  * and the coordination between the main thread (progress, SIGINT, the end
  * of the run) and the workers.
  *
  * Must not: include libpq-fe.h (pgconn.c wraps it), block a worker thread
- * anywhere but in ppoll(), or print a password (only the scrubbed
+ * anywhere but in epoll_pwait2(), or print a password (only the scrubbed
  * description of the target is printed).
  *
  * Memory: everything is allocated before the clock starts, except the
  * sketches growing within their bounded bucket count and libpq's own
  * buffers: nothing is kept per transaction (an N+1 unit has a fixed size
  * and its pattern table a fixed cap), so memory does not grow with the
- * length of the run.  Each worker thread owns its clients, their
+ * length of the run; only --store keeps one packed latency sketch per
+ * progress interval (struct pd_sketch_log) for the stored intervals.  Each worker thread owns its clients, their
  * connections and a struct pd_stats; the interval accumulator is the only
  * thing shared during the run, under the thread's interval mutex.
  */
-#define _GNU_SOURCE				/* ppoll */
+#define _GNU_SOURCE				/* ppoll, epoll_pwait2 */
 #include "driver.h"
 #include "nplus1.h"
 #include "pgconn.h"
 #include "pool.h"
 #include "report.h"
 #include "script.h"
+#include "store.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -41,11 +44,13 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <sys/epoll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #define MAX_SCRIPTS		128
+#define MAX_LABELS		64
 #define ERRLEN			1024
 #define MAX_PRINTED_ERRORS 5
 
@@ -84,6 +89,12 @@ struct run_opts
 	uint64_t	seed;
 	const char *json;
 	struct nplus1_config nplus1;	/* --nplus1-min-repeats, --nplus1-min-time */
+	/* storing the run (--store) and the regression gate */
+	struct pd_store_opts store;	/* store.dsn NULL: not stored */
+	const char *name;			/* --name */
+	const char *run_group;		/* --run-group */
+	struct pd_label labels[MAX_LABELS];
+	int			nlabels;
 };
 
 /* Client states. */
@@ -157,6 +168,16 @@ struct client
 	/* N+1 detection: this client's current transaction */
 	struct nplus1_unit *npu;
 	char		np_params[NPLUS1_EXAMPLE_LEN];
+
+	/*
+	 * The socket as registered in the thread's epoll set (-1: none) and its
+	 * events.  ep_stale: libpq may have closed the socket and opened another
+	 * with the same number (during a connect), so register it again.
+	 */
+	int			ep_fd;
+	uint32_t	ep_events;
+	bool		ep_stale;
+	bool		ep_mute;		/* readable while not waiting: out until it waits */
 };
 
 struct run;
@@ -175,8 +196,8 @@ struct thread_ctx
 	struct pgb_prng rng;		/* script choice and -R schedule */
 	int64_t		throttle_trigger;
 	int64_t		finished_ns;
-	struct pollfd *pfd;
-	int		   *pidx;
+	int			epfd;			/* the clients' sockets and the stop pipe */
+	struct epoll_event *evs;	/* nclients + 1 */
 };
 
 struct run
@@ -260,9 +281,25 @@ run_usage(FILE *out)
 			"  --nplus1-min-time=MS     N+1: least time spent in the repeats (default 0)\n"
 			"  --json=FILE              JSON report (\"-\" for stdout)\n"
 			"  -n, --no-vacuum          accepted for pgbench compatibility (no effect)\n"
+			"Storing the run (in a database with the perfstore extension):\n"
+			"  --store=CONNINFO         store the run with perfstore.store_run()\n"
+			"  --name=NAME              the run's name, for comparisons (default \"default\")\n"
+			"  --label=KEY=VALUE        a label on the stored run (repeatable)\n"
+			"  --run-group=ID           merge with other drivers storing the same NAME and ID\n"
+			"  --baseline=last:N|RUN_ID after storing, compare with the median of the last\n"
+			"                           N runs of NAME, or with one stored run\n"
+			"  --fail-on-regression=PCT with --baseline: changes beyond PCT percent are\n"
+			"                           regressions and make the exit status 3\n"
+			"                           (default threshold without it: 10, no effect)\n"
+			"  --junit=FILE             with --baseline: the comparison as JUnit XML\n"
+			"  --gate-metrics=LIST      metrics whose regressions count: comma-separated\n"
+			"                           from tps, p50_ms, p95_ms, p99_ms, error_rate\n"
+			"                           (default all)\n"
 			"\n"
 			"Exit status: 0 ok, 1 the run had failed transactions, 2 usage, script or\n"
-			"connection error.\n");
+			"connection error, 3 a regression was found (--fail-on-regression), 4 the\n"
+			"run could not be stored (the JSON report is still written).  When several\n"
+			"apply: 2, 4, 3, 1.\n");
 }
 
 static bool
@@ -304,6 +341,38 @@ splitmix64(uint64_t *x)
 }
 
 /*
+ * parse_label: add "KEY=VALUE" to o's labels (a later KEY replaces an
+ * earlier one).  Returns false after printing the problem.
+ */
+static bool
+parse_label(struct run_opts *o, char *arg)
+{
+	char	   *eq = strchr(arg, '=');
+	int			i;
+
+	if (eq == NULL || eq == arg)
+	{
+		pd_error("invalid --label: \"%s\"", arg);
+		pd_hint("Use KEY=VALUE, for example --label commit=abc123.");
+		return false;
+	}
+	*eq = '\0';
+	for (i = 0; i < o->nlabels; i++)
+		if (strcmp(o->labels[i].key, arg) == 0)
+			break;
+	if (i == MAX_LABELS)
+	{
+		pd_error("too many labels (at most %d)", MAX_LABELS);
+		return false;
+	}
+	o->labels[i].key = arg;
+	o->labels[i].value = eq + 1;
+	if (i == o->nlabels)
+		o->nlabels++;
+	return true;
+}
+
+/*
  * parse_options: fill o from argv.  Returns true on success; on a usage or
  * script error prints it and returns false.  *help is set for --help.
  */
@@ -329,6 +398,14 @@ parse_options(int argc, char **argv, struct run_opts *o, bool *help)
 		{"json", required_argument, NULL, 3},
 		{"nplus1-min-repeats", required_argument, NULL, 4},
 		{"nplus1-min-time", required_argument, NULL, 5},
+		{"store", required_argument, NULL, 6},
+		{"name", required_argument, NULL, 7},
+		{"label", required_argument, NULL, 8},
+		{"run-group", required_argument, NULL, 9},
+		{"baseline", required_argument, NULL, 10},
+		{"fail-on-regression", required_argument, NULL, 11},
+		{"junit", required_argument, NULL, 12},
+		{"gate-metrics", required_argument, NULL, 13},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}
 	};
@@ -346,6 +423,8 @@ parse_options(int argc, char **argv, struct run_opts *o, bool *help)
 	o->defs = pgb_vars_create();
 	o->nplus1.min_repeats = NPLUS1_DEFAULT_MIN_REPEATS;
 	o->nplus1.min_time_ms = 0;
+	o->name = "default";
+	o->store.threshold = 0.10;
 	*help = false;
 	optind = 1;
 
@@ -485,6 +564,58 @@ parse_options(int argc, char **argv, struct run_opts *o, bool *help)
 					return false;
 				}
 				break;
+			case 6:
+				o->store.dsn = optarg;
+				break;
+			case 7:
+				if (optarg[0] == '\0')
+				{
+					pd_error("the run name must not be empty");
+					return false;
+				}
+				o->name = optarg;
+				break;
+			case 8:
+				if (!parse_label(o, optarg))
+					return false;
+				break;
+			case 9:
+				if (optarg[0] == '\0')
+				{
+					pd_error("the run group must not be empty");
+					return false;
+				}
+				o->run_group = optarg;
+				break;
+			case 10:
+				if (!pd_parse_baseline(optarg, &o->store.baseline_id,
+									   &o->store.baseline_last))
+				{
+					pd_error("invalid --baseline: \"%s\"", optarg);
+					pd_hint("Use last:N for the last N runs of the same name, or a run id.");
+					return false;
+				}
+				break;
+			case 11:
+				if (!pd_parse_percent(optarg, &o->store.threshold))
+				{
+					pd_error("invalid --fail-on-regression: \"%s\"", optarg);
+					pd_hint("Use a percentage of at least 0, for example 10.");
+					return false;
+				}
+				o->store.fail_on_regression = true;
+				break;
+			case 12:
+				o->store.junit = optarg;
+				break;
+			case 13:
+				if (!pd_parse_gate_metrics(optarg, &o->store.gate))
+				{
+					pd_error("invalid --gate-metrics: \"%s\"", optarg);
+					pd_hint("Use a comma-separated list of %s, or all.", PD_CMP_METRICS);
+					return false;
+				}
+				break;
 			default:
 				pd_hint("Try \"perfdriver run --help\" for more information.");
 				return false;
@@ -508,6 +639,21 @@ parse_options(int argc, char **argv, struct run_opts *o, bool *help)
 	}
 	if (o->duration_s == 0 && o->txns == 0)
 		o->txns = 10;
+	if (o->store.dsn == NULL &&
+		(o->store.baseline_id || o->store.baseline_last || o->run_group))
+	{
+		pd_error("%s needs --store", o->run_group ? "--run-group" : "--baseline");
+		return false;
+	}
+	if ((o->store.fail_on_regression || o->store.junit || o->store.gate) &&
+		!(o->store.baseline_id || o->store.baseline_last))
+	{
+		pd_error("%s needs --baseline",
+				 o->store.junit ? "--junit" : o->store.gate ? "--gate-metrics"
+				 : "--fail-on-regression");
+		pd_hint("For example --baseline=last:5 to compare with the last five runs of the same name.");
+		return false;
+	}
 	if (o->threads > o->clients)
 		o->threads = o->clients;
 	if (o->nscripts == 0)
@@ -702,6 +848,8 @@ client_lost(struct client *c, int cmd, const char *sqlstate, const char *msg)
 		c->done_txns++;
 	}
 	pool_conn_lost(c->pc, now);
+	c->ep_fd = -1;				/* closed: the epoll set dropped it */
+	c->ep_mute = false;
 	nplus1_unit_reset(c->npu);
 	c->in_pipeline = false;
 	c->syncing = false;
@@ -982,6 +1130,19 @@ client_take_result(struct client *c, int cmdidx, struct pgconn_result *r,
 	}
 }
 
+/* Append len bytes of src to buf at *off, truncating; keeps it terminated. */
+static inline void
+np_append(char *buf, size_t size, size_t *off, const char *src, size_t len)
+{
+	if (*off + 1 >= size)
+		return;
+	if (len > size - 1 - *off)
+		len = size - 1 - *off;
+	memcpy(buf + *off, src, len);
+	*off += len;
+	buf[*off] = '\0';
+}
+
 /*
  * client_nplus1_add: feed one executed statement to the client's N+1 unit:
  * its fingerprint, a hash of its parameter values (the script variables it
@@ -1014,14 +1175,10 @@ client_nplus1_add(struct client *c, int cmdidx, double ms)
 			}
 			h ^= 0xff;
 			h *= UINT64_C(0x100000001b3);
-			if (off < sizeof(c->np_params) - 1)
-			{
-				int			w = snprintf(c->np_params + off, sizeof(c->np_params) - off,
-										 "%s%s", i ? ", " : "", v);
-
-				if (w > 0)
-					off += (size_t) w;
-			}
+			/* "v1, v2, ...", cut to fit (no snprintf on this path) */
+			if (i > 0)
+				np_append(c->np_params, sizeof(c->np_params), &off, ", ", 2);
+			np_append(c->np_params, sizeof(c->np_params), &off, v, strlen(v));
 		}
 	}
 	else
@@ -1458,8 +1615,179 @@ min_wake(int64_t a, int64_t b)
 }
 
 /*
+ * client_watch: bring the client's entry in the thread's epoll set in line
+ * with what it waits for.  A connected client keeps its socket registered
+ * for reading in every state, so the common path (send, wait, read, send
+ * again) makes no epoll_ctl() call at all; writability is added only while
+ * libpq holds output it could not send, and a connecting socket is watched
+ * in the direction libpq asks for.  Returns false when epoll_ctl() failed
+ * (out of memory or the limit on watches), with errno set.
+ */
+static bool
+client_watch(struct thread_ctx *th, struct client *c)
+{
+	int			fd = -1;
+	uint32_t	ev = 0;
+	struct epoll_event e;
+	int			rc;
+
+	switch (c->state)
+	{
+		case CS_DONE:
+			break;
+		case CS_RECONNECT:
+			fd = pool_conn_fd(c->pc);
+			if (fd >= 0)
+				ev = pool_conn_events(c->pc) == POLLIN ? EPOLLIN : EPOLLOUT;
+			break;
+		default:
+			if (c->pc->state == POOL_UP && c->pc->conn != NULL)
+			{
+				bool		waiting = c->state == CS_WAIT || c->state == CS_ROLLBACK;
+
+				if (waiting)
+					c->ep_mute = false;
+				if (c->ep_mute)
+					break;
+				fd = pgconn_socket(cconn(c));
+				ev = EPOLLIN;
+				if (c->need_flush && waiting)
+					ev |= EPOLLOUT;
+			}
+			break;
+	}
+	if (fd == c->ep_fd && ev == c->ep_events && !c->ep_stale)
+		return true;
+	if (fd < 0)
+	{
+		/*
+		 * A socket still open (a client done before the others) leaves the
+		 * set, or the server closing it would wake the thread in a loop; a
+		 * closed socket has left it already.
+		 */
+		if (c->ep_fd >= 0 && !c->ep_stale && c->pc->conn != NULL &&
+			pgconn_socket(cconn(c)) == c->ep_fd)
+			(void) epoll_ctl(th->epfd, EPOLL_CTL_DEL, c->ep_fd, NULL);
+		c->ep_fd = -1;
+		c->ep_events = 0;
+		c->ep_stale = false;
+		return true;
+	}
+	memset(&e, 0, sizeof(e));
+	e.events = ev;
+	e.data.ptr = c;
+	if (fd == c->ep_fd && !c->ep_stale)
+	{
+		rc = epoll_ctl(th->epfd, EPOLL_CTL_MOD, fd, &e);
+		if (rc < 0 && errno == ENOENT)
+			rc = epoll_ctl(th->epfd, EPOLL_CTL_ADD, fd, &e);
+	}
+	else
+	{
+		/* the entry of a socket with this number is ours if it exists */
+		rc = epoll_ctl(th->epfd, EPOLL_CTL_ADD, fd, &e);
+		if (rc < 0 && errno == EEXIST)
+			rc = epoll_ctl(th->epfd, EPOLL_CTL_MOD, fd, &e);
+	}
+	if (rc < 0)
+		return false;
+	c->ep_fd = fd;
+	c->ep_events = ev;
+	c->ep_stale = false;
+	return true;
+}
+
+/* Advance a reconnecting client's connect; its socket may have changed. */
+static void
+client_reconnect_step(struct client *c, int64_t now)
+{
+	pool_conn_step(c->pc, c->th->run->params, now);
+	c->ep_stale = true;
+	client_step(c, now);
+}
+
+/*
+ * client_event: the client's socket is ready (revents from epoll).  Outside
+ * a wait for results, readable means a notice or the server closing the
+ * session (57P01 and the like): the socket leaves the set until the client
+ * waits for results again, and the next command reads what came, as it
+ * would have without the socket being watched meanwhile.
+ */
+static void
+client_event(struct client *c, uint32_t re, int64_t now)
+{
+	switch (c->state)
+	{
+		case CS_RECONNECT:
+			if (c->pc->state == POOL_CONNECTING)
+				client_reconnect_step(c, now);
+			return;
+		case CS_WAIT:
+		case CS_ROLLBACK:
+			if ((re & EPOLLOUT) && c->need_flush)
+			{
+				int			f = pgconn_flush(cconn(c));
+
+				if (f < 0)
+				{
+					client_lost_conn(c, c->state == CS_WAIT ? c->cmd : -1);
+					return;
+				}
+				c->need_flush = f == 1;
+			}
+			if (re & (EPOLLIN | EPOLLERR | EPOLLHUP))
+			{
+				if (c->in_pipeline && c->state == CS_WAIT)
+					client_read_pipeline(c);
+				else
+					client_read(c);
+			}
+			return;
+		case CS_DONE:
+			return;				/* leaves the set at the next round */
+		default:
+			c->ep_mute = true;
+			return;
+	}
+}
+
+/*
+ * wait_events: epoll_pwait2(), whose timeout has nanoseconds (-R schedules
+ * and \sleep need better than epoll_wait()'s milliseconds).  On kernels
+ * without it (before 5.11), ppoll() on the epoll descriptor waits with the
+ * same precision and epoll_wait() then collects without waiting.
+ */
+static int
+wait_events(struct thread_ctx *th, const struct timespec *tsp)
+{
+	static atomic_bool no_pwait2 = false;
+	struct pollfd p;
+	int			n;
+
+	if (!atomic_load_explicit(&no_pwait2, memory_order_relaxed))
+	{
+		n = epoll_pwait2(th->epfd, th->evs, th->nclients + 1, tsp, NULL);
+		if (n >= 0 || errno != ENOSYS)
+			return n;
+		atomic_store_explicit(&no_pwait2, true, memory_order_relaxed);
+	}
+	p.fd = th->epfd;
+	p.events = POLLIN;
+	p.revents = 0;
+	n = ppoll(&p, 1, tsp, NULL);
+	if (n <= 0)
+		return n;
+	return epoll_wait(th->epfd, th->evs, th->nclients + 1, 0);
+}
+
+/*
  * thread_main: drive this thread's clients until all are done, the -T
- * deadline passes or the main thread says stop.
+ * deadline passes or the main thread says stop.  Each round registers what
+ * changed, waits in epoll for the sockets that are ready (or the earliest
+ * timer: a -R start, a \sleep, a reconnect), handles those, and steps the
+ * clients whose timer came.  A client whose answer arrived while the
+ * others were handled is found by the next wait without sleeping: that one
+ * system call replaces a recv() per waiting client.
  */
 static void *
 thread_main(void *arg)
@@ -1467,15 +1795,15 @@ thread_main(void *arg)
 	struct thread_ctx *th = arg;
 	struct run *run = th->run;
 	int64_t		now = pd_now_ns();
-	int64_t		polled_ns;
 
 	for (int i = 0; i < th->nclients; i++)
 		client_step(&th->clients[i], now);
 
 	for (;;)
 	{
-		int			np = 0;
+		int			n;
 		int			active = 0;
+		bool		stop = false;
 		int64_t		wake = (run->end_ns > 0 && now >= run->end_ns)
 			? run->end_ns + DEADLINE_GRACE_NS : run->end_ns;
 		struct timespec ts;
@@ -1484,17 +1812,19 @@ thread_main(void *arg)
 		for (int i = 0; i < th->nclients; i++)
 		{
 			struct client *c = &th->clients[i];
-			short		ev = 0;
-			int			fd = -1;
 
+			if (!client_watch(th, c))
+			{
+				pd_error("could not watch a connection: %s", strerror(errno));
+				stop = true;
+				break;
+			}
 			switch (c->state)
 			{
 				case CS_DONE:
 					continue;
 				case CS_WAIT:
 				case CS_ROLLBACK:
-					fd = pgconn_socket(cconn(c));
-					ev = POLLIN | (c->need_flush ? POLLOUT : 0);
 					break;
 				case CS_THROTTLE:
 				case CS_SLEEP:
@@ -1503,13 +1833,8 @@ thread_main(void *arg)
 				case CS_RECONNECT:
 					if (c->pc->state == POOL_BACKOFF)
 						wake = min_wake(wake, c->pc->retry_at_ns);
-					else
-					{
-						fd = pool_conn_fd(c->pc);
-						ev = pool_conn_events(c->pc);
-						if (fd < 0)
-							wake = min_wake(wake, now);
-					}
+					else if (pool_conn_fd(c->pc) < 0)
+						wake = min_wake(wake, now);
 					break;
 				default:
 					/* CS_CHOOSE / CS_CMD: runnable now */
@@ -1517,19 +1842,9 @@ thread_main(void *arg)
 					break;
 			}
 			active++;
-			if (fd >= 0)
-			{
-				th->pfd[np].fd = fd;
-				th->pfd[np].events = ev;
-				th->pfd[np].revents = 0;
-				th->pidx[np++] = i;
-			}
 		}
-		if (active == 0)
+		if (stop || active == 0)
 			break;
-		th->pfd[np].fd = run->stop_pipe[0];
-		th->pfd[np].events = POLLIN;
-		th->pfd[np].revents = 0;
 		if (wake != 0)
 		{
 			int64_t		d = wake - now;
@@ -1540,49 +1855,22 @@ thread_main(void *arg)
 			ts.tv_nsec = d % 1000000000;
 			tsp = &ts;
 		}
-		if (ppoll(th->pfd, np + 1, tsp, NULL) < 0 && errno != EINTR)
+		n = wait_events(th, tsp);
+		if (n < 0 && errno != EINTR)
 		{
-			pd_error("poll failed: %s", strerror(errno));
+			pd_error("epoll_pwait2 failed: %s", strerror(errno));
 			break;
 		}
 		now = pd_now_ns();
-		if (th->pfd[np].revents ||
-			(run->end_ns > 0 && now >= run->end_ns + DEADLINE_GRACE_NS))
+		for (int k = 0; k < n; k++)
+			if (th->evs[k].data.ptr == NULL)
+				stop = true;
+		if (stop || (run->end_ns > 0 && now >= run->end_ns + DEADLINE_GRACE_NS))
 			break;				/* stop: abandon what is in flight */
-		polled_ns = now;
 
-		for (int k = 0; k < np; k++)
-		{
-			struct client *c = &th->clients[th->pidx[k]];
-			short		re = th->pfd[k].revents;
+		for (int k = 0; k < n; k++)
+			client_event(th->evs[k].data.ptr, th->evs[k].events, now);
 
-			if (re == 0)
-				continue;
-			if (c->state == CS_RECONNECT)
-			{
-				pool_conn_step(c->pc, run->params, now);
-				client_step(c, now);
-				continue;
-			}
-			if ((re & POLLOUT) && c->need_flush)
-			{
-				int			f = pgconn_flush(cconn(c));
-
-				if (f < 0)
-				{
-					client_lost_conn(c, c->cmd);
-					continue;
-				}
-				c->need_flush = f == 1;
-			}
-			if (re & (POLLIN | POLLERR | POLLHUP))
-			{
-				if (c->in_pipeline && c->state == CS_WAIT)
-					client_read_pipeline(c);
-				else
-					client_read(c);
-			}
-		}
 		now = pd_now_ns();
 		for (int i = 0; i < th->nclients; i++)
 		{
@@ -1605,35 +1893,12 @@ thread_main(void *arg)
 				case CS_RECONNECT:
 					if (c->pc->state == POOL_BACKOFF ||
 						(c->pc->state == POOL_CONNECTING && pool_conn_fd(c->pc) < 0))
-					{
-						pool_conn_step(c->pc, run->params, now);
-						client_step(c, now);
-					}
+						client_reconnect_step(c, now);
 					else if (c->pc->state != POOL_CONNECTING)
 						client_step(c, now);
 					break;
 				default:
 					break;
-			}
-		}
-
-		/*
-		 * Before sleeping in ppoll() again, read the clients that were
-		 * already waiting before the last poll returned: with several
-		 * clients per thread one of them has usually been answered by now,
-		 * and a recv() that finds nothing is cheaper than a ppoll() round
-		 * (pgbench reads the same way).  Commands sent in this pass are
-		 * skipped, their answers cannot be there yet.
-		 */
-		if (th->nclients > 1)
-		{
-			for (int i = 0; i < th->nclients; i++)
-			{
-				struct client *c = &th->clients[i];
-
-				if (c->state == CS_WAIT && !c->in_pipeline && !c->need_flush &&
-					c->cmd_start_ns < polled_ns)
-					client_read(c);
 			}
 		}
 	}
@@ -1718,6 +1983,42 @@ collect_interval(struct run *run, struct pd_interval_acc *spare,
 	}
 }
 
+/*
+ * fill_run_meta: what a stored run carries beyond the report.  The wall
+ * clock start is derived from the monotonic one (run->start_ns), so that the
+ * run loop needs no second clock; host is the buffer for the host name.
+ */
+static void
+fill_run_meta(struct pd_run_meta *m, const struct run_opts *o,
+			  const struct run *run, int64_t stop_ns,
+			  const struct pd_sketch_log *ivlog, char *host, size_t hostlen)
+{
+	struct timespec rt;
+	int64_t		mono;
+	double		now;
+
+	clock_gettime(CLOCK_REALTIME, &rt);
+	mono = pd_now_ns();
+	now = rt.tv_sec + rt.tv_nsec / 1e9;
+	memset(m, 0, sizeof(*m));
+	if (gethostname(host, hostlen) != 0)
+		snprintf(host, hostlen, "unknown");
+	host[hostlen - 1] = '\0';
+	m->name = o->name;
+	m->run_group = o->run_group;
+	m->labels = o->labels;
+	m->nlabels = o->nlabels;
+	m->host = host;
+	m->started_at = now - (mono - run->start_ns) / 1e9;
+	m->finished_at = m->started_at + (stop_ns - run->start_ns) / 1e9;
+	m->duration_opt_s = o->duration_s;
+	m->transactions_opt = o->txns;
+	m->scale = o->scale;
+	m->seed = o->seed;
+	m->progress_s = o->progress_s;
+	m->interval_sketches = ivlog;
+}
+
 /* ----------------------------------------------------------------- run */
 
 /*
@@ -1744,6 +2045,7 @@ cmd_run(int argc, char **argv)
 	int64_t		last_iv;
 	struct pd_interval_acc spare;
 	struct pd_interval_acc acc;
+	struct pd_sketch_log ivlog = {0};	/* with --store */
 	bool		interrupted = false;
 	int64_t		stop_ns = 0;
 	sigset_t	block,
@@ -1867,8 +2169,19 @@ cmd_run(int argc, char **argv)
 			th->run = &run;
 			th->nclients = last - first;
 			th->clients = pd_calloc(th->nclients, sizeof(struct client));
-			th->pfd = pd_calloc(th->nclients + 1, sizeof(struct pollfd));
-			th->pidx = pd_calloc(th->nclients + 1, sizeof(int));
+			th->evs = pd_calloc(th->nclients + 1, sizeof(struct epoll_event));
+			th->epfd = epoll_create1(EPOLL_CLOEXEC);
+			{
+				/* the stop pipe, marked by a NULL client */
+				struct epoll_event se = {.events = EPOLLIN, .data.ptr = NULL};
+
+				if (th->epfd < 0 ||
+					epoll_ctl(th->epfd, EPOLL_CTL_ADD, run.stop_pipe[0], &se) != 0)
+				{
+					pd_error("could not create an epoll set: %s", strerror(errno));
+					return PD_EXIT_USAGE;
+				}
+			}
 			pd_stats_init(&th->stats, o.scripts, o.nscripts);
 			th->nplus1 = nplus1_create(&o.nplus1);
 			pd_interval_acc_init(&th->iv);
@@ -1902,6 +2215,7 @@ cmd_run(int argc, char **argv)
 				c->sqlsize = 1024;
 				c->sqlbuf = pd_malloc(c->sqlsize);
 				c->npu = nplus1_unit_create(th->nplus1);
+				c->ep_fd = -1;
 				c->state = CS_CHOOSE;
 			}
 		}
@@ -1972,6 +2286,8 @@ cmd_run(int argc, char **argv)
 			collect_interval(&run, &spare, &acc);
 			pd_interval_summarise(&acc, (next_iv - run.start_ns) / 1e9,
 								  (next_iv - last_iv) / 1e9, o.rate > 0, &iv);
+			if (o.store.dsn)
+				pd_sketch_log_add(&ivlog, acc.lat);
 			pd_interval_acc_reset(&acc);
 			if (o.progress_s > 0)
 				report_progress(&iv, o.rate > 0);
@@ -2011,6 +2327,8 @@ cmd_run(int argc, char **argv)
 
 		pd_interval_summarise(&acc, (stop_ns - run.start_ns) / 1e9,
 							  (stop_ns - last_iv) / 1e9, o.rate > 0, &iv);
+		if (o.store.dsn)
+			pd_sketch_log_add(&ivlog, acc.lat);
 		/* a sliver after the deadline is kept in the JSON but not shown */
 		if (o.progress_s > 0 && iv.length_s >= 0.1 * iv_len_s)
 			report_progress(&iv, o.rate > 0);
@@ -2043,6 +2361,8 @@ cmd_run(int argc, char **argv)
 	}
 
 	{
+		struct pd_run_meta meta;
+		char		host[256];
 		struct pd_report rep = {
 			.target = desc,
 			.clients = o.clients,
@@ -2059,10 +2379,14 @@ cmd_run(int argc, char **argv)
 			.nintervals = nintervals,
 			.interrupted = interrupted,
 			.nplus1 = total_np,
+			.meta = o.store.dsn ? &meta : NULL,
 		};
-
 		/* with --json -, stdout carries the JSON alone */
-		report_print(o.json && strcmp(o.json, "-") == 0 ? stderr : stdout, &rep);
+		FILE	   *out = o.json && strcmp(o.json, "-") == 0 ? stderr : stdout;
+
+		if (o.store.dsn)
+			fill_run_meta(&meta, &o, &run, stop_ns, &ivlog, host, sizeof(host));
+		report_print(out, &rep);
 		exit_code = (total.failed > 0 || total.aborted_clients > 0)
 			? PD_EXIT_ERRORS : PD_EXIT_OK;
 		if (o.json && !report_write_json(o.json, &rep, err, sizeof(err)))
@@ -2070,6 +2394,9 @@ cmd_run(int argc, char **argv)
 			pd_error("%s", err);
 			exit_code = PD_EXIT_USAGE;
 		}
+		if (o.store.dsn)
+			exit_code = pd_exit_combine(exit_code,
+										store_and_compare(&o.store, &rep, out));
 	}
 
 	/* clean up */
@@ -2090,8 +2417,8 @@ cmd_run(int argc, char **argv)
 			nplus1_unit_free(c->npu);
 		}
 		free(th->clients);
-		free(th->pfd);
-		free(th->pidx);
+		free(th->evs);
+		close(th->epfd);
 		pd_stats_free(&th->stats);
 		nplus1_free(th->nplus1);
 		pd_interval_acc_free(&th->iv);
@@ -2105,6 +2432,7 @@ cmd_run(int argc, char **argv)
 	pd_interval_acc_free(&spare);
 	pd_interval_acc_free(&acc);
 	free(intervals);
+	pd_sketch_log_free(&ivlog);
 	close(run.stop_pipe[0]);
 	close(run.stop_pipe[1]);
 	close(run.main_pipe[0]);

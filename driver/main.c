@@ -9,6 +9,7 @@
  * Memory: none.
  */
 #include "driver.h"
+#include "store.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -23,10 +24,14 @@ usage(FILE *out)
 			"  perfdriver run [OPTION]...    run a workload and report latencies\n"
 			"  perfdriver init [OPTION]...   create the tables of the built-in workloads\n"
 			"  perfdriver analyze --log FILE find N+1 query patterns in a server log\n"
+			"  perfdriver compare --store=DB BASELINE CANDIDATE\n"
+			"                                compare stored runs (or --history=N CANDIDATE)\n"
 			"  perfdriver COMMAND --help     options of a command\n"
 			"\n"
 			"Exit status: 0 ok, 1 the run had errors (analyze: findings, with\n"
-			"--fail-on-findings), 2 usage, script, connection or unreadable file error.\n");
+			"--fail-on-findings), 2 usage, script, connection or unreadable file error,\n"
+			"3 a regression was found (compare, run --fail-on-regression), 4 the run\n"
+			"could not be stored (run --store).  When several apply: 2, 4, 3, 1.\n");
 }
 
 int
@@ -43,6 +48,8 @@ main(int argc, char **argv)
 		return cmd_init(argc - 1, argv + 1);
 	if (strcmp(argv[1], "analyze") == 0)
 		return cmd_analyze(argc - 1, argv + 1);
+	if (strcmp(argv[1], "compare") == 0)
+		return cmd_compare(argc - 1, argv + 1);
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 		strcmp(argv[1], "help") == 0)
 	{

@@ -14,12 +14,14 @@
  * functions free every temporary before returning.
  */
 #include "report.h"
+#include "store.h"
 
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* ---------------------------------------------------------------- errors */
 
@@ -147,6 +149,52 @@ sketch_release(struct sketch **sp)
 {
 	free(*sp);
 	*sp = NULL;
+}
+
+void
+pd_sketch_log_add(struct pd_sketch_log *log, const struct sketch *s)
+{
+	if (log->n == log->cap)
+	{
+		log->cap = log->cap ? 2 * log->cap : 64;
+		log->data = realloc(log->data, log->cap * sizeof(*log->data));
+		log->len = realloc(log->len, log->cap * sizeof(*log->len));
+		if (log->data == NULL || log->len == NULL)
+			out_of_memory();
+	}
+	{
+		uint8_t    *buf = pd_malloc(sketch_packed_size(s));
+		size_t		len = sketch_pack(s, buf);
+		uint8_t    *tight = realloc(buf, len ? len : 1);
+
+		log->data[log->n] = tight ? tight : buf;
+		log->len[log->n] = len;
+		log->n++;
+	}
+}
+
+struct sketch *
+pd_sketch_log_get(const struct pd_sketch_log *log, int i)
+{
+	struct sketch *s = NULL;
+	char		err[256];
+
+	if (i < 0 || i >= log->n)
+		return NULL;
+	if (sketch_unpack(log->data[i], log->len[i], &s, &pd_sketch_alloc,
+					  err, sizeof(err)) != SKETCH_OK)
+		return NULL;			/* cannot happen: we packed it */
+	return s;
+}
+
+void
+pd_sketch_log_free(struct pd_sketch_log *log)
+{
+	for (int i = 0; i < log->n; i++)
+		free(log->data[i]);
+	free(log->data);
+	free(log->len);
+	memset(log, 0, sizeof(*log));
 }
 
 /* -------------------------------------------------------------- errmaps */
@@ -770,23 +818,122 @@ json_latency(FILE *f, const struct pd_summary *q, bool p999)
 	fputs("}", f);
 }
 
-bool
-report_write_json(const char *path, const struct pd_report *r, char *err,
-				  size_t errlen)
+/* Write s's text form as a JSON string. */
+static void
+json_sketch(FILE *f, const struct sketch *s)
+{
+	char	   *text = pd_malloc(sketch_text_size(s));
+
+	sketch_to_text(s, text);
+	json_string(f, text);
+	free(text);
+}
+
+void
+report_format_timestamp(double epoch_s, char *buf, size_t len)
+{
+	time_t		sec = (time_t) floor(epoch_s);
+	long		usec = lround((epoch_s - (double) sec) * 1e6);
+	struct tm	tm;
+	char		day[32];
+
+	if (usec >= 1000000)
+	{
+		sec++;
+		usec -= 1000000;
+	}
+	gmtime_r(&sec, &tm);
+	strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, len, "%s.%06ld+00:00", day, usec);
+}
+
+/* The run's settings, for bench_runs.config. */
+static void
+json_config(FILE *f, const struct pd_report *r, const struct pd_run_meta *m)
+{
+	fprintf(f, "{\"target\": ");
+	json_string(f, r->target ? r->target : "");
+	fprintf(f, ", \"clients\": %d, \"threads\": %d, \"protocol\": ", r->clients,
+			r->threads);
+	json_string(f, r->protocol);
+	fprintf(f, ", \"scripts\": [");
+	for (int i = 0; i < r->nscripts; i++)
+	{
+		fprintf(f, "%s{\"name\": ", i ? ", " : "");
+		json_string(f, r->scripts[i]->name);
+		fprintf(f, ", \"weight\": %d}", r->scripts[i]->weight);
+	}
+	fprintf(f, "]");
+	if (m->duration_opt_s > 0)
+	{
+		fprintf(f, ", \"duration_s\": ");
+		json_num(f, m->duration_opt_s);
+	}
+	if (m->transactions_opt > 0)
+		fprintf(f, ", \"transactions_per_client\": %lld",
+				(long long) m->transactions_opt);
+	fprintf(f, ", \"rate\": ");
+	if (r->rate > 0)
+		json_num(f, r->rate);
+	else
+		fprintf(f, "null");
+	fprintf(f, ", \"max_tries\": %d, \"scale\": %lld, \"random_seed\": \"%llu\"",
+			r->max_tries, (long long) m->scale, (unsigned long long) m->seed);
+	if (m->progress_s > 0)
+	{
+		fprintf(f, ", \"progress_s\": ");
+		json_num(f, m->progress_s);
+	}
+	fprintf(f, "}");
+}
+
+/* The fields of a stored run beyond the report (see report.h). */
+static void
+json_meta(FILE *f, const struct pd_report *r, const struct pd_run_meta *m)
+{
+	char		ts[64];
+
+	fprintf(f, ",\n  \"name\": ");
+	json_string(f, m->name);
+	fprintf(f, ",\n  \"run_group\": ");
+	if (m->run_group)
+		json_string(f, m->run_group);
+	else
+		fprintf(f, "null");
+	fprintf(f, ",\n  \"labels\": {");
+	for (int i = 0; i < m->nlabels; i++)
+	{
+		fprintf(f, "%s", i ? ", " : "");
+		json_string(f, m->labels[i].key);
+		fprintf(f, ": ");
+		json_string(f, m->labels[i].value);
+	}
+	fprintf(f, "}");
+	fprintf(f, ",\n  \"config\": ");
+	json_config(f, r, m);
+	report_format_timestamp(m->started_at, ts, sizeof(ts));
+	fprintf(f, ",\n  \"started_at\": \"%s\"", ts);
+	report_format_timestamp(m->finished_at, ts, sizeof(ts));
+	fprintf(f, ",\n  \"finished_at\": \"%s\"", ts);
+	fprintf(f, ",\n  \"host\": ");
+	json_string(f, m->host ? m->host : "");
+	fprintf(f, ",\n  \"latency_sketch\": ");
+	json_sketch(f, r->stats->lat);
+}
+
+/*
+ * json_report: write the JSON report to f.  Returns false (errno set) when
+ * writing failed.
+ */
+static bool
+json_report(FILE *f, const struct pd_report *r)
 {
 	const struct pd_stats *s = r->stats;
-	FILE	   *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
+	const struct pd_run_meta *m = r->meta;
 	struct pd_summary q;
 	struct stmt_group *g;
 	int			ng;
-	bool		ok;
 
-	if (f == NULL)
-	{
-		snprintf(err, errlen, "could not open \"%s\" for writing: %s", path,
-				 strerror(errno));
-		return false;
-	}
 	fprintf(f, "{\n  \"tps\": ");
 	json_num(f, r->duration_s > 0 ? s->transactions / r->duration_s : 0.0);
 	fprintf(f, ",\n  \"transactions\": %llu", (unsigned long long) s->transactions);
@@ -830,6 +977,11 @@ report_write_json(const char *path, const struct pd_report *r, char *err,
 				(unsigned long long) g[i].errors);
 		q = summarise(g[i].lat);
 		json_latency(f, &q, true);
+		if (m != NULL)
+		{
+			fprintf(f, ", \"latency_sketch\": ");
+			json_sketch(f, g[i].lat);
+		}
 		fprintf(f, "}");
 	}
 	free_groups(g, ng);
@@ -874,6 +1026,22 @@ report_write_json(const char *path, const struct pd_report *r, char *err,
 			fprintf(f, ", \"schedule_lag_mean_ms\": ");
 			json_num(f, iv->lag_mean);
 		}
+		if (m != NULL)
+		{
+			struct sketch *sk = m->interval_sketches
+				? pd_sketch_log_get(m->interval_sketches, i) : NULL;
+			char		ts[64];
+
+			report_format_timestamp(m->started_at + iv->t_end_s - iv->length_s,
+									ts, sizeof(ts));
+			fprintf(f, ", \"started_at\": \"%s\"", ts);
+			if (sk != NULL)
+			{
+				fprintf(f, ", \"latency_sketch\": ");
+				json_sketch(f, sk);
+				free(sk);
+			}
+		}
 		fprintf(f, "}");
 	}
 	fprintf(f, "%s]", r->nintervals ? "\n  " : "");
@@ -900,8 +1068,185 @@ report_write_json(const char *path, const struct pd_report *r, char *err,
 		q = summarise(s->lag);
 		json_latency(f, &q, true);
 	}
+	if (m != NULL)
+		json_meta(f, r, m);
 	fprintf(f, "\n}\n");
+	return !ferror(f);
+}
 
+char *
+report_json(const struct pd_report *r, size_t *len)
+{
+	char	   *buf = NULL;
+	size_t		size = 0;
+	FILE	   *f = open_memstream(&buf, &size);
+
+	if (f == NULL)
+		out_of_memory();
+	if (!json_report(f, r) || fclose(f) != 0)
+		out_of_memory();
+	if (len)
+		*len = size;
+	return buf;
+}
+
+bool
+report_write_json(const char *path, const struct pd_report *r, char *err,
+				  size_t errlen)
+{
+	size_t		len;
+	char	   *doc = report_json(r, &len);
+	FILE	   *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
+	bool		ok;
+
+	if (f == NULL)
+	{
+		snprintf(err, errlen, "could not open \"%s\" for writing: %s", path,
+				 strerror(errno));
+		free(doc);
+		return false;
+	}
+	ok = fwrite(doc, 1, len, f) == len;
+	ok = !ferror(f) && ok;
+	if (f != stdout)
+		ok = (fclose(f) == 0) && ok;
+	else
+		fflush(f);
+	if (!ok)
+		snprintf(err, errlen, "could not write \"%s\": %s", path, strerror(errno));
+	free(doc);
+	return ok;
+}
+
+/* ------------------------------------------------------------ comparison */
+
+/* A metric's value for the comparison table. */
+static void
+fmt_metric(char *buf, size_t len, const char *metric, double v)
+{
+	if (isnan(v))
+		snprintf(buf, len, "-");
+	else if (metric != NULL && strcmp(metric, "tps") == 0)
+		snprintf(buf, len, "%.1f", v);
+	else if (metric != NULL && strcmp(metric, "error_rate") == 0)
+		snprintf(buf, len, "%.4f", v);
+	else
+		fmt_ms(buf, len, v);
+}
+
+static void
+fmt_pct(char *buf, size_t len, double v, bool sign)
+{
+	if (isnan(v))
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, sign ? "%+.1f%%" : "%.1f%%", 100.0 * v);
+}
+
+void
+report_print_comparison(FILE *out, const struct pd_cmp *c)
+{
+	static const char *const h[] = {"metric", "baseline", "candidate", "change", "spread", "verdict", "statement"};
+	static const bool l[] = {true, false, false, false, false, true, true};
+	char		b[7][64];
+	const char *v[7];
+	struct table t;
+
+	for (int i = 0; i < 7; i++)
+		v[i] = b[i];
+	if (c->last_n > 0)
+		fprintf(out, "comparison: run %lld against the median of the last %d runs named \"%s\" (threshold %.1f%%)\n",
+				(long long) c->candidate, c->last_n, c->name ? c->name : "?",
+				100.0 * c->threshold);
+	else
+		fprintf(out, "comparison: run %lld against run %lld (threshold %.1f%%)\n",
+				(long long) c->candidate, (long long) c->baseline,
+				100.0 * c->threshold);
+	table_init(&t, 7, h, l);
+	for (int i = 0; i < c->nrows; i++)
+	{
+		const struct pd_cmp_row *r = &c->rows[i];
+
+		snprintf(b[0], 64, "%.63s", r->metric ? r->metric : "-");
+		fmt_metric(b[1], 64, r->metric, r->baseline);
+		fmt_metric(b[2], 64, r->metric, r->candidate);
+		fmt_pct(b[3], 64, r->change, true);
+		fmt_pct(b[4], 64, r->spread, false);
+		snprintf(b[5], 64, "%.63s", r->verdict ? r->verdict : "-");
+		if (r->scope != NULL && strcmp(r->scope, "run") == 0)
+			snprintf(b[6], 64, "(whole run)");
+		else
+			fmt_query(b[6], 64, r->query ? r->query : (r->fingerprint ? r->fingerprint : "?"), 56);
+		table_row(&t, v);
+	}
+	table_print(out, &t, "  ");
+	if (c->regressions == 0)
+		fprintf(out, "  no regression");
+	else
+		fprintf(out, "  %d regression%s", c->regressions,
+				c->regressions == 1 ? "" : "s");
+	if (c->gate != NULL)
+		fprintf(out, " (counting %s only)", c->gate);
+	fprintf(out, "\n");
+	fflush(out);
+}
+
+bool
+report_write_comparison_json(const char *path, const struct pd_cmp *c,
+							 char *err, size_t errlen)
+{
+	FILE	   *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
+	bool		ok;
+
+	if (f == NULL)
+	{
+		snprintf(err, errlen, "could not open \"%s\" for writing: %s", path,
+				 strerror(errno));
+		return false;
+	}
+	fprintf(f, "{\n  \"candidate\": %lld,\n  \"baseline\": ", (long long) c->candidate);
+	if (c->last_n > 0)
+		fprintf(f, "null,\n  \"history\": %d", c->last_n);
+	else
+		fprintf(f, "%lld,\n  \"history\": null", (long long) c->baseline);
+	fprintf(f, ",\n  \"name\": ");
+	if (c->name)
+		json_string(f, c->name);
+	else
+		fprintf(f, "null");
+	fprintf(f, ",\n  \"threshold\": ");
+	json_num(f, c->threshold);
+	fprintf(f, ",\n  \"regressions\": %d,\n  \"rows\": [", c->regressions);
+	for (int i = 0; i < c->nrows; i++)
+	{
+		const struct pd_cmp_row *r = &c->rows[i];
+		const char *const strs[] = {r->scope, r->fingerprint, r->query, r->metric};
+		const char *const names[] = {"scope", "fingerprint", "query", "metric"};
+		const double nums[] = {r->baseline, r->candidate, r->change, r->spread};
+		const char *const nnames[] = {"baseline", "candidate", "change", "spread"};
+
+		fprintf(f, "%s\n    {", i ? "," : "");
+		for (int k = 0; k < 4; k++)
+		{
+			fprintf(f, "%s\"%s\": ", k ? ", " : "", names[k]);
+			if (strs[k])
+				json_string(f, strs[k]);
+			else
+				fprintf(f, "null");
+		}
+		for (int k = 0; k < 4; k++)
+		{
+			fprintf(f, ", \"%s\": ", nnames[k]);
+			json_num(f, nums[k]);
+		}
+		fprintf(f, ", \"verdict\": ");
+		if (r->verdict)
+			json_string(f, r->verdict);
+		else
+			fprintf(f, "null");
+		fprintf(f, "}");
+	}
+	fprintf(f, "%s]\n}\n", c->nrows ? "\n  " : "");
 	ok = !ferror(f);
 	if (f != stdout)
 		ok = (fclose(f) == 0) && ok;

@@ -42,6 +42,12 @@
  *
  * Latencies are milliseconds; a quantile of nothing is null.
  *
+ * With --store (struct pd_run_meta) the report is also the document that
+ * perfstore.store_run() takes: it adds "name", "run_group", "labels",
+ * "config", "started_at", "finished_at", "host" and "latency_sketch" (the
+ * sketch's text form as a JSON string), and "latency_sketch" to every
+ * statement and "latency_sketch" and "started_at" to every interval.
+ *
  * Must not: include libpq-fe.h.
  *
  * Memory: pd_stats_init() allocates sketches and arrays that
@@ -51,6 +57,7 @@
 #define PERFDRIVER_REPORT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "driver.h"
@@ -76,6 +83,58 @@ void		pd_interval_summarise(const struct pd_interval_acc *a, double t_end_s,
 								  double length_s, bool rate,
 								  struct pd_interval *out);
 
+/*
+ * Latency sketches kept per progress interval, packed (a few hundred bytes
+ * each), for the stored run's intervals[].latency_sketch.  Only kept with
+ * --store: this is the one thing that grows with the length of a run, by
+ * one packed sketch per interval.
+ */
+struct pd_sketch_log
+{
+	int			n;
+	int			cap;
+	uint8_t   **data;
+	size_t	   *len;
+};
+
+/* Append a packed copy of s. */
+void		pd_sketch_log_add(struct pd_sketch_log *log, const struct sketch *s);
+
+/* The i-th sketch, unpacked (caller frees); NULL when i is out of range. */
+struct sketch *pd_sketch_log_get(const struct pd_sketch_log *log, int i);
+
+void		pd_sketch_log_free(struct pd_sketch_log *log);
+
+/* One --label KEY=VALUE. */
+struct pd_label
+{
+	const char *key;
+	const char *value;
+};
+
+/*
+ * What a stored run carries beyond the report (docs/perfdriver.md, "Storing
+ * runs"): with it, the JSON report is the document perfstore.store_run()
+ * takes, with name, run_group, labels, config, started_at, finished_at, host
+ * and the latency sketches in their text form.
+ */
+struct pd_run_meta
+{
+	const char *name;
+	const char *run_group;		/* NULL: none */
+	const struct pd_label *labels;
+	int			nlabels;
+	const char *host;
+	double		started_at;		/* seconds since the epoch */
+	double		finished_at;
+	double		duration_opt_s; /* -T, 0 when not given */
+	int64_t		transactions_opt;	/* -t per client, 0 when not given */
+	int64_t		scale;
+	uint64_t	seed;
+	double		progress_s;		/* -P, 0 when not given */
+	const struct pd_sketch_log *interval_sketches;	/* one per interval */
+};
+
 /* Everything the final report shows. */
 struct pd_report
 {
@@ -94,6 +153,7 @@ struct pd_report
 	int			nintervals;
 	bool		interrupted;
 	const struct nplus1 *nplus1;	/* N+1 findings; NULL: none detected */
+	const struct pd_run_meta *meta; /* with --store; NULL otherwise */
 };
 
 /* The progress line for one interval (-P), on stderr. */
@@ -108,5 +168,28 @@ void		report_print(FILE *out, const struct pd_report *r);
  */
 bool		report_write_json(const char *path, const struct pd_report *r,
 							  char *err, size_t errlen);
+
+/*
+ * report_json: the JSON report as a malloc'd string (caller frees); with
+ * r->meta set, the document for perfstore.store_run().  *len (when not
+ * NULL) receives its length.
+ */
+char	   *report_json(const struct pd_report *r, size_t *len);
+
+/* Format seconds since the epoch as ISO 8601 in UTC with microseconds. */
+void		report_format_timestamp(double epoch_s, char *buf, size_t len);
+
+struct pd_cmp;
+
+/*
+ * report_print_comparison: the comparison as an aligned table, with a
+ * title line and a closing line counting regressions.
+ */
+void		report_print_comparison(FILE *out, const struct pd_cmp *c);
+
+/* report_write_comparison_json: the comparison as JSON ("-" for stdout). */
+bool		report_write_comparison_json(const char *path,
+										 const struct pd_cmp *c,
+										 char *err, size_t errlen);
 
 #endif							/* PERFDRIVER_REPORT_H */

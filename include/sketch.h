@@ -68,7 +68,12 @@ typedef struct sketch_allocator
 	void	   *ctx;
 } sketch_allocator;
 
-/* One sign's buckets: counts[k - offset] for key k in [offset, offset+cap). */
+/*
+ * One sign's buckets: counts[k - offset] for key k in [offset, offset+cap).
+ * Once something has collapsed, the window starts at or below the floor and
+ * may hold up to sketch_window_limit() slots: the slack above max_buckets
+ * lets the floor rise many times before the counts have to be shifted.
+ */
 struct sketch_store
 {
 	int32_t		offset;			/* key of the first slot */
@@ -80,6 +85,13 @@ struct sketch_store
 	uint64_t	bucketed;		/* values in counts[] */
 	uint64_t	collapsed;		/* values below floor, folded together */
 };
+
+/* Most slots a store's window may have: max_buckets and half as much slack. */
+static inline int64_t
+sketch_window_limit(uint32_t max_buckets)
+{
+	return (int64_t) max_buckets + max_buckets / 2;
+}
 
 /* Exact sum: sum of chunk[i] * 2^(32*(base+i) - 1074), chunks int64. */
 struct sketch_sum

@@ -221,6 +221,20 @@ INSERT INTO perfstore.ingest (metric, labels, ts, value)
 SELECT 'lat', '{"host": "h1"}', now() - interval '2 hours', 7777 FROM generate_series(1, 300);
 SELECT perfstore.refresh_rollups(now() - interval '3 hours', now()) > 0 AS refreshed;
 SELECT * FROM pg_temp.compare(8);
+-- the 5-minute view: every 5 minutes of every series in the last day
+-- (rollups before the watermark, the raw tail after it) against the sketch
+-- of the raw samples (older rollups outlive the partitions dropped above)
+SELECT count(*) > 0 AS has_5m,
+       count(*) FILTER (WHERE r.q IS DISTINCT FROM v.q OR r.n IS DISTINCT FROM v.n) AS differ_5m
+FROM (SELECT s.series_id, date_bin('5 minutes', s.ts, '2000-01-01 00:00+00') AS b,
+             perfstore.quantiles(perfstore.sketch_agg(s.value), '{0.5,0.9,0.99}') AS q, count(*) AS n
+      FROM perfstore.samples s WHERE s.ts >= now() - interval '1 day' GROUP BY 1, 2) r
+FULL JOIN (SELECT m.series_id, m.bucket AS b, perfstore.quantiles(m.sketch, '{0.5,0.9,0.99}') AS q,
+                  perfstore.count(m.sketch) AS n
+           FROM perfstore.samples_5m m
+           WHERE m.bucket >= date_bin('5 minutes', now() - interval '1 day', '2000-01-01 00:00+00')) v
+  USING (series_id, b)
+WHERE b >= date_bin('5 minutes', now() - interval '1 day', '2000-01-01 00:00+00') + interval '5 minutes';
 -- the late window is a setting
 SELECT pg_temp.err($$SELECT perfstore.set_late_window('-1 minute')$$);
 SELECT perfstore.set_late_window('1 hour');

@@ -120,6 +120,50 @@ INSERT INTO perfstore.ingest (metric, value) VALUES ('defaults', 1);
 SELECT sr.labels::text, s.ts BETWEEN now() - interval '1 hour' AND now() AS ts_now
 FROM perfstore.samples s JOIN perfstore.series sr ON sr.id = s.series_id
 WHERE sr.metric = 'defaults';
+-- a batch rolled back with its savepoint leaves nothing, and the next batch
+-- in the same transaction is stored whole
+BEGIN;
+SAVEPOINT a;
+INSERT INTO perfstore.ingest (metric, labels, ts, value)
+VALUES ('sub.batch', '{"k": 1}', '2026-01-12', 1), ('sub.new', '{}', '2026-01-12', 2);
+ROLLBACK TO a;
+SAVEPOINT b;
+SELECT pg_temp.err($$INSERT INTO perfstore.ingest (metric, labels, ts, value)
+	VALUES ('sub.batch', '{"k": 1}', '2026-01-12', 3), ('sub.batch', '{}', '2026-01-12', 'Infinity')$$);
+ROLLBACK TO b;
+INSERT INTO perfstore.ingest (metric, labels, ts, value)
+VALUES ('sub.batch', '{"k": 1}', '2026-01-12', 4);
+COMMIT;
+SELECT sr.metric, sr.labels::text, count(*), sum(s.value)
+FROM perfstore.samples s JOIN perfstore.series sr ON sr.id = s.series_id
+WHERE sr.metric LIKE 'sub.%' GROUP BY 1, 2;
+-- label sets equal as jsonb but written differently are one series
+INSERT INTO perfstore.ingest (metric, labels, ts, value)
+VALUES ('eq.labels', '{"a": 1, "b": "x"}', '2026-01-12', 1),
+       ('eq.labels', '{"b": "x", "a": 1.0}', '2026-01-12', 2),
+       ('eq.labels', '{"b":"x","a":1}', '2026-01-12', 3);
+SELECT count(DISTINCT sr.id) AS series, count(*) AS samples
+FROM perfstore.samples s JOIN perfstore.series sr ON sr.id = s.series_id
+WHERE sr.metric = 'eq.labels';
+-- a batch larger than the ingest buffer (flushed along the way) with new
+-- and existing series mixed: every row arrives once
+INSERT INTO perfstore.ingest (metric, labels, ts, value)
+SELECT 'big.batch', jsonb_build_object('n', i % 7), '2026-01-13'::timestamptz + i * interval '1 ms', i
+FROM generate_series(1, 300000) i;
+SELECT count(DISTINCT s.series_id) AS series, count(*) AS samples, sum(s.value) = 300000::numeric * 300001 / 2 AS sum_ok
+FROM perfstore.samples s JOIN perfstore.series sr ON sr.id = s.series_id
+WHERE sr.metric = 'big.batch';
+-- a hostile search_path does not change where the batch goes
+CREATE SCHEMA hostile;
+CREATE TABLE hostile.series (id bigint, metric text, labels jsonb);
+CREATE TABLE hostile.samples (series_id bigint, ts timestamptz, value float8);
+SET search_path = hostile, public;
+INSERT INTO perfstore.ingest (metric, labels, ts, value) VALUES ('hostile.path', '{}', '2026-01-12', 1);
+RESET search_path;
+SELECT (SELECT count(*) FROM hostile.series) + (SELECT count(*) FROM hostile.samples) AS hijacked,
+       (SELECT count(*) FROM perfstore.samples s JOIN perfstore.series sr ON sr.id = s.series_id
+        WHERE sr.metric = 'hostile.path') AS stored;
+DROP SCHEMA hostile CASCADE;
 
 -- the functions a hostile search_path cannot hijack (offenders: none)
 SELECT p.oid::regprocedure AS not_pinned

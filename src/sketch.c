@@ -19,7 +19,9 @@
  * keys of one sign span more, every key below hi - max_buckets + 1 (the
  * "floor") is folded into one "collapsed" count.  The floor depends only on
  * the highest key and on whether any collapse happened, so adding and merging
- * in any order give identical sketches.
+ * in any order give identical sketches.  Raising the floor is amortised O(1):
+ * a collapsed store's window has slack above max_buckets and is shifted in
+ * place only when the top outgrows it (see store_collapse()).
  *
  * Sum.  Kept exactly as a fixed-point number in 32-bit digits held in int64
  * chunks (bit 0 is 2^-1074), with carries propagated lazily.
@@ -41,6 +43,8 @@
 
 #define likely(x)	__builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
+/* for the rare paths of sketch_add(): keeps its own code small and fast */
+#define SKETCH_NOINLINE __attribute__((noinline, cold))
 
 /* ----------------------------------------------------------------
  * Bucket mapping
@@ -496,7 +500,7 @@ relayout(struct sketch **sp, const sketch_allocator *a, int nq,
  */
 
 /* Propagate carries so chunks below the top are in [0, 2^32). */
-static void
+static SKETCH_NOINLINE void
 sum_normalize(struct sketch *s)
 {
 	int64_t    *c = sum_chunks(s);
@@ -516,7 +520,7 @@ sum_normalize(struct sketch *s)
  * relayout; the window at least doubles so that growth is amortised.  An
  * all-zero window is just moved.
  */
-static sketch_error
+static SKETCH_NOINLINE sketch_error
 sum_reserve(struct sketch **sp, const sketch_allocator *a, int32_t lo,
 			int32_t hi)
 {
@@ -802,8 +806,18 @@ sketch_mean(const struct sketch *s, sketch_error *err)
  */
 
 /*
- * Fold every key below new_floor into the collapsed count and shrink the
- * window to start at new_floor with max_buckets slots.
+ * Fold every key below new_floor into the collapsed count and make sure the
+ * window covers [new_floor, new_floor + max_buckets - 1], the keys that stay
+ * exact (the highest key, current or about to be added, is the top one).
+ *
+ * The floor only ever rises, once per new highest key, so this must not cost
+ * O(max_buckets) each time: an input that grows steadily over many orders of
+ * magnitude raises it on almost every value.  A window that already covers
+ * the range is left alone (only the folded slots are zeroed).  Otherwise the
+ * window is re-anchored at new_floor: in place with memmove when it already
+ * has sketch_window_limit() slots, else by one relayout to that size.  The
+ * slack of max_buckets / 2 slots above the top means a shift happens at most
+ * once every max_buckets / 2 floor steps, and the block only grows once.
  */
 static sketch_error
 store_collapse(struct sketch **sp, const sketch_allocator *a, int side,
@@ -813,6 +827,8 @@ store_collapse(struct sketch **sp, const sketch_allocator *a, int side,
 	struct sketch_store *st = side ? &s->neg : &s->pos;
 	uint64_t   *counts = store_counts(s, st);
 	uint64_t	folded = 0;
+	int32_t		maxb = (int32_t) s->max_buckets;
+	int32_t		limit = (int32_t) sketch_window_limit(s->max_buckets);
 	int32_t		k;
 
 	for (k = st->lo; k < new_floor && k <= st->hi; k++)
@@ -829,24 +845,40 @@ store_collapse(struct sketch **sp, const sketch_allocator *a, int side,
 			st->lo++;
 	}
 	/* The floor rule needs some collapsed value; callers guarantee one. */
-	if (st->offset != new_floor || st->cap != (int32_t) s->max_buckets)
-	{
-		int32_t		cap = (int32_t) s->max_buckets;
+	if (st->offset <= new_floor &&
+		(int64_t) new_floor + maxb <= (int64_t) st->offset + st->cap)
+		return SKETCH_OK;
 
-		if (side)
-			return relayout(sp, a, s->nq, s->sum.base, s->sum.cap,
-							s->pos.offset, s->pos.cap, new_floor, cap);
-		return relayout(sp, a, s->nq, s->sum.base, s->sum.cap,
-						new_floor, cap, s->neg.offset, s->neg.cap);
+	if (st->cap == limit)
+	{
+		/* shift [lo, hi] down to the new anchor, zero everything else */
+		if (st->bucketed > 0)
+		{
+			int32_t		n = st->hi - st->lo + 1;
+
+			memmove(counts + (st->lo - new_floor), counts + (st->lo - st->offset),
+					sizeof(uint64_t) * (size_t) n);
+			memset(counts, 0, sizeof(uint64_t) * (size_t) (st->lo - new_floor));
+			memset(counts + (st->hi - new_floor + 1), 0,
+				   sizeof(uint64_t) * (size_t) (limit - (st->hi - new_floor + 1)));
+		}
+		else
+			memset(counts, 0, sizeof(uint64_t) * (size_t) limit);
+		st->offset = new_floor;
+		return SKETCH_OK;
 	}
-	return SKETCH_OK;
+	if (side)
+		return relayout(sp, a, s->nq, s->sum.base, s->sum.cap,
+						s->pos.offset, s->pos.cap, new_floor, limit);
+	return relayout(sp, a, s->nq, s->sum.base, s->sum.cap,
+					new_floor, limit, s->neg.offset, s->neg.cap);
 }
 
 /*
  * Add count values at key to one store: the slow path, which handles an
  * empty store, growth and collapsing.  May relayout *sp.
  */
-static sketch_error
+static SKETCH_NOINLINE sketch_error
 store_add_slow(struct sketch **sp, const sketch_allocator *a, int side,
 			   int32_t key, uint64_t count)
 {
@@ -885,7 +917,7 @@ store_add_slow(struct sketch **sp, const sketch_allocator *a, int side,
 			return SKETCH_OK;
 		}
 		if (st->collapsed == 0 || new_floor != store_floor(s, st) ||
-			st->offset != new_floor || st->cap != maxb)
+			key < st->offset || key >= st->offset + st->cap)
 		{
 			/*
 			 * Raise the floor.  When nothing was collapsed before, the span
@@ -906,35 +938,65 @@ store_add_slow(struct sketch **sp, const sketch_allocator *a, int side,
 		return SKETCH_OK;
 	}
 
-	/* No collapse: grow the window to cover [lo, hi] if needed. */
+	/*
+	 * No collapse: make the window cover [lo, hi].  The slack is split evenly
+	 * between both ends, so values arriving on alternate sides do not make
+	 * the window grow without need.  When [lo, hi] still fits with a quarter
+	 * of the window to spare (or the window is at max_buckets) the counts are
+	 * shifted in place; each shift at least halves the spare slots, so shifts
+	 * stay rare.  Otherwise the block grows to 1.5 times the span, rounded up
+	 * so that the whole block fills a power of two (allocators such as
+	 * PostgreSQL's round small requests up to one anyway).
+	 */
 	if (st->cap == 0 || lo < st->offset || hi >= st->offset + st->cap)
 	{
 		int32_t		span = hi - lo + 1;
-		int32_t		cap = st->cap * 2;
+		int32_t		cap;
 		int32_t		offset;
 
-		if (cap < 8)
-			cap = 8;
-		if (cap < span)
-			cap = span;
-		if (cap > maxb)
-			cap = maxb;
-		if (st->bucketed == 0)
-			offset = key - cap / 2;		/* room on both sides */
-		else if (key > st->hi)
-			offset = lo;				/* growing upwards */
+		if (st->bucketed > 0 && span <= st->cap &&
+			(span <= st->cap - st->cap / 4 || st->cap >= maxb))
+		{
+			uint64_t   *counts = store_counts(s, st);
+			int32_t		n = st->hi - st->lo + 1;
+
+			offset = lo - (st->cap - span) / 2;
+			memmove(counts + (st->lo - offset), counts + (st->lo - st->offset),
+					sizeof(uint64_t) * (size_t) n);
+			memset(counts, 0, sizeof(uint64_t) * (size_t) (st->lo - offset));
+			memset(counts + (st->hi - offset + 1), 0,
+				   sizeof(uint64_t) * (size_t) (st->cap - (st->hi - offset + 1)));
+			st->offset = offset;
+		}
 		else
-			offset = hi - cap + 1;		/* growing downwards */
-		if (side)
-			err = relayout(sp, a, s->nq, s->sum.base, s->sum.cap,
-						   s->pos.offset, s->pos.cap, offset, cap);
-		else
-			err = relayout(sp, a, s->nq, s->sum.base, s->sum.cap,
-						   offset, cap, s->neg.offset, s->neg.cap);
-		if (err != SKETCH_OK)
-			return err;
-		s = *sp;
-		st = side ? &s->neg : &s->pos;
+		{
+			size_t		size,
+						rounded;
+
+			cap = span + span / 2;
+			if (cap < 8)
+				cap = 8;
+			if (cap > maxb)
+				cap = maxb;
+			size = side ? layout_size(s->nq, s->sum.cap, s->pos.cap, cap)
+				: layout_size(s->nq, s->sum.cap, cap, s->neg.cap);
+			for (rounded = 256; rounded < size; rounded *= 2)
+				;
+			cap += (int32_t) ((rounded - size) / sizeof(uint64_t));
+			if (cap > maxb)
+				cap = maxb;
+			offset = lo - (cap - span) / 2;
+			if (side)
+				err = relayout(sp, a, s->nq, s->sum.base, s->sum.cap,
+							   s->pos.offset, s->pos.cap, offset, cap);
+			else
+				err = relayout(sp, a, s->nq, s->sum.base, s->sum.cap,
+							   offset, cap, s->neg.offset, s->neg.cap);
+			if (err != SKETCH_OK)
+				return err;
+			s = *sp;
+			st = side ? &s->neg : &s->pos;
+		}
 	}
 	store_counts(s, st)[key - st->offset] += count;
 	st->bucketed += count;
@@ -955,9 +1017,11 @@ store_add(struct sketch **sp, const sketch_allocator *a, int side,
 	struct sketch *s = *sp;
 	struct sketch_store *st = side ? &s->neg : &s->pos;
 
-	if (likely(st->bucketed > 0 && key >= st->offset &&
-			   key < st->offset + st->cap &&
-			   (st->collapsed == 0 || key <= st->hi)))
+	/* one unsigned comparison: offset <= key < offset + cap */
+	if (likely(st->bucketed > 0 &&
+			   (uint32_t) key - (uint32_t) st->offset < (uint32_t) st->cap &&
+			   (st->collapsed == 0 ||
+				(key <= st->hi && key > st->hi - (int32_t) s->max_buckets))))
 	{
 		store_counts(s, st)[key - st->offset] += count;
 		st->bucketed += count;
@@ -1000,8 +1064,12 @@ sketch_invariant_violation(const struct sketch *s)
 		const uint64_t *counts = store_counts_c(s, st);
 		uint64_t	inside = 0;
 
-		if (st->cap < 0 || st->cap > (int32_t) s->max_buckets)
-			return "store window larger than max_buckets";
+		if (st->cap < 0 || st->cap > sketch_window_limit(s->max_buckets))
+			return "store window larger than its limit";
+		if (st->bucketed > 0 &&
+			(st->lo > st->hi || st->lo < st->offset ||
+			 (int64_t) st->hi >= (int64_t) st->offset + st->cap))
+			return "[lo, hi] outside the window";
 		for (int32_t i = 0; i < st->cap; i++)
 		{
 			int32_t		k = st->offset + i;
@@ -1023,8 +1091,8 @@ sketch_invariant_violation(const struct sketch *s)
 		{
 			if (st->bucketed == 0)
 				return "collapsed values without buckets";
-			if (st->offset != store_floor(s, st) || st->lo < st->offset)
-				return "collapsed store not anchored at its floor";
+			if (st->offset > store_floor(s, st) || st->lo < store_floor(s, st))
+				return "collapsed store window above its floor";
 		}
 		total += st->bucketed + st->collapsed;
 	}
@@ -1058,8 +1126,9 @@ sketch_invariant_violation(const struct sketch *s)
  * ----------------------------------------------------------------
  */
 
-sketch_error
-sketch_add(struct sketch **sp, double v, const sketch_allocator *a)
+/* Every case of sketch_add(); the common one is also handled inline below. */
+static __attribute__((noinline)) sketch_error
+sketch_add_general(struct sketch **sp, double v, const sketch_allocator *a)
 {
 	struct sketch *s = *sp;
 	sketch_error err;
@@ -1099,6 +1168,75 @@ sketch_add(struct sketch **sp, double v, const sketch_allocator *a)
 		CHECK_INVARIANTS(s);
 #endif
 	return SKETCH_OK;
+}
+
+/*
+ * Add one value.  The common case, a positive normal value whose bucket is
+ * inside the window and whose sum digits are inside the sum window, is done
+ * here in one pass over the value's bits (key and sum digits share the
+ * decomposition) and performs exactly the updates sketch_add_general() would;
+ * everything else goes there.
+ */
+sketch_error
+sketch_add(struct sketch **sp, double v, const sketch_allocator *a)
+{
+	struct sketch *s = *sp;
+	uint64_t	bits;
+	int			exp;
+
+	memcpy(&bits, &v, sizeof(bits));
+	exp = (int) (bits >> 52);	/* sign bit clear: the biased exponent */
+	if (likely(exp != 0 && exp < 0x7ff))
+	{
+		const sketch_mapping *m = mapping_get(s->per_octave);
+		struct sketch_store *st = &s->pos;
+		uint64_t	mant = bits & ((UINT64_C(1) << 52) - 1);
+		int32_t		c = (exp - 1) >> 5;
+
+		if (likely(m != NULL && st->bucketed > 0 && st->collapsed == 0 &&
+				   c >= s->sum.base && c + 3 <= s->sum.base + s->sum.cap - 1 &&
+				   s->sum.pending + 1 < SUM_PENDING_LIMIT))
+		{
+			uint64_t	cell = mant >> (52 - m->cell_bits);
+			uint64_t	sbits = mant | (UINT64_C(1023) << 52);
+			double		frac;
+			int32_t		key;
+
+			memcpy(&frac, &sbits, sizeof(frac));
+			key = (exp - 1023) * s->per_octave + m->base[cell] +
+				(frac >= m->bound[cell]);
+			if (likely((uint32_t) key - (uint32_t) st->offset < (uint32_t) st->cap))
+			{
+				unsigned __int128 wide;
+				int64_t    *chunk = sum_chunks(s) + (c - s->sum.base);
+
+				store_counts(s, st)[key - st->offset]++;
+				st->bucketed++;
+				if (key < st->lo)
+					st->lo = key;
+				if (key > st->hi)
+					st->hi = key;
+				/* as sum_add(): m * 2^(exp - 1075), in 32-bit digits */
+				wide = (unsigned __int128) (mant | (UINT64_C(1) << 52)) << ((exp - 1) & 31);
+				chunk[0] += (int64_t) (uint32_t) wide;
+				chunk[1] += (int64_t) (uint32_t) (wide >> 32);
+				chunk[2] += (int64_t) (uint32_t) (wide >> 64);
+				s->sum.pending++;
+				/* bucketed > 0, so count > 0 and min, max are set */
+				if (v < s->min)
+					s->min = v;
+				else if (v > s->max)
+					s->max = v;
+				s->count++;
+#ifdef SKETCH_CHECK_INVARIANTS
+				if (s->count < 4096 || (s->count & 4095) == 0)
+					CHECK_INVARIANTS(s);
+#endif
+				return SKETCH_OK;
+			}
+		}
+	}
+	return sketch_add_general(sp, v, a);
 }
 
 sketch_error

@@ -160,7 +160,7 @@ sketch_check_dense(const struct sketch *s)
 	{
 		const struct sketch_store *st = side ? &s->neg : &s->pos;
 
-		ok &= st->cap >= 0 && st->cap <= (int32) s->max_buckets &&
+		ok &= st->cap >= 0 && st->cap <= sketch_window_limit(s->max_buckets) &&
 			st->data + sizeof(uint64) * (Size) st->cap <= size;
 		if (st->bucketed > 0)
 			ok &= st->lo <= st->hi && st->lo >= st->offset &&

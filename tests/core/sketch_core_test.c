@@ -219,6 +219,175 @@ test_size(void)
 	free(s);
 }
 
+/* ---- a rising floor: many collapses, amortised ---- */
+
+static long counted_allocs;
+
+static void *
+counting_alloc(size_t size, void *ctx)
+{
+	(void) ctx;
+	counted_allocs++;
+	return malloc(size);
+}
+
+static const sketch_allocator CA = {counting_alloc, test_free, NULL};
+
+#define FLOOR_N 60000
+
+/*
+ * Value i of a stream whose magnitude grows steadily over hundreds of powers
+ * of two, so with a small budget the collapse floor rises every few values.
+ * Every third value lands a random distance below the top, some of them
+ * under the floor (they must fold) and some in the window above it.
+ */
+static double
+rising_value(int i)
+{
+	double		top = exp(i * 0.011 - 300.0);
+	double		v = (i % 3 == 2) ? top * exp2(-4.5 * urand()) : top;
+
+	return (i % 4 == 1) ? -v : v;
+}
+
+static int
+sketch_from_unpacked(struct sketch *s, struct sketch **out)
+{
+	uint8_t    *buf = malloc(sketch_packed_size(s));
+	size_t		len = sketch_pack(s, buf);
+	char		err[128];
+	int			ok = sketch_unpack(buf, len, out, &A, err, sizeof(err)) == SKETCH_OK;
+
+	free(buf);
+	return ok;
+}
+
+static void
+floor_moves(void)
+{
+	double	   *v = malloc(sizeof(double) * FLOOR_N);
+	struct sketch *s = sketch_create(&CA, 0.01);
+	struct sketch *rev = sketch_create(&A, 0.01);
+	struct sketch *half1 = sketch_create(&A, 0.01);
+	struct sketch *half2 = sketch_create(&A, 0.01);
+	struct sketch *merged = sketch_create(&A, 0.01);
+	struct sketch *resumed = NULL;
+	int32_t		last_floor = INT32_MIN;
+	long		moves = 0;
+	long		broken = 0;
+	const char *why = NULL;
+	char	   *t,
+			   *t2;
+	int			ok = 0;
+
+	sketch_set_max_buckets(s, 64);
+	sketch_set_max_buckets(rev, 64);
+	sketch_set_max_buckets(half1, 64);
+	sketch_set_max_buckets(half2, 64);
+	sketch_set_max_buckets(merged, 64);
+	counted_allocs = 0;
+	for (int i = 0; i < FLOOR_N; i++)
+	{
+		const char *w;
+
+		v[i] = rising_value(i);
+		sketch_add(&s, v[i], &CA);
+		sketch_add(i < FLOOR_N / 2 ? &half1 : &half2, v[i], &A);
+		if ((w = sketch_invariant_violation(s)) != NULL)
+		{
+			broken++;
+			why = w;
+		}
+		if (s->pos.collapsed > 0 && s->pos.hi - (int32_t) s->max_buckets + 1 != last_floor)
+		{
+			last_floor = s->pos.hi - (int32_t) s->max_buckets + 1;
+			moves++;
+		}
+		if (i == FLOOR_N / 2 - 1)
+			ok = sketch_from_unpacked(s, &resumed);
+	}
+	if (why)
+		printf("# %s\n", why);
+	check(broken == 0, "invariants hold after every value while the floor rises");
+	printf("# %ld floor moves, %ld allocations\n", moves, counted_allocs);
+	check(moves > 5000, "the stream moves the collapse floor thousands of times");
+	check(counted_allocs < 64,
+		  "raising the floor does not reallocate the sketch each time");
+	check(sketch_collapsed(s) > FLOOR_N / 2 && s->count == FLOOR_N,
+		  "most values folded, none lost");
+
+	/* the same values largest first: the floor is placed once */
+	for (int i = FLOOR_N - 1; i >= 0; i--)
+		sketch_add(&rev, v[i], &A);
+	t = to_text(s);
+	t2 = to_text(rev);
+	check(strcmp(t, t2) == 0, "a rising floor gives the sketch of the reversed input");
+	free(t2);
+
+	sketch_merge(&merged, half2, &A);
+	sketch_merge(&merged, half1, &A);
+	t2 = to_text(merged);
+	check(strcmp(t, t2) == 0 && sketch_invariant_violation(merged) == NULL,
+		  "a rising floor merges identically");
+	free(t2);
+
+	/* an unpacked sketch (window anchored exactly) keeps rising correctly */
+	for (int i = FLOOR_N / 2; ok && i < FLOOR_N; i++)
+		ok = sketch_add(&resumed, v[i], &A) == SKETCH_OK &&
+			sketch_invariant_violation(resumed) == NULL;
+	t2 = ok ? to_text(resumed) : NULL;
+	check(ok && strcmp(t, t2) == 0, "an unpacked collapsed sketch continues identically");
+	free(t2);
+
+	/*
+	 * Values that widen the range on alternate sides: the window follows the
+	 * span (shifting in place when it can) instead of doubling on every
+	 * change of side.
+	 */
+	{
+		struct sketch *alt = sketch_create(&CA, 0.01);
+		struct sketch *sorted = sketch_create(&A, 0.01);
+		long		allocs_before = counted_allocs;
+		int32_t		worst = 0;
+		int			alt_ok = 1;
+
+		for (int k = 0; k < 400; k++)
+		{
+			double		x = exp2((k % 2 ? 1 : -1) * (k / 2) / 30.0);
+			int32_t		span;
+
+			alt_ok &= sketch_add(&alt, x, &CA) == SKETCH_OK &&
+				sketch_invariant_violation(alt) == NULL;
+			span = alt->pos.hi - alt->pos.lo + 1;
+			if (alt->pos.cap - 2 * span > worst)
+				worst = alt->pos.cap - 2 * span;
+		}
+		for (int k = 398; k >= 0; k -= 2)
+			sketch_add(&sorted, exp2(-(k / 2) / 30.0), &A);
+		for (int k = 1; k < 400; k += 2)
+			sketch_add(&sorted, exp2((k / 2) / 30.0), &A);
+		t2 = to_text(alt);
+		free(t);
+		t = to_text(sorted);
+		printf("# alternate sides: %ld allocations, window - 2 * span at most %d\n",
+			   counted_allocs - allocs_before, (int) worst);
+		check(alt_ok && worst <= 64 && counted_allocs - allocs_before <= 8,
+			  "a range widening on alternate sides keeps a window near its span");
+		check(strcmp(t, t2) == 0, "and gives the sketch of the sorted input");
+		free(t2);
+		free(alt);
+		free(sorted);
+	}
+	free(t);
+	free(v);
+	free(s);
+	free(rev);
+	free(half1);
+	free(half2);
+	free(merged);
+	free(resumed);
+}
+
 int
 main(void)
 {
@@ -461,6 +630,8 @@ main(void)
 		free(p2);
 		free(m);
 	}
+
+	floor_moves();
 
 	/* errors */
 	{

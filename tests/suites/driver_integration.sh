@@ -147,6 +147,72 @@ for m in extended prepared; do
 	if [ $rc -eq 0 ] && [ "$n" = "60" ]; then ok "pipeline and \\gset, -M $m"; else not_ok "pipeline and \\gset, -M $m" "exit $rc, transactions $n" "$(tail -n 5 "$TMP/p.out")"; fi
 done
 
+# --- the store's built-ins: workflow and ingest ----------------------------
+# They run on a database with the extension; the rows each reports (the rows
+# of start_run and start_task, of record() and of the INSERT into
+# perfstore.ingest) must be the rows it added, with no error, in every
+# protocol, and with -T (transactions under way at the deadline finish).
+newdb pd_store_builtins
+if psql -X -q -v ON_ERROR_STOP=1 -d pd_store_builtins -c "CREATE EXTENSION perfstore" >"$TMP/ext.out" 2>&1; then
+	ok "CREATE EXTENSION perfstore for the store built-ins"
+else
+	not_ok "CREATE EXTENSION perfstore for the store built-ins" "$(cat "$TMP/ext.out")"
+fi
+wf_counts="select (select count(*) from perfstore.workflow_runs) || ' ' ||
+	(select count(*) from perfstore.task_executions) || ' ' ||
+	(select count(*) from perfstore.workflow_runs where status = 'running') || ' ' ||
+	(select count(*) from perfstore.task_executions where status = 'running')"
+for spec in "simple:-t 40" "extended:-t 40" "prepared:-t 40" "prepared:-T 2"; do
+	m=${spec%%:*}
+	len=${spec#*:}
+	read -r runs0 tasks0 _ _ <<<"$(psqlv -d pd_store_builtins -c "$wf_counts")"
+	# shellcheck disable=SC2086
+	"$PD" run -d pd_store_builtins -b workflow -M "$m" -c 4 -j 2 $len --json "$TMP/wf.json" >"$TMP/wf.out" 2>&1
+	rc=$?
+	read -r runs1 tasks1 open_runs open_tasks <<<"$(psqlv -d pd_store_builtins -c "$wf_counts")"
+	rep=$(jget "$TMP/wf.json" '"%d %d %d %d %d" % (j["transactions"], j["failed_transactions"], sum(j["errors"].values()),
+		sum(s["rows"] for s in j["statements"] if "perfstore.start_run(" in s["query"]),
+		sum(s["rows"] for s in j["statements"] if "perfstore.start_task(" in s["query"]))' 2>/dev/null)
+	read -r n failed errs rep_runs rep_tasks <<<"$rep"
+	if [ $rc -eq 0 ] && [ "${n:-0}" -gt 0 ] && [ "$failed" = 0 ] && [ "$errs" = 0 ]; then
+		ok "builtin workflow -M $m $len: $n transactions, no error"
+	else
+		not_ok "builtin workflow -M $m $len: no error" "exit $rc, report: $rep" "$(tail -n 5 "$TMP/wf.out")"
+	fi
+	if [ "${rep_runs:-0}" -gt 0 ] && [ "$rep_runs" -eq $((runs1 - runs0)) ] && [ "$rep_tasks" -eq $((tasks1 - tasks0)) ] &&
+		[ "$rep_tasks" -eq $((4 * rep_runs)) ] && [ "$open_runs $open_tasks" = "0 0" ]; then
+		ok "builtin workflow -M $m $len: reported rows equal rows added ($rep_runs runs, $rep_tasks tasks)"
+	else
+		not_ok "builtin workflow -M $m $len: reported rows equal rows added" \
+			"reported runs $rep_runs tasks $rep_tasks; added runs $((runs1 - runs0)) tasks $((tasks1 - tasks0)); still running: $open_runs $open_tasks"
+	fi
+done
+for spec in "simple:-t 40" "extended:-t 40" "prepared:-t 40" "simple:-T 2"; do
+	m=${spec%%:*}
+	len=${spec#*:}
+	s0=$(psqlv -d pd_store_builtins -c "select count(*) from perfstore.samples")
+	# shellcheck disable=SC2086
+	"$PD" run -d pd_store_builtins -b ingest -M "$m" -c 4 -j 2 $len --json "$TMP/in.json" >"$TMP/in.out" 2>&1
+	rc=$?
+	s1=$(psqlv -d pd_store_builtins -c "select count(*) from perfstore.samples")
+	staged=$(psqlv -d pd_store_builtins -c "select count(*) from perfstore.ingest")
+	rep=$(jget "$TMP/in.json" '"%d %d %d %d %d" % (j["transactions"], j["failed_transactions"], sum(j["errors"].values()),
+		sum(s["rows"] for s in j["statements"] if "perfstore.record(" in s["query"]),
+		sum(s["rows"] for s in j["statements"] if s["query"].startswith("INSERT INTO perfstore.ingest")))' 2>/dev/null)
+	read -r n failed errs rep_rec rep_batch <<<"$rep"
+	if [ $rc -eq 0 ] && [ "${n:-0}" -gt 0 ] && [ "$failed" = 0 ] && [ "$errs" = 0 ]; then
+		ok "builtin ingest -M $m $len: $n transactions, no error"
+	else
+		not_ok "builtin ingest -M $m $len: no error" "exit $rc, report: $rep" "$(tail -n 5 "$TMP/in.out")"
+	fi
+	if [ "${rep_rec:-0}" -eq $((3 * n)) ] && [ $((rep_rec + rep_batch)) -eq $((s1 - s0)) ] && [ "$staged" = 0 ]; then
+		ok "builtin ingest -M $m $len: reported rows equal samples added ($rep_rec recorded, $rep_batch batched)"
+	else
+		not_ok "builtin ingest -M $m $len: reported rows equal samples added" \
+			"reported record() $rep_rec, batch $rep_batch; samples added $((s1 - s0)); left in perfstore.ingest $staged"
+	fi
+done
+
 # --- script errors name file and line, exit 2 -----------------------------
 printf 'SELECT 1;\n\\foo bar\n' >"$TMP/bad.sql"
 "$PD" run -d pd_builtin -f "$TMP/bad.sql" -t 1 >"$TMP/bad.out" 2>&1
@@ -217,6 +283,27 @@ lagp99=$(jget "$TMP/r.json" 'j["schedule_lag_ms"]["p99"]')
 if [ $rc -eq 0 ] && fcmp "$p99" ">=" 500; then ok "-R stall shows in p99 ($p99 ms)"; else not_ok "-R stall shows in p99" "exit $rc, p99 $p99"; fi
 if fcmp "$lagmax" ">=" 500 && fcmp "$lagp99" ">=" 100; then ok "-R stall shows in schedule lag (max $lagmax ms)"; else not_ok "-R stall shows in schedule lag" "lag max $lagmax, p99 $lagp99"; fi
 
+# --- sessions closed while the clients wait for their -R start ------------
+# The server ends idle sessions (pg_terminate_backend): the clients are not
+# waiting for results then; each finds out at its next statement, counts the
+# error under the server's SQLSTATE, reconnects, and the run goes on.
+"$PD" run -d pd_stall -f "$TMP/one.sql" -c 4 -j 2 -R 40 -T 4 -P 1 --json "$TMP/ik.json" >"$TMP/ik.out" 2>&1 &
+pid=$!
+sleep 1.5
+killed=$(psqlv -d postgres -c "select count(pg_terminate_backend(pid)) from pg_stat_activity
+	where datname = 'pd_stall' and application_name = 'perfdriver'")
+wait $pid
+rc=$?
+rep=$(jget "$TMP/ik.json" '"%d %d %d %s" % (j["reconnects"], j["failed_transactions"], j["intervals"][-1]["transactions"] + j["intervals"][-2]["transactions"], ",".join(sorted(j["errors"].keys())))' 2>/dev/null)
+read -r rec failed late errs <<<"$rep"
+if [ $rc -eq 1 ] && [ "$killed" = 4 ] && [ "${rec:-0}" -eq 4 ] && [ "$failed" -ge 1 ] && [ "$late" -gt 0 ] &&
+	echo "$errs" | grep -qE '57P01|08006'; then
+	ok "idle sessions terminated under -R: reconnected, errors counted ($errs), run went on"
+else
+	not_ok "idle sessions terminated under -R: reconnected, errors counted, run went on" \
+		"exit $rc, terminated $killed, report: $rep" "$(tail -n 5 "$TMP/ik.out")"
+fi
+
 # --- a server restart during a run is survived ----------------------------
 newdb pd_restart
 "$PD" init -q -d pd_restart >/dev/null 2>&1
@@ -271,7 +358,7 @@ else
 	not_ok "SIGINT: report printed, exit 0" "exit $rc, interrupted $intr, duration $dur"
 fi
 
-for db in pd_init_a pd_init_b pd_builtin pd_history pd_sleep pd_stall pd_restart; do
+for db in pd_init_a pd_init_b pd_builtin pd_history pd_store_builtins pd_sleep pd_stall pd_restart; do
 	dropdb --if-exists "$db" >/dev/null 2>&1
 done
 

@@ -9,7 +9,9 @@
 # exists, and at the end; the suffix is the process id, so that two runs on
 # one cluster do not collide) and fills it: two metrics with three series each,
 # a sample every 20 s over the last 2 days (rolled up by maintain(), plus a
-# raw tail), workflow runs with tasks on four agents.
+# raw tail), workflow runs with tasks on four agents, and stored load-test
+# runs (store_run: 12 runs of one name over the last day, one of them a run
+# group of two drivers, with statements, intervals and N+1 findings).
 #
 # Checks: each dashboard is valid JSON with a uid, a title and panels whose
 # targets use the perfstore datasource and carry rawSql; the provisioning
@@ -123,10 +125,38 @@ SELECT r.id, 'agent' || ((r.id + k) % 4), 'step' || k, r.started_at, r.finished_
 FROM perfstore.workflow_runs r, generate_series(1, 3) k;
 SELECT perfstore.start_run('wf0') AS run \gset
 SELECT perfstore.start_task(:run, 'agent1', 'open');
+-- load-test runs: one every 110 minutes, the latest a group of two drivers;
+-- statement "SELECT b" slows down from the 8th run on, N+1 in even runs
+SELECT count(DISTINCT perfstore.store_run(jsonb_build_object(
+	'name', 'checkout', 'run_group', CASE WHEN i = 1 THEN 'latest' END, 'host', 'loadgen' || d,
+	'labels', jsonb_build_object('commit', 'c' || lpad((13 - i)::text, 2, '0'), 'branch', 'main'),
+	'config', jsonb_build_object('clients', 4, 'duration', 60),
+	'started_at', now() - i * interval '110 minutes', 'finished_at', now() - i * interval '110 minutes' + interval '60 s',
+	'tps', 100 + i % 3, 'transactions', 6000 + i, 'failed_transactions', i % 2, 'duration_s', 60, 'clients', 4,
+	'errors', CASE WHEN i % 2 = 1 THEN '{"40001": 1}'::jsonb ELSE '{}'::jsonb END,
+	'latency_sketch', (SELECT perfstore.sketch_agg(x * (1 + i % 3 * 0.05))::text FROM generate_series(1, 200) x),
+	'statements', jsonb_build_array(
+		jsonb_build_object('fingerprint', 'a1', 'query', 'SELECT a FROM t WHERE id = ?', 'calls', 6000, 'rows', 6000,
+		                   'errors', 0, 'latency_sketch', (SELECT perfstore.sketch_agg(x * 0.1)::text FROM generate_series(1, 100) x)),
+		jsonb_build_object('fingerprint', 'b2', 'query', 'SELECT b FROM u WHERE t_id = ?', 'calls', 6000, 'rows', 60000,
+		                   'errors', 0, 'latency_sketch', (SELECT perfstore.sketch_agg(x * CASE WHEN i <= 5 THEN 0.3 ELSE 0.2 END)::text
+		                                                   FROM generate_series(1, 100) x))),
+	'intervals', (SELECT jsonb_agg(jsonb_build_object('started_at', now() - i * interval '110 minutes' + k * interval '10 s',
+	                                                   'length_s', 10, 'tps', 100 + k, 'transactions', 1000 + k * 10,
+	                                                   'failed', 0, 'errors', 0,
+	                                                   'latency_sketch', (SELECT perfstore.sketch_agg(x + k)::text FROM generate_series(1, 50) x))
+	                               ORDER BY k) FROM generate_series(0, 5) k),
+	'nplus1_findings', CASE WHEN i % 2 = 0 THEN jsonb_build_array(jsonb_build_object(
+		'source', 'SELECT id FROM t WHERE cat = ?', 'source_fingerprint', 'a1',
+		'repeated', 'SELECT b FROM u WHERE t_id = ?', 'repeated_fingerprint', 'b2',
+		'occurrences', 60, 'repeats_total', 600, 'repeats_max', 10, 'time_ms', 42.5,
+		'example_params', jsonb_build_array('17', '18', '19'),
+		'suggestion', 'SELECT b FROM u WHERE t_id = ANY (?)')) ELSE '[]'::jsonb END)))
+FROM generate_series(1, 12) i, generate_series(1, CASE WHEN i = 1 THEN 2 ELSE 1 END) d;
 SQL
 if psql -d postgres -c "CREATE DATABASE $DB" >/dev/null &&
 	psql -d "$DB" -f "$TMP/setup.sql" >"$TMP/setup.out" 2>&1; then
-	ok "store populated: 2 metrics x 3 series over 2 days, 500 workflow runs on 4 agents"
+	ok "store populated: 2 metrics x 3 series over 2 days, 500 workflow runs on 4 agents, 12 stored load-test runs"
 else
 	not_ok "store populated" "$TMP/setup.out"
 	finish
@@ -138,6 +168,7 @@ to_epoch=$(date -u +%s)
 from_epoch=$((to_epoch - 86400))
 metric=$(psql -At -d "$DB" -c "SELECT min(metric) FROM perfstore.series")
 workflow=$(psql -At -d "$DB" -c "SELECT min(workflow) FROM perfstore.workflow_runs")
+run_name=$(psql -At -d "$DB" -c "SELECT min(name) FROM perfstore.bench_runs")
 
 # expand.pl writes one file per query (panel targets and variable queries),
 # named NN.sql, with the title in NN.title
@@ -249,7 +280,7 @@ for f in "${dashboards[@]}"; do
 	out="$TMP/$name"
 	mkdir -p "$out"
 	if ! perl "$TMP/expand.pl" "$f" "$out" "$from_epoch" "$to_epoch" \
-		metric "$metric" workflow "$workflow" >"$out/expand.err" 2>&1; then
+		metric "$metric" workflow "$workflow" run_name "$run_name" >"$out/expand.err" 2>&1; then
 		not_ok "$name: macros expand" "$out/expand.err"
 		continue
 	fi
@@ -278,5 +309,17 @@ for f in "${dashboards[@]}"; do
 		fi
 	done
 done
+
+# the runs dashboard's verdict table: the first run has no history (no
+# verdict, and no error), every later run has one
+vq=$(grep -l 'verdict' "$TMP"/perfstore-runs/*.title 2>/dev/null | head -n 1)
+vout=${vq%.title}.out
+if [ -n "$vq" ] && [ -s "$vout" ] &&
+	[ "$(grep -c '|$' "$vout")" -eq 1 ] &&
+	[ "$(grep -cE '\|(unchanged|regression|improvement)\|(unchanged|regression|improvement)\|(unchanged|regression|improvement)$' "$vout")" -eq "$(($(wc -l <"$vout") - 3))" ]; then
+	ok "perfstore-runs: verdict table: no verdict for the first run, tps/p95/error-rate verdicts for the $(($(wc -l <"$vout") - 3)) later ones"
+else
+	not_ok "perfstore-runs: verdict table has no verdict for the first run and verdicts for the others" "$vout"
+fi
 
 finish

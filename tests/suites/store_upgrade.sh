@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # store_upgrade.sh: the upgrade path from version 0.1.0 to 0.2.0 (the store,
-# issue 4), and pg_dump/restore of a populated store.
+# issue 4) and on to 0.3.0 (stored load-test runs, issue 6), and
+# pg_dump/restore of a populated store.
 #
 # Runs against the throwaway cluster (PG* from tests/run.sh; by hand:
 # scripts/pgcluster.sh start && eval "$(scripts/pgcluster.sh env)") with the
@@ -13,11 +14,14 @@
 # upgrade script (so a fresh install and an upgrade cannot drift apart);
 # a database on 0.1.0 with a table of sketches and stats updates to 0.2.0,
 # its data intact (text forms and accessors identical) and the store
-# working (record, batch ingest, the workflow API, maintain(), the views);
-# the upgraded and a fresh 0.2.0 database list the same extension objects
-# with the same definitions; a populated store survives pg_dump and
-# pg_restore (rows, partitions, rollups, sequences: record() and
-# start_run() work after the restore).
+# working (record, batch ingest, the workflow API, maintain(), the views),
+# then to 0.3.0 (data still intact; store_run(), a run group and
+# compare_runs() work); the 0.3.0 grant_reader and grant_writer are their
+# 0.2.0 bodies plus the grants of the runs; the upgraded and a fresh 0.3.0 database
+# list the same extension objects with the same definitions; a populated
+# store survives pg_dump and pg_restore (rows, partitions, rollups, stored
+# runs, sequences: record(), start_run() and store_run() work after the
+# restore, and a driver joins a restored run group).
 # The last line of output is "N passed, N failed"; the exit status is
 # non-zero on failure.
 set -u
@@ -74,10 +78,10 @@ if diff -u "$TMP/expected-0.2.0.sql" perfstore--0.2.0.sql >"$TMP/install.diff"; 
 else
 	not_ok "perfstore--0.2.0.sql differs from 0.1.0 plus the upgrade script" "$TMP/install.diff"
 fi
-if grep -q "^default_version = '0.2.0'" perfstore.control; then
-	ok "default_version is 0.2.0"
+if grep -q "^default_version = '0.3.0'" perfstore.control; then
+	ok "default_version is 0.3.0"
 else
-	not_ok "default_version is 0.2.0"
+	not_ok "default_version is 0.3.0"
 fi
 
 # ---- 0.1.0 with data, then ALTER EXTENSION UPDATE ---------------------
@@ -146,9 +150,71 @@ store_check() {
 		not_ok "$what: the store works" "$TMP/$db.store"
 	fi
 }
-store_check "$OLD" "upgraded database"
+store_check "$OLD" "database upgraded to 0.2.0"
 
-# ---- fresh 0.2.0 install: the same objects as the upgraded one ---------
+# ---- ALTER EXTENSION UPDATE TO '0.3.0' ------------------------------------
+# the bodies of grant_reader and grant_writer in 0.2.0 (without the final END)
+body_sql() {
+	echo "SELECT regexp_replace(prosrc, '\\mEND\\s*\$', '') FROM pg_proc WHERE oid = 'perfstore.$1(regrole)'::regprocedure"
+}
+old_reader=$(psql -d "$OLD" -c "$(body_sql grant_reader)" 2>&1)
+old_writer=$(psql -d "$OLD" -c "$(body_sql grant_writer)" 2>&1)
+if psql -d "$OLD" -c "SELECT to_regclass('perfstore.bench_runs') IS NULL" | grep -qx t &&
+	psql -d "$OLD" -c "ALTER EXTENSION perfstore UPDATE TO '0.3.0'" >"$TMP/update3.out" 2>&1 &&
+	[ "$(psql -d "$OLD" -c "SELECT extversion FROM pg_extension WHERE extname = 'perfstore'")" = 0.3.0 ]; then
+	ok "ALTER EXTENSION perfstore UPDATE TO '0.3.0'"
+else
+	not_ok "ALTER EXTENSION perfstore UPDATE TO '0.3.0'" "$TMP/update3.out"
+fi
+psql -d "$OLD" -c "$SNAP_SQL" >"$TMP/after3.snap" 2>&1
+if diff "$TMP/before.snap" "$TMP/after3.snap" >"$TMP/snap3.diff"; then
+	ok "after 0.3.0: old sketches and stats still identical"
+else
+	not_ok "old sketches and stats changed by the update to 0.3.0" "$TMP/snap3.diff"
+fi
+# two drivers of one run group, and a later run compared with them
+RUNS_SQL="SET client_min_messages = warning;
+CREATE TEMP TABLE docs AS
+SELECT i, jsonb_build_object('name', 'upgrade', 'run_group', CASE WHEN i < 3 THEN 'g1' END,
+	'host', 'h' || i, 'labels', jsonb_build_object('commit', 'c' || i),
+	'started_at', '2026-01-01T00:00:00+00:00'::timestamptz + i * interval '1 hour',
+	'finished_at', '2026-01-01T00:00:10+00:00'::timestamptz + i * interval '1 hour',
+	'tps', 100, 'transactions', 1000, 'failed_transactions', 0,
+	'latency_sketch', (SELECT perfstore.sketch_agg(x * i)::text FROM generate_series(1, 100) x),
+	'statements', jsonb_build_array(jsonb_build_object('fingerprint', 'f', 'query', 'SELECT 1', 'calls', 10,
+		'latency_sketch', (SELECT perfstore.sketch_agg(x * i)::text FROM generate_series(1, 100) x)))) AS d
+FROM generate_series(1, 3) i;
+SELECT count(DISTINCT perfstore.store_run(d)) FROM (SELECT d FROM docs ORDER BY i) x;
+SELECT drivers, transactions FROM perfstore.bench_runs WHERE run_group = 'g1';
+SELECT verdict FROM perfstore.compare_to_history((SELECT max(id) FROM perfstore.bench_runs), 1)
+WHERE scope = 'run' AND metric = 'p95_ms';"
+runs_check() {
+	local db=$1 what=$2
+	echo "$RUNS_SQL" >"$TMP/runs.sql"
+	if psql -d "$db" -f "$TMP/runs.sql" >"$TMP/$db.runs" 2>&1 &&
+		[ "$(tr '\n' ' ' <"$TMP/$db.runs")" = "2 2|2000 regression " ]; then
+		ok "$what: store_run, a run group of two drivers and compare_to_history work"
+	else
+		not_ok "$what: store_run, run groups and compare_to_history" "$TMP/$db.runs"
+	fi
+}
+runs_check "$OLD" "database upgraded to 0.3.0"
+# 0.3.0 adds grants at the end of grant_reader and grant_writer and keeps
+# every statement of their 0.2.0 bodies
+echo "SELECT starts_with(r.prosrc, :'r') AND starts_with(w.prosrc, :'w')
+	AND r.prosrc LIKE '%perfstore.bench_run_summary%' AND w.prosrc LIKE '%perfstore.store_run(jsonb)%'
+FROM pg_proc r, pg_proc w
+WHERE r.oid = 'perfstore.grant_reader(regrole)'::regprocedure AND w.oid = 'perfstore.grant_writer(regrole)'::regprocedure" |
+	psql -d "$OLD" -v r="$old_reader" -v w="$old_writer" -f - >"$TMP/grants.out" 2>&1
+if [ "$(cat "$TMP/grants.out")" = t ] && [[ "$old_reader" == *"GRANT SELECT ON perfstore.series"* ]] &&
+	[[ "$old_writer" == *"perfstore.start_run"* ]]; then
+	ok "0.3.0 grant_reader and grant_writer: their 0.2.0 bodies plus the grants of the runs"
+else
+	printf '%s\n%s\n' "$old_reader" "$old_writer" >>"$TMP/grants.out"
+	not_ok "0.3.0 grant_reader and grant_writer keep their 0.2.0 bodies" "$TMP/grants.out"
+fi
+
+# ---- fresh 0.3.0 install: the same objects as the upgraded one ---------
 CATALOG_SQL="SET extra_float_digits = 0;
 SELECT line FROM (
 WITH obj AS (
@@ -188,14 +254,15 @@ if psql -d postgres -c "CREATE DATABASE $NEW" &&
 	psql -d "$NEW" -c "$CATALOG_SQL" >"$TMP/new.catalog" 2>>"$TMP/new.out" &&
 	psql -d "$OLD" -c "$CATALOG_SQL" >"$TMP/old.catalog" 2>>"$TMP/new.out"; then
 	if diff "$TMP/new.catalog" "$TMP/old.catalog" >"$TMP/catalog.diff"; then
-		ok "fresh 0.2.0 and upgraded 0.1.0 have the same $(wc -l <"$TMP/new.catalog") objects, definitions, privileges and comments"
+		ok "fresh 0.3.0 and 0.1.0 upgraded to 0.2.0 and 0.3.0 have the same $(wc -l <"$TMP/new.catalog") objects, definitions, privileges and comments"
 	else
-		not_ok "fresh 0.2.0 and upgraded 0.1.0 differ (< fresh, > upgraded)" "$TMP/catalog.diff"
+		not_ok "fresh 0.3.0 and upgraded 0.1.0 differ (< fresh, > upgraded)" "$TMP/catalog.diff"
 	fi
 else
 	not_ok "catalog listings of a fresh and an upgraded database" "$TMP/new.out"
 fi
-store_check "$NEW" "fresh 0.2.0 database"
+store_check "$NEW" "fresh 0.3.0 database"
+runs_check "$NEW" "fresh 0.3.0 database"
 
 # ---- pg_dump and pg_restore of a populated store ------------------------
 COUNT_SQL="SELECT (SELECT count(*) FROM perfstore.samples), (SELECT count(*) FROM perfstore.series),
@@ -205,7 +272,11 @@ COUNT_SQL="SELECT (SELECT count(*) FROM perfstore.samples), (SELECT count(*) FRO
 	(SELECT md5(string_agg(s.series_id || ' ' || s.ts || ' ' || s.value, ',' ORDER BY s.series_id, s.ts, s.value))
 	 FROM perfstore.samples s),
 	(SELECT md5(string_agg(r.sketch::text, ',' ORDER BY r.series_id, r.bucket)) FROM perfstore.rollup_1m r),
-	(SELECT count(*) FROM latencies)"
+	(SELECT count(*) FROM latencies),
+	(SELECT md5(string_agg(concat_ws(' ', b.id, b.name, b.run_group, b.labels, b.hosts, b.drivers, b.started_at,
+	                                 b.transactions, b.latency, b.report), ',' ORDER BY b.id)) FROM perfstore.bench_runs b),
+	(SELECT md5(string_agg(concat_ws(' ', s.run_id, s.fingerprint, s.calls, s.latency), ',' ORDER BY s.run_id, s.fingerprint))
+	 FROM perfstore.bench_statements s)"
 psql -d "$OLD" -c "SELECT perfstore.record('upgrade.far', 1, ts => '2999-01-01')" >/dev/null 2>&1
 psql -d "$OLD" -c "SELECT perfstore.set_retention('30 days')" >/dev/null 2>&1
 psql -d "$OLD" -c "$COUNT_SQL" >"$TMP/dump.before" 2>&1
@@ -222,12 +293,16 @@ fi
 after_restore=$(psql -d "$RESTORE" -c "SELECT perfstore.record('upgrade.latency', 1, '{\"host\": \"new\"}')" \
 	-c "SELECT perfstore.start_run('after.restore') > 1" \
 	-c "SELECT value FROM perfstore.settings WHERE name = 'retention'" \
-	-c "SELECT (perfstore.maintain()->>'busy')" 2>&1)
-if [ "$after_restore" = "$(printf '\nt\n30 days\nfalse')" ]; then
-	ok "after the restore: sequences continue, settings kept, maintain() works"
+	-c "SELECT (perfstore.maintain()->>'busy')" \
+	-c "SELECT perfstore.store_run((SELECT report || jsonb_build_object('host', 'late', 'latency_sketch', latency::text)
+	        FROM perfstore.bench_runs WHERE run_group = 'g1')) = (SELECT id FROM perfstore.bench_runs WHERE run_group = 'g1')" \
+	-c "SELECT drivers FROM perfstore.bench_runs WHERE run_group = 'g1'" \
+	-c "SELECT perfstore.store_run(report) > 3 FROM perfstore.bench_runs WHERE run_group IS NULL" 2>&1)
+if [ "$after_restore" = "$(printf '\nt\n30 days\nfalse\nt\n3\nt')" ]; then
+	ok "after the restore: sequences continue, settings kept, maintain() works, a driver joins a restored run group"
 else
 	echo "$after_restore" >"$TMP/after_restore"
-	not_ok "after the restore: record(), start_run(), settings and maintain()" "$TMP/after_restore"
+	not_ok "after the restore: record(), start_run(), settings, maintain() and store_run()" "$TMP/after_restore"
 fi
 
 finish

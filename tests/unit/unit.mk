@@ -21,6 +21,13 @@ SRCS     := $(ROOT)/driver/expr.c $(ROOT)/driver/script.c \
             $(ROOT)/driver/builtin.c $(ROOT)/driver/normalize.c
 HDRS     := $(wildcard $(ROOT)/driver/expr.h $(ROOT)/driver/script.h \
             $(ROOT)/driver/normalize.h $(ROOT)/tests/unit/unit.h)
+# test_store_doc needs the report, JUnit and store layers as well (and
+# libpq, which store.c and pgconn.c link; no server is contacted)
+PQ_INCLUDE := $(shell pg_config --includedir 2>/dev/null)
+STORE_SRCS := $(ROOT)/driver/report.c $(ROOT)/driver/nplus1.c \
+            $(ROOT)/driver/junit.c $(ROOT)/driver/cmd_compare.c \
+            $(ROOT)/driver/store.c $(ROOT)/driver/pgconn.c $(ROOT)/src/sketch.c
+EXTRA_test_store_doc := $(STORE_SRCS) -I$(PQ_INCLUDE) -lpq
 TESTS    := $(patsubst $(ROOT)/tests/unit/%.c,$(BINDIR)/%,$(wildcard $(ROOT)/tests/unit/test_*.c))
 
 .PHONY: all
@@ -28,4 +35,6 @@ all: $(TESTS)
 
 $(BINDIR)/%: $(ROOT)/tests/unit/%.c $(SRCS) $(HDRS)
 	@mkdir -p $(BINDIR)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(SRCS) $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(SRCS) $(EXTRA_$*) $(LDLIBS)
+
+$(BINDIR)/test_store_doc: $(STORE_SRCS) $(wildcard $(ROOT)/driver/*.h)

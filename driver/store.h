@@ -1,0 +1,204 @@
+/*
+ * store.h
+ *		Storing a run in perfstore and reading comparisons back: the
+ *		writer behind "perfdriver run --store" and the reader behind
+ *		"perfdriver compare" and "run --baseline".
+ *
+ * Owns: the two extra exit codes (3 regression, 4 not stored) and their
+ * precedence, the comparison rows as read from perfstore.compare_runs() and
+ * perfstore.compare_to_history(), and struct pd_store (one blocking
+ * connection to the store).
+ *
+ * Must not: include libpq-fe.h (store.c does; struct pd_store is opaque
+ * here), or put a password into a message.
+ *
+ * Memory: pd_store_connect() allocates a connection that pd_store_close()
+ * frees; pd_store_compare() fills a struct pd_cmp whose strings and rows
+ * pd_cmp_free() releases.
+ */
+#ifndef PERFDRIVER_STORE_H
+#define PERFDRIVER_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "driver.h"
+
+#define PD_EXIT_REGRESSION	3	/* a comparison found a regression */
+#define PD_EXIT_STORE		4	/* the run could not be stored */
+
+/*
+ * pd_exit_combine: the exit code to return when both a and b apply.
+ * Precedence, highest first: 2 > 4 > 3 > 1 > 0.
+ */
+static inline int
+pd_exit_combine(int a, int b)
+{
+	static const int rank[] = {0, 1, 4, 2, 3};	/* by exit code 0..4 */
+
+	if (a < 0 || a > 4)
+		return a;
+	if (b < 0 || b > 4)
+		return b;
+	return rank[a] >= rank[b] ? a : b;
+}
+
+/* "perfdriver compare" (cmd_compare.c). */
+int			cmd_compare(int argc, char **argv);
+
+/* One row of a comparison; NaN stands for SQL NULL in the numbers. */
+struct pd_cmp_row
+{
+	char	   *scope;			/* "run" or "statement" */
+	char	   *fingerprint;	/* NULL for scope "run" */
+	char	   *query;			/* NULL for scope "run" */
+	char	   *metric;			/* tps, p50_ms, p95_ms, p99_ms, error_rate */
+	double		baseline;
+	double		candidate;
+	double		change;			/* candidate / baseline - 1 */
+	double		spread;			/* relative spread of the baseline runs */
+	char	   *verdict;		/* regression, improvement, unchanged, new, gone */
+};
+
+/* A whole comparison, in the server's order (run rows first). */
+struct pd_cmp
+{
+	int64_t		candidate;
+	int64_t		baseline;		/* a run id, or 0 with last_n */
+	int			last_n;			/* history length, or 0 with a baseline id */
+	double		threshold;		/* a fraction: 0.1 is 10% */
+	char	   *name;			/* the candidate's run name, NULL if unknown */
+	int			nrows;
+	struct pd_cmp_row *rows;
+	const char *gate;			/* comma-separated metrics that count, NULL: all */
+	int			regressions;	/* regression rows of the gated metrics */
+};
+
+void		pd_cmp_free(struct pd_cmp *c);
+
+/* The metrics a comparison reports (and --gate-metrics accepts). */
+#define PD_CMP_METRICS "tps,p50_ms,p95_ms,p99_ms,error_rate"
+
+/* True when metric is an item of the comma-separated list. */
+static inline bool
+pd_metric_listed(const char *list, const char *metric)
+{
+	size_t		len = strlen(metric);
+
+	for (const char *p = list; p != NULL && *p;)
+	{
+		const char *comma = strchr(p, ',');
+		size_t		n = comma ? (size_t) (comma - p) : strlen(p);
+
+		if (n == len && strncmp(p, metric, n) == 0)
+			return true;
+		p = comma ? comma + 1 : NULL;
+	}
+	return false;
+}
+
+/*
+ * pd_cmp_gated: r is a regression that counts: its verdict is "regression"
+ * and its metric is gated (c->gate NULL gates every metric).
+ */
+static inline bool
+pd_cmp_gated(const struct pd_cmp *c, const struct pd_cmp_row *r)
+{
+	return r->verdict != NULL && strcmp(r->verdict, "regression") == 0 &&
+		(c->gate == NULL || (r->metric != NULL && pd_metric_listed(c->gate, r->metric)));
+}
+
+/* Set c->gate and count c->regressions again. */
+static inline void
+pd_cmp_set_gate(struct pd_cmp *c, const char *gate)
+{
+	c->gate = gate;
+	c->regressions = 0;
+	for (int i = 0; i < c->nrows; i++)
+		c->regressions += pd_cmp_gated(c, &c->rows[i]);
+}
+
+struct pd_store;
+
+/*
+ * pd_store_connect: open a blocking connection to the store (a database
+ * name, conninfo string or URI; PG* variables apply).  Returns NULL with
+ * libpq's message in err (passwords scrubbed) when it cannot.
+ */
+struct pd_store *pd_store_connect(const char *dsn, char *err, size_t errlen);
+
+/* Close and free; NULL is allowed. */
+void		pd_store_close(struct pd_store *st);
+
+/*
+ * pd_store_run: send doc (the run document, JSON) to perfstore.store_run()
+ * inside BEGIN/COMMIT and set *id to the stored run's id.  Returns false
+ * with the server's or libpq's message in err; then nothing was stored
+ * (unless the connection broke while COMMIT was under way, which no client
+ * can tell apart).
+ */
+bool		pd_store_run(struct pd_store *st, const char *doc, int64_t *id,
+						 char *err, size_t errlen);
+
+/*
+ * pd_store_has_history: *has is set when a run of the same name as
+ * candidate started before it (so compare_to_history has a baseline).
+ * Returns false with a message in err on failure.
+ */
+bool		pd_store_has_history(struct pd_store *st, int64_t candidate,
+								 bool *has, char *err, size_t errlen);
+
+/*
+ * pd_store_compare: compare candidate with run baseline (last_n == 0) or
+ * with the median of its last_n predecessors of the same name (baseline
+ * == 0), at threshold (a fraction).  Fills *out (free with pd_cmp_free()).
+ * Returns false with the server's message in err, for example for an
+ * unknown run id.
+ */
+bool		pd_store_compare(struct pd_store *st, int64_t baseline, int last_n,
+							 int64_t candidate, double threshold,
+							 struct pd_cmp *out, char *err, size_t errlen);
+
+/* What "run --store" was asked to do after the run. */
+struct pd_store_opts
+{
+	const char *dsn;
+	int64_t		baseline_id;	/* --baseline RUN_ID, 0 when not given */
+	int			baseline_last;	/* --baseline last:N, 0 when not given */
+	double		threshold;		/* a fraction */
+	bool		fail_on_regression; /* --fail-on-regression given */
+	const char *junit;			/* --junit FILE or NULL */
+	const char *gate;			/* --gate-metrics, NULL: every metric */
+};
+
+/*
+ * pd_parse_baseline (cmd_compare.c): "last:N" (N >= 1) sets *last_n, a
+ * positive run id sets *id.  Returns false for anything else.
+ */
+bool		pd_parse_baseline(const char *s, int64_t *id, int *last_n);
+
+/* pd_parse_percent: a percentage >= 0 into a fraction; false if invalid. */
+bool		pd_parse_percent(const char *s, double *fraction);
+
+/*
+ * pd_parse_gate_metrics: true when s is a comma-separated list of metrics
+ * from PD_CMP_METRICS (or "all", which makes *gate NULL).
+ */
+bool		pd_parse_gate_metrics(const char *s, const char **gate);
+
+struct pd_report;
+
+/*
+ * store_and_compare (cmd_compare.c): store the run described by rep (whose
+ * meta must be set), print the stored id to out, then compare as asked.
+ * Returns the exit code this step contributes: 0, PD_EXIT_REGRESSION (only
+ * with fail_on_regression), PD_EXIT_STORE when it could not be stored, or
+ * PD_EXIT_USAGE when the comparison could not be made.
+ */
+int			store_and_compare(const struct pd_store_opts *so,
+							  const struct pd_report *rep, FILE *out);
+
+#endif							/* PERFDRIVER_STORE_H */

@@ -1,0 +1,661 @@
+/*
+ * store.c
+ *		The batch ingest path of the store: the triggers of the view
+ *		perfstore.ingest (SPEC section 4, "Metrics"; issue 4).
+ *
+ * Owns: perfstore_ingest_trigger, the one trigger function behind the
+ * view's three triggers.  A statement's rows never reach a table of their
+ * own: the BEFORE STATEMENT trigger opens a batch, the INSTEAD OF row
+ * trigger validates each row, resolves its series through a hash table of
+ * the statement's label sets (one index lookup per new label set) and
+ * appends (series_id, ts, value) in COPY's binary format to a buffer, and
+ * the AFTER STATEMENT trigger creates the series that were missing (one
+ * INSERT ... ON CONFLICT DO NOTHING, in a fixed order so that concurrent
+ * batches cannot deadlock) and hands the buffer to COPY FROM into
+ * perfstore.samples: the multi-row inserts, partition routing and index
+ * maintenance of COPY itself.  Full buffers are flushed along the way.
+ * Must not: keep anything between statements (a series may be deleted and
+ * created again under another id), or let a failed statement leave rows
+ * behind (they are discarded with its subtransaction or transaction).
+ *
+ * Memory: each batch has its own context under TopTransactionContext,
+ * deleted when the batch ends, when the (sub)transaction that opened it
+ * aborts, or with the transaction.  The buffer holds at most
+ * INGEST_FLUSH_BYTES, and rows of series not created yet at most
+ * INGEST_PENDING_MAX before those series are created.
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "commands/copy.h"
+#include "commands/trigger.h"
+#include "common/hashfn.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "parser/parse_node.h"
+#include "parser/parse_relation.h"
+#include "port/pg_bswap.h"
+#include "utils/acl.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/timestamp.h"
+
+#include <math.h>
+
+PG_FUNCTION_INFO_V1(perfstore_ingest_trigger);
+
+/* flush the binary COPY buffer into samples when it holds this much */
+#define INGEST_FLUSH_BYTES	(8 * 1024 * 1024)
+/* create the missing series when this many rows wait for them */
+#define INGEST_PENDING_MAX	(1024 * 1024)
+/* bytes of one (series_id, ts, value) row in COPY's binary format */
+#define INGEST_ROW_BYTES	(2 + 3 * (4 + 8))
+
+/* a label set: the metric's bytes, a NUL, the jsonb's bytes */
+typedef struct IngestKey
+{
+	const char *data;
+	Size		len;
+} IngestKey;
+
+/* one series seen by the batch; key first (dynahash) */
+typedef struct IngestSeries
+{
+	IngestKey	key;
+	bool		resolved;		/* id is valid */
+	bool		missing;		/* queued on the batch's missing list */
+	int64		id;
+	text	   *metric;			/* 4-byte-header copies, for SPI */
+	Jsonb	   *labels;
+} IngestSeries;
+
+/* a row waiting for its series to be created */
+typedef struct IngestPending
+{
+	IngestSeries *series;
+	TimestampTz ts;
+	float8		value;
+} IngestPending;
+
+/* the batch of one INSERT or COPY into perfstore.ingest */
+typedef struct IngestBatch
+{
+	struct IngestBatch *outer;	/* the batch of an enclosing statement */
+	int			nestlevel;		/* transaction nest level that opened it */
+	MemoryContext cxt;
+	HTAB	   *series;			/* IngestKey -> IngestSeries */
+	StringInfoData key;			/* scratch: the current row's key */
+	StringInfoData copybuf;		/* binary COPY data for samples */
+	uint64		buffered;		/* rows in copybuf */
+	IngestPending *pending;
+	int			npending;
+	int			maxpending;
+	List	   *missing;		/* IngestSeries * not found in series */
+} IngestBatch;
+
+static IngestBatch *ingest_batch = NULL;
+static bool ingest_callbacks_registered = false;
+static SPIPlanPtr ingest_lookup_plan = NULL;
+static SPIPlanPtr ingest_create_plan = NULL;
+static SPIPlanPtr ingest_resolve_plan = NULL;
+
+/* the data COPY FROM reads while a batch is flushed */
+static const char *ingest_copy_data = NULL;
+static int	ingest_copy_len = 0;
+static int	ingest_copy_pos = 0;
+
+static const char ingest_copy_header[] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0";
+#define INGEST_COPY_HEADER_BYTES 19
+
+/*
+ * ingest_key_hash, ingest_key_match: dynahash callbacks over the key's
+ * bytes.  Two jsonb values equal as jsonb may differ in bytes (1 and 1.0);
+ * they then get two entries that resolve to the same series, which costs a
+ * lookup and nothing else.
+ */
+static uint32
+ingest_key_hash(const void *key, Size keysize)
+{
+	const IngestKey *k = (const IngestKey *) key;
+
+	return hash_bytes((const unsigned char *) k->data, (int) k->len);
+}
+
+static int
+ingest_key_match(const void *key1, const void *key2, Size keysize)
+{
+	const IngestKey *a = (const IngestKey *) key1;
+	const IngestKey *b = (const IngestKey *) key2;
+
+	return (a->len == b->len && memcmp(a->data, b->data, a->len) == 0) ? 0 : 1;
+}
+
+/*
+ * ingest_discard: forget batches opened at nest level `level` or deeper
+ * (all of them for level 0), deleting their memory.
+ */
+static void
+ingest_discard(int level)
+{
+	while (ingest_batch != NULL && ingest_batch->nestlevel >= level)
+	{
+		IngestBatch *b = ingest_batch;
+
+		ingest_batch = b->outer;
+		MemoryContextDelete(b->cxt);
+	}
+}
+
+static void
+ingest_xact_callback(XactEvent event, void *arg)
+{
+	/* TopTransactionContext goes away with the transaction */
+	ingest_batch = NULL;
+	ingest_copy_data = NULL;
+}
+
+static void
+ingest_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+						SubTransactionId parentSubid, void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		ingest_discard(GetCurrentTransactionNestLevel());
+}
+
+/*
+ * ingest_open: start the batch of a statement.  Returns it; it lives until
+ * ingest_close or the end of the (sub)transaction.
+ */
+static IngestBatch *
+ingest_open(void)
+{
+	MemoryContext cxt;
+	MemoryContext old;
+	IngestBatch *b;
+	HASHCTL		ctl;
+
+	if (!ingest_callbacks_registered)
+	{
+		RegisterXactCallback(ingest_xact_callback, NULL);
+		RegisterSubXactCallback(ingest_subxact_callback, NULL);
+		ingest_callbacks_registered = true;
+	}
+	cxt = AllocSetContextCreate(TopTransactionContext, "perfstore ingest",
+								ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+	b = palloc0(sizeof(IngestBatch));
+	b->cxt = cxt;
+	b->nestlevel = GetCurrentTransactionNestLevel();
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(IngestKey);
+	ctl.entrysize = sizeof(IngestSeries);
+	ctl.hash = ingest_key_hash;
+	ctl.match = ingest_key_match;
+	ctl.hcxt = cxt;
+	b->series = hash_create("perfstore ingest series", 256, &ctl,
+							HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
+	initStringInfo(&b->key);
+	initStringInfo(&b->copybuf);
+	appendBinaryStringInfo(&b->copybuf, ingest_copy_header, INGEST_COPY_HEADER_BYTES);
+	MemoryContextSwitchTo(old);
+	b->outer = ingest_batch;
+	ingest_batch = b;
+	return b;
+}
+
+/* ingest_append: one resolved row, in COPY's binary format */
+static inline void
+ingest_append(IngestBatch *b, int64 id, TimestampTz ts, float8 value)
+{
+	char	   *p;
+	uint16		nfields = pg_hton16(3);
+	uint32		len8 = pg_hton32(8);
+	uint64		v;
+	union
+	{
+		float8		f;
+		uint64		i;
+	}			fv;
+
+	if (b->copybuf.len + INGEST_ROW_BYTES >= b->copybuf.maxlen)
+		enlargeStringInfo(&b->copybuf, INGEST_ROW_BYTES);
+	p = b->copybuf.data + b->copybuf.len;
+	memcpy(p, &nfields, 2);
+	p += 2;
+	memcpy(p, &len8, 4);
+	v = pg_hton64((uint64) id);
+	memcpy(p + 4, &v, 8);
+	p += 12;
+	memcpy(p, &len8, 4);
+	v = pg_hton64((uint64) ts);
+	memcpy(p + 4, &v, 8);
+	p += 12;
+	memcpy(p, &len8, 4);
+	fv.f = value;
+	v = pg_hton64(fv.i);
+	memcpy(p + 4, &v, 8);
+	b->copybuf.len += INGEST_ROW_BYTES;
+	b->copybuf.data[b->copybuf.len] = '\0';
+	b->buffered++;
+}
+
+/* copy_data_source_cb for COPY FROM: reads ingest_copy_data */
+static int
+ingest_copy_read(void *outbuf, int minread, int maxread)
+{
+	int			n = Min(maxread, ingest_copy_len - ingest_copy_pos);
+
+	if (n <= 0)
+		return 0;
+	memcpy(outbuf, ingest_copy_data + ingest_copy_pos, n);
+	ingest_copy_pos += n;
+	return n;
+}
+
+/*
+ * ingest_flush: COPY the buffered rows into perfstore.samples and empty the
+ * buffer.  Errors (permission, a row COPY refuses) propagate; the caller's
+ * statement fails with them.
+ */
+static void
+ingest_flush(IngestBatch *b)
+{
+	Oid			nsp;
+	Oid			relid;
+	Relation	rel;
+	ParseState *pstate;
+	CopyFromState cstate;
+	List	   *options;
+	AclResult	aclresult;
+	static const uint16 trailer = 0xffff;
+
+	if (b->buffered == 0)
+		return;
+	nsp = get_namespace_oid("perfstore", false);
+	relid = get_relname_relid("samples", nsp);
+	if (!OidIsValid(relid))
+		elog(ERROR, "table perfstore.samples does not exist");
+	aclresult = pg_class_aclcheck(relid, GetUserId(), ACL_INSERT);
+	if (aclresult != ACLCHECK_OK)
+		aclcheck_error(aclresult, OBJECT_TABLE, "samples");
+
+	appendBinaryStringInfo(&b->copybuf, (const char *) &trailer, 2);
+	rel = table_open(relid, RowExclusiveLock);
+	pstate = make_parsestate(NULL);
+	(void) addRangeTableEntryForRelation(pstate, rel, RowExclusiveLock,
+										 NULL, false, false);
+	options = list_make1(makeDefElem("format", (Node *) makeString("binary"), -1));
+	ingest_copy_data = b->copybuf.data;
+	ingest_copy_len = b->copybuf.len;
+	ingest_copy_pos = 0;
+	cstate = BeginCopyFrom(pstate, rel, NULL, NULL, false, ingest_copy_read,
+						   NIL, options);
+	(void) CopyFrom(cstate);
+	EndCopyFrom(cstate);
+	ingest_copy_data = NULL;
+	free_parsestate(pstate);
+	table_close(rel, NoLock);
+
+	b->copybuf.len = INGEST_COPY_HEADER_BYTES;
+	b->copybuf.data[b->copybuf.len] = '\0';
+	b->buffered = 0;
+}
+
+/* a 4-byte-header copy of a (possibly short-header) varlena's data */
+static struct varlena *
+ingest_varlena_copy(const char *data, Size len)
+{
+	struct varlena *v = palloc(VARHDRSZ + len);
+
+	SET_VARSIZE(v, VARHDRSZ + len);
+	memcpy(VARDATA(v), data, len);
+	return v;
+}
+
+/*
+ * ingest_lookup: the id of one series, or false when it does not exist.
+ * One index lookup on series (metric, labels), with a new snapshot in READ
+ * COMMITTED.
+ */
+static bool
+ingest_lookup(IngestSeries *s)
+{
+	Datum		args[2];
+	bool		isnull;
+	bool		found = false;
+	int			rc;
+
+	SPI_connect();
+	if (ingest_lookup_plan == NULL)
+	{
+		Oid			types[2] = {TEXTOID, JSONBOID};
+		SPIPlanPtr	plan;
+
+		plan = SPI_prepare("SELECT s.id FROM perfstore.series s"
+						   " WHERE s.metric OPERATOR(pg_catalog.=) $1"
+						   " AND s.labels OPERATOR(pg_catalog.=) $2",
+						   2, types);
+		if (plan == NULL)
+			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+		SPI_keepplan(plan);
+		ingest_lookup_plan = plan;
+	}
+	args[0] = PointerGetDatum(s->metric);
+	args[1] = PointerGetDatum(s->labels);
+	rc = SPI_execute_plan(ingest_lookup_plan, args, NULL, false, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
+	if (SPI_processed == 1)
+	{
+		s->id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+											SPI_tuptable->tupdesc, 1, &isnull));
+		s->resolved = !isnull;
+		found = !isnull;
+	}
+	SPI_finish();
+	return found;
+}
+
+/*
+ * ingest_create_missing: create every series on the batch's missing list
+ * (one INSERT ... ON CONFLICT DO NOTHING ordered by metric and labels, so
+ * that concurrent batches take the unique index's locks in the same order),
+ * resolve their ids and move the rows waiting for them into the buffer.
+ * Raises serialization_failure when a series stays invisible (REPEATABLE
+ * READ and a concurrent creator).
+ */
+static void
+ingest_create_missing(IngestBatch *b)
+{
+	int			n = list_length(b->missing);
+	Datum	   *metrics;
+	Datum	   *labels;
+	ArrayType  *ametrics;
+	ArrayType  *alabels;
+	Datum		args[2];
+	IngestSeries **byindex;
+	ListCell   *lc;
+	int			i;
+	int			rc;
+	MemoryContext old;
+
+	if (n == 0)
+		return;
+	old = MemoryContextSwitchTo(b->cxt);
+	metrics = palloc(n * sizeof(Datum));
+	labels = palloc(n * sizeof(Datum));
+	byindex = palloc(n * sizeof(IngestSeries *));
+	i = 0;
+	foreach(lc, b->missing)
+	{
+		IngestSeries *s = (IngestSeries *) lfirst(lc);
+
+		metrics[i] = PointerGetDatum(s->metric);
+		labels[i] = PointerGetDatum(s->labels);
+		byindex[i] = s;
+		i++;
+	}
+	ametrics = construct_array(metrics, n, TEXTOID, -1, false, TYPALIGN_INT);
+	alabels = construct_array(labels, n, JSONBOID, -1, false, TYPALIGN_INT);
+	MemoryContextSwitchTo(old);
+
+	SPI_connect();
+	if (ingest_create_plan == NULL)
+	{
+		Oid			types[2] = {TEXTARRAYOID, JSONBARRAYOID};
+		SPIPlanPtr	plan;
+
+		plan = SPI_prepare("INSERT INTO perfstore.series (metric, labels)"
+						   " SELECT u.m, u.l FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)) AS u(m, l)"
+						   " ORDER BY 1, 2"
+						   " ON CONFLICT (metric, labels) DO NOTHING",
+						   2, types);
+		if (plan == NULL)
+			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+		SPI_keepplan(plan);
+		ingest_create_plan = plan;
+		plan = SPI_prepare("SELECT u.i, s.id FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)) WITH ORDINALITY AS u(m, l, i)"
+						   " JOIN perfstore.series s ON s.metric OPERATOR(pg_catalog.=) u.m"
+						   " AND s.labels OPERATOR(pg_catalog.=) u.l",
+						   2, types);
+		if (plan == NULL)
+			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+		SPI_keepplan(plan);
+		ingest_resolve_plan = plan;
+	}
+	args[0] = PointerGetDatum(ametrics);
+	args[1] = PointerGetDatum(alabels);
+	rc = SPI_execute_plan(ingest_create_plan, args, NULL, false, 0);
+	if (rc != SPI_OK_INSERT)
+		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
+	rc = SPI_execute_plan(ingest_resolve_plan, args, NULL, false, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
+	for (uint64 r = 0; r < SPI_processed; r++)
+	{
+		bool		n1,
+					n2;
+		int64		ord = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[r],
+													  SPI_tuptable->tupdesc, 1, &n1));
+		int64		id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[r],
+													 SPI_tuptable->tupdesc, 2, &n2));
+
+		if (!n1 && !n2 && ord >= 1 && ord <= n)
+		{
+			byindex[ord - 1]->id = id;
+			byindex[ord - 1]->resolved = true;
+		}
+	}
+	SPI_finish();
+
+	for (i = 0; i < n; i++)
+	{
+		IngestSeries *s = byindex[i];
+
+		if (!s->resolved)
+			ereport(ERROR,
+					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+					 errmsg("could not resolve the series of metric \"%s\" with labels %s in batch ingest",
+							text_to_cstring(s->metric),
+							JsonbToCString(NULL, &s->labels->root, VARSIZE(s->labels))),
+					 errhint("Retry the statement; in REPEATABLE READ a series created concurrently is not visible.")));
+		s->missing = false;
+	}
+	list_free(b->missing);
+	b->missing = NIL;
+
+	for (i = 0; i < b->npending; i++)
+	{
+		IngestPending *p = &b->pending[i];
+
+		ingest_append(b, p->series->id, p->ts, p->value);
+		if (b->copybuf.len >= INGEST_FLUSH_BYTES)
+			ingest_flush(b);
+	}
+	b->npending = 0;
+}
+
+/* ingest_bad_row: raise 22023 for an invalid row of a batch */
+static void
+ingest_bad_row(Datum *values, bool *nulls, TupleDesc desc)
+{
+	const char *shown[4];
+	int			i;
+
+	for (i = 0; i < 4; i++)
+	{
+		Oid			typoutput;
+		bool		isvarlena;
+
+		if (nulls[i])
+		{
+			shown[i] = "NULL";
+			continue;
+		}
+		getTypeOutputInfo(TupleDescAttr(desc, i)->atttypid, &typoutput, &isvarlena);
+		shown[i] = OidOutputFunctionCall(typoutput, values[i]);
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid row in batch ingest: metric %s, labels %s, ts %s, value %s",
+					shown[0], shown[1], shown[2], shown[3]),
+			 errdetail("Metric, ts and value must not be NULL, the value must be finite and the labels a JSON object."),
+			 errhint("No row of this statement was stored.")));
+}
+
+/*
+ * ingest_row: validate one row, resolve its series and buffer it.
+ */
+static void
+ingest_row(IngestBatch *b, HeapTuple tuple, TupleDesc desc)
+{
+	Datum		values[4];
+	bool		nulls[4];
+	struct varlena *metric;
+	struct varlena *labels;
+	uint32		root;
+	float8		value;
+	TimestampTz ts;
+	IngestKey	key;
+	IngestSeries *s;
+	bool		found;
+
+	heap_deform_tuple(tuple, desc, values, nulls);
+	if (nulls[0] || nulls[1] || nulls[2] || nulls[3])
+		ingest_bad_row(values, nulls, desc);
+	value = DatumGetFloat8(values[3]);
+	if (isnan(value) || isinf(value))
+		ingest_bad_row(values, nulls, desc);
+	labels = pg_detoast_datum_packed((struct varlena *) DatumGetPointer(values[1]));
+	if (VARSIZE_ANY_EXHDR(labels) < sizeof(uint32))
+		ingest_bad_row(values, nulls, desc);
+	memcpy(&root, VARDATA_ANY(labels), sizeof(uint32));
+	if ((root & JB_FOBJECT) == 0)
+		ingest_bad_row(values, nulls, desc);
+	metric = pg_detoast_datum_packed((struct varlena *) DatumGetPointer(values[0]));
+	ts = DatumGetTimestampTz(values[2]);
+
+	/* the key: metric, NUL, labels (text has no NUL) */
+	resetStringInfo(&b->key);
+	appendBinaryStringInfo(&b->key, VARDATA_ANY(metric), VARSIZE_ANY_EXHDR(metric));
+	appendStringInfoChar(&b->key, '\0');
+	appendBinaryStringInfo(&b->key, VARDATA_ANY(labels), VARSIZE_ANY_EXHDR(labels));
+	key.data = b->key.data;
+	key.len = b->key.len;
+	s = (IngestSeries *) hash_search(b->series, &key, HASH_ENTER, &found);
+	if (!found)
+	{
+		MemoryContext old = MemoryContextSwitchTo(b->cxt);
+		char	   *copy = palloc(key.len);
+
+		memcpy(copy, key.data, key.len);
+		s->key.data = copy;
+		s->resolved = false;
+		s->missing = false;
+		s->id = 0;
+		s->metric = (text *) ingest_varlena_copy(VARDATA_ANY(metric), VARSIZE_ANY_EXHDR(metric));
+		s->labels = (Jsonb *) ingest_varlena_copy(VARDATA_ANY(labels), VARSIZE_ANY_EXHDR(labels));
+		MemoryContextSwitchTo(old);
+		if (!ingest_lookup(s))
+		{
+			old = MemoryContextSwitchTo(b->cxt);
+			b->missing = lappend(b->missing, s);
+			MemoryContextSwitchTo(old);
+			s->missing = true;
+		}
+	}
+
+	if (s->resolved)
+	{
+		ingest_append(b, s->id, ts, value);
+		if (b->copybuf.len >= INGEST_FLUSH_BYTES)
+			ingest_flush(b);
+		return;
+	}
+	/* its series is created with the batch's other missing ones */
+	if (b->npending == b->maxpending)
+	{
+		int			grow = b->maxpending == 0 ? 1024 : b->maxpending * 2;
+
+		if (b->pending == NULL)
+			b->pending = MemoryContextAlloc(b->cxt, grow * sizeof(IngestPending));
+		else
+			b->pending = repalloc(b->pending, grow * sizeof(IngestPending));
+		b->maxpending = grow;
+	}
+	b->pending[b->npending].series = s;
+	b->pending[b->npending].ts = ts;
+	b->pending[b->npending].value = value;
+	b->npending++;
+	if (b->npending >= INGEST_PENDING_MAX)
+		ingest_create_missing(b);
+}
+
+/*
+ * perfstore_ingest_trigger: the triggers of perfstore.ingest.
+ *   BEFORE INSERT FOR EACH STATEMENT: open the statement's batch;
+ *   INSTEAD OF INSERT FOR EACH ROW: validate and buffer the row (22023 for
+ *     a NULL metric, ts or value, a value that is not finite, labels that
+ *     are not a JSON object: the whole statement fails);
+ *   AFTER INSERT FOR EACH STATEMENT: create the missing series, store the
+ *     rows in perfstore.samples and close the batch.
+ * Returns the row for the row trigger (so that the command tag counts it),
+ * NULL otherwise.
+ */
+Datum
+perfstore_ingest_trigger(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	TriggerEvent ev;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("perfstore_ingest_trigger: not called by trigger manager")));
+	ev = trigdata->tg_event;
+	if (!TRIGGER_FIRED_BY_INSERT(ev) || RelationGetDescr(trigdata->tg_relation)->natts != 4)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("perfstore_ingest_trigger: must fire on INSERT into perfstore.ingest")));
+
+	if (TRIGGER_FIRED_FOR_ROW(ev))
+	{
+		if (!TRIGGER_FIRED_INSTEAD(ev))
+			ereport(ERROR,
+					(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+					 errmsg("perfstore_ingest_trigger: row trigger must be INSTEAD OF")));
+		if (ingest_batch == NULL)
+			elog(ERROR, "perfstore_ingest_trigger: no batch open for this row");
+		ingest_row(ingest_batch, trigdata->tg_trigtuple,
+				   RelationGetDescr(trigdata->tg_relation));
+		return PointerGetDatum(trigdata->tg_trigtuple);
+	}
+	if (TRIGGER_FIRED_BEFORE(ev))
+	{
+		(void) ingest_open();
+		return PointerGetDatum(NULL);
+	}
+	if (ingest_batch == NULL)
+		elog(ERROR, "perfstore_ingest_trigger: no batch open for this statement");
+	ingest_create_missing(ingest_batch);
+	ingest_flush(ingest_batch);
+	{
+		IngestBatch *b = ingest_batch;
+
+		ingest_batch = b->outer;
+		MemoryContextDelete(b->cxt);
+	}
+	return PointerGetDatum(NULL);
+}
