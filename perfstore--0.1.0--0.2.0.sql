@@ -1,10 +1,10 @@
 /* perfstore--0.1.0--0.2.0.sql: the store (SPEC section 4, issue 4)
  *
  * Metrics (series, samples partitioned by day, record(), the COPY-able
- * ingest view), workflow executions (workflow_runs, task_executions and
+ * ingest table), workflow executions (workflow_runs, task_executions and
  * their API and summaries), the lifecycle (maintain(): partitions ahead,
- * retention, 1-minute, 5-minute and 1-hour rollups, real-time views) and
- * the reader and writer roles.  perfstore--0.2.0.sql is perfstore--0.1.0.sql followed
+ * retention, 1-minute and 1-hour rollups, real-time views) and the reader
+ * and writer roles.  perfstore--0.2.0.sql is perfstore--0.1.0.sql followed
  * by this file without its \echo line (tests/suites/store_upgrade.sh checks).
  *
  * Every function written in SQL or plpgsql sets search_path and qualifies
@@ -68,32 +68,94 @@ COMMENT ON TABLE perfstore.samples_default IS
 	'samples whose day has no partition yet; maintain() moves them into day partitions';
 SELECT pg_catalog.pg_extension_config_dump('perfstore.samples_default', '');
 
--- The batch path: COPY or INSERT ... SELECT (metric, labels, ts, value) rows
--- into this view.  Its rows are never stored anywhere but in samples: the
--- triggers (src/store.c) resolve each row's series through a hash table of
--- the statement's label sets, create the missing series at the end of the
--- statement (in a fixed order, so that concurrent batches cannot deadlock)
--- and hand the rows to COPY FROM into samples in its binary format.
-CREATE VIEW perfstore.ingest AS
-SELECT NULL::text AS metric, NULL::jsonb AS labels,
-       NULL::timestamptz AS ts, NULL::float8 AS value
-WHERE false;
-ALTER VIEW perfstore.ingest ALTER COLUMN labels SET DEFAULT '{}';
-ALTER VIEW perfstore.ingest ALTER COLUMN ts SET DEFAULT pg_catalog.now();
-COMMENT ON VIEW perfstore.ingest IS
-	'batch ingest: COPY or INSERT (metric, labels, ts, value) rows here; each statement stores them in samples (always empty when read)';
+-- The batch path: COPY or INSERT ... SELECT rows here; a statement trigger
+-- moves the whole statement's rows into samples with one INSERT ... SELECT
+-- (creating missing series first) and removes them again.
+CREATE UNLOGGED TABLE perfstore.ingest (
+	metric text,
+	labels jsonb DEFAULT '{}',
+	ts timestamptz DEFAULT pg_catalog.now(),
+	value float8
+);
+COMMENT ON TABLE perfstore.ingest IS
+	'batch ingest: COPY (metric, labels, ts, value) rows here; they are moved into samples at the end of each statement';
 
-CREATE FUNCTION perfstore.ingest_trigger() RETURNS trigger
-	LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
-	AS 'MODULE_PATHNAME', 'perfstore_ingest_trigger';
-COMMENT ON FUNCTION perfstore.ingest_trigger() IS
-	'the triggers of perfstore.ingest: open a batch per statement, validate and buffer each row, store the batch in samples at the end of the statement';
-CREATE TRIGGER ingest_begin BEFORE INSERT ON perfstore.ingest
-	FOR EACH STATEMENT EXECUTE FUNCTION perfstore.ingest_trigger();
-CREATE TRIGGER ingest_row INSTEAD OF INSERT ON perfstore.ingest
-	FOR EACH ROW EXECUTE FUNCTION perfstore.ingest_trigger();
-CREATE TRIGGER ingest_end AFTER INSERT ON perfstore.ingest
-	FOR EACH STATEMENT EXECUTE FUNCTION perfstore.ingest_trigger();
+CREATE FUNCTION perfstore.ingest_move() RETURNS trigger
+	LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	staged_rows bigint;
+	bad_rows bigint;
+	moved_rows bigint;
+	bad record;
+BEGIN
+	SELECT count(*),
+	       count(*) FILTER (WHERE st.metric IS NULL OR st.ts IS NULL OR st.value IS NULL
+	                           OR NOT (st.value > '-Infinity'::float8 AND st.value < 'Infinity'::float8)
+	                           OR st.labels IS NULL OR pg_catalog.jsonb_typeof(st.labels) <> 'object')
+	INTO staged_rows, bad_rows
+	FROM staged st;
+	IF staged_rows = 0 THEN
+		RETURN NULL;
+	END IF;
+	IF bad_rows > 0 THEN
+		SELECT st.* INTO bad FROM staged st
+		WHERE st.metric IS NULL OR st.ts IS NULL OR st.value IS NULL
+		   OR NOT (st.value > '-Infinity'::float8 AND st.value < 'Infinity'::float8)
+		   OR st.labels IS NULL OR pg_catalog.jsonb_typeof(st.labels) <> 'object'
+		LIMIT 1;
+		RAISE EXCEPTION 'invalid row in batch ingest: metric %, labels %, ts %, value %',
+			coalesce(bad.metric, 'NULL'), coalesce(bad.labels::text, 'NULL'),
+			coalesce(bad.ts::text, 'NULL'), coalesce(bad.value::text, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value',
+			DETAIL = format('%s of %s rows are invalid: metric, ts and value must not be NULL, the value must be finite and the labels a JSON object.', bad_rows, staged_rows),
+			HINT = 'No row of this statement was stored.';
+	END IF;
+	-- Fast path, every series exists: one join.  When some do not, the
+	-- join's rows are rolled back (a subtransaction) and the slow path
+	-- creates the missing series first.
+	BEGIN
+		INSERT INTO perfstore.samples (series_id, ts, value)
+		SELECT s.id, st.ts, st.value
+		FROM staged st
+		JOIN perfstore.series s ON s.metric = st.metric AND s.labels = st.labels;
+		GET DIAGNOSTICS moved_rows = ROW_COUNT;
+		IF moved_rows <> staged_rows THEN
+			RAISE EXCEPTION 'new series in batch' USING ERRCODE = 'PS001';
+		END IF;
+	EXCEPTION WHEN SQLSTATE 'PS001' THEN
+		-- in a fixed order, so that concurrent batches creating the same
+		-- series cannot deadlock
+		INSERT INTO perfstore.series (metric, labels)
+		SELECT DISTINCT st.metric, st.labels FROM staged st
+		WHERE NOT EXISTS (SELECT 1 FROM perfstore.series s
+		                  WHERE s.metric = st.metric AND s.labels = st.labels)
+		ORDER BY 1, 2
+		ON CONFLICT (metric, labels) DO NOTHING;
+		INSERT INTO perfstore.samples (series_id, ts, value)
+		SELECT s.id, st.ts, st.value
+		FROM staged st
+		JOIN perfstore.series s ON s.metric = st.metric AND s.labels = st.labels;
+		GET DIAGNOSTICS moved_rows = ROW_COUNT;
+	END;
+	IF moved_rows <> staged_rows THEN
+		RAISE EXCEPTION 'could not resolve the series of % of % ingested rows',
+			staged_rows - moved_rows, staged_rows
+			USING ERRCODE = 'serialization_failure',
+			HINT = 'Retry the statement; in REPEATABLE READ a series created concurrently is not visible.';
+	END IF;
+	-- our own rows (and no one else's: uncommitted rows of other sessions
+	-- are invisible, and every session removes its rows before commit)
+	DELETE FROM perfstore.ingest;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION perfstore.ingest_move() IS
+	'statement trigger of perfstore.ingest: moves the statement''s rows into samples';
+CREATE TRIGGER ingest_move AFTER INSERT ON perfstore.ingest
+	REFERENCING NEW TABLE AS staged
+	FOR EACH STATEMENT EXECUTE FUNCTION perfstore.ingest_move();
 
 CREATE FUNCTION perfstore.record(metric text, value float8,
 	labels jsonb DEFAULT '{}', ts timestamptz DEFAULT pg_catalog.now())
@@ -420,21 +482,6 @@ CREATE TABLE perfstore.rollup_1m (
 COMMENT ON TABLE perfstore.rollup_1m IS
 	'per series and UTC minute: a sketch and stats of the samples (maintain() refreshes it)';
 SELECT pg_catalog.pg_extension_config_dump('perfstore.rollup_1m', '');
--- by bucket too: each refresh deletes and re-aggregates a time range
-CREATE INDEX rollup_1m_bucket ON perfstore.rollup_1m (bucket);
--- 5-minute buckets: a 5-minute panel reads one row per point instead of
--- merging five
-CREATE TABLE perfstore.rollup_5m (
-	series_id bigint NOT NULL,
-	bucket timestamptz NOT NULL,
-	sketch perfstore.sketch NOT NULL,
-	stats perfstore.stats NOT NULL,
-	PRIMARY KEY (series_id, bucket)
-);
-COMMENT ON TABLE perfstore.rollup_5m IS
-	'per series and 5 UTC minutes: a sketch and stats of the samples (maintain() refreshes it)';
-SELECT pg_catalog.pg_extension_config_dump('perfstore.rollup_5m', '');
-CREATE INDEX rollup_5m_bucket ON perfstore.rollup_5m (bucket);
 CREATE TABLE perfstore.rollup_1h (
 	series_id bigint NOT NULL,
 	bucket timestamptz NOT NULL,
@@ -445,7 +492,6 @@ CREATE TABLE perfstore.rollup_1h (
 COMMENT ON TABLE perfstore.rollup_1h IS
 	'per series and UTC hour: a sketch and stats of the samples (maintain() refreshes it)';
 SELECT pg_catalog.pg_extension_config_dump('perfstore.rollup_1h', '');
-CREATE INDEX rollup_1h_bucket ON perfstore.rollup_1h (bucket);
 
 -- at most one row: rollups are complete for samples before watermark
 CREATE TABLE perfstore.rollup_state (
@@ -574,9 +620,8 @@ COMMENT ON FUNCTION perfstore.create_partition(date) IS
 	'create the samples partition of one UTC day, moving its rows out of samples_default; NULL when one exists';
 
 -- Re-aggregates the 1-minute rollups of [from_ts, to_ts) from the raw
--- samples, and the 5-minute and 1-hour rollups of the buckets the range
--- touches from the 1-minute rollups (both ends truncated to whole buckets:
--- the bucket holding to_ts is left to the next refresh).  Returns the
+-- samples and the 1-hour rollups of the hours the range touches from the
+-- 1-minute rollups (both ends truncated to whole buckets).  Returns the
 -- number of 1-minute buckets written.
 CREATE FUNCTION perfstore.refresh_rollups(from_ts timestamptz, to_ts timestamptz)
 	RETURNS bigint
@@ -585,10 +630,8 @@ CREATE FUNCTION perfstore.refresh_rollups(from_ts timestamptz, to_ts timestamptz
 AS $$
 DECLARE
 	lo timestamptz := date_trunc('minute', from_ts, 'UTC');
-	lo_5 timestamptz := date_bin('5 minutes', from_ts, timestamptz '2000-01-01 00:00+00');
 	lo_h timestamptz := date_trunc('hour', from_ts, 'UTC');
 	hi timestamptz := date_trunc('minute', to_ts, 'UTC');
-	hi_5 timestamptz := date_bin('5 minutes', to_ts, timestamptz '2000-01-01 00:00+00');
 	hi_h timestamptz := date_trunc('hour', to_ts, 'UTC');
 	written bigint;
 BEGIN
@@ -603,15 +646,6 @@ BEGIN
 	WHERE s.ts >= lo AND s.ts < hi
 	GROUP BY 1, 2;
 	GET DIAGNOSTICS written = ROW_COUNT;
-	IF lo_5 < hi_5 THEN
-		DELETE FROM perfstore.rollup_5m WHERE bucket >= lo_5 AND bucket < hi_5;
-		INSERT INTO perfstore.rollup_5m (series_id, bucket, sketch, stats)
-		SELECT r.series_id, date_bin('5 minutes', r.bucket, timestamptz '2000-01-01 00:00+00'),
-		       perfstore.sketch_agg(r.sketch), perfstore.stats_agg(r.stats)
-		FROM perfstore.rollup_1m r
-		WHERE r.bucket >= lo_5 AND r.bucket < hi_5
-		GROUP BY 1, 2;
-	END IF;
 	IF lo_h < hi_h THEN
 		DELETE FROM perfstore.rollup_1h WHERE bucket >= lo_h AND bucket < hi_h;
 		INSERT INTO perfstore.rollup_1h (series_id, bucket, sketch, stats)
@@ -734,56 +768,31 @@ $$;
 COMMENT ON FUNCTION perfstore.maintain(integer) IS
 	'one maintenance pass: refresh rollups from the watermark, create partitions ahead, move stranded rows, drop partitions past the retention; safe with concurrent ingest and concurrent calls';
 
--- The watermark as a STABLE function rather than a subquery: the planner
--- evaluates it when it estimates, so it knows that the raw tail is a few
--- minutes of samples (and plans the views' rollup side on its index without
--- JIT), and the executor prunes the samples partitions before the tail at
--- startup.
-CREATE FUNCTION perfstore.rollup_watermark() RETURNS timestamptz
-	LANGUAGE sql STABLE CALLED ON NULL INPUT PARALLEL SAFE
-	SET search_path = pg_catalog, pg_temp
-AS $$
-	SELECT coalesce(max(st.watermark), '-infinity') FROM perfstore.rollup_state st
-$$;
-COMMENT ON FUNCTION perfstore.rollup_watermark() IS
-	'the rollup watermark: rollups hold every sample before it, the views read raw samples from it on (-infinity before the first maintain())';
-
 -- Real-time views: rollups before the watermark, the raw tail after it.
 CREATE VIEW perfstore.samples_1m AS
 SELECT r.series_id, r.bucket, r.sketch, r.stats
 FROM perfstore.rollup_1m r
-WHERE r.bucket < perfstore.rollup_watermark()
+WHERE r.bucket < (SELECT coalesce(max(st.watermark), '-infinity') FROM perfstore.rollup_state st)
 UNION ALL
 SELECT s.series_id, date_trunc('minute', s.ts, 'UTC') AS bucket,
        perfstore.sketch_agg(s.value) AS sketch, perfstore.stats_agg(s.value) AS stats
 FROM perfstore.samples s
-WHERE s.ts >= perfstore.rollup_watermark()
+WHERE s.ts >= (SELECT coalesce(max(st.watermark), '-infinity') FROM perfstore.rollup_state st)
 GROUP BY 1, 2;
 COMMENT ON VIEW perfstore.samples_1m IS
 	'per series and UTC minute, up to now: the 1-minute rollups before the watermark and the raw samples after it';
 
-CREATE VIEW perfstore.samples_5m AS
-SELECT r.series_id, r.bucket, r.sketch, r.stats
-FROM perfstore.rollup_5m r
-WHERE r.bucket < date_bin('5 minutes', perfstore.rollup_watermark(), timestamptz '2000-01-01 00:00+00')
-UNION ALL
-SELECT m.series_id, date_bin('5 minutes', m.bucket, timestamptz '2000-01-01 00:00+00') AS bucket,
-       perfstore.sketch_agg(m.sketch) AS sketch, perfstore.stats_agg(m.stats) AS stats
-FROM perfstore.samples_1m m
-WHERE m.bucket >= date_bin('5 minutes', perfstore.rollup_watermark(), timestamptz '2000-01-01 00:00+00')
-GROUP BY 1, 2;
-COMMENT ON VIEW perfstore.samples_5m IS
-	'per series and 5 UTC minutes, up to now: the 5-minute rollups before the watermark''s 5 minutes and samples_1m after it';
-
 CREATE VIEW perfstore.samples_1h AS
 SELECT r.series_id, r.bucket, r.sketch, r.stats
 FROM perfstore.rollup_1h r
-WHERE r.bucket < date_trunc('hour', perfstore.rollup_watermark(), 'UTC')
+WHERE r.bucket < (SELECT date_trunc('hour', coalesce(max(st.watermark), '-infinity'), 'UTC')
+                  FROM perfstore.rollup_state st)
 UNION ALL
 SELECT m.series_id, date_trunc('hour', m.bucket, 'UTC') AS bucket,
        perfstore.sketch_agg(m.sketch) AS sketch, perfstore.stats_agg(m.stats) AS stats
 FROM perfstore.samples_1m m
-WHERE m.bucket >= date_trunc('hour', perfstore.rollup_watermark(), 'UTC')
+WHERE m.bucket >= (SELECT date_trunc('hour', coalesce(max(st.watermark), '-infinity'), 'UTC')
+                   FROM perfstore.rollup_state st)
 GROUP BY 1, 2;
 COMMENT ON VIEW perfstore.samples_1h IS
 	'per series and UTC hour, up to now: the 1-hour rollups before the watermark''s hour and samples_1m after it';
@@ -798,9 +807,9 @@ AS $$
 BEGIN
 	EXECUTE format('GRANT USAGE ON SCHEMA perfstore TO %s', role);
 	EXECUTE format('GRANT SELECT ON perfstore.series, perfstore.samples, perfstore.rollup_1m,
-		perfstore.rollup_5m, perfstore.rollup_1h, perfstore.rollup_state, perfstore.settings,
+		perfstore.rollup_1h, perfstore.rollup_state, perfstore.settings,
 		perfstore.workflow_runs, perfstore.task_executions, perfstore.workflow_summary,
-		perfstore.agent_summary, perfstore.samples_1m, perfstore.samples_5m, perfstore.samples_1h,
+		perfstore.agent_summary, perfstore.samples_1m, perfstore.samples_1h,
 		perfstore.partitions TO %s', role);
 END
 $$;
@@ -814,7 +823,7 @@ AS $$
 BEGIN
 	PERFORM perfstore.grant_reader(role);
 	EXECUTE format('GRANT INSERT ON perfstore.series, perfstore.samples TO %s', role);
-	EXECUTE format('GRANT SELECT, INSERT ON perfstore.ingest TO %s', role);
+	EXECUTE format('GRANT SELECT, INSERT, DELETE ON perfstore.ingest TO %s', role);
 	EXECUTE format('GRANT INSERT, UPDATE ON perfstore.workflow_runs, perfstore.task_executions TO %s', role);
 	EXECUTE format('GRANT USAGE ON SEQUENCE perfstore.series_id_seq, perfstore.workflow_runs_id_seq,
 		perfstore.task_executions_id_seq TO %s', role);

@@ -6,6 +6,9 @@
  * which stores one driver's JSON report in one call and merges the drivers
  * of a run group; compare_runs() and compare_to_history(), the regression
  * verdicts; and the reader and writer roles extended to all of it.
+ * Before those, the store's revisions: batch ingest through a view with C
+ * triggers instead of a staging table, 5-minute rollups, an index by bucket
+ * on every rollup, and a STABLE watermark function for the real-time views.
  * docs/runs.md documents the document, the merge and the verdict rules.
  *
  * Every function written in SQL or plpgsql sets search_path and qualifies
@@ -14,6 +17,188 @@
  */
 
 \echo Use "ALTER EXTENSION perfstore UPDATE TO '0.3.0'" to load this file. \quit
+
+--
+-- the store, revised (issue 4)
+--
+-- Batch ingest: the staging table perfstore.ingest and its plpgsql
+-- statement trigger give way to a view of the same columns whose C triggers
+-- (src/store.c) resolve each row's series through a hash table of the
+-- statement's label sets, create the missing series at the end of the
+-- statement (in a fixed order, so that concurrent batches cannot deadlock)
+-- and hand the rows to COPY FROM into samples in its binary format.  The
+-- table was always empty between statements, so nothing is moved.  The view
+-- is built under a temporary name, takes over the INSERT grants of the
+-- table, and then its name.
+CREATE VIEW perfstore.ingest_0_3_0 AS
+SELECT NULL::text AS metric, NULL::jsonb AS labels,
+       NULL::timestamptz AS ts, NULL::float8 AS value
+WHERE false;
+ALTER VIEW perfstore.ingest_0_3_0 ALTER COLUMN labels SET DEFAULT '{}';
+ALTER VIEW perfstore.ingest_0_3_0 ALTER COLUMN ts SET DEFAULT pg_catalog.now();
+COMMENT ON VIEW perfstore.ingest_0_3_0 IS
+	'batch ingest: COPY or INSERT (metric, labels, ts, value) rows here; each statement stores them in samples (always empty when read)';
+
+CREATE FUNCTION perfstore.ingest_trigger() RETURNS trigger
+	LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+	AS 'MODULE_PATHNAME', 'perfstore_ingest_trigger';
+COMMENT ON FUNCTION perfstore.ingest_trigger() IS
+	'the triggers of perfstore.ingest: open a batch per statement, validate and buffer each row, store the batch in samples at the end of the statement';
+CREATE TRIGGER ingest_begin BEFORE INSERT ON perfstore.ingest_0_3_0
+	FOR EACH STATEMENT EXECUTE FUNCTION perfstore.ingest_trigger();
+CREATE TRIGGER ingest_row INSTEAD OF INSERT ON perfstore.ingest_0_3_0
+	FOR EACH ROW EXECUTE FUNCTION perfstore.ingest_trigger();
+CREATE TRIGGER ingest_end AFTER INSERT ON perfstore.ingest_0_3_0
+	FOR EACH STATEMENT EXECUTE FUNCTION perfstore.ingest_trigger();
+
+DO $do$
+DECLARE
+	g record;
+BEGIN
+	FOR g IN
+		SELECT DISTINCT a.grantee
+		FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a
+		WHERE c.oid = 'perfstore.ingest'::pg_catalog.regclass
+		  AND a.privilege_type = 'INSERT' AND a.grantee <> c.relowner
+	LOOP
+		EXECUTE pg_catalog.format('GRANT SELECT, INSERT ON perfstore.ingest_0_3_0 TO %s',
+			CASE WHEN g.grantee = 0 THEN 'PUBLIC'
+			     ELSE pg_catalog.quote_ident(g.grantee::pg_catalog.regrole::text) END);
+	END LOOP;
+END
+$do$;
+DROP TRIGGER ingest_move ON perfstore.ingest;
+DROP FUNCTION perfstore.ingest_move();
+DROP TABLE perfstore.ingest;
+ALTER VIEW perfstore.ingest_0_3_0 RENAME TO ingest;
+
+-- Rollups: 5-minute buckets, so that a 5-minute panel reads one row per
+-- point instead of merging five, filled from the 1-minute rollups already
+-- there; and an index by bucket on each rollup, since every refresh deletes
+-- and re-aggregates a time range.
+CREATE INDEX rollup_1m_bucket ON perfstore.rollup_1m (bucket);
+CREATE TABLE perfstore.rollup_5m (
+	series_id bigint NOT NULL,
+	bucket timestamptz NOT NULL,
+	sketch perfstore.sketch NOT NULL,
+	stats perfstore.stats NOT NULL,
+	PRIMARY KEY (series_id, bucket)
+);
+COMMENT ON TABLE perfstore.rollup_5m IS
+	'per series and 5 UTC minutes: a sketch and stats of the samples (maintain() refreshes it)';
+SELECT pg_catalog.pg_extension_config_dump('perfstore.rollup_5m', '');
+CREATE INDEX rollup_5m_bucket ON perfstore.rollup_5m (bucket);
+CREATE INDEX rollup_1h_bucket ON perfstore.rollup_1h (bucket);
+INSERT INTO perfstore.rollup_5m (series_id, bucket, sketch, stats)
+SELECT r.series_id, pg_catalog.date_bin('5 minutes', r.bucket, timestamptz '2000-01-01 00:00+00'),
+       perfstore.sketch_agg(r.sketch), perfstore.stats_agg(r.stats)
+FROM perfstore.rollup_1m r
+GROUP BY 1, 2;
+
+-- Re-aggregates the 1-minute rollups of [from_ts, to_ts) from the raw
+-- samples, and the 5-minute and 1-hour rollups of the buckets the range
+-- touches from the 1-minute rollups (both ends truncated to whole buckets:
+-- the bucket holding to_ts is left to the next refresh).  Returns the
+-- number of 1-minute buckets written.
+CREATE OR REPLACE FUNCTION perfstore.refresh_rollups(from_ts timestamptz, to_ts timestamptz)
+	RETURNS bigint
+	LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	lo timestamptz := date_trunc('minute', from_ts, 'UTC');
+	lo_5 timestamptz := date_bin('5 minutes', from_ts, timestamptz '2000-01-01 00:00+00');
+	lo_h timestamptz := date_trunc('hour', from_ts, 'UTC');
+	hi timestamptz := date_trunc('minute', to_ts, 'UTC');
+	hi_5 timestamptz := date_bin('5 minutes', to_ts, timestamptz '2000-01-01 00:00+00');
+	hi_h timestamptz := date_trunc('hour', to_ts, 'UTC');
+	written bigint;
+BEGIN
+	IF lo >= hi THEN
+		RETURN 0;
+	END IF;
+	DELETE FROM perfstore.rollup_1m WHERE bucket >= lo AND bucket < hi;
+	INSERT INTO perfstore.rollup_1m (series_id, bucket, sketch, stats)
+	SELECT s.series_id, date_trunc('minute', s.ts, 'UTC'),
+	       perfstore.sketch_agg(s.value), perfstore.stats_agg(s.value)
+	FROM perfstore.samples s
+	WHERE s.ts >= lo AND s.ts < hi
+	GROUP BY 1, 2;
+	GET DIAGNOSTICS written = ROW_COUNT;
+	IF lo_5 < hi_5 THEN
+		DELETE FROM perfstore.rollup_5m WHERE bucket >= lo_5 AND bucket < hi_5;
+		INSERT INTO perfstore.rollup_5m (series_id, bucket, sketch, stats)
+		SELECT r.series_id, date_bin('5 minutes', r.bucket, timestamptz '2000-01-01 00:00+00'),
+		       perfstore.sketch_agg(r.sketch), perfstore.stats_agg(r.stats)
+		FROM perfstore.rollup_1m r
+		WHERE r.bucket >= lo_5 AND r.bucket < hi_5
+		GROUP BY 1, 2;
+	END IF;
+	IF lo_h < hi_h THEN
+		DELETE FROM perfstore.rollup_1h WHERE bucket >= lo_h AND bucket < hi_h;
+		INSERT INTO perfstore.rollup_1h (series_id, bucket, sketch, stats)
+		SELECT r.series_id, date_trunc('hour', r.bucket, 'UTC'),
+		       perfstore.sketch_agg(r.sketch), perfstore.stats_agg(r.stats)
+		FROM perfstore.rollup_1m r
+		WHERE r.bucket >= lo_h AND r.bucket < hi_h
+		GROUP BY 1, 2;
+	END IF;
+	RETURN written;
+END
+$$;
+COMMENT ON FUNCTION perfstore.refresh_rollups(timestamptz, timestamptz) IS
+	're-aggregate the 1-minute, 5-minute and 1-hour rollups of a time range from the raw samples (for backfills older than the late window)';
+
+-- Real-time views: rollups before the watermark, the raw tail after it.
+CREATE FUNCTION perfstore.rollup_watermark() RETURNS timestamptz
+	LANGUAGE sql STABLE CALLED ON NULL INPUT PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT coalesce(max(st.watermark), '-infinity') FROM perfstore.rollup_state st
+$$;
+COMMENT ON FUNCTION perfstore.rollup_watermark() IS
+	'the rollup watermark: rollups hold every sample before it, the views read raw samples from it on (-infinity before the first maintain())';
+
+-- Real-time views: rollups before the watermark, the raw tail after it.
+CREATE OR REPLACE VIEW perfstore.samples_1m AS
+SELECT r.series_id, r.bucket, r.sketch, r.stats
+FROM perfstore.rollup_1m r
+WHERE r.bucket < perfstore.rollup_watermark()
+UNION ALL
+SELECT s.series_id, date_trunc('minute', s.ts, 'UTC') AS bucket,
+       perfstore.sketch_agg(s.value) AS sketch, perfstore.stats_agg(s.value) AS stats
+FROM perfstore.samples s
+WHERE s.ts >= perfstore.rollup_watermark()
+GROUP BY 1, 2;
+COMMENT ON VIEW perfstore.samples_1m IS
+	'per series and UTC minute, up to now: the 1-minute rollups before the watermark and the raw samples after it';
+
+CREATE VIEW perfstore.samples_5m AS
+SELECT r.series_id, r.bucket, r.sketch, r.stats
+FROM perfstore.rollup_5m r
+WHERE r.bucket < date_bin('5 minutes', perfstore.rollup_watermark(), timestamptz '2000-01-01 00:00+00')
+UNION ALL
+SELECT m.series_id, date_bin('5 minutes', m.bucket, timestamptz '2000-01-01 00:00+00') AS bucket,
+       perfstore.sketch_agg(m.sketch) AS sketch, perfstore.stats_agg(m.stats) AS stats
+FROM perfstore.samples_1m m
+WHERE m.bucket >= date_bin('5 minutes', perfstore.rollup_watermark(), timestamptz '2000-01-01 00:00+00')
+GROUP BY 1, 2;
+COMMENT ON VIEW perfstore.samples_5m IS
+	'per series and 5 UTC minutes, up to now: the 5-minute rollups before the watermark''s 5 minutes and samples_1m after it';
+
+CREATE OR REPLACE VIEW perfstore.samples_1h AS
+SELECT r.series_id, r.bucket, r.sketch, r.stats
+FROM perfstore.rollup_1h r
+WHERE r.bucket < date_trunc('hour', perfstore.rollup_watermark(), 'UTC')
+UNION ALL
+SELECT m.series_id, date_trunc('hour', m.bucket, 'UTC') AS bucket,
+       perfstore.sketch_agg(m.sketch) AS sketch, perfstore.stats_agg(m.stats) AS stats
+FROM perfstore.samples_1m m
+WHERE m.bucket >= date_trunc('hour', perfstore.rollup_watermark(), 'UTC')
+GROUP BY 1, 2;
+COMMENT ON VIEW perfstore.samples_1h IS
+	'per series and UTC hour, up to now: the 1-hour rollups before the watermark''s hour and samples_1m after it';
+
 
 --
 -- tables
@@ -839,6 +1024,7 @@ BEGIN
 	FOR f IN
 		SELECT * FROM (VALUES
 			('grant_reader', $add$
+	EXECUTE format('GRANT SELECT ON perfstore.rollup_5m, perfstore.samples_5m TO %s', role);
 	EXECUTE format('GRANT SELECT ON perfstore.bench_runs, perfstore.bench_statements,
 		perfstore.bench_intervals, perfstore.nplus1_findings, perfstore.bench_run_summary,
 		perfstore.bench_statement_summary TO %s', role);
