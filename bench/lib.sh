@@ -19,6 +19,25 @@ exec_ms() {
 		awk '/Execution Time/ {print $3}'
 }
 
+# session_ms SETTINGS QUERY...: the time of each query, in ms, one per line,
+# as a client sees it (psql's \timing), all in one session as a dashboard or
+# application runs them: no per-row instrumentation and no connection set-up
+# inside the measure.  The session first loads the libraries the queries
+# need (JIT, the extension's), so that no query pays for that.
+session_ms() {
+	local setting=$1 q
+	shift
+	{
+		printf '%s\n' "$setting"
+		printf 'SET jit_above_cost = 0;\nSELECT count(*) FROM (VALUES (1.0::float8)) v(x) WHERE x > random();\nRESET jit_above_cost;\n'
+		printf '%s\n' "${BENCH_SESSION_WARM:-}"
+		printf '\\o /dev/null\n\\timing on\n'
+		for q in "$@"; do
+			printf '%s;\n' "$q"
+		done
+	} | bpsql | awk '/^Time:/ {print $2}'
+}
+
 # median of the numbers on stdin
 median() {
 	sort -g | awk '{a[NR] = $1} END {if (NR == 0) print "nan"; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2}'

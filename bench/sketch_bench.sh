@@ -76,15 +76,29 @@ porder=(avg approx tdigest)
 declare -A T PT
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-# warm the cache once
-exec_ms "$serial" "${Q[avg]}" >/dev/null
+# Each round is one session per setting (see session_ms in lib.sh), every
+# query once; a first, shorter round only warms the cache.
+BENCH_SESSION_WARM="SELECT perfstore.approx_percentile(1.0, 0.5), tdigest_percentile(1.0, 100, 0.5);"
+export BENCH_SESSION_WARM
+run_round() {	# SETTING KEY...: append each query's time to $tmp/PREFIX$KEY
+	local setting=$1 prefix=$2 k i=0 ms
+	shift 2
+	local qs=()
+	for k in "$@"; do qs+=("${Q[$k]}"); done
+	mapfile -t ms < <(session_ms "$setting" "${qs[@]}")
+	if [ "${#ms[@]}" -ne "$#" ]; then
+		echo "sketch_bench: a timed query failed" >&2
+		exit 1
+	fi
+	for k in "$@"; do
+		echo "${ms[$i]}" >>"$tmp/$prefix$k"
+		i=$((i + 1))
+	done
+}
+run_round "$serial" "warm_" avg approx
 for ((r = 1; r <= REPEAT; r++)); do
-	for k in "${order[@]}"; do
-		exec_ms "$serial" "${Q[$k]}" >>"$tmp/$k"
-	done
-	for k in "${porder[@]}"; do
-		exec_ms "$parallel" "${Q[$k]}" >>"$tmp/p_$k"
-	done
+	run_round "$serial" "" "${order[@]}"
+	run_round "$parallel" "p_" "${porder[@]}"
 done
 for k in "${order[@]}"; do T[$k]=$(median <"$tmp/$k"); done
 for k in "${porder[@]}"; do PT[$k]=$(median <"$tmp/p_$k"); done

@@ -91,6 +91,20 @@ SELECT approx_percentiles(x::float8, '{-0.01, 0.5}') FROM generate_series(1, 3) 
 SELECT approx_percentile(x::float8, CASE WHEN x < 3 THEN 0.5 ELSE 2 END) FROM generate_series(1, 3) x;
 SELECT approx_percentiles(x::float8, CASE WHEN x < 3 THEN '{0.5}' ELSE '{2}' END::float8[])
 FROM generate_series(1, 3) x;
+-- a fraction that changes within a group is caught even when the groups'
+-- rows interleave and the new array is the one another group verified last
+SET enable_sort = off;
+SELECT g, approx_percentiles(x, q)
+FROM (VALUES (1, 1.0::float8, '{0.5}'::float8[]), (1, 2, '{0.5}'), (2, 3, '{0.9}'),
+			 (2, 4, '{0.9}'), (1, 5, '{0.9}')) v(g, x, q) GROUP BY g;
+SELECT g, approx_percentile(x, q)
+FROM (VALUES (1, 1.0::float8, 0.5::float8), (1, 2, 0.5), (2, 3, 0.9),
+			 (2, 4, 0.9), (1, 5, 0.9)) v(g, x, q) GROUP BY g;
+-- the same arrays, group by group, are fine
+SELECT g, approx_percentiles(x, q)
+FROM (VALUES (1, 1.0::float8, '{0.5}'::float8[]), (1, 2, '{0.5}'), (2, 3, '{0.9}'),
+			 (2, 4, '{0.9}'), (1, 5, '{0.5}')) v(g, x, q) GROUP BY g ORDER BY g;
+RESET enable_sort;
 -- and so is alpha
 SELECT sketch_agg(x::float8, CASE WHEN x < 3 THEN 0.01 ELSE 0.5 END) FROM generate_series(1, 3) x;
 -- NULL q (22004); a NULL q to the strict reader gives NULL

@@ -27,6 +27,7 @@
 #include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "libpq/pqformat.h"
+#include "nodes/nodes.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/float.h"
@@ -394,6 +395,59 @@ sketch_return_state(struct sketch *s, bool in_agg)
 	return PointerGetDatum(sketch_to_varlena(s));
 }
 
+/*
+ * Is this call inside an aggregate or window aggregate, where the state may
+ * be modified in place?  AggCheckCallContext() without the call, for the
+ * per-row fast paths below.
+ */
+static inline bool
+in_aggregate(FunctionCallInfo fcinfo)
+{
+	return fcinfo->context != NULL &&
+		(IsA(fcinfo->context, AggState) ||
+		 IsA(fcinfo->context, WindowAggState));
+}
+
+/* Raise the error of adding value v to a sketch. */
+static void
+sketch_add_raise(sketch_error err, double v)
+{
+	if (err == SKETCH_ENOTFINITE)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("sketch values must be finite"),
+				 errdetail("The value %s cannot be added to a sketch.",
+						   float8out_internal(v))));
+	sketch_raise(err, NULL, false);
+}
+
+/*
+ * The per-row fast path of the float8 transitions: add argument 1 to the
+ * dense state s in argument 0, inside an aggregate, and return the state.
+ */
+static inline Datum
+sketch_transition_fast(FunctionCallInfo fcinfo, struct sketch *s)
+{
+	double		v = PG_GETARG_FLOAT8(1);
+	sketch_error err = sketch_add(&s, v, &pg_allocator);
+
+	if (unlikely(err != SKETCH_OK))
+		sketch_add_raise(err, v);
+	return sketch_state_datum(s);
+}
+
+/* Is argument 0 a state for the fast path (arguments 0 and 1 not NULL)? */
+static inline struct sketch *
+sketch_fast_state(FunctionCallInfo fcinfo)
+{
+	struct varlena *v;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || !in_aggregate(fcinfo))
+		return NULL;
+	v = (struct varlena *) DatumGetPointer(PG_GETARG_DATUM(0));
+	return sketch_is_dense(v) ? (struct sketch *) v : NULL;
+}
+
 /* what sketch_transition() checks against an existing state */
 #define CHECK_ALPHA		1		/* argument 2 is alpha; must match */
 #define CHECK_QUANTILE	2		/* q[0] must be the carried quantile */
@@ -442,15 +496,7 @@ sketch_transition(FunctionCallInfo fcinfo, double alpha, const double *q,
 	{
 		err = sketch_add(&s, PG_GETARG_FLOAT8(1), &pg_allocator);
 		if (unlikely(err != SKETCH_OK))
-		{
-			if (err == SKETCH_ENOTFINITE)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("sketch values must be finite"),
-						 errdetail("The value %s cannot be added to a sketch.",
-								   float8out_internal(PG_GETARG_FLOAT8(1)))));
-			sketch_raise(err, NULL, false);
-		}
+			sketch_add_raise(err, PG_GETARG_FLOAT8(1));
 	}
 	return sketch_return_state(s, in_agg);
 }
@@ -459,6 +505,10 @@ sketch_transition(FunctionCallInfo fcinfo, double alpha, const double *q,
 Datum
 perfstore_sketch_add(PG_FUNCTION_ARGS)
 {
+	struct sketch *s = sketch_fast_state(fcinfo);
+
+	if (likely(s != NULL))
+		return sketch_transition_fast(fcinfo, s);
 	return sketch_transition(fcinfo, SKETCH_DEFAULT_ALPHA, NULL, 0, 0);
 }
 
@@ -467,7 +517,10 @@ Datum
 perfstore_sketch_add_alpha(PG_FUNCTION_ARGS)
 {
 	double		alpha = SKETCH_DEFAULT_ALPHA;
+	struct sketch *s = sketch_fast_state(fcinfo);
 
+	if (likely(s != NULL && !PG_ARGISNULL(2) && PG_GETARG_FLOAT8(2) == s->alpha))
+		return sketch_transition_fast(fcinfo, s);
 	if (PG_ARGISNULL(0) && !PG_ARGISNULL(1))
 	{
 		if (PG_ARGISNULL(2))
@@ -495,7 +548,11 @@ Datum
 perfstore_sketch_add_quantile(PG_FUNCTION_ARGS)
 {
 	double		q;
+	struct sketch *s = sketch_fast_state(fcinfo);
 
+	if (likely(s != NULL && !PG_ARGISNULL(2) && s->nq == 1 &&
+			   sketch_quantiles_carried(s)[0] == PG_GETARG_FLOAT8(2)))
+		return sketch_transition_fast(fcinfo, s);
 	if (PG_ARGISNULL(2))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -543,13 +600,36 @@ quantiles_arg(FunctionCallInfo fcinfo, int *nq)
 }
 
 /*
+ * The quantiles array last verified by approx_percentiles' transition
+ * (fn_extra): the array datum itself and its fractions.
+ */
+typedef struct QuantilesSeen
+{
+	struct varlena *arr;		/* copy of the array datum */
+	int			nq;
+	double		q[FLEXIBLE_ARRAY_MEMBER];
+} QuantilesSeen;
+
+/* Does state s carry the fractions of seen? */
+static inline bool
+quantiles_match(const QuantilesSeen *seen, const struct sketch *s)
+{
+	return s->nq == seen->nq &&
+		memcmp(sketch_quantiles_carried(s), seen->q, sizeof(double) * seen->nq) == 0;
+}
+
+/*
  * sketch_add_quantiles(sketch, float8, q[]): approx_percentiles' transition.
  * The array must be the same for every row of a group; to keep that check
- * cheap, the last array seen is remembered (fn_extra) and compared bytewise.
+ * cheap, the last array seen is remembered (fn_extra), compared bytewise
+ * with the argument and its fractions compared with the state's.
  */
 Datum
 perfstore_sketch_add_quantiles(PG_FUNCTION_ARGS)
 {
+	QuantilesSeen *seen = fcinfo->flinfo->fn_extra;
+	struct sketch *s = sketch_fast_state(fcinfo);
+	struct varlena *arr;
 	double	   *q = NULL;
 	int			nq = 0;
 
@@ -557,36 +637,38 @@ perfstore_sketch_add_quantiles(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("quantiles must not be null")));
-	if (PG_ARGISNULL(0))
+	arr = PG_DETOAST_DATUM(PG_GETARG_DATUM(2));
+	if (seen == NULL || VARSIZE(seen->arr) != VARSIZE(arr) ||
+		memcmp(seen->arr, arr, VARSIZE(arr)) != 0)
 	{
-		if (!PG_ARGISNULL(1))
-			q = quantiles_arg(fcinfo, &nq);
-	}
-	else
-	{
-		struct varlena *arr = PG_DETOAST_DATUM(PG_GETARG_DATUM(2));
-		struct varlena *seen = fcinfo->flinfo->fn_extra;
-
-		if (seen == NULL || VARSIZE(seen) != VARSIZE(arr) ||
-			memcmp(seen, arr, VARSIZE(arr)) != 0)
+		q = quantiles_arg(fcinfo, &nq);
+		if (seen != NULL)
 		{
-			const struct sketch *s = sketch_fetch(PG_GETARG_DATUM(0));
-			double	   *given = quantiles_arg(fcinfo, &nq);
-
-			if (nq != s->nq ||
-				memcmp(given, sketch_quantiles_carried(s), sizeof(double) * nq) != 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("approx_percentiles fractions must be the same for all rows of a group")));
-			seen = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, VARSIZE(arr));
-			memcpy(seen, arr, VARSIZE(arr));
-			if (fcinfo->flinfo->fn_extra)
-				pfree(fcinfo->flinfo->fn_extra);
-			fcinfo->flinfo->fn_extra = seen;
-			nq = 0;
+			pfree(seen->arr);
+			pfree(seen);
+			fcinfo->flinfo->fn_extra = NULL;
 		}
+		seen = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt,
+								  offsetof(QuantilesSeen, q) + sizeof(double) * nq);
+		seen->arr = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, VARSIZE(arr));
+		memcpy(seen->arr, arr, VARSIZE(arr));
+		seen->nq = nq;
+		memcpy(seen->q, q, sizeof(double) * nq);
+		fcinfo->flinfo->fn_extra = seen;
 	}
-	return sketch_transition(fcinfo, SKETCH_DEFAULT_ALPHA, q, nq, 0);
+	if (likely(s != NULL && quantiles_match(seen, s)))
+		return sketch_transition_fast(fcinfo, s);
+	if (!PG_ARGISNULL(0))
+	{
+		const struct sketch *cur = sketch_fetch(PG_GETARG_DATUM(0));
+
+		if (!quantiles_match(seen, cur))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("approx_percentiles fractions must be the same for all rows of a group")));
+		return sketch_transition(fcinfo, SKETCH_DEFAULT_ALPHA, NULL, 0, 0);
+	}
+	return sketch_transition(fcinfo, SKETCH_DEFAULT_ALPHA, seen->q, seen->nq, 0);
 }
 
 /*
