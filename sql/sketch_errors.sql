@@ -196,6 +196,12 @@ FROM (VALUES
   ('max_buckets too small', replace(:'t', '"max_buckets":2048', '"max_buckets":1')),
   ('max_buckets too large', replace(:'t', '"max_buckets":2048', '"max_buckets":999999999')),
   ('sum inconsistent', replace(:'t', '"sum":"40000p-18"', '"sum":"40000p14"')),
+  ('collapsed values above min',
+     '{"version":1,"alpha":0.01,"max_buckets":2048,"count":10,"min":1,"max":1,"sum":"280000p-18","zero":0,'
+     '"positive":{"collapsed":1,"lo":0,"counts":[9]},"negative":null}'),
+  ('collapsed values above max',
+     '{"version":1,"alpha":0.01,"max_buckets":2048,"count":10,"min":-1,"max":-1,"sum":"-280000p-18","zero":0,'
+     '"positive":null,"negative":{"collapsed":1,"lo":0,"counts":[9]}}'),
   ('sum bad exponent', replace(:'t', '"sum":"40000p-18"', '"sum":"40000p-17"')),
   ('sum not hex', replace(:'t', '"sum":"40000p-18"', '"sum":"4g000p-18"')),
   ('sum leading zero', replace(:'t', '"sum":"40000p-18"', '"sum":"040000p-18"')),

@@ -1965,6 +1965,19 @@ decoded_build(decoded *d, struct sketch **out, const sketch_allocator *a,
 			if (st->lo < floor)
 				return fail(errbuf, errlen, SKETCH_ECORRUPT,
 							"bucket below the collapse floor");
+
+			/*
+			 * Collapsed values lie below the floor, so the extreme value on
+			 * that side (when the side holds it) must lie there too.
+			 */
+			if (side == 0 && d->min > 0.0 &&
+				key_of(per_octave, d->min) >= floor)
+				return fail(errbuf, errlen, SKETCH_ECORRUPT,
+							"collapsed values above min");
+			if (side == 1 && d->max < 0.0 &&
+				key_of(per_octave, -d->max) >= floor)
+				return fail(errbuf, errlen, SKETCH_ECORRUPT,
+							"collapsed values above max");
 		}
 	}
 	if (total != d->count)
