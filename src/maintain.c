@@ -87,7 +87,8 @@ maintain_round(void)
 		FlushErrorState();
 		AbortCurrentTransaction();
 		ereport(WARNING,
-				(errmsg("perfstore maintenance worker: maintain() failed: %s", edata->message)));
+				(errcode(edata->sqlerrcode),
+				 errmsg("perfstore maintenance worker: maintain() failed: %s", edata->message)));
 		FreeErrorData(edata);
 		ran = false;
 	}
@@ -113,7 +114,8 @@ perfstore_maintain_worker_main(Datum main_arg)
 
 	BackgroundWorkerInitializeConnection(maintain_database, NULL, 0);
 	ereport(LOG,
-			(errmsg("perfstore maintenance worker started for database \"%s\", every %d s",
+			(errcode(ERRCODE_SUCCESSFUL_COMPLETION),
+			 errmsg("perfstore maintenance worker started for database \"%s\", every %d s",
 					maintain_database, maintain_interval)));
 
 	for (;;)
