@@ -8,12 +8,17 @@
  * own: the BEFORE STATEMENT trigger opens a batch, the INSTEAD OF row
  * trigger validates each row, resolves its series through a hash table of
  * the statement's label sets (one index lookup per new label set) and
- * appends (series_id, ts, value) in COPY's binary format to a buffer, and
- * the AFTER STATEMENT trigger creates the series that were missing (one
- * INSERT ... ON CONFLICT DO NOTHING, in a fixed order so that concurrent
- * batches cannot deadlock) and hands the buffer to COPY FROM into
- * perfstore.samples: the multi-row inserts, partition routing and index
- * maintenance of COPY itself.  Full buffers are flushed along the way.
+ * appends (series_id, ts, value) to a buffer of rows, and the AFTER
+ * STATEMENT trigger creates the series that were missing (one INSERT ... ON
+ * CONFLICT DO NOTHING, in a fixed order so that concurrent batches cannot
+ * deadlock) and hands the buffer to COPY FROM into perfstore.samples: the
+ * multi-row inserts, partition routing and index maintenance of COPY
+ * itself.  Full buffers are flushed along the way.  A flush orders the rows
+ * by series (a stable counting sort, so a series' rows keep their arrival
+ * order) and streams them to COPY in its binary format: consecutive index
+ * insertions then land on the same (series_id, ts) leaf pages, and the heap
+ * keeps each series' rows of a batch together, which is what per-series
+ * dashboard queries read.
  * Must not: keep anything between statements (a series may be deleted and
  * created again under another id), or let a failed statement leave rows
  * behind (they are discarded with its subtransaction or transaction).
@@ -21,8 +26,9 @@
  * Memory: each batch has its own context under TopTransactionContext,
  * deleted when the batch ends, when the (sub)transaction that opened it
  * aborts, or with the transaction.  The buffer holds at most
- * INGEST_FLUSH_BYTES, and rows of series not created yet at most
- * INGEST_PENDING_MAX before those series are created.
+ * INGEST_FLUSH_ROWS rows (a flush needs as much again to sort them), and
+ * rows of series not created yet at most INGEST_PENDING_MAX before those
+ * series are created.
  */
 #include "postgres.h"
 
@@ -56,8 +62,10 @@
 
 PG_FUNCTION_INFO_V1(perfstore_ingest_trigger);
 
-/* flush the binary COPY buffer into samples when it holds this much */
-#define INGEST_FLUSH_BYTES	(8 * 1024 * 1024)
+/* flush the buffered rows into samples when this many are buffered */
+#define INGEST_FLUSH_ROWS	(256 * 1024)
+/* rows encoded in COPY's binary format at a time while a flush streams */
+#define INGEST_ENCODE_ROWS	512
 /* create the missing series when this many rows wait for them */
 #define INGEST_PENDING_MAX	(1024 * 1024)
 /* bytes of one (series_id, ts, value) row in COPY's binary format */
@@ -76,10 +84,20 @@ typedef struct IngestSeries
 	IngestKey	key;
 	bool		resolved;		/* id is valid */
 	bool		missing;		/* queued on the batch's missing list */
+	int32		num;			/* dense number in the batch, for sorting */
 	int64		id;
 	text	   *metric;			/* 4-byte-header copies, for SPI */
 	Jsonb	   *labels;
 } IngestSeries;
+
+/* a buffered row, its series resolved */
+typedef struct IngestRow
+{
+	int64		id;
+	TimestampTz ts;
+	float8		value;
+	int32		num;			/* its IngestSeries' num */
+} IngestRow;
 
 /* a row waiting for its series to be created */
 typedef struct IngestPending
@@ -97,8 +115,10 @@ typedef struct IngestBatch
 	MemoryContext cxt;
 	HTAB	   *series;			/* IngestKey -> IngestSeries */
 	StringInfoData key;			/* scratch: the current row's key */
-	StringInfoData copybuf;		/* binary COPY data for samples */
-	uint64		buffered;		/* rows in copybuf */
+	int32		nseries;		/* entries in series (their nums: 0..n-1) */
+	IngestRow  *rows;			/* INGEST_FLUSH_ROWS buffered rows */
+	IngestRow  *sorted;			/* scratch of a flush, allocated at the first */
+	int			nrows;
 	IngestPending *pending;
 	int			npending;
 	int			maxpending;
@@ -111,13 +131,26 @@ static SPIPlanPtr ingest_lookup_plan = NULL;
 static SPIPlanPtr ingest_create_plan = NULL;
 static SPIPlanPtr ingest_resolve_plan = NULL;
 
-/* the data COPY FROM reads while a batch is flushed */
-static const char *ingest_copy_data = NULL;
-static int	ingest_copy_len = 0;
-static int	ingest_copy_pos = 0;
-
 static const char ingest_copy_header[] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0";
 #define INGEST_COPY_HEADER_BYTES 19
+
+/*
+ * What COPY FROM reads while a batch is flushed: the header, the rows
+ * encoded INGEST_ENCODE_ROWS at a time into enc, then the trailer.
+ */
+typedef struct IngestStream
+{
+	const IngestRow *rows;
+	int			nrows;
+	int			next;			/* next row to encode */
+	bool		trailer_sent;
+	int			pos;			/* bytes of enc already read */
+	int			len;			/* bytes in enc */
+	char		enc[INGEST_COPY_HEADER_BYTES + INGEST_ENCODE_ROWS * INGEST_ROW_BYTES + 2];
+} IngestStream;
+
+static IngestStream *ingest_stream = NULL;
+
 
 /*
  * ingest_key_hash, ingest_key_match: dynahash callbacks over the key's
@@ -163,7 +196,7 @@ ingest_xact_callback(XactEvent event, void *arg)
 {
 	/* TopTransactionContext goes away with the transaction */
 	ingest_batch = NULL;
-	ingest_copy_data = NULL;
+	ingest_stream = NULL;
 }
 
 static void
@@ -207,67 +240,129 @@ ingest_open(void)
 	b->series = hash_create("perfstore ingest series", 256, &ctl,
 							HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
 	initStringInfo(&b->key);
-	initStringInfo(&b->copybuf);
-	appendBinaryStringInfo(&b->copybuf, ingest_copy_header, INGEST_COPY_HEADER_BYTES);
+	b->rows = palloc(sizeof(IngestRow) * INGEST_FLUSH_ROWS);
 	MemoryContextSwitchTo(old);
 	b->outer = ingest_batch;
 	ingest_batch = b;
 	return b;
 }
 
-/* ingest_append: one resolved row, in COPY's binary format */
-static inline void
-ingest_append(IngestBatch *b, int64 id, TimestampTz ts, float8 value)
-{
-	char	   *p;
-	uint16		nfields = pg_hton16(3);
-	uint32		len8 = pg_hton32(8);
-	uint64		v;
-	union
-	{
-		float8		f;
-		uint64		i;
-	}			fv;
+static void ingest_flush(IngestBatch *b);
 
-	if (b->copybuf.len + INGEST_ROW_BYTES >= b->copybuf.maxlen)
-		enlargeStringInfo(&b->copybuf, INGEST_ROW_BYTES);
-	p = b->copybuf.data + b->copybuf.len;
-	memcpy(p, &nfields, 2);
-	p += 2;
-	memcpy(p, &len8, 4);
-	v = pg_hton64((uint64) id);
-	memcpy(p + 4, &v, 8);
-	p += 12;
-	memcpy(p, &len8, 4);
-	v = pg_hton64((uint64) ts);
-	memcpy(p + 4, &v, 8);
-	p += 12;
-	memcpy(p, &len8, 4);
-	fv.f = value;
-	v = pg_hton64(fv.i);
-	memcpy(p + 4, &v, 8);
-	b->copybuf.len += INGEST_ROW_BYTES;
-	b->copybuf.data[b->copybuf.len] = '\0';
-	b->buffered++;
+/* ingest_append: buffer one resolved row; flushes a full buffer */
+static inline void
+ingest_append(IngestBatch *b, const IngestSeries *s, TimestampTz ts,
+			  float8 value)
+{
+	IngestRow  *r = &b->rows[b->nrows++];
+
+	r->id = s->id;
+	r->ts = ts;
+	r->value = value;
+	r->num = s->num;
+	if (b->nrows == INGEST_FLUSH_ROWS)
+		ingest_flush(b);
 }
 
-/* copy_data_source_cb for COPY FROM: reads ingest_copy_data */
+/* Encode the next rows of the stream into its buffer (emptied before). */
+static void
+ingest_stream_fill(IngestStream *st)
+{
+	char	   *p = st->enc;
+	int			end = Min(st->nrows, st->next + INGEST_ENCODE_ROWS);
+	uint16		nfields = pg_hton16(3);
+	uint32		len8 = pg_hton32(8);
+
+	for (; st->next < end; st->next++)
+	{
+		const IngestRow *r = &st->rows[st->next];
+		uint64		v;
+		union
+		{
+			float8		f;
+			uint64		i;
+		}			fv;
+
+		memcpy(p, &nfields, 2);
+		p += 2;
+		memcpy(p, &len8, 4);
+		v = pg_hton64((uint64) r->id);
+		memcpy(p + 4, &v, 8);
+		p += 12;
+		memcpy(p, &len8, 4);
+		v = pg_hton64((uint64) r->ts);
+		memcpy(p + 4, &v, 8);
+		p += 12;
+		memcpy(p, &len8, 4);
+		fv.f = r->value;
+		v = pg_hton64(fv.i);
+		memcpy(p + 4, &v, 8);
+		p += 12;
+	}
+	if (st->next == st->nrows && !st->trailer_sent)
+	{
+		static const uint16 trailer = 0xffff;
+
+		memcpy(p, &trailer, 2);
+		p += 2;
+		st->trailer_sent = true;
+	}
+	st->pos = 0;
+	st->len = (int) (p - st->enc);
+}
+
+/* copy_data_source_cb for COPY FROM: reads ingest_stream */
 static int
 ingest_copy_read(void *outbuf, int minread, int maxread)
 {
-	int			n = Min(maxread, ingest_copy_len - ingest_copy_pos);
+	IngestStream *st = ingest_stream;
+	char	   *out = outbuf;
+	int			done = 0;
 
-	if (n <= 0)
-		return 0;
-	memcpy(outbuf, ingest_copy_data + ingest_copy_pos, n);
-	ingest_copy_pos += n;
-	return n;
+	while (done < maxread)
+	{
+		int			n;
+
+		if (st->pos == st->len)
+		{
+			if (st->trailer_sent)
+				break;
+			ingest_stream_fill(st);
+		}
+		n = Min(maxread - done, st->len - st->pos);
+		memcpy(out + done, st->enc + st->pos, n);
+		st->pos += n;
+		done += n;
+	}
+	return done;
 }
 
 /*
- * ingest_flush: COPY the buffered rows into perfstore.samples and empty the
- * buffer.  Errors (permission, a row COPY refuses) propagate; the caller's
- * statement fails with them.
+ * ingest_sort: the buffered rows ordered by series (their num), each
+ * series' rows in arrival order.  Returns b->sorted.
+ */
+static IngestRow *
+ingest_sort(IngestBatch *b)
+{
+	int		   *start;
+
+	if (b->sorted == NULL)
+		b->sorted = MemoryContextAlloc(b->cxt, sizeof(IngestRow) * INGEST_FLUSH_ROWS);
+	start = MemoryContextAllocZero(b->cxt, sizeof(int) * (b->nseries + 1));
+	for (int i = 0; i < b->nrows; i++)
+		start[b->rows[i].num + 1]++;
+	for (int k = 1; k <= b->nseries; k++)
+		start[k] += start[k - 1];
+	for (int i = 0; i < b->nrows; i++)
+		b->sorted[start[b->rows[i].num]++] = b->rows[i];
+	pfree(start);
+	return b->sorted;
+}
+
+/*
+ * ingest_flush: COPY the buffered rows into perfstore.samples, ordered by
+ * series, and empty the buffer.  Errors (permission, a row COPY refuses)
+ * propagate; the caller's statement fails with them.
  */
 static void
 ingest_flush(IngestBatch *b)
@@ -279,9 +374,9 @@ ingest_flush(IngestBatch *b)
 	CopyFromState cstate;
 	List	   *options;
 	AclResult	aclresult;
-	static const uint16 trailer = 0xffff;
+	IngestStream *st;
 
-	if (b->buffered == 0)
+	if (b->nrows == 0)
 		return;
 	nsp = get_namespace_oid("perfstore", false);
 	relid = get_relname_relid("samples", nsp);
@@ -291,26 +386,31 @@ ingest_flush(IngestBatch *b)
 	if (aclresult != ACLCHECK_OK)
 		aclcheck_error(aclresult, OBJECT_TABLE, "samples");
 
-	appendBinaryStringInfo(&b->copybuf, (const char *) &trailer, 2);
+	st = MemoryContextAlloc(b->cxt, sizeof(IngestStream));
+	st->rows = ingest_sort(b);
+	st->nrows = b->nrows;
+	st->next = 0;
+	st->trailer_sent = false;
+	memcpy(st->enc, ingest_copy_header, INGEST_COPY_HEADER_BYTES);
+	st->pos = 0;
+	st->len = INGEST_COPY_HEADER_BYTES;
+
 	rel = table_open(relid, RowExclusiveLock);
 	pstate = make_parsestate(NULL);
 	(void) addRangeTableEntryForRelation(pstate, rel, RowExclusiveLock,
 										 NULL, false, false);
 	options = list_make1(makeDefElem("format", (Node *) makeString("binary"), -1));
-	ingest_copy_data = b->copybuf.data;
-	ingest_copy_len = b->copybuf.len;
-	ingest_copy_pos = 0;
+	ingest_stream = st;
 	cstate = BeginCopyFrom(pstate, rel, NULL, NULL, false, ingest_copy_read,
 						   NIL, options);
 	(void) CopyFrom(cstate);
 	EndCopyFrom(cstate);
-	ingest_copy_data = NULL;
+	ingest_stream = NULL;
 	free_parsestate(pstate);
 	table_close(rel, NoLock);
+	pfree(st);
 
-	b->copybuf.len = INGEST_COPY_HEADER_BYTES;
-	b->copybuf.data[b->copybuf.len] = '\0';
-	b->buffered = 0;
+	b->nrows = 0;
 }
 
 /* a 4-byte-header copy of a (possibly short-header) varlena's data */
@@ -480,9 +580,7 @@ ingest_create_missing(IngestBatch *b)
 	{
 		IngestPending *p = &b->pending[i];
 
-		ingest_append(b, p->series->id, p->ts, p->value);
-		if (b->copybuf.len >= INGEST_FLUSH_BYTES)
-			ingest_flush(b);
+		ingest_append(b, p->series, p->ts, p->value);
 	}
 	b->npending = 0;
 }
@@ -564,6 +662,7 @@ ingest_row(IngestBatch *b, HeapTuple tuple, TupleDesc desc)
 		s->key.data = copy;
 		s->resolved = false;
 		s->missing = false;
+		s->num = b->nseries++;
 		s->id = 0;
 		s->metric = (text *) ingest_varlena_copy(VARDATA_ANY(metric), VARSIZE_ANY_EXHDR(metric));
 		s->labels = (Jsonb *) ingest_varlena_copy(VARDATA_ANY(labels), VARSIZE_ANY_EXHDR(labels));
@@ -579,9 +678,7 @@ ingest_row(IngestBatch *b, HeapTuple tuple, TupleDesc desc)
 
 	if (s->resolved)
 	{
-		ingest_append(b, s->id, ts, value);
-		if (b->copybuf.len >= INGEST_FLUSH_BYTES)
-			ingest_flush(b);
+		ingest_append(b, s, ts, value);
 		return;
 	}
 	/* its series is created with the batch's other missing ones */
@@ -611,8 +708,8 @@ ingest_row(IngestBatch *b, HeapTuple tuple, TupleDesc desc)
  *     are not a JSON object: the whole statement fails);
  *   AFTER INSERT FOR EACH STATEMENT: create the missing series, store the
  *     rows in perfstore.samples and close the batch.
- * Returns the row for the row trigger (so that the command tag counts it),
- * NULL otherwise.
+ * Returns a copy of the row for the row trigger (so that the command tag
+ * counts it), NULL otherwise.
  */
 Datum
 perfstore_ingest_trigger(PG_FUNCTION_ARGS)
@@ -640,7 +737,14 @@ perfstore_ingest_trigger(PG_FUNCTION_ARGS)
 			elog(ERROR, "perfstore_ingest_trigger: no batch open for this row");
 		ingest_row(ingest_batch, trigdata->tg_trigtuple,
 				   RelationGetDescr(trigdata->tg_relation));
-		return PointerGetDatum(trigdata->tg_trigtuple);
+
+		/*
+		 * Return a copy, made in the per-tuple context the trigger manager
+		 * calls us in: the caller then frees its own copy of the row, which
+		 * COPY FROM made in the statement's context and would otherwise keep
+		 * until the statement ends (memory growing with every row).
+		 */
+		return PointerGetDatum(heap_copytuple(trigdata->tg_trigtuple));
 	}
 	if (TRIGGER_FIRED_BEFORE(ev))
 	{
