@@ -973,10 +973,39 @@ client_fail(struct client *c, int cmd, const char *msg)
 	c->state = CS_DONE;
 }
 
+/* Append the decimal digits of v >= 0 at p; returns the end. */
+static char *
+put_uint(char *p, unsigned v)
+{
+	char		tmp[12];
+	int			n = 0;
+
+	do
+	{
+		tmp[n++] = (char) ('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	while (n > 0)
+		*p++ = tmp[--n];
+	return p;
+}
+
+/*
+ * The prepared statement name of a script's command, "P<script>_<cmd>", in
+ * buf (at least 24 bytes).  Called for every execution in -M prepared, so
+ * without snprintf.
+ */
 static void
 stmt_name(char *buf, size_t len, int script, int cmd)
 {
-	snprintf(buf, len, "P%d_%d", script, cmd);
+	char	   *p = buf;
+
+	(void) len;
+	*p++ = 'P';
+	p = put_uint(p, (unsigned) script);
+	*p++ = '_';
+	p = put_uint(p, (unsigned) cmd);
+	*p = '\0';
 }
 
 /*

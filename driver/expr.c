@@ -115,9 +115,37 @@ expr_error(char *err, size_t errlen, const char *fmt,...)
  * -------------------------------------------------------------------------
  */
 
+/*
+ * Decimal digits of v into buf (at least 21 bytes), terminated; returns buf.
+ * The common case of pgb_value_to_text, without snprintf's cost: every
+ * \set of an integer used as a parameter passes here once per transaction.
+ */
+static char *
+expr_int_to_text(int64_t v, char *buf)
+{
+	char		tmp[24];
+	char	   *p = tmp + sizeof(tmp);
+	uint64_t	u = v < 0 ? 0 - (uint64_t) v : (uint64_t) v;
+	size_t		n;
+
+	do
+	{
+		*--p = (char) ('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		*--p = '-';
+	n = (size_t) (tmp + sizeof(tmp) - p);
+	memcpy(buf, p, n);
+	buf[n] = '\0';
+	return buf;
+}
+
 char *
 pgb_value_to_text(const pgb_value *v, char *buf, size_t buflen)
 {
+	if (v->type == PGB_INT && buflen >= 21)
+		return expr_int_to_text(v->u.ival, buf);
 	switch (v->type)
 	{
 		case PGB_NULL:
@@ -495,8 +523,10 @@ struct expr_var
 	char	   *name;
 	uint32_t	hash;
 	bool		has_value;		/* value is valid */
+	bool		text_inline;	/* the text form is in num, produced from value */
 	pgb_value	value;
-	char	   *text;			/* NULL until produced or set */
+	char	   *text;			/* text set as text (malloc'd), else NULL */
+	char		num[32];		/* text form of a non-text value */
 };
 
 struct pgb_vars
@@ -646,6 +676,7 @@ expr_vars_get_or_add(struct pgb_vars *vars, const char *name)
 	var->name = expr_xstrdup(name);
 	var->hash = expr_name_hash(name);
 	var->has_value = false;
+	var->text_inline = false;
 	expr_set_null(&var->value);
 	var->text = NULL;
 	mask = vars->nslots - 1;
@@ -674,10 +705,12 @@ pgb_vars_set_text(struct pgb_vars *vars, const char *name, const char *text,
 
 	if (!expr_check_name(name, err, errlen))
 		return false;
+	/* first: text may point into the table, which adding a variable moves */
+	copy = expr_xstrdup(text);
 	var = expr_vars_get_or_add(vars, name);
-	copy = expr_xstrdup(text);	/* text may point at var->text */
 	free(var->text);
 	var->text = copy;
+	var->text_inline = false;
 	var->has_value = false;
 	return true;
 }
@@ -686,13 +719,18 @@ bool
 pgb_vars_set_value(struct pgb_vars *vars, const char *name,
 				   const pgb_value *v, char *err, size_t errlen)
 {
-	struct expr_var *var;
+	struct expr_var *var = expr_vars_lookup(vars, name);
 
-	if (!expr_check_name(name, err, errlen))
-		return false;
-	var = expr_vars_get_or_add(vars, name);
+	/* a name already present was checked when it was added */
+	if (var == NULL)
+	{
+		if (!expr_check_name(name, err, errlen))
+			return false;
+		var = expr_vars_get_or_add(vars, name);
+	}
 	free(var->text);
 	var->text = NULL;
+	var->text_inline = false;
 	var->value = *v;
 	var->has_value = true;
 	return true;
@@ -766,14 +804,17 @@ const char *
 pgb_vars_get_text(struct pgb_vars *vars, const char *name)
 {
 	struct expr_var *var = expr_vars_lookup(vars, name);
-	char		buf[64];
 
 	if (var == NULL)
 		return NULL;
-	if (var->text == NULL)
-		var->text = expr_xstrdup(pgb_value_to_text(&var->value, buf,
-												   sizeof(buf)));
-	return var->text;
+	if (var->text != NULL)
+		return var->text;
+	if (!var->text_inline)
+	{
+		(void) pgb_value_to_text(&var->value, var->num, sizeof(var->num));
+		var->text_inline = true;
+	}
+	return var->num;
 }
 
 /* Does str match ^\s*[-+]?[0-9]+$ (pgbench's is_an_int)? */

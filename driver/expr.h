@@ -153,7 +153,7 @@ bool		pgb_vars_define(struct pgb_vars *vars, const char *assignment,
 /*
  * pgb_vars_get_text: the variable's text as substituted into SQL, or NULL
  * when it is not defined.  The pointer stays valid until that variable is
- * set again or the table is freed.
+ * set again, a variable is added or the table is freed.
  */
 const char *pgb_vars_get_text(struct pgb_vars *vars, const char *name);
 

@@ -285,6 +285,26 @@ test_vars(void)
 							err, sizeof(err)), "%s", err);
 	CHECK_STR(pgb_vars_get_text(vars, "self"), "abc");
 
+	/* integers in text form, at the extremes */
+	pgb_vars_set_int(vars, "imin", INT64_MIN);
+	CHECK_STR(pgb_vars_get_text(vars, "imin"), "-9223372036854775808");
+	pgb_vars_set_int(vars, "imax", INT64_MAX);
+	CHECK_STR(pgb_vars_get_text(vars, "imax"), "9223372036854775807");
+	pgb_vars_set_int(vars, "izero", 0);
+	CHECK_STR(pgb_vars_get_text(vars, "izero"), "0");
+	pgb_vars_set_int(vars, "izero", -7);
+	CHECK_STR(pgb_vars_get_text(vars, "izero"), "-7");
+	/* a new variable set from another one's text while the table grows */
+	for (int i = 0; i < 64; i++)
+	{
+		char		name[32];
+
+		snprintf(name, sizeof(name), "grow%d", i);
+		CHECK(pgb_vars_set_text(vars, name, pgb_vars_get_text(vars, "imin"),
+								err, sizeof(err)), "%s", err);
+	}
+	CHECK_STR(pgb_vars_get_text(vars, "grow63"), "-9223372036854775808");
+
 	/* many variables (rehashing) and copies are independent */
 	for (int i = 0; i < 2000; i++)
 	{
