@@ -2,8 +2,10 @@
 # driver_unit.sh: build and run perfdriver's unit tests (no server needed).
 #
 # Builds tests/unit/test_*.c with tests/unit/unit.mk into tests/bin/, runs
-# each, and adds up their "N passed, N failed" lines.  A test that does not
-# build or does not report counts as one failure.  When pgbench is
+# each, then the same again built with AddressSanitizer and UBSan into
+# tests/bin/asan/ (a memory error or undefined behaviour fails that run), and
+# adds up their "N passed, N failed" lines.  A test that does not build or
+# does not report counts as one failure.  When pgbench is
 # installed, also checks that each built-in script is byte-for-byte
 # pgbench's own (--show-script).  The last line is "N passed, N failed";
 # the exit status is non-zero when anything failed.
@@ -18,33 +20,42 @@ if ! make --no-print-directory -s -f tests/unit/unit.mk ROOT="$ROOT" all; then
 	echo "driver_unit: build failed"
 	fail=$((fail + 1))
 fi
+if ! make --no-print-directory -s -f tests/unit/unit.mk ROOT="$ROOT" SANITIZE=1 all; then
+	echo "driver_unit: sanitizer build failed"
+	fail=$((fail + 1))
+fi
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
-for src in tests/unit/test_*.c; do
-	name=$(basename "$src" .c)
-	bin=tests/bin/$name
-	if [ ! -x "$bin" ]; then
-		echo "$name: not built"
-		fail=$((fail + 1))
-		continue
-	fi
-	# debug() output goes to stderr; keep it out of the log
-	out=$("$bin" 2>/dev/null)
-	rc=$?
-	echo "$out" | grep -v '^test_.*: [0-9]* passed' || true
-	line=$(echo "$out" | grep -E "^$name: [0-9]+ passed, [0-9]+ failed$" | tail -n 1)
-	if [ -z "$line" ]; then
-		echo "$name: exited $rc without a summary line"
-		fail=$((fail + 1))
-		continue
-	fi
-	echo "$line"
-	p=$(echo "$line" | sed -E 's/.*: ([0-9]+) passed.*/\1/')
-	f=$(echo "$line" | sed -E 's/.* ([0-9]+) failed$/\1/')
-	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
-		f=1
-	fi
-	pass=$((pass + p))
-	fail=$((fail + f))
+for variant in plain asan; do
+	for src in tests/unit/test_*.c; do
+		name=$(basename "$src" .c)
+		bin=tests/bin/$name
+		[ "$variant" = plain ] || bin=tests/bin/$variant/$name
+		if [ ! -x "$bin" ]; then
+			echo "$name ($variant): not built"
+			fail=$((fail + 1))
+			continue
+		fi
+		# debug() output goes to stderr; keep it out of the log
+		out=$("$bin" 2>/dev/null)
+		rc=$?
+		echo "$out" | grep -v '^test_.*: [0-9]* passed' || true
+		line=$(echo "$out" | grep -E "^$name: [0-9]+ passed, [0-9]+ failed$" | tail -n 1)
+		if [ -z "$line" ]; then
+			echo "$name ($variant): exited $rc without a summary line"
+			fail=$((fail + 1))
+			continue
+		fi
+		echo "$line ($variant)"
+		p=$(echo "$line" | sed -E 's/.*: ([0-9]+) passed.*/\1/')
+		f=$(echo "$line" | sed -E 's/.* ([0-9]+) failed$/\1/')
+		if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+			f=1
+		fi
+		pass=$((pass + p))
+		fail=$((fail + f))
+	done
 done
 
 # the built-ins must be pgbench's scripts exactly
