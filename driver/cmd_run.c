@@ -891,8 +891,8 @@ client_end_txn(struct client *c, int64_t now)
 
 		ss->transactions++;
 		th->stats.transactions++;
+		/* the run's sketch is the merge of its scripts' (pd_stats_merge) */
 		pd_sketch_add(&ss->lat, lat);
-		pd_sketch_add(&th->stats.lat, lat);
 		if (rate)
 			pd_sketch_add(&th->stats.lag, lag);
 		iv_add_txn(th, lat, lag, rate);
@@ -1459,6 +1459,13 @@ client_step(struct client *c, int64_t now)
 
 	for (;;)
 	{
+		/*
+		 * Steps that take no time worth measuring (choosing a script, \set,
+		 * \if) go on with the same now: a clock read each would cost more
+		 * than they do.
+		 */
+		bool		refresh = true;
+
 		switch (c->state)
 		{
 			case CS_CHOOSE:
@@ -1502,6 +1509,7 @@ client_step(struct client *c, int64_t now)
 				c->txn_start_ns = now;
 				c->rng_saved = c->rng;
 				c->state = CS_CMD;
+				refresh = false;
 				break;
 			case CS_CMD:
 				{
@@ -1533,6 +1541,7 @@ client_step(struct client *c, int64_t now)
 								break;
 							}
 							c->cmd++;
+							refresh = false;
 							break;
 						case PGB_CMD_SLEEP:
 							{
@@ -1560,6 +1569,7 @@ client_step(struct client *c, int64_t now)
 									break;
 								}
 								c->cmd = next;
+								refresh = false;
 								break;
 							}
 						case PGB_CMD_STARTPIPELINE:
@@ -1627,7 +1637,8 @@ client_step(struct client *c, int64_t now)
 			case CS_DONE:
 				return;
 		}
-		now = pd_now_ns();
+		if (refresh)
+			now = pd_now_ns();
 	}
 }
 

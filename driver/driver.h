@@ -123,7 +123,9 @@ struct pd_stats
 {
 	int			nscripts;
 	struct pd_script_stats *scripts;
-	struct sketch *lat;			/* all successful transactions */
+	struct sketch *lat;			/* all successful transactions: filled by
+								 * pd_stats_merge from the scripts' sketches,
+								 * empty in a thread's own stats */
 	struct sketch *lag;			/* schedule lag (with -R) */
 	struct pd_errmap errors;
 	uint64_t	transactions;

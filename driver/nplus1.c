@@ -217,8 +217,15 @@ nplus1_run_add_params(struct nplus1_run *r, const struct nplus1_stmt *s)
 		if (r->nseen < NPLUS1_DISTINCT_CAP)
 			r->seen[r->nseen++] = s->param_hash;
 		if (r->nexamples < NPLUS1_EXAMPLES)
-			snprintf(r->examples[r->nexamples++], NPLUS1_EXAMPLE_LEN, "%s",
-					 s->params ? s->params : "");
+		{
+			/* once per statement of a run: a bounded copy, not snprintf */
+			const char *p = s->params ? s->params : "";
+			size_t		n = strnlen(p, NPLUS1_EXAMPLE_LEN - 1);
+			char	   *e = r->examples[r->nexamples++];
+
+			memcpy(e, p, n);
+			e[n] = '\0';
+		}
 	}
 	if (!isnan(s->ms))
 	{

@@ -275,6 +275,8 @@ pd_stats_merge(struct pd_stats *dst, const struct pd_stats *src)
 		d->retried += s->retried;
 		d->retries += s->retries;
 		pd_sketch_merge(&d->lat, s->lat);
+		/* every transaction is in its script's sketch only */
+		pd_sketch_merge(&dst->lat, s->lat);
 		for (int k = 0; k < s->ncommands; k++)
 		{
 			if (s->stmts[k].lat == NULL)
@@ -285,7 +287,6 @@ pd_stats_merge(struct pd_stats *dst, const struct pd_stats *src)
 			pd_sketch_merge(&d->stmts[k].lat, s->stmts[k].lat);
 		}
 	}
-	pd_sketch_merge(&dst->lat, src->lat);
 	pd_sketch_merge(&dst->lag, src->lag);
 	pd_errmap_merge(&dst->errors, &src->errors);
 	dst->transactions += src->transactions;

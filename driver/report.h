@@ -68,7 +68,11 @@
 void		pd_stats_init(struct pd_stats *s, struct pgb_script *const *scripts,
 						  int nscripts);
 
-/* Add src into dst (both initialised for the same scripts). */
+/*
+ * Add src into dst (both initialised for the same scripts).  dst's overall
+ * latency sketch gets src's script sketches: threads record each
+ * transaction in its script's sketch only.
+ */
 void		pd_stats_merge(struct pd_stats *dst, const struct pd_stats *src);
 
 void		pd_stats_free(struct pd_stats *s);

@@ -196,6 +196,10 @@ FROM (VALUES
   ('max_buckets too small', replace(:'t', '"max_buckets":2048', '"max_buckets":1')),
   ('max_buckets too large', replace(:'t', '"max_buckets":2048', '"max_buckets":999999999')),
   ('sum inconsistent', replace(:'t', '"sum":"40000p-18"', '"sum":"40000p14"')),
+  ('min 0 without zero values',
+     replace('{"version":1,"alpha":0.01,"max_buckets":2048,"count":2,"min":5,"max":6,"sum":"2c0000p-18","zero":0,"positive":{"collapsed":0,"lo":81,"counts":[1,0,0,0,0,0,0,0,0,1]},"negative":null}', '"min":5', '"min":0')),
+  ('min -0',
+     replace('{"version":1,"alpha":0.01,"max_buckets":2048,"count":2,"min":0,"max":5,"sum":"140000p-18","zero":1,"positive":{"collapsed":0,"lo":81,"counts":[1]},"negative":null}', '"min":0', '"min":-0')),
   ('collapsed values above min',
      '{"version":1,"alpha":0.01,"max_buckets":2048,"count":10,"min":1,"max":1,"sum":"280000p-18","zero":0,'
      '"positive":{"collapsed":1,"lo":0,"counts":[9]},"negative":null}'),

@@ -313,6 +313,8 @@ FROM (VALUES
 	('(count:3,sum:6,sumc:0,m2:2,min:-inf,max:3)'),
 	('(count:3,sum:6,sumc:0,m2:2,min:1,max:1e999)'),
 	('(count:3,sum:600,sumc:0,m2:2,min:1,max:3)'),
+	('(count:2,sum:2,sumc:0,m2:1e300,min:1,max:1)'),
+	('(count:3,sum:6,sumc:0,m2:3.01,min:1,max:3)'),
 	('(count:1,sum:1,sumc:0,m2:2,min:1,max:1)'),
 	('(count:1,sum:2,sumc:0,m2:0,min:1,max:3)'),
 	('(count:0,sum:1,sumc:0,m2:0,min:1,max:1)'),

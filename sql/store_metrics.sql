@@ -189,6 +189,41 @@ WHERE sr.metric = 'mem.copy';
 DROP TRIGGER zz_ingest_mem ON perfstore.ingest;
 DROP FUNCTION public.ingest_mem();
 DROP TABLE public.ingest_mem;
+-- the trigger function refuses a relation that is not shaped like
+-- perfstore.ingest before reading a row of it
+CREATE VIEW public.fake_ingest AS SELECT 1::int AS metric, 2::int AS labels, 3::int AS ts, 4::int AS value;
+CREATE TRIGGER fake_row INSTEAD OF INSERT ON public.fake_ingest
+	FOR EACH ROW EXECUTE FUNCTION perfstore.ingest_trigger();
+CREATE TRIGGER fake_begin BEFORE INSERT ON public.fake_ingest
+	FOR EACH STATEMENT EXECUTE FUNCTION perfstore.ingest_trigger();
+SELECT pg_temp.err($$INSERT INTO public.fake_ingest VALUES (1, 2, 3, 4)$$);
+CREATE VIEW public.fake_ingest2 AS
+	SELECT 'm'::text AS metric, '{}'::jsonb AS labels, 'x'::text AS ts, 1::float8 AS value;
+CREATE TRIGGER fake_row INSTEAD OF INSERT ON public.fake_ingest2
+	FOR EACH ROW EXECUTE FUNCTION perfstore.ingest_trigger();
+CREATE TRIGGER fake_begin BEFORE INSERT ON public.fake_ingest2
+	FOR EACH STATEMENT EXECUTE FUNCTION perfstore.ingest_trigger();
+SELECT pg_temp.err($$INSERT INTO public.fake_ingest2 VALUES ('m', '{}', 'not a time', 1)$$);
+DROP VIEW public.fake_ingest, public.fake_ingest2;
+-- a batch started by a trigger while another batch is being stored (a
+-- derived metric): both arrive whole
+CREATE FUNCTION public.derive() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	IF NEW.series_id = (SELECT id FROM perfstore.series WHERE metric = 'nest.src') THEN
+		INSERT INTO perfstore.ingest (metric, ts, value) VALUES ('nest.derived', NEW.ts, 2 * NEW.value);
+	END IF;
+	RETURN NEW;
+END $$;
+SELECT perfstore.record('nest.src', 0, ts => '2026-01-16');
+CREATE TRIGGER derive BEFORE INSERT ON perfstore.samples
+	FOR EACH ROW EXECUTE FUNCTION public.derive();
+INSERT INTO perfstore.ingest (metric, ts, value)
+SELECT 'nest.src', '2026-01-16'::timestamptz + i * interval '1 s', i FROM generate_series(1, 100) i;
+DROP TRIGGER derive ON perfstore.samples;
+DROP FUNCTION public.derive();
+SELECT sr.metric, count(*), sum(s.value)
+FROM perfstore.samples s JOIN perfstore.series sr ON sr.id = s.series_id
+WHERE sr.metric LIKE 'nest.%' GROUP BY 1 ORDER BY sr.metric COLLATE "C";
 -- a hostile search_path does not change where the batch goes
 CREATE SCHEMA hostile;
 CREATE TABLE hostile.series (id bigint, metric text, labels jsonb);

@@ -64,6 +64,17 @@ SELECT pg_temp.err($$SELECT perfstore.set_retention('1 day')$$);
 SELECT pg_temp.err('CREATE TABLE perfstore.mine (x int)');
 RESET ROLE;
 
+-- row-level security on samples: batch ingest refuses rather than bypass it
+-- (as COPY FROM into such a table would); record() obeys the policy
+ALTER TABLE perfstore.samples ENABLE ROW LEVEL SECURITY;
+SET ROLE regress_perfstore_writer;
+SELECT pg_temp.err($$INSERT INTO perfstore.ingest (metric, value) VALUES ('roles.rls', 1)$$);
+SELECT pg_temp.err($$SELECT perfstore.record('roles.rls', 1)$$);
+RESET ROLE;
+ALTER TABLE perfstore.samples DISABLE ROW LEVEL SECURITY;
+SELECT count(*) AS rls_rows FROM perfstore.samples s
+JOIN perfstore.series sr ON sr.id = s.series_id WHERE sr.metric = 'roles.rls';
+
 -- the reader reads the tables and views Grafana uses, and nothing else
 SET ROLE regress_perfstore_reader;
 SELECT count(*) AS samples FROM perfstore.samples;

@@ -1906,6 +1906,14 @@ decoded_build(decoded *d, struct sketch **out, const sketch_allocator *a,
 		if (d->zero == 0 && !d->pos.present && !d->neg.present)
 			return fail(errbuf, errlen, SKETCH_ECORRUPT,
 						"sketch with a count but no values");
+		/* min and max are values added: 0 only when a 0 was (never -0) */
+		if ((d->min == 0.0 || d->max == 0.0) && d->zero == 0)
+			return fail(errbuf, errlen, SKETCH_ECORRUPT,
+						"min or max of 0 without a zero count");
+		if ((d->min == 0.0 && signbit(d->min)) ||
+			(d->max == 0.0 && signbit(d->max)))
+			return fail(errbuf, errlen, SKETCH_ECORRUPT,
+						"min or max is -0");
 	}
 
 	total = d->zero;

@@ -671,6 +671,18 @@ perfstore_sketch_add_quantiles(PG_FUNCTION_ARGS)
 	return sketch_transition(fcinfo, SKETCH_DEFAULT_ALPHA, seen->q, seen->nq, 0);
 }
 
+/* Do two lists of carried fractions hold the same values? */
+static bool
+quantiles_equal(int na, const double *a, int nb, const double *b)
+{
+	if (na != nb)
+		return false;
+	for (int i = 0; i < na; i++)
+		if (a[i] != b[i])
+			return false;
+	return true;
+}
+
 /*
  * sketch_combine(sketch, sketch): merge the second into the first.  Used as
  * the combine function of every sketch aggregate and as the transition of
@@ -717,6 +729,16 @@ perfstore_sketch_combine(PG_FUNCTION_ARGS)
 								   other->nq, &pg_allocator);
 		if (err != SKETCH_OK)
 			sketch_raise(err, NULL, false);
+	}
+	else if (other->nq > 0 &&
+			 !quantiles_equal(s->nq, sketch_quantiles_carried(s),
+							  other->nq, sketch_quantiles_carried(other)))
+	{
+		/* what a serial plan refuses row by row, partial states refuse here */
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("percentile fractions must be the same for all rows of a group"),
+				 errdetail("Two partial states of the group carry different fractions.")));
 	}
 	return sketch_return_state(s, in_agg);
 }

@@ -201,10 +201,23 @@ stats_invalid_reason(const PerfstoreStats *s)
 		double		lo;
 		double		slack;
 
+		double		half;
+		double		m2max;
+
 		stats_mean_dd(s->sum, s->sumc, s->count, &hi, &lo);
 		slack = 1e-9 * Max(fabs(s->min), fabs(s->max)) + 1e-300;
 		if (!(hi >= s->min - slack && hi <= s->max + slack))
 			return "The mean, (sum + sumc) / count, must lie between min and max.";
+
+		/*
+		 * Values within [min, max] have a variance of at most
+		 * ((max - min) / 2)^2, so m2 <= count * that (with room for
+		 * rounding; an overflowing bound is no bound).
+		 */
+		half = s->max / 2 - s->min / 2;
+		m2max = (double) s->count * (half * half * (1 + 1e-6) + slack * slack);
+		if (s->m2 > m2max)
+			return "Field \"m2\" is larger than values between min and max allow.";
 	}
 	return NULL;
 }

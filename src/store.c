@@ -56,6 +56,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/rls.h"
 #include "utils/timestamp.h"
 
 #include <math.h>
@@ -375,6 +376,7 @@ ingest_flush(IngestBatch *b)
 	List	   *options;
 	AclResult	aclresult;
 	IngestStream *st;
+	IngestStream *volatile outer_stream;
 
 	if (b->nrows == 0)
 		return;
@@ -385,6 +387,12 @@ ingest_flush(IngestBatch *b)
 	aclresult = pg_class_aclcheck(relid, GetUserId(), ACL_INSERT);
 	if (aclresult != ACLCHECK_OK)
 		aclcheck_error(aclresult, OBJECT_TABLE, "samples");
+	/* as COPY FROM itself: it cannot apply row-level security policies */
+	if (check_enable_rls(relid, InvalidOid, false) == RLS_ENABLED)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("batch ingest is not supported with row-level security enabled on perfstore.samples"),
+				 errhint("Use perfstore.record(), or disable row-level security on perfstore.samples.")));
 
 	st = MemoryContextAlloc(b->cxt, sizeof(IngestStream));
 	st->rows = ingest_sort(b);
@@ -400,12 +408,25 @@ ingest_flush(IngestBatch *b)
 	(void) addRangeTableEntryForRelation(pstate, rel, RowExclusiveLock,
 										 NULL, false, false);
 	options = list_make1(makeDefElem("format", (Node *) makeString("binary"), -1));
+
+	/*
+	 * A trigger on samples may run another batch, whose flush runs inside
+	 * this one's COPY: the stream being read is restored however it ends.
+	 */
+	outer_stream = ingest_stream;
 	ingest_stream = st;
-	cstate = BeginCopyFrom(pstate, rel, NULL, NULL, false, ingest_copy_read,
-						   NIL, options);
-	(void) CopyFrom(cstate);
-	EndCopyFrom(cstate);
-	ingest_stream = NULL;
+	PG_TRY();
+	{
+		cstate = BeginCopyFrom(pstate, rel, NULL, NULL, false, ingest_copy_read,
+							   NIL, options);
+		(void) CopyFrom(cstate);
+		EndCopyFrom(cstate);
+	}
+	PG_FINALLY();
+	{
+		ingest_stream = outer_stream;
+	}
+	PG_END_TRY();
 	free_parsestate(pstate);
 	table_close(rel, NoLock);
 	pfree(st);
@@ -512,27 +533,29 @@ ingest_create_missing(IngestBatch *b)
 	MemoryContextSwitchTo(old);
 
 	SPI_connect();
-	if (ingest_create_plan == NULL)
+	if (ingest_create_plan == NULL || ingest_resolve_plan == NULL)
 	{
 		Oid			types[2] = {TEXTARRAYOID, JSONBARRAYOID};
+		SPIPlanPtr	create;
 		SPIPlanPtr	plan;
 
-		plan = SPI_prepare("INSERT INTO perfstore.series (metric, labels)"
-						   " SELECT u.m, u.l FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)) AS u(m, l)"
-						   " ORDER BY 1, 2"
-						   " ON CONFLICT (metric, labels) DO NOTHING",
-						   2, types);
-		if (plan == NULL)
+		/* both or neither: a failure between them must not leave one */
+		create = SPI_prepare("INSERT INTO perfstore.series (metric, labels)"
+							 " SELECT u.m, u.l FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)) AS u(m, l)"
+							 " ORDER BY 1, 2"
+							 " ON CONFLICT (metric, labels) DO NOTHING",
+							 2, types);
+		if (create == NULL)
 			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-		SPI_keepplan(plan);
-		ingest_create_plan = plan;
 		plan = SPI_prepare("SELECT u.i, s.id FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)) WITH ORDINALITY AS u(m, l, i)"
 						   " JOIN perfstore.series s ON s.metric OPERATOR(pg_catalog.=) u.m"
 						   " AND s.labels OPERATOR(pg_catalog.=) u.l",
 						   2, types);
 		if (plan == NULL)
 			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+		SPI_keepplan(create);
 		SPI_keepplan(plan);
+		ingest_create_plan = create;
 		ingest_resolve_plan = plan;
 	}
 	args[0] = PointerGetDatum(ametrics);
@@ -701,6 +724,30 @@ ingest_row(IngestBatch *b, HeapTuple tuple, TupleDesc desc)
 }
 
 /*
+ * ingest_relation_ok: does rel have the columns of perfstore.ingest, in
+ * order: (metric text, labels jsonb, ts timestamptz, value float8)?  The
+ * row trigger reads them as those types, so any other relation (a view of
+ * a user's own with the function attached) is refused before a row is read.
+ */
+static bool
+ingest_relation_ok(Relation rel)
+{
+	static const Oid want[4] = {TEXTOID, JSONBOID, TIMESTAMPTZOID, FLOAT8OID};
+	TupleDesc	desc = RelationGetDescr(rel);
+
+	if (desc->natts != 4)
+		return false;
+	for (int i = 0; i < 4; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (att->attisdropped || att->atttypid != want[i])
+			return false;
+	}
+	return true;
+}
+
+/*
  * perfstore_ingest_trigger: the triggers of perfstore.ingest.
  *   BEFORE INSERT FOR EACH STATEMENT: open the statement's batch;
  *   INSTEAD OF INSERT FOR EACH ROW: validate and buffer the row (22023 for
@@ -722,7 +769,7 @@ perfstore_ingest_trigger(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("perfstore_ingest_trigger: not called by trigger manager")));
 	ev = trigdata->tg_event;
-	if (!TRIGGER_FIRED_BY_INSERT(ev) || RelationGetDescr(trigdata->tg_relation)->natts != 4)
+	if (!TRIGGER_FIRED_BY_INSERT(ev) || !ingest_relation_ok(trigdata->tg_relation))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("perfstore_ingest_trigger: must fire on INSERT into perfstore.ingest")));
