@@ -168,6 +168,8 @@ struct client
 	/* N+1 detection: this client's current transaction */
 	struct nplus1_unit *npu;
 	char		np_params[NPLUS1_EXAMPLE_LEN];
+	uint64_t	np_hash;		/* digest of the values np_params shows */
+	int			np_cmd;			/* command they were taken for, or -1 */
 
 	/*
 	 * The socket as registered in the thread's epoll set (-1: none) and its
@@ -1008,9 +1010,57 @@ stmt_name(char *buf, size_t len, int script, int cmd)
 	*p = '\0';
 }
 
+/* Append len bytes of src to buf at *off, truncating; keeps it terminated. */
+static inline void
+np_append(char *buf, size_t size, size_t *off, const char *src, size_t len)
+{
+	if (*off + 1 >= size)
+		return;
+	if (len > size - 1 - *off)
+		len = size - 1 - *off;
+	memcpy(buf + *off, src, len);
+	*off += len;
+	buf[*off] = '\0';
+}
+
+/*
+ * client_np_digest: the N+1 digest of a statement's parameter values into
+ * c->np_hash and c->np_params (a hash over the values as sent, and their
+ * text, "v1, v2, ...", cut to fit), taken for command cmdidx.
+ */
+static void
+client_np_digest(struct client *c, int cmdidx, int nparams,
+				 const char *const *values)
+{
+	uint64_t	h = UINT64_C(0xcbf29ce484222325);
+	size_t		off = 0;
+
+	c->np_params[0] = '\0';
+	for (int i = 0; i < nparams; i++)
+	{
+		const char *v = values[i] ? values[i] : "NULL";
+
+		for (const unsigned char *p = (const unsigned char *) v; *p; p++)
+		{
+			h ^= *p;
+			h *= UINT64_C(0x100000001b3);
+		}
+		h ^= 0xff;
+		h *= UINT64_C(0x100000001b3);
+		/* no snprintf on this path */
+		if (i > 0)
+			np_append(c->np_params, sizeof(c->np_params), &off, ", ", 2);
+		np_append(c->np_params, sizeof(c->np_params), &off, v, strlen(v));
+	}
+	c->np_hash = nparams > 0 ? h : 0;
+	c->np_cmd = cmdidx;
+}
+
 /*
  * client_send_sql: send the SQL command at c->cmd.  Returns false when the
- * client's state changed because of a failure (lost connection).
+ * client's state changed because of a failure (lost connection).  The
+ * parameter values are looked up once, for the query and, outside a
+ * pipeline, for the statement's N+1 digest.
  */
 static bool
 client_send_sql(struct client *c, const struct pgb_command *cmd, int64_t now)
@@ -1030,15 +1080,19 @@ client_send_sql(struct client *c, const struct pgb_command *cmd, int64_t now)
 	c->rows = 0;
 	c->gset_ntuples = -1;
 	c->cmd_start_ns = now;
+	pgb_command_params(cmd, c->vars, c->params);
+	c->np_cmd = -1;
+	if (!c->in_pipeline && !run->np_skip[pidx])
+		client_np_digest(c, c->cmd, cmd->nparams, c->params);
 	if (mode == QM_SIMPLE || cmd->multi)
 	{
-		const char *sql = pgb_command_simple_sql(cmd, c->vars, &c->sqlbuf, &c->sqlsize);
+		const char *sql = pgb_command_simple_sql_values(cmd, c->params, &c->sqlbuf,
+														&c->sqlsize);
 
 		ok = pgconn_send_simple(conn, sql);
 	}
 	else
 	{
-		pgb_command_params(cmd, c->vars, c->params);
 		if (mode == QM_EXTENDED)
 			ok = pgconn_send_params(conn, cmd->param_sql, cmd->nparams, c->params);
 		else
@@ -1159,18 +1213,6 @@ client_take_result(struct client *c, int cmdidx, struct pgconn_result *r,
 	}
 }
 
-/* Append len bytes of src to buf at *off, truncating; keeps it terminated. */
-static inline void
-np_append(char *buf, size_t size, size_t *off, const char *src, size_t len)
-{
-	if (*off + 1 >= size)
-		return;
-	if (len > size - 1 - *off)
-		len = size - 1 - *off;
-	memcpy(buf + *off, src, len);
-	*off += len;
-	buf[*off] = '\0';
-}
 
 /*
  * client_nplus1_add: feed one executed statement to the client's N+1 unit:
@@ -1184,37 +1226,19 @@ client_nplus1_add(struct client *c, int cmdidx, double ms)
 	struct run *run = c->th->run;
 	const struct pgb_command *cmd = &run->o->scripts[c->script]->commands[cmdidx];
 	struct nplus1_stmt st;
-	uint64_t	h = UINT64_C(0xcbf29ce484222325);
-	size_t		off = 0;
 
 	if (run->np_skip[run->cmd_offset[c->script] + cmdidx])
 		return;
-	c->np_params[0] = '\0';
-	if (cmd->nparams > 0)
+	/* taken when it was sent, except in a pipeline */
+	if (c->np_cmd != cmdidx)
 	{
 		pgb_command_params(cmd, c->vars, c->params);
-		for (int i = 0; i < cmd->nparams; i++)
-		{
-			const char *v = c->params[i] ? c->params[i] : "NULL";
-
-			for (const unsigned char *p = (const unsigned char *) v; *p; p++)
-			{
-				h ^= *p;
-				h *= UINT64_C(0x100000001b3);
-			}
-			h ^= 0xff;
-			h *= UINT64_C(0x100000001b3);
-			/* "v1, v2, ...", cut to fit (no snprintf on this path) */
-			if (i > 0)
-				np_append(c->np_params, sizeof(c->np_params), &off, ", ", 2);
-			np_append(c->np_params, sizeof(c->np_params), &off, v, strlen(v));
-		}
+		client_np_digest(c, cmdidx, cmd->nparams, c->params);
 	}
-	else
-		h = 0;
+	c->np_cmd = -1;
 	st.fingerprint = cmd->fingerprint;
 	st.text = cmd->normalized ? cmd->normalized : cmd->sql;
-	st.param_hash = h;
+	st.param_hash = c->np_hash;
 	st.params = c->np_params;
 	st.ms = ms;
 	nplus1_unit_add(c->npu, &st);
@@ -2252,6 +2276,7 @@ cmd_run(int argc, char **argv)
 				c->pend_cap = 2 * maxcmds + 2;
 				c->pend = pd_calloc(c->pend_cap, sizeof(struct pending));
 				c->params = pd_calloc(run.max_params + 1, sizeof(char *));
+				c->np_cmd = -1;
 				c->sqlsize = 1024;
 				c->sqlbuf = pd_malloc(c->sqlsize);
 				c->npu = nplus1_unit_create(th->nplus1);

@@ -218,6 +218,15 @@ const char *pgb_command_simple_sql(const struct pgb_command *cmd,
 								   struct pgb_vars *vars,
 								   char **buf, size_t *bufsize);
 
+/*
+ * pgb_command_simple_sql_values: the same text with the values of
+ * pgb_command_params() (NULL: left as written), for a caller that needs
+ * those values too.
+ */
+const char *pgb_command_simple_sql_values(const struct pgb_command *cmd,
+										  const char *const *values,
+										  char **buf, size_t *bufsize);
+
 /* Name of a command type, for messages: "SQL", "\set", "\sleep"... */
 const char *pgb_command_type_name(pgb_command_type type);
 
