@@ -4,7 +4,10 @@
 # measured in rounds so that every query sees the same machine noise).
 #
 # Anchors: avg(v) (the floor: a scan plus one call per row),
-# percentile_cont(0.95) and tdigest_percentile(v, 100, 0.95).
+# percentile_cont(0.95) and tdigest_percentile(v, 100, 0.95).  Every query
+# runs with work_mem = 1GB, so that percentile_cont sorts in memory (its
+# fastest); percentile_cont runs again with PostgreSQL's default 4MB, where
+# its sort spills, and both ratios are reported.
 #
 # Reports, then summarises with a goal and PASS/FAIL per figure:
 #   - time ratios, one process: approx_percentile / avg, percentile_cont /
@@ -62,6 +65,9 @@ SQL
 fi
 
 serial="SET max_parallel_workers_per_gather = 0; SET work_mem = '1GB';"
+# percentile_cont also with PostgreSQL's default work_mem, where its sort of
+# 10M values spills to disk: the setting most servers run with
+pgdefault="SET max_parallel_workers_per_gather = 0; SET work_mem = '4MB';"
 parallel="SET max_parallel_workers_per_gather = 2; SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0; SET min_parallel_table_scan_size = 0; SET work_mem = '1GB';"
 declare -A Q=(
 	[avg]="SELECT avg(v) FROM sketch_bench_data"
@@ -99,9 +105,11 @@ run_round "$serial" "warm_" avg approx
 for ((r = 1; r <= REPEAT; r++)); do
 	run_round "$serial" "" "${order[@]}"
 	run_round "$parallel" "p_" "${porder[@]}"
+	run_round "$pgdefault" "d_" cont
 done
 for k in "${order[@]}"; do T[$k]=$(median <"$tmp/$k"); done
 for k in "${porder[@]}"; do PT[$k]=$(median <"$tmp/p_$k"); done
+T[cont_default]=$(median <"$tmp/d_cont")
 workers=$(bpsql -c "$parallel" -c "EXPLAIN (ANALYZE, TIMING OFF, COSTS OFF) ${Q[approx]}" |
 	awk '/Workers Launched/ {print $3; exit}')
 
@@ -112,6 +120,7 @@ printf '  %-44s %10.1f  %s x avg\n' "approx_percentile(v, 0.95)" "${T[approx]}" 
 printf '  %-44s %10.1f  %s x approx_percentile\n' "approx_percentiles(v, '{.5,.95,.99}')" "${T[approx3]}" "$(ratio "${T[approx3]}" "${T[approx]}")"
 printf '  %-44s %10.1f  %s x avg\n' "quantile(sketch_agg(v), 0.95)" "${T[sketch]}" "$(ratio "${T[sketch]}" "${T[avg]}")"
 printf '  %-44s %10.1f  %s x approx_percentile\n' "percentile_cont(0.95)" "${T[cont]}" "$(ratio "${T[cont]}" "${T[approx]}")"
+printf '  %-44s %10.1f  %s x approx_percentile\n' "percentile_cont(0.95), work_mem 4MB" "${T[cont_default]}" "$(ratio "${T[cont_default]}" "${T[approx]}")"
 printf '  %-44s %10.1f  %s x approx_percentile\n' "tdigest_percentile(v, 100, 0.95)" "${T[tdigest]}" "$(ratio "${T[tdigest]}" "${T[approx]}")"
 printf '  with 2 parallel workers (%s launched; ms, speed-up over one process):\n' "${workers:-?}"
 for k in "${porder[@]}"; do
@@ -213,6 +222,7 @@ verdict() {	# value op goal
 }
 r_avg=$(ratio "${T[approx]}" "${T[avg]}")
 r_cont=$(ratio "${T[cont]}" "${T[approx]}")
+r_cont_default=$(ratio "${T[cont_default]}" "${T[approx]}")
 r_td=$(ratio "${T[tdigest]}" "${T[approx]}")
 r_3=$(ratio "${T[approx3]}" "${T[approx]}")
 su_avg=$(ratio "${T[avg]}" "${PT[avg]}")
@@ -225,7 +235,8 @@ echo "  summary (medians of $REPEAT; ratios of times unless stated)"
 printf '    %-52s %8s  %-8s %s\n' "figure" "value" "goal" "verdict"
 row() { printf '    %-52s %8s  %-8s %s\n' "$1" "$2" "$3 $4" "$(verdict "$2" "$3" "$4")"; }
 row "approx_percentile / avg" "$r_avg" "<=" 1.25
-row "percentile_cont / approx_percentile" "$r_cont" ">=" 5
+row "percentile_cont / approx_percentile (work_mem 1GB)" "$r_cont" ">=" 5
+row "percentile_cont / approx_percentile (work_mem 4MB)" "$r_cont_default" ">=" 5
 row "tdigest_percentile / approx_percentile" "$r_td" ">=" 2.5
 row "approx_percentiles(3 q) / approx_percentile" "$r_3" "<=" 1.15
 row "2-worker speed-up: approx_percentile / avg's" "$r_su" ">=" 0.85
