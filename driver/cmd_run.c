@@ -2188,6 +2188,34 @@ cmd_run(int argc, char **argv)
 				cmd->type != PGB_CMD_SQL || cmd->multi ||
 				nplus1_txn_control(cmd->sql) != NPLUS1_TXN_NONE;
 		}
+
+		/*
+		 * A script has no loops, so a statement repeats within one execution
+		 * (the unit) only as often as the script holds its fingerprint.  When
+		 * none reaches the minimum repeats, no unit of this script can hold a
+		 * finding: its statements skip the detector altogether (the common
+		 * case of the built-ins, whose statements each appear once).
+		 */
+		{
+			bool		possible = false;
+
+			for (int k = 0; k < o.scripts[i]->ncommands && !possible; k++)
+			{
+				const struct pgb_command *a = &o.scripts[i]->commands[k];
+				int			same = 0;
+
+				if (run.np_skip[run.total_commands + k])
+					continue;
+				for (int j = 0; j < o.scripts[i]->ncommands; j++)
+					if (!run.np_skip[run.total_commands + j] &&
+						o.scripts[i]->commands[j].fingerprint == a->fingerprint)
+						same++;
+				possible = same >= o.nplus1.min_repeats;
+			}
+			if (!possible)
+				for (int k = 0; k < o.scripts[i]->ncommands; k++)
+					run.np_skip[run.total_commands + k] = true;
+		}
 		run.cmd_offset[i] = run.total_commands;
 		run.total_commands += o.scripts[i]->ncommands;
 		run.total_weight += o.scripts[i]->weight;
