@@ -209,6 +209,8 @@ struct run
 	int			total_weight;
 	int		   *cmd_offset;		/* per script, into client->prepared */
 	bool	   *np_skip;		/* per command (cmd_offset): not fed to N+1 */
+	char	  (*stmt_names)[24];	/* per command (cmd_offset): the prepared
+									 * statement's name, "P<script>_<cmd>" */
 	int			total_commands;
 	int			max_params;
 	int64_t		start_ns;
@@ -975,41 +977,6 @@ client_fail(struct client *c, int cmd, const char *msg)
 	c->state = CS_DONE;
 }
 
-/* Append the decimal digits of v >= 0 at p; returns the end. */
-static char *
-put_uint(char *p, unsigned v)
-{
-	char		tmp[12];
-	int			n = 0;
-
-	do
-	{
-		tmp[n++] = (char) ('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
-	while (n > 0)
-		*p++ = tmp[--n];
-	return p;
-}
-
-/*
- * The prepared statement name of a script's command, "P<script>_<cmd>", in
- * buf (at least 24 bytes).  Called for every execution in -M prepared, so
- * without snprintf.
- */
-static void
-stmt_name(char *buf, size_t len, int script, int cmd)
-{
-	char	   *p = buf;
-
-	(void) len;
-	*p++ = 'P';
-	p = put_uint(p, (unsigned) script);
-	*p++ = '_';
-	p = put_uint(p, (unsigned) cmd);
-	*p = '\0';
-}
-
 /* Append len bytes of src to buf at *off, truncating; keeps it terminated. */
 static inline void
 np_append(char *buf, size_t size, size_t *off, const char *src, size_t len)
@@ -1070,7 +1037,7 @@ client_send_sql(struct client *c, const struct pgb_command *cmd, int64_t now)
 	query_mode mode = run->o->mode;
 	bool		ok;
 	int			pidx = run->cmd_offset[c->script] + c->cmd;
-	char		name[32];
+	const char *name;
 
 	if (c->pc->generation != c->conn_gen)
 	{
@@ -1086,8 +1053,8 @@ client_send_sql(struct client *c, const struct pgb_command *cmd, int64_t now)
 		client_np_digest(c, c->cmd, cmd->nparams, c->params);
 	if (mode == QM_SIMPLE || cmd->multi)
 	{
-		const char *sql = pgb_command_simple_sql_values(cmd, c->params, &c->sqlbuf,
-														&c->sqlsize);
+		const char *sql = pgb_command_simple_sql(cmd, c->params, &c->sqlbuf,
+												 &c->sqlsize);
 
 		ok = pgconn_send_simple(conn, sql);
 	}
@@ -1097,7 +1064,7 @@ client_send_sql(struct client *c, const struct pgb_command *cmd, int64_t now)
 			ok = pgconn_send_params(conn, cmd->param_sql, cmd->nparams, c->params);
 		else
 		{
-			stmt_name(name, sizeof(name), c->script, c->cmd);
+			name = run->stmt_names[pidx];
 			if (!c->prepared[pidx])
 			{
 				ok = pgconn_send_prepare(conn, name, cmd->param_sql, cmd->nparams);
@@ -1307,15 +1274,16 @@ client_read(struct client *c)
 			}
 			if (c->preparing)
 			{
+				struct run *run = c->th->run;
 				const struct pgb_command *cmd =
-				&c->th->run->o->scripts[c->script]->commands[c->cmd];
-				char		name[32];
+				&run->o->scripts[c->script]->commands[c->cmd];
+				int			pidx = run->cmd_offset[c->script] + c->cmd;
 				int			f;
 
 				c->preparing = false;
-				c->prepared[c->th->run->cmd_offset[c->script] + c->cmd] = true;
-				stmt_name(name, sizeof(name), c->script, c->cmd);
-				if (!pgconn_send_prepared(conn, name, cmd->nparams, c->params))
+				c->prepared[pidx] = true;
+				if (!pgconn_send_prepared(conn, run->stmt_names[pidx], cmd->nparams,
+										  c->params))
 				{
 					client_lost_conn(c, c->cmd);
 					return;
@@ -2176,6 +2144,7 @@ cmd_run(int argc, char **argv)
 		for (int i = 0; i < o.nscripts; i++)
 			ncmds += o.scripts[i]->ncommands;
 		run.np_skip = pd_calloc(ncmds + 1, sizeof(bool));
+		run.stmt_names = pd_calloc(ncmds + 1, sizeof(*run.stmt_names));
 	}
 	for (int i = 0; i < o.nscripts; i++)
 	{
@@ -2184,6 +2153,8 @@ cmd_run(int argc, char **argv)
 		{
 			const struct pgb_command *cmd = &o.scripts[i]->commands[k];
 
+			snprintf(run.stmt_names[run.total_commands + k],
+					 sizeof(run.stmt_names[0]), "P%d_%d", i, k);
 			run.np_skip[run.total_commands + k] =
 				cmd->type != PGB_CMD_SQL || cmd->multi ||
 				nplus1_txn_control(cmd->sql) != NPLUS1_TXN_NONE;
@@ -2520,6 +2491,7 @@ cmd_run(int argc, char **argv)
 	free(run.threads);
 	free(run.cmd_offset);
 	free(run.np_skip);
+	free(run.stmt_names);
 	nplus1_free(total_np);
 	pd_stats_free(&total);
 	pd_interval_acc_free(&spare);

@@ -1113,13 +1113,9 @@ pgb_command_params(const struct pgb_command *cmd, struct pgb_vars *vars,
 		values[i] = pgb_vars_get_text(vars, cmd->param_names[i]);
 }
 
-/*
- * The query text of pgb_command_simple_sql(), the values taken from values
- * when it is not NULL, else looked up in vars.
- */
-static const char *
-simple_sql_build(const struct pgb_command *cmd, struct pgb_vars *vars,
-				 const char *const *values, char **buf, size_t *bufsize)
+const char *
+pgb_command_simple_sql(const struct pgb_command *cmd, const char *const *values,
+					   char **buf, size_t *bufsize)
 {
 	struct script_buf b = {*buf, 0, *bufsize};
 	int			pos = 0;
@@ -1129,8 +1125,7 @@ simple_sql_build(const struct pgb_command *cmd, struct pgb_vars *vars,
 	for (int i = 0; i < cmd->nparams; i++)
 	{
 		const struct pgb_param_ref *r = &cmd->param_refs[i];
-		const char *val = values ? values[i] :
-			pgb_vars_get_text(vars, cmd->param_names[i]);
+		const char *val = values[i];
 
 		script_buf_append(&b, cmd->sql + pos, (size_t) (r->offset - pos));
 		if (val == NULL)
@@ -1154,21 +1149,6 @@ simple_sql_build(const struct pgb_command *cmd, struct pgb_vars *vars,
 	*buf = b.data;
 	*bufsize = b.cap;
 	return b.data;
-}
-
-const char *
-pgb_command_simple_sql(const struct pgb_command *cmd, struct pgb_vars *vars,
-					   char **buf, size_t *bufsize)
-{
-	return simple_sql_build(cmd, vars, NULL, buf, bufsize);
-}
-
-const char *
-pgb_command_simple_sql_values(const struct pgb_command *cmd,
-							  const char *const *values,
-							  char **buf, size_t *bufsize)
-{
-	return simple_sql_build(cmd, NULL, values, buf, bufsize);
 }
 
 const char *

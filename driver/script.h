@@ -208,24 +208,15 @@ void		pgb_command_params(const struct pgb_command *cmd,
 
 /*
  * pgb_command_simple_sql: the query text for -M simple: cmd->sql with each
- * :var replaced by the variable's text (unquoted, as pgbench) and each
- * :'var' by the text quoted as a literal; references to undefined variables
- * are left as written.  Writes into *buf, growing it with realloc as needed
- * (the caller keeps *buf and *bufsize across calls and frees *buf at the
- * end), and returns *buf.
+ * :var replaced by its value from pgb_command_params() (unquoted, as
+ * pgbench) and each :'var' by the value quoted as a literal; references
+ * whose value is NULL (undefined variables) are left as written.  Writes
+ * into *buf, growing it with realloc as needed (the caller keeps *buf and
+ * *bufsize across calls and frees *buf at the end), and returns *buf.
  */
 const char *pgb_command_simple_sql(const struct pgb_command *cmd,
-								   struct pgb_vars *vars,
+								   const char *const *values,
 								   char **buf, size_t *bufsize);
-
-/*
- * pgb_command_simple_sql_values: the same text with the values of
- * pgb_command_params() (NULL: left as written), for a caller that needs
- * those values too.
- */
-const char *pgb_command_simple_sql_values(const struct pgb_command *cmd,
-										  const char *const *values,
-										  char **buf, size_t *bufsize);
 
 /* Name of a command type, for messages: "SQL", "\set", "\sleep"... */
 const char *pgb_command_type_name(pgb_command_type type);

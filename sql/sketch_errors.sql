@@ -366,6 +366,28 @@ SELECT '\x01007b14ae47e17a843f801001000000000000000000000000000000000100'::bytea
 SELECT (:'b123'::bytea)::sketch::text = (SELECT sketch_agg(x::float8)::text FROM generate_series(1, 3) x)
        AS same;
 
+-- a fraction that differs between partial aggregates is refused as in a
+-- serial plan, never answered with one of them: partitionwise aggregation
+-- over a table whose partitions ask for different fractions
+CREATE TABLE par_q (p int, q float8, v float8) PARTITION BY LIST (p);
+CREATE TABLE par_q1 PARTITION OF par_q FOR VALUES IN (1);
+CREATE TABLE par_q2 PARTITION OF par_q FOR VALUES IN (2);
+INSERT INTO par_q SELECT 1 + i % 2, CASE WHEN i % 2 = 0 THEN 0.1 ELSE 0.9 END, i
+FROM generate_series(1, 1000) i;
+ANALYZE par_q;
+SET enable_partitionwise_aggregate = on;
+SET max_parallel_workers_per_gather = 0;
+EXPLAIN (COSTS OFF) SELECT approx_percentile(v, q) FROM par_q;
+SELECT pg_temp.err('SELECT approx_percentile(v, q) FROM par_q') AS partitionwise_refused;
+SELECT pg_temp.err('SELECT approx_percentiles(v, ARRAY[q]) FROM par_q') AS arrays_refused;
+-- the same fraction everywhere still works partitionwise
+SELECT approx_percentile(v, 0.5) = (SELECT approx_percentile(v, 0.5) FROM (SELECT v FROM par_q) x)
+       AS same_fraction_ok
+FROM par_q;
+RESET enable_partitionwise_aggregate;
+RESET max_parallel_workers_per_gather;
+DROP TABLE par_q;
+
 -- the server is still up and the session still works
 SELECT 1 AS alive;
 SELECT count(sketch_agg(x::float8)) FROM generate_series(1, 10) x;

@@ -25,19 +25,6 @@ FROM generate_series(1, 200000) i;
 ANALYZE par_data;
 
 -- did the hash aggregate of a query spill to disk (more than one batch)?
-CREATE FUNCTION pg_temp.err(stmt text) RETURNS text LANGUAGE plpgsql
-AS $$
-DECLARE
-	state text;
-	msg text;
-BEGIN
-	EXECUTE stmt;
-	RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-	GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
-	RETURN state || ': ' || msg;
-END
-$$;
 CREATE FUNCTION pg_temp.spilled(q text) RETURNS bool LANGUAGE plpgsql
 AS $$
 DECLARE
@@ -178,24 +165,3 @@ RESET max_parallel_workers_per_gather;
 RESET parallel_leader_participation;
 DROP TABLE par_data, par_sketches;
 
--- a fraction that differs between partial aggregates is refused as in a
--- serial plan, never answered with one of them: partitionwise aggregation
--- over a table whose partitions ask for different fractions
-CREATE TABLE par_q (p int, q float8, v float8) PARTITION BY LIST (p);
-CREATE TABLE par_q1 PARTITION OF par_q FOR VALUES IN (1);
-CREATE TABLE par_q2 PARTITION OF par_q FOR VALUES IN (2);
-INSERT INTO par_q SELECT 1 + i % 2, CASE WHEN i % 2 = 0 THEN 0.1 ELSE 0.9 END, i
-FROM generate_series(1, 1000) i;
-ANALYZE par_q;
-SET enable_partitionwise_aggregate = on;
-SET max_parallel_workers_per_gather = 0;
-EXPLAIN (COSTS OFF) SELECT approx_percentile(v, q) FROM par_q;
-SELECT pg_temp.err('SELECT approx_percentile(v, q) FROM par_q') AS partitionwise_refused;
-SELECT pg_temp.err('SELECT approx_percentiles(v, ARRAY[q]) FROM par_q') AS arrays_refused;
--- the same fraction everywhere still works partitionwise
-SELECT approx_percentile(v, 0.5) = (SELECT approx_percentile(v, 0.5) FROM (SELECT v FROM par_q) x)
-       AS same_fraction_ok
-FROM par_q;
-RESET enable_partitionwise_aggregate;
-RESET max_parallel_workers_per_gather;
-DROP TABLE par_q;

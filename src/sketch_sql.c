@@ -4,7 +4,7 @@
  *		the aggregates' transition, combine and final functions, and readers.
  *
  * The sketch core (sketch.c) does the work; this file only adapts it to
- * fmgr and turns its error codes into ereport() calls.
+ * fmgr and turns its error codes into errors with a SQLSTATE.
  *
  * Representations.  On disk, on the wire and as results of user-visible
  * functions a sketch is always in the packed form.  Inside an aggregate the

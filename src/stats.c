@@ -200,7 +200,6 @@ stats_invalid_reason(const PerfstoreStats *s)
 		double		hi;
 		double		lo;
 		double		slack;
-
 		double		half;
 		double		m2max;
 

@@ -37,6 +37,20 @@ parse_error(const char *text)
 	return err;
 }
 
+/* The -M simple text of cmd with the variables' current values. */
+static const char *
+simple_sql(const struct pgb_command *cmd, struct pgb_vars *vars, char **buf,
+		   size_t *bufsize)
+{
+	const char **values = calloc(cmd->nparams + 1, sizeof(char *));
+	const char *sql;
+
+	pgb_command_params(cmd, vars, values);
+	sql = pgb_command_simple_sql(cmd, values, buf, bufsize);
+	free(values);
+	return sql;
+}
+
 /*
  * A minimal runner: executes \set and control flow, and appends the -M
  * simple text of each SQL command to out, separated by " | ".
@@ -81,7 +95,7 @@ run(const struct pgb_script *s, struct pgb_vars *vars, struct pgb_prng *rng,
 			case PGB_CMD_SQL:
 				if (out[0])
 					strncat(out, " | ", outlen - strlen(out) - 1);
-				strncat(out, pgb_command_simple_sql(c, vars, &buf, &bufsize),
+				strncat(out, simple_sql(c, vars, &buf, &bufsize),
 						outlen - strlen(out) - 1);
 				i++;
 				break;
@@ -402,7 +416,7 @@ test_lexing(void)
 	{
 		pgb_vars_set_int(vars, "a", 17);
 		CHECK(pgb_vars_set_text(vars, "b", "O'Brien", err, sizeof(err)), "set");
-		CHECK_STR(pgb_command_simple_sql(&s->commands[0], vars, &buf, &bufsize),
+		CHECK_STR(simple_sql(&s->commands[0], vars, &buf, &bufsize),
 				  "SELECT 17, 'O''Brien', :c, 17::text, ':a'");
 		CHECK_STR(s->commands[0].param_sql, "SELECT $1, $2, $3, $4::text, ':a'");
 		pgb_command_params(&s->commands[0], vars, vals);
@@ -416,7 +430,7 @@ test_lexing(void)
 			memset(big, 'x', sizeof(big) - 1);
 			big[sizeof(big) - 1] = '\0';
 			CHECK(pgb_vars_set_text(vars, "c", big, err, sizeof(err)), "set");
-			CHECK(strlen(pgb_command_simple_sql(&s->commands[0], vars, &buf, &bufsize)) ==
+			CHECK(strlen(simple_sql(&s->commands[0], vars, &buf, &bufsize)) ==
 				  strlen("SELECT 17, 'O''Brien', , 17::text, ':a'") + 4999, "long value");
 		}
 		pgb_script_free(s);
