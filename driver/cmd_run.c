@@ -198,6 +198,8 @@ struct thread_ctx
 	struct pgb_prng rng;		/* script choice and -R schedule */
 	int64_t		throttle_trigger;
 	int64_t		finished_ns;
+	bool		connect_failed;
+	char		connect_err[256];	/* libpq's message when connect_failed */
 	int			epfd;			/* the clients' sockets and the stop pipe */
 	struct epoll_event *evs;	/* nclients + 1 */
 };
@@ -223,6 +225,12 @@ struct run
 	int			main_pipe[2];	/* workers, SIGINT -> main */
 	struct thread_ctx *threads;
 	struct pool_conn *pool;
+
+	/* the start gate: threads connect, then wait for the main thread */
+	pthread_mutex_t gate_lock;
+	pthread_cond_t gate_cond;
+	int			nconnected;		/* threads whose connections are done */
+	int			gate;			/* 0 wait, 1 run, -1 give up */
 };
 
 static int	sigint_fd = -1;
@@ -1826,8 +1834,31 @@ thread_main(void *arg)
 {
 	struct thread_ctx *th = arg;
 	struct run *run = th->run;
-	int64_t		now = pd_now_ns();
+	int64_t		now;
+	int			gate;
 
+	/*
+	 * Each thread opens its own connections, so that every backend talks
+	 * with its client thread from the first message.  The kernel places a
+	 * backend near the thread that wakes it; when the main thread opened the
+	 * whole pool, runs on a small machine settled more often with the
+	 * backends away from their client threads, every wake-up crossing CPUs
+	 * (about 10% fewer transactions per second, measured in pairs against
+	 * pgbench, which connects in its threads too).
+	 */
+	th->connect_failed = !pool_connect(th->clients[0].pc, th->nclients, run->params,
+									   th->connect_err, sizeof(th->connect_err));
+	pthread_mutex_lock(&run->gate_lock);
+	run->nconnected++;
+	pthread_cond_broadcast(&run->gate_cond);
+	while (run->gate == 0)
+		pthread_cond_wait(&run->gate_cond, &run->gate_lock);
+	gate = run->gate;
+	pthread_mutex_unlock(&run->gate_lock);
+	if (gate < 0)
+		return NULL;
+
+	now = pd_now_ns();
 	for (int i = 0; i < th->nclients; i++)
 		client_step(&th->clients[i], now);
 
@@ -2195,12 +2226,11 @@ cmd_run(int argc, char **argv)
 				run.max_params = o.scripts[i]->commands[k].nparams;
 	}
 
-	run.pool = pool_open(run.params, o.clients, &connect_ns, err, sizeof(err));
-	if (run.pool == NULL)
-	{
-		pd_error("could not connect to %s: %s", desc, err);
-		return PD_EXIT_USAGE;
-	}
+	run.pool = pool_alloc(o.clients);
+	pthread_mutex_init(&run.gate_lock, NULL);
+	pthread_cond_init(&run.gate_cond, NULL);
+	run.nconnected = 0;
+	run.gate = 0;
 
 	if (pipe(run.stop_pipe) != 0 || pipe(run.main_pipe) != 0)
 	{
@@ -2288,26 +2318,61 @@ cmd_run(int argc, char **argv)
 	if (o.rate > 0)
 		run.throttle_delay_ns = 1e9 * o.threads / o.rate;
 
-	/* SIGINT goes to the main thread only */
-	sigint_fd = run.main_pipe[1];
-	signal(SIGINT, on_sigint);
+	/*
+	 * The threads start by opening their connections; the clock starts when
+	 * all are up.  SIGINT goes to the main thread only, and until then
+	 * interrupts as usual.
+	 */
 	sigemptyset(&block);
 	sigaddset(&block, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &block, &old);
-
-	run.start_ns = pd_now_ns();
-	if (o.duration_s > 0)
-		run.end_ns = run.start_ns + (int64_t) (o.duration_s * 1e9);
-	for (int t = 0; t < o.threads; t++)
+	connect_ns = pd_now_ns();
 	{
-		run.threads[t].throttle_trigger = run.start_ns;
-		if (pthread_create(&run.threads[t].tid, NULL, thread_main, &run.threads[t]) != 0)
+		int			created = 0;
+		int			rc = 0;
+		const char *connect_err = NULL;
+
+		while (created < o.threads &&
+			   (rc = pthread_create(&run.threads[created].tid, NULL, thread_main,
+									&run.threads[created])) == 0)
+			created++;
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+
+		pthread_mutex_lock(&run.gate_lock);
+		while (run.nconnected < created)
+			pthread_cond_wait(&run.gate_cond, &run.gate_lock);
+		connect_ns = pd_now_ns() - connect_ns;
+		for (int t = 0; t < created && connect_err == NULL; t++)
+			if (run.threads[t].connect_failed)
+				connect_err = run.threads[t].connect_err;
+		if (rc == 0 && connect_err == NULL)
 		{
-			pd_error("could not create a thread: %s", strerror(errno));
+			run.start_ns = pd_now_ns();
+			if (o.duration_s > 0)
+				run.end_ns = run.start_ns + (int64_t) (o.duration_s * 1e9);
+			for (int t = 0; t < o.threads; t++)
+				run.threads[t].throttle_trigger = run.start_ns;
+			run.gate = 1;
+		}
+		else
+			run.gate = -1;
+		pthread_cond_broadcast(&run.gate_cond);
+		pthread_mutex_unlock(&run.gate_lock);
+
+		if (run.gate < 0)
+		{
+			for (int t = 0; t < created; t++)
+				pthread_join(run.threads[t].tid, NULL);
+			pool_close(run.pool, o.clients);
+			if (rc != 0)
+				pd_error("could not create a thread: %s", strerror(rc));
+			else
+				pd_error("could not connect to %s: %s", desc, connect_err);
 			return PD_EXIT_USAGE;
 		}
 	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	sigint_fd = run.main_pipe[1];
+	signal(SIGINT, on_sigint);
 
 	/* progress intervals, SIGINT and the end of the run */
 	iv_len_s = o.progress_s > 0 ? o.progress_s : 1.0;

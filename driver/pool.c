@@ -2,14 +2,14 @@
  * pool.c
  *		Opening the pool concurrently and reconnecting lost connections.
  *
- * Owns: the connect loop of pool_open() and the backoff state machine of
+ * Owns: the connect loop of pool_connect() and the backoff state machine of
  * pool_conn_step() (see pool.h for the policy).
  *
  * Must not: include libpq-fe.h (pgconn.c does that), print, or block in the
- * reconnect path.  pool_open() does wait, in poll(), but only before the
+ * reconnect path.  pool_connect() does wait, in poll(), but only before the
  * run's clock starts.
  *
- * Memory: the pool array is malloc'd by pool_open() and freed by
+ * Memory: the pool array is malloc'd by pool_alloc() and freed by
  * pool_close(); connections inside are owned by their pool_conn.
  */
 #include "pool.h"
@@ -28,13 +28,17 @@ poll_events(pgconn_poll want)
 }
 
 struct pool_conn *
-pool_open(const struct pgconn_params *p, int n, int64_t *elapsed_ns,
-		  char *err, size_t errlen)
+pool_alloc(int n)
 {
-	struct pool_conn *conns = pd_calloc(n, sizeof(*conns));
+	return pd_calloc(n, sizeof(struct pool_conn));
+}
+
+bool
+pool_connect(struct pool_conn *conns, int n, const struct pgconn_params *p,
+			 char *err, size_t errlen)
+{
 	struct pollfd *pfd = pd_calloc(n, sizeof(*pfd));
 	int		   *idx = pd_calloc(n, sizeof(*idx));
-	int64_t		start = pd_now_ns();
 	int			pending = n;
 	bool		failed = false;
 
@@ -85,13 +89,16 @@ pool_open(const struct pgconn_params *p, int n, int64_t *elapsed_ns,
 	}
 	free(pfd);
 	free(idx);
-	*elapsed_ns = pd_now_ns() - start;
 	if (failed)
 	{
-		pool_close(conns, n);
-		return NULL;
+		for (int i = 0; i < n; i++)
+		{
+			pgconn_close(conns[i].conn);
+			conns[i].conn = NULL;
+			conns[i].state = POOL_DEAD;
+		}
 	}
-	return conns;
+	return !failed;
 }
 
 void

@@ -13,9 +13,9 @@
  * through pool_conn_step(), with pool_conn_fd()/pool_conn_events() telling it
  * what to wait for.  Does not print; callers report.
  *
- * Memory: pool_open() returns an array of n structs, freed with
+ * Memory: pool_alloc() returns an array of n structs, freed with
  * pool_close(), which also closes the connections.  Each pool_conn belongs
- * to one thread once the run starts.
+ * to one thread, which opens it with pool_connect().
  */
 #ifndef PERFDRIVER_POOL_H
 #define PERFDRIVER_POOL_H
@@ -52,14 +52,17 @@ struct pool_conn
 	char		last_error[256];	/* libpq's last connect failure */
 };
 
+/* pool_alloc: n pool slots, none connected yet; freed by pool_close(). */
+struct pool_conn *pool_alloc(int n);
+
 /*
- * pool_open: open n connections with p, all at once, and wait until every
- * one is up.  Returns the array and the wall time it took in *elapsed_ns, or
- * NULL with libpq's message for the first failure in err (the others are
- * closed).
+ * pool_connect: open the n connections of conns (one thread's share of the
+ * pool), all at once, and wait until every one is up.  Returns true, or
+ * false with libpq's message for the first failure in err (the share's
+ * connections are then closed).
  */
-struct pool_conn *pool_open(const struct pgconn_params *p, int n,
-							int64_t *elapsed_ns, char *err, size_t errlen);
+bool		pool_connect(struct pool_conn *conns, int n,
+						 const struct pgconn_params *p, char *err, size_t errlen);
 
 /* Close every connection and free the array; NULL is allowed. */
 void		pool_close(struct pool_conn *conns, int n);
