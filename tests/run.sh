@@ -25,6 +25,7 @@ cleanup() {
 }
 trap cleanup EXIT
 eval "$(scripts/pgcluster.sh env)"
+. tests/summary.sh
 
 total_pass=0
 total_fail=0
@@ -61,16 +62,8 @@ for suite in tests/suites/*.sh; do
 	rc=${PIPESTATUS[0]}
 	last=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
 	rm -f "$log"
-	if [ -z "$last" ]; then
-		echo "$name: exited $rc without a summary line"
-		total_fail=$((total_fail + 1))
-		continue
-	fi
-	p=$(echo "$last" | sed -E 's/^([0-9]+) passed.*/\1/')
-	f=$(echo "$last" | sed -E 's/^[0-9]+ passed, ([0-9]+) failed.*/\1/')
-	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
-		f=1
-	fi
+	[ -n "$last" ] || echo "$name: exited $rc without a summary line"
+	read -r p f <<<"$(summary_counts "$last" "$rc")"
 	total_pass=$((total_pass + p))
 	total_fail=$((total_fail + f))
 done

@@ -12,6 +12,7 @@
 set -u
 ROOT=${PERFSTORE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 cd "$ROOT" || exit 2
+. tests/summary.sh
 
 pass=0
 fail=0
@@ -42,17 +43,12 @@ for variant in plain asan; do
 		rc=$?
 		echo "$out" | grep -v '^test_.*: [0-9]* passed' || true
 		line=$(echo "$out" | grep -E "^$name: [0-9]+ passed, [0-9]+ failed$" | tail -n 1)
-		if [ -z "$line" ]; then
+		if [ -n "$line" ]; then
+			echo "$line ($variant)"
+		else
 			echo "$name ($variant): exited $rc without a summary line"
-			fail=$((fail + 1))
-			continue
 		fi
-		echo "$line ($variant)"
-		p=$(echo "$line" | sed -E 's/.*: ([0-9]+) passed.*/\1/')
-		f=$(echo "$line" | sed -E 's/.* ([0-9]+) failed$/\1/')
-		if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
-			f=1
-		fi
+		read -r p f <<<"$(summary_counts "$line" "$rc")"
 		pass=$((pass + p))
 		fail=$((fail + f))
 	done
