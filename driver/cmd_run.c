@@ -27,6 +27,7 @@
  * thing shared during the run, under the thread's interval mutex.
  */
 #define _GNU_SOURCE				/* ppoll, epoll_pwait2 */
+#include "affinity.h"
 #include "driver.h"
 #include "nplus1.h"
 #include "pgconn.h"
@@ -95,6 +96,7 @@ struct run_opts
 	const char *run_group;		/* --run-group */
 	struct pd_label labels[MAX_LABELS];
 	int			nlabels;
+	struct pd_affinity affinity;	/* --cpu-affinity */
 };
 
 /* Client states. */
@@ -200,6 +202,9 @@ struct thread_ctx
 	int64_t		finished_ns;
 	bool		connect_failed;
 	char		connect_err[256];	/* libpq's message when connect_failed */
+	int			cpu;			/* planned CPU (--cpu-affinity), -1 none */
+	int			bound_cpu;		/* the CPU it runs on, -1 when not bound */
+	char		bind_err[128];	/* why binding to cpu failed, "" if it did not */
 	int			epfd;			/* the clients' sockets and the stop pipe */
 	struct epoll_event *evs;	/* nclients + 1 */
 };
@@ -286,6 +291,10 @@ run_usage(FILE *out)
 			"  -t, --transactions=N     transactions per client (default 10)\n"
 			"  -R, --rate=TPS           open loop: Poisson arrivals at TPS in total;\n"
 			"                           latency counts from the scheduled start\n"
+			"  --cpu-affinity=WHERE     auto (default): one CPU per thread when the\n"
+			"                           server is on this host and -j is at most the\n"
+			"                           CPUs; none; or CPUs for the threads in turn,\n"
+			"                           such as 2,3 or 4-7\n"
 			"Output:\n"
 			"  -P, --progress=SEC       progress line every SEC seconds\n"
 			"  --nplus1-min-repeats=K   N+1: repeats with different parameters after a\n"
@@ -418,6 +427,7 @@ parse_options(int argc, char **argv, struct run_opts *o, bool *help)
 		{"fail-on-regression", required_argument, NULL, 11},
 		{"junit", required_argument, NULL, 12},
 		{"gate-metrics", required_argument, NULL, 13},
+		{"cpu-affinity", required_argument, NULL, 14},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}
 	};
@@ -625,6 +635,13 @@ parse_options(int argc, char **argv, struct run_opts *o, bool *help)
 				{
 					pd_error("invalid --gate-metrics: \"%s\"", optarg);
 					pd_hint("Use a comma-separated list of %s, or all.", PD_CMP_METRICS);
+					return false;
+				}
+				break;
+			case 14:
+				if (!pd_affinity_parse(optarg, &o->affinity, err, sizeof(err)))
+				{
+					pd_error("%s", err);
 					return false;
 				}
 				break;
@@ -1848,6 +1865,20 @@ thread_main(void *arg)
 	 */
 	th->connect_failed = !pool_connect(th->clients[0].pc, th->nclients, run->params,
 									   th->connect_err, sizeof(th->connect_err));
+
+	/*
+	 * Bind to the planned CPU; with "auto" only when the server is on this
+	 * host (see affinity.h).  Before the clock starts, so that the backends
+	 * settle on the thread's CPU from the first statement.
+	 */
+	th->bound_cpu = -1;
+	if (!th->connect_failed && th->cpu >= 0 &&
+		(run->o->affinity.mode == PD_AFFINITY_LIST ||
+		 pd_socket_is_local(pgconn_socket(th->clients[0].pc->conn))))
+	{
+		if (pd_affinity_bind(th->cpu, th->bind_err, sizeof(th->bind_err)))
+			th->bound_cpu = th->cpu;
+	}
 	pthread_mutex_lock(&run->gate_lock);
 	run->nconnected++;
 	pthread_cond_broadcast(&run->gate_cond);
@@ -2101,6 +2132,7 @@ cmd_run(int argc, char **argv)
 	struct pd_stats total;
 	struct nplus1 *total_np;
 	struct pd_interval *intervals = NULL;
+	int		   *thread_cpus;
 	int			nintervals = 0;
 	int			capintervals = 0;
 	double		iv_len_s;
@@ -2260,6 +2292,8 @@ cmd_run(int argc, char **argv)
 
 			th->id = t;
 			th->run = &run;
+			th->cpu = -1;
+			th->bound_cpu = -1;
 			th->nclients = last - first;
 			th->clients = pd_calloc(th->nclients, sizeof(struct client));
 			th->evs = pd_calloc(th->nclients + 1, sizeof(struct epoll_event));
@@ -2318,6 +2352,26 @@ cmd_run(int argc, char **argv)
 	if (o.rate > 0)
 		run.throttle_delay_ns = 1e9 * o.threads / o.rate;
 
+	/* which CPU each thread takes (--cpu-affinity) */
+	{
+		cpu_set_t	allowed;
+		int		   *plan = pd_calloc(o.threads, sizeof(int));
+		char		err[ERRLEN];
+
+		if (sched_getaffinity(0, sizeof(allowed), &allowed) != 0)
+			CPU_ZERO(&allowed);
+		if (!pd_affinity_plan(&o.affinity, &allowed, sched_getcpu(), o.threads, plan,
+							  err, sizeof(err)))
+		{
+			pd_error("%s", err);
+			free(plan);
+			return PD_EXIT_USAGE;
+		}
+		for (int t = 0; t < o.threads; t++)
+			run.threads[t].cpu = plan[t];
+		free(plan);
+	}
+
 	/*
 	 * The threads start by opening their connections; the clock starts when
 	 * all are up.  SIGINT goes to the main thread only, and until then
@@ -2347,6 +2401,10 @@ cmd_run(int argc, char **argv)
 				connect_err = run.threads[t].connect_err;
 		if (rc == 0 && connect_err == NULL)
 		{
+			for (int t = 0; t < o.threads; t++)
+				if (run.threads[t].bind_err[0] != '\0')
+					pd_warning("%s; thread %d runs where the kernel puts it",
+							   run.threads[t].bind_err, t);
 			run.start_ns = pd_now_ns();
 			if (o.duration_s > 0)
 				run.end_ns = run.start_ns + (int64_t) (o.duration_s * 1e9);
@@ -2476,10 +2534,12 @@ cmd_run(int argc, char **argv)
 
 	pd_stats_init(&total, o.scripts, o.nscripts);
 	total_np = nplus1_create(&o.nplus1);
+	thread_cpus = pd_calloc(o.threads, sizeof(int));
 	for (int t = 0; t < o.threads; t++)
 	{
 		pd_stats_merge(&total, &run.threads[t].stats);
 		nplus1_merge(total_np, run.threads[t].nplus1);
+		thread_cpus[t] = run.threads[t].bound_cpu;
 	}
 	total.reconnects = 0;
 	total.lost = 0;
@@ -2496,6 +2556,7 @@ cmd_run(int argc, char **argv)
 			.target = desc,
 			.clients = o.clients,
 			.threads = o.threads,
+			.thread_cpus = thread_cpus,
 			.protocol = query_mode_names[o.mode],
 			.rate = o.rate,
 			.max_tries = o.max_tries,
@@ -2562,6 +2623,7 @@ cmd_run(int argc, char **argv)
 	pd_interval_acc_free(&spare);
 	pd_interval_acc_free(&acc);
 	free(intervals);
+	free(thread_cpus);
 	pd_sketch_log_free(&ivlog);
 	close(run.stop_pipe[0]);
 	close(run.stop_pipe[1]);

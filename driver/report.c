@@ -14,6 +14,7 @@
  * functions free every temporary before returning.
  */
 #include "report.h"
+#include "affinity.h"
 #include "store.h"
 
 #include <errno.h>
@@ -562,6 +563,18 @@ table_print(FILE *out, struct table *t, const char *indent)
 	free(t->cells);
 }
 
+/* any_bound: true when --cpu-affinity bound at least one thread. */
+static bool
+any_bound(const struct pd_report *r)
+{
+	if (r->thread_cpus == NULL)
+		return false;
+	for (int i = 0; i < r->threads; i++)
+		if (r->thread_cpus[i] >= 0)
+			return true;
+	return false;
+}
+
 static void
 fmt_ms(char *buf, size_t len, double v)
 {
@@ -626,8 +639,16 @@ report_print(FILE *out, const struct pd_report *r)
 
 	fprintf(out, "perfdriver run%s\n", r->interrupted ? " (interrupted)" : "");
 	fprintf(out, "  target:        %s\n", r->target);
-	fprintf(out, "  clients:       %d over %d thread%s, protocol %s", r->clients,
-			r->threads, r->threads == 1 ? "" : "s", r->protocol);
+	fprintf(out, "  clients:       %d over %d thread%s", r->clients,
+			r->threads, r->threads == 1 ? "" : "s");
+	if (any_bound(r))
+	{
+		char		cpus[128];
+
+		fprintf(out, " on CPU%s %s", r->threads == 1 ? "" : "s",
+				pd_affinity_describe(r->thread_cpus, r->threads, cpus, sizeof(cpus)));
+	}
+	fprintf(out, ", protocol %s", r->protocol);
 	if (r->rate > 0)
 		fprintf(out, ", rate %.1f tps (open loop)", r->rate);
 	fprintf(out, "\n");
@@ -798,6 +819,26 @@ json_num(FILE *f, double v)
 		fprintf(f, "%.6f", v);
 }
 
+/* [0, 1] with null for a thread not bound, or null when none is. */
+static void
+json_thread_cpus(FILE *f, const struct pd_report *r)
+{
+	if (!any_bound(r))
+	{
+		fputs("null", f);
+		return;
+	}
+	fputc('[', f);
+	for (int i = 0; i < r->threads; i++)
+	{
+		if (r->thread_cpus[i] >= 0)
+			fprintf(f, "%s%d", i ? ", " : "", r->thread_cpus[i]);
+		else
+			fprintf(f, "%snull", i ? ", " : "");
+	}
+	fputc(']', f);
+}
+
 static void
 json_latency(FILE *f, const struct pd_summary *q, bool p999)
 {
@@ -857,6 +898,8 @@ json_config(FILE *f, const struct pd_report *r, const struct pd_run_meta *m)
 	fprintf(f, ", \"clients\": %d, \"threads\": %d, \"protocol\": ", r->clients,
 			r->threads);
 	json_string(f, r->protocol);
+	fprintf(f, ", \"thread_cpus\": ");
+	json_thread_cpus(f, r);
 	fprintf(f, ", \"scripts\": [");
 	for (int i = 0; i < r->nscripts; i++)
 	{
@@ -1059,6 +1102,8 @@ json_report(FILE *f, const struct pd_report *r)
 	fprintf(f, ",\n  \"aborted_clients\": %llu", (unsigned long long) s->aborted_clients);
 	fprintf(f, ",\n  \"clients\": %d, \"threads\": %d, \"protocol\": ", r->clients, r->threads);
 	json_string(f, r->protocol);
+	fprintf(f, ", \"thread_cpus\": ");
+	json_thread_cpus(f, r);
 	fprintf(f, ", \"max_tries\": %d, \"interrupted\": %s", r->max_tries,
 			r->interrupted ? "true" : "false");
 	if (r->rate > 0)

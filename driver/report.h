@@ -37,6 +37,8 @@
  *	  "connect_time_ms": 12.3,       opening the -c connections
  *	  "reconnects": 0, "connections_lost": 0,
  *	  "clients": 4, "threads": 2, "protocol": "simple", "interrupted": false,
+ *	  "thread_cpus": [0, 1],         CPU of each thread (null: not bound),
+ *	                                 or null when none is (--cpu-affinity)
  *	  "schedule_lag_ms": {..}        only with -R
  *	}
  *
@@ -145,6 +147,7 @@ struct pd_report
 	const char *target;			/* scrubbed connection description */
 	int			clients;
 	int			threads;
+	const int  *thread_cpus;	/* per thread: the CPU it was bound to, or -1 */
 	const char *protocol;
 	double		rate;			/* -R, 0 when closed loop */
 	int			max_tries;

@@ -343,6 +343,63 @@ if [ $rc -eq 2 ] && grep -q "perfdriver: error: could not connect" "$TMP/h.out" 
 rc=$?
 if [ $rc -eq 2 ] && grep -q "could not translate host name" "$TMP/h2.out"; then ok "bad host: exit 2 and libpq's message"; else not_ok "bad host: exit 2 and libpq's message" "exit $rc" "$(cat "$TMP/h2.out")"; fi
 
+# --- --cpu-affinity: worker threads bound one per CPU ----------------------
+# cpus_of PID: the Cpus_allowed_list of each of its threads but the main one
+cpus_of() {
+	for t in /proc/"$1"/task/*; do
+		[ "${t##*/}" = "$1" ] && continue
+		awk '/^Cpus_allowed_list/ {print $2}' "$t/status"
+	done | sort | tr '\n' ' '
+}
+ncpu=$(nproc)
+jt=2
+[ "$ncpu" -ge 2 ] || jt=1
+"$PD" run -d pd_builtin -b select-only -c 4 -j $jt -T 3 --json "$TMP/af.json" >"$TMP/af.out" 2>&1 &
+pid=$!
+sleep 1.5
+seen=$(cpus_of $pid)
+wait $pid
+rc=$?
+want=$(jget "$TMP/af.json" '" ".join(sorted(str(c) for c in j["thread_cpus"])) + " " if j["thread_cpus"] else "null"')
+distinct=$(jget "$TMP/af.json" 'len(set(j["thread_cpus"] or []))')
+if [ $rc -eq 0 ] && [ "$seen" = "$want" ] && [ "$distinct" = "$jt" ] && grep -q "over $jt threads\? on CPU" "$TMP/af.out"; then
+	ok "cpu-affinity auto, Unix socket: $jt threads on CPUs $seen"
+else
+	not_ok "cpu-affinity auto, Unix socket: one CPU per thread" "exit $rc, threads run on '$seen', report says '$want', distinct $distinct" "$(sed -n 3p "$TMP/af.out")"
+fi
+"$PD" run -d pd_builtin -b select-only -c 4 -j $jt -T 3 --cpu-affinity=none --json "$TMP/af.json" >"$TMP/af.out" 2>&1 &
+pid=$!
+sleep 1.5
+seen=$(cpus_of $pid)
+all=$(awk '/^Cpus_allowed_list/ {print $2}' /proc/$pid/status)
+wait $pid
+rc=$?
+n_all=$(echo "$seen" | tr ' ' '\n' | grep -c "^$all\$")
+if [ $rc -eq 0 ] && [ "$(jget "$TMP/af.json" 'j["thread_cpus"]')" = "None" ] && [ "$n_all" = "$jt" ]; then
+	ok "cpu-affinity none: threads not bound"
+else
+	not_ok "cpu-affinity none: threads not bound" "exit $rc, threads '$seen', process '$all'" "$(grep thread_cpus "$TMP/af.json")"
+fi
+"$PD" run -d pd_builtin -b select-only -c $((ncpu + 1)) -j $((ncpu + 1)) -t 5 --json "$TMP/af.json" >"$TMP/af.out" 2>&1
+check "cpu-affinity auto: more threads than CPUs, none bound" test "$(jget "$TMP/af.json" 'j["thread_cpus"]')" = "None"
+first=$(python3 -c 'import os; print(min(os.sched_getaffinity(0)))')
+"$PD" run -d pd_builtin -b select-only -c 3 -j 3 -t 5 --cpu-affinity="$first" --json "$TMP/af.json" >"$TMP/af.out" 2>&1
+check "cpu-affinity list: every thread on the listed CPU" test "$(jget "$TMP/af.json" 'j["thread_cpus"]')" = "[$first, $first, $first]"
+psqlv -c "drop role if exists pd_af_role" >/dev/null 2>&1
+psqlv -c "create role pd_af_role login password 'affinity-pw'" >/dev/null
+"$PD" run -d "host=127.0.0.1 port=$PGPORT user=pd_af_role dbname=postgres password=affinity-pw" \
+	-c 2 -j 1 -t 5 -f "$TMP/s5.sql" --json "$TMP/af.json" >"$TMP/af.out" 2>&1
+rc=$?
+tc=$(jget "$TMP/af.json" 'j["thread_cpus"]')
+if [ $rc -eq 0 ] && [ "$tc" != "None" ]; then ok "cpu-affinity auto, TCP to this host: bound ($tc)"; else not_ok "cpu-affinity auto, TCP to this host: bound" "exit $rc, thread_cpus $tc" "$(tail -n 3 "$TMP/af.out")"; fi
+psqlv -c "drop role if exists pd_af_role" >/dev/null 2>&1
+"$PD" run -d pd_builtin -t 1 --cpu-affinity=1023 >"$TMP/af.out" 2>&1
+rc=$?
+if [ $rc -eq 2 ] && grep -q "CPU 1023 is not available to perfdriver (it may use" "$TMP/af.out"; then ok "cpu-affinity: a CPU not available, exit 2"; else not_ok "cpu-affinity: a CPU not available, exit 2" "exit $rc" "$(cat "$TMP/af.out")"; fi
+"$PD" run -d pd_builtin -t 1 --cpu-affinity=2-1 >"$TMP/af.out" 2>&1
+rc=$?
+if [ $rc -eq 2 ] && grep -q 'invalid --cpu-affinity "2-1"' "$TMP/af.out"; then ok "cpu-affinity: a reversed range, exit 2"; else not_ok "cpu-affinity: a reversed range, exit 2" "exit $rc" "$(cat "$TMP/af.out")"; fi
+
 # --- SIGINT stops the run and still reports --------------------------------
 "$PD" run -d pd_builtin -b select-only -c 2 -T 60 --json "$TMP/i.json" >"$TMP/i.out" 2>&1 &
 pid=$!

@@ -26,8 +26,11 @@ HDRS     := $(wildcard $(ROOT)/driver/expr.h $(ROOT)/driver/script.h \
 PQ_INCLUDE := $(shell pg_config --includedir 2>/dev/null)
 STORE_SRCS := $(ROOT)/driver/report.c $(ROOT)/driver/nplus1.c \
             $(ROOT)/driver/junit.c $(ROOT)/driver/cmd_compare.c \
-            $(ROOT)/driver/store.c $(ROOT)/driver/pgconn.c $(ROOT)/src/sketch.c
+            $(ROOT)/driver/store.c $(ROOT)/driver/pgconn.c $(ROOT)/src/sketch.c \
+            $(ROOT)/driver/affinity.c
 EXTRA_test_store_doc := $(STORE_SRCS) -I$(PQ_INCLUDE) -lpq
+# test_affinity binds its own thread and opens sockets
+EXTRA_test_affinity := $(ROOT)/driver/affinity.c -pthread
 TESTS    := $(patsubst $(ROOT)/tests/unit/%.c,$(BINDIR)/%,$(wildcard $(ROOT)/tests/unit/test_*.c))
 
 .PHONY: all
@@ -38,3 +41,4 @@ $(BINDIR)/%: $(ROOT)/tests/unit/%.c $(SRCS) $(HDRS)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(SRCS) $(EXTRA_$*) $(LDLIBS)
 
 $(BINDIR)/test_store_doc: $(STORE_SRCS) $(wildcard $(ROOT)/driver/*.h)
+$(BINDIR)/test_affinity: $(ROOT)/driver/affinity.c $(ROOT)/driver/affinity.h
