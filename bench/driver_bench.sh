@@ -14,8 +14,12 @@
 # ratios (rounds that straddle a change give ratios far from 1 on either
 # side, and the median sets them aside); the medians of each tool's runs
 # are printed too.  Select-only runs at -c 1, 4 and 16 (and at 16 with
-# -M prepared), tpcb-like at -c 4.  It never fails on speed: it prints the
-# numbers, the targets and a verdict per figure.
+# -M prepared), tpcb-like at -c 4.  Both tools run with their defaults:
+# perfdriver's --cpu-affinity=auto binds its two threads one per CPU (the
+# server is local), which keeps each backend on its client's CPU and the
+# runs mostly in the faster mode; pgbench has no such setting.  It never
+# fails on speed: it prints the numbers, the targets and a verdict
+# per figure.
 #
 #   BENCH_DRIVER_ROUNDS    rounds per case (default: BENCH_REPEAT, at least 15)
 #   BENCH_DRIVER_SECONDS   length of each run (default 3)

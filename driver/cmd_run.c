@@ -1871,7 +1871,6 @@ thread_main(void *arg)
 	 * host (see affinity.h).  Before the clock starts, so that the backends
 	 * settle on the thread's CPU from the first statement.
 	 */
-	th->bound_cpu = -1;
 	if (!th->connect_failed && th->cpu >= 0 &&
 		(run->o->affinity.mode == PD_AFFINITY_LIST ||
 		 pd_socket_is_local(pgconn_socket(th->clients[0].pc->conn))))
