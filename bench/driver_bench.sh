@@ -15,8 +15,8 @@
 # side, and the median sets them aside); the medians of each tool's runs
 # are printed too.  Select-only runs at -c 1, 4 and 16 (and at 16 with
 # -M prepared), tpcb-like at -c 4.  Both tools run with their defaults:
-# perfdriver's --cpu-affinity=auto binds its two threads one per CPU (the
-# server is local), which keeps each backend on its client's CPU and the
+# perfdriver's --cpu-affinity=auto binds its threads one per CPU (the
+# server is local; -j 2 on 2 CPUs, or the single thread of -c 1), which keeps each backend on its client's CPU and the
 # runs mostly in the faster mode; pgbench has no such setting.  It never
 # fails on speed: it prints the numbers, the targets and a verdict
 # per figure.

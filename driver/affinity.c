@@ -97,8 +97,8 @@ pd_affinity_parse(const char *arg, struct pd_affinity *a, char *err, size_t errl
 
 bool
 pd_affinity_plan(const struct pd_affinity *a, const cpu_set_t *allowed,
-				 int current_cpu, int nthreads, int *cpu_out,
-				 char *err, size_t errlen)
+				 int current_cpu, int nthreads, int nclients,
+				 int *cpu_out, char *err, size_t errlen)
 {
 	int			order[CPU_SETSIZE];
 	int			n = 0;
@@ -132,7 +132,10 @@ pd_affinity_plan(const struct pd_affinity *a, const cpu_set_t *allowed,
 		return true;
 	}
 
-	/* auto: one CPU each, starting at the caller's, when there are enough */
+	/*
+	 * auto: one CPU each, starting at the caller's, when every CPU gets a
+	 * thread or every thread has one connection (see affinity.h)
+	 */
 	for (int c = 0; c < CPU_SETSIZE; c++)
 	{
 		if (!CPU_ISSET(c, allowed))
@@ -141,7 +144,7 @@ pd_affinity_plan(const struct pd_affinity *a, const cpu_set_t *allowed,
 			start = n;
 		order[n++] = c;
 	}
-	if (n == 0 || nthreads > n)
+	if (n == 0 || nthreads > n || (nthreads < n && nclients > nthreads))
 		return true;
 	for (int i = 0; i < nthreads; i++)
 		cpu_out[i] = order[(start + i) % n];

@@ -292,9 +292,9 @@ run_usage(FILE *out)
 			"  -R, --rate=TPS           open loop: Poisson arrivals at TPS in total;\n"
 			"                           latency counts from the scheduled start\n"
 			"  --cpu-affinity=WHERE     auto (default): one CPU per thread when the\n"
-			"                           server is on this host and -j is at most the\n"
-			"                           CPUs; none; or CPUs for the threads in turn,\n"
-			"                           such as 2,3 or 4-7\n"
+			"                           server is on this host and -j equals the CPUs\n"
+			"                           (or is fewer, with -c equal to -j); none; or\n"
+			"                           CPUs for the threads in turn, such as 2,3 or 4-7\n"
 			"Output:\n"
 			"  -P, --progress=SEC       progress line every SEC seconds\n"
 			"  --nplus1-min-repeats=K   N+1: repeats with different parameters after a\n"
@@ -2359,8 +2359,8 @@ cmd_run(int argc, char **argv)
 
 		if (sched_getaffinity(0, sizeof(allowed), &allowed) != 0)
 			CPU_ZERO(&allowed);
-		if (!pd_affinity_plan(&o.affinity, &allowed, sched_getcpu(), o.threads, plan,
-							  err, sizeof(err)))
+		if (!pd_affinity_plan(&o.affinity, &allowed, sched_getcpu(), o.threads, o.clients,
+							  plan, err, sizeof(err)))
 		{
 			pd_error("%s", err);
 			free(plan);

@@ -382,13 +382,22 @@ else
 fi
 "$PD" run -d pd_builtin -b select-only -c $((ncpu + 1)) -j $((ncpu + 1)) -t 5 --json "$TMP/af.json" >"$TMP/af.out" 2>&1
 check "cpu-affinity auto: more threads than CPUs, none bound" test "$(jget "$TMP/af.json" 'j["thread_cpus"]')" = "None"
+if [ "$ncpu" -ge 2 ]; then
+	# fewer threads than CPUs, several connections per thread: left free
+	"$PD" run -d pd_builtin -b select-only -c 4 -j 1 -t 5 --json "$TMP/af.json" >"$TMP/af.out" 2>&1
+	check "cpu-affinity auto: one thread with 4 connections on $ncpu CPUs, not bound" \
+		test "$(jget "$TMP/af.json" 'j["thread_cpus"]')" = "None"
+	"$PD" run -d pd_builtin -b select-only -c 1 -j 1 -t 5 --json "$TMP/af.json" >"$TMP/af.out" 2>&1
+	check "cpu-affinity auto: one thread with one connection, bound" \
+		test "$(jget "$TMP/af.json" 'j["thread_cpus"]')" != "None"
+fi
 first=$(python3 -c 'import os; print(min(os.sched_getaffinity(0)))')
 "$PD" run -d pd_builtin -b select-only -c 3 -j 3 -t 5 --cpu-affinity="$first" --json "$TMP/af.json" >"$TMP/af.out" 2>&1
 check "cpu-affinity list: every thread on the listed CPU" test "$(jget "$TMP/af.json" 'j["thread_cpus"]')" = "[$first, $first, $first]"
 psqlv -c "drop role if exists pd_af_role" >/dev/null 2>&1
 psqlv -c "create role pd_af_role login password 'affinity-pw'" >/dev/null
 "$PD" run -d "host=127.0.0.1 port=$PGPORT user=pd_af_role dbname=postgres password=affinity-pw" \
-	-c 2 -j 1 -t 5 -f "$TMP/s5.sql" --json "$TMP/af.json" >"$TMP/af.out" 2>&1
+	-c 1 -j 1 -t 5 -f "$TMP/s5.sql" --json "$TMP/af.json" >"$TMP/af.out" 2>&1
 rc=$?
 tc=$(jget "$TMP/af.json" 'j["thread_cpus"]')
 if [ $rc -eq 0 ] && [ "$tc" != "None" ]; then ok "cpu-affinity auto, TCP to this host: bound ($tc)"; else not_ok "cpu-affinity auto, TCP to this host: bound" "exit $rc, thread_cpus $tc" "$(tail -n 3 "$TMP/af.out")"; fi

@@ -41,10 +41,13 @@ check_bad(const char *arg, const char *msg_part)
 		  msg_part);
 }
 
-/* plan for nthreads with the given allowed CPUs; the result as "a,b,..." */
+/*
+ * plan for nthreads threads driving nclients connections, with the given
+ * allowed CPUs; the result as "a,b,..."
+ */
 static const char *
 plan(const char *arg, const int *allowed, int nallowed, int current, int nthreads,
-	 bool *ok)
+	 int nclients, bool *ok)
 {
 	static char out[256];
 	cpu_set_t	set;
@@ -55,7 +58,7 @@ plan(const char *arg, const int *allowed, int nallowed, int current, int nthread
 		CPU_SET(allowed[i], &set);
 	pd_affinity_parse(arg, &aff, err, sizeof(err));
 	err[0] = '\0';
-	*ok = pd_affinity_plan(&aff, &set, current, nthreads, cpus, err, sizeof(err));
+	*ok = pd_affinity_plan(&aff, &set, current, nthreads, nclients, cpus, err, sizeof(err));
 	return pd_affinity_describe(cpus, nthreads, out, sizeof(out));
 }
 
@@ -92,28 +95,32 @@ test_plan(void)
 	int			four[] = {2, 3, 6, 7};
 	bool		ok;
 
-	/* auto: one CPU each, from the caller's CPU on, wrapping */
-	CHECK_STR(plan("auto", two, 2, 0, 2, &ok), "0,1");
-	CHECK_STR(plan("auto", two, 2, 1, 2, &ok), "1,0");
-	CHECK_STR(plan("auto", two, 2, 1, 1, &ok), "1");
-	CHECK_STR(plan("auto", four, 4, 6, 3, &ok), "6,7,2");
+	/* auto, a thread on every CPU: one CPU each, from the caller's on */
+	CHECK_STR(plan("auto", two, 2, 0, 2, 16, &ok), "0,1");
+	CHECK_STR(plan("auto", two, 2, 1, 2, 4, &ok), "1,0");
+	CHECK_STR(plan("auto", four, 4, 6, 4, 8, &ok), "6,7,2,3");
+	/* auto, fewer threads than CPUs: bound only with one connection each */
+	CHECK_STR(plan("auto", two, 2, 1, 1, 1, &ok), "1");
+	CHECK_STR(plan("auto", two, 2, 1, 1, 16, &ok), "-");
+	CHECK_STR(plan("auto", four, 4, 6, 3, 3, &ok), "6,7,2");
+	CHECK_STR(plan("auto", four, 4, 6, 3, 4, &ok), "-,-,-");
 	/* caller's CPU unknown or not in the set: from the first */
-	CHECK_STR(plan("auto", four, 4, -1, 2, &ok), "2,3");
-	CHECK_STR(plan("auto", four, 4, 0, 2, &ok), "2,3");
+	CHECK_STR(plan("auto", four, 4, -1, 2, 2, &ok), "2,3");
+	CHECK_STR(plan("auto", four, 4, 0, 2, 2, &ok), "2,3");
 	/* more threads than CPUs: none bound */
-	CHECK_STR(plan("auto", two, 2, 0, 3, &ok), "-,-,-");
+	CHECK_STR(plan("auto", two, 2, 0, 3, 3, &ok), "-,-,-");
 	CHECK(ok, "auto never fails");
 	/* no CPUs known (sched_getaffinity failed): none bound */
-	CHECK_STR(plan("auto", two, 0, 0, 2, &ok), "-,-");
+	CHECK_STR(plan("auto", two, 0, 0, 2, 2, &ok), "-,-");
 
-	CHECK_STR(plan("none", two, 2, 0, 2, &ok), "-,-");
+	CHECK_STR(plan("none", two, 2, 0, 2, 2, &ok), "-,-");
 	CHECK(ok, "none never fails");
 
-	/* a list: in turn, repeating */
-	CHECK_STR(plan("1", two, 2, 0, 3, &ok), "1,1,1");
-	CHECK_STR(plan("6-7,2", four, 4, 0, 5, &ok), "6,7,2,6,7");
+	/* a list: in turn, repeating, whatever the connections */
+	CHECK_STR(plan("1", two, 2, 0, 3, 30, &ok), "1,1,1");
+	CHECK_STR(plan("6-7,2", four, 4, 0, 5, 5, &ok), "6,7,2,6,7");
 	CHECK(ok, "listed CPUs allowed");
-	plan("0,5", four, 4, 0, 2, &ok);
+	plan("0,5", four, 4, 0, 2, 2, &ok);
 	CHECK(!ok, "CPU 0 is not allowed");
 	CHECK(strstr(err, "CPU 0 is not available") != NULL && strstr(err, "2,3,6,7") != NULL,
 		  "message names the CPU and the allowed ones: %s", err);
