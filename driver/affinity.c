@@ -95,13 +95,25 @@ pd_affinity_parse(const char *arg, struct pd_affinity *a, char *err, size_t errl
 	}
 }
 
+/* allowed_list: the CPUs of set, ascending, into out; returns their count. */
+static int
+allowed_list(const cpu_set_t *set, int *out)
+{
+	int			n = 0;
+
+	for (int c = 0; c < CPU_SETSIZE; c++)
+		if (CPU_ISSET(c, set))
+			out[n++] = c;
+	return n;
+}
+
 bool
 pd_affinity_plan(const struct pd_affinity *a, const cpu_set_t *allowed,
 				 int current_cpu, int nthreads, int nclients,
 				 int *cpu_out, char *err, size_t errlen)
 {
-	int			order[CPU_SETSIZE];
-	int			n = 0;
+	int			avail[CPU_SETSIZE];
+	int			n = allowed_list(allowed, avail);
 	int			start = 0;
 
 	for (int i = 0; i < nthreads; i++)
@@ -115,15 +127,10 @@ pd_affinity_plan(const struct pd_affinity *a, const cpu_set_t *allowed,
 			if (!CPU_ISSET(a->cpus[i], allowed))
 			{
 				char		list[256];
-				int			all[CPU_SETSIZE];
-				int			m = 0;
 
-				for (int c = 0; c < CPU_SETSIZE; c++)
-					if (CPU_ISSET(c, allowed))
-						all[m++] = c;
 				snprintf(err, errlen, "--cpu-affinity: CPU %d is not available to perfdriver "
 						 "(it may use %s)", a->cpus[i],
-						 m ? pd_affinity_describe(all, m, list, sizeof(list)) : "none");
+						 n ? pd_affinity_describe(avail, n, list, sizeof(list)) : "none");
 				return false;
 			}
 		}
@@ -136,18 +143,13 @@ pd_affinity_plan(const struct pd_affinity *a, const cpu_set_t *allowed,
 	 * auto: one CPU each, starting at the caller's, when every CPU gets a
 	 * thread or every thread has one connection (see affinity.h)
 	 */
-	for (int c = 0; c < CPU_SETSIZE; c++)
-	{
-		if (!CPU_ISSET(c, allowed))
-			continue;
-		if (c == current_cpu)
-			start = n;
-		order[n++] = c;
-	}
+	for (int i = 0; i < n; i++)
+		if (avail[i] == current_cpu)
+			start = i;
 	if (n == 0 || nthreads > n || (nthreads < n && nclients > nthreads))
 		return true;
 	for (int i = 0; i < nthreads; i++)
-		cpu_out[i] = order[(start + i) % n];
+		cpu_out[i] = avail[(start + i) % n];
 	return true;
 }
 

@@ -202,9 +202,7 @@ struct thread_ctx
 	int64_t		finished_ns;
 	bool		connect_failed;
 	char		connect_err[256];	/* libpq's message when connect_failed */
-	int			cpu;			/* planned CPU (--cpu-affinity), -1 none */
-	int			bound_cpu;		/* the CPU it runs on, -1 when not bound */
-	char		bind_err[128];	/* why binding to cpu failed, "" if it did not */
+	char		bind_err[128];	/* why binding to its CPU failed, "" if it did not */
 	int			epfd;			/* the clients' sockets and the stop pipe */
 	struct epoll_event *evs;	/* nclients + 1 */
 };
@@ -230,6 +228,12 @@ struct run
 	int			main_pipe[2];	/* workers, SIGINT -> main */
 	struct thread_ctx *threads;
 	struct pool_conn *pool;
+
+	/*
+	 * Per thread, its CPU (--cpu-affinity) or -1: planned by the main
+	 * thread, set to -1 by a thread that does not bind, before the gate.
+	 */
+	int		   *cpus;
 
 	/* the start gate: threads connect, then wait for the main thread */
 	pthread_mutex_t gate_lock;
@@ -1871,13 +1875,12 @@ thread_main(void *arg)
 	 * host (see affinity.h).  Before the clock starts, so that the backends
 	 * settle on the thread's CPU from the first statement.
 	 */
-	if (!th->connect_failed && th->cpu >= 0 &&
-		(run->o->affinity.mode == PD_AFFINITY_LIST ||
-		 pd_socket_is_local(pgconn_socket(th->clients[0].pc->conn))))
-	{
-		if (pd_affinity_bind(th->cpu, th->bind_err, sizeof(th->bind_err)))
-			th->bound_cpu = th->cpu;
-	}
+	if (run->cpus[th->id] >= 0 &&
+		(th->connect_failed ||
+		 (run->o->affinity.mode != PD_AFFINITY_LIST &&
+		  !pd_socket_is_local(pgconn_socket(th->clients[0].pc->conn))) ||
+		 !pd_affinity_bind(run->cpus[th->id], th->bind_err, sizeof(th->bind_err))))
+		run->cpus[th->id] = -1;
 	pthread_mutex_lock(&run->gate_lock);
 	run->nconnected++;
 	pthread_cond_broadcast(&run->gate_cond);
@@ -2131,7 +2134,6 @@ cmd_run(int argc, char **argv)
 	struct pd_stats total;
 	struct nplus1 *total_np;
 	struct pd_interval *intervals = NULL;
-	int		   *thread_cpus;
 	int			nintervals = 0;
 	int			capintervals = 0;
 	double		iv_len_s;
@@ -2291,8 +2293,6 @@ cmd_run(int argc, char **argv)
 
 			th->id = t;
 			th->run = &run;
-			th->cpu = -1;
-			th->bound_cpu = -1;
 			th->nclients = last - first;
 			th->clients = pd_calloc(th->nclients, sizeof(struct client));
 			th->evs = pd_calloc(th->nclients + 1, sizeof(struct epoll_event));
@@ -2354,21 +2354,17 @@ cmd_run(int argc, char **argv)
 	/* which CPU each thread takes (--cpu-affinity) */
 	{
 		cpu_set_t	allowed;
-		int		   *plan = pd_calloc(o.threads, sizeof(int));
 		char		err[ERRLEN];
 
 		if (sched_getaffinity(0, sizeof(allowed), &allowed) != 0)
 			CPU_ZERO(&allowed);
+		run.cpus = pd_calloc(o.threads, sizeof(int));
 		if (!pd_affinity_plan(&o.affinity, &allowed, sched_getcpu(), o.threads, o.clients,
-							  plan, err, sizeof(err)))
+							  run.cpus, err, sizeof(err)))
 		{
 			pd_error("%s", err);
-			free(plan);
 			return PD_EXIT_USAGE;
 		}
-		for (int t = 0; t < o.threads; t++)
-			run.threads[t].cpu = plan[t];
-		free(plan);
 	}
 
 	/*
@@ -2533,12 +2529,10 @@ cmd_run(int argc, char **argv)
 
 	pd_stats_init(&total, o.scripts, o.nscripts);
 	total_np = nplus1_create(&o.nplus1);
-	thread_cpus = pd_calloc(o.threads, sizeof(int));
 	for (int t = 0; t < o.threads; t++)
 	{
 		pd_stats_merge(&total, &run.threads[t].stats);
 		nplus1_merge(total_np, run.threads[t].nplus1);
-		thread_cpus[t] = run.threads[t].bound_cpu;
 	}
 	total.reconnects = 0;
 	total.lost = 0;
@@ -2555,7 +2549,7 @@ cmd_run(int argc, char **argv)
 			.target = desc,
 			.clients = o.clients,
 			.threads = o.threads,
-			.thread_cpus = thread_cpus,
+			.thread_cpus = run.cpus,
 			.protocol = query_mode_names[o.mode],
 			.rate = o.rate,
 			.max_tries = o.max_tries,
@@ -2622,7 +2616,7 @@ cmd_run(int argc, char **argv)
 	pd_interval_acc_free(&spare);
 	pd_interval_acc_free(&acc);
 	free(intervals);
-	free(thread_cpus);
+	free(run.cpus);
 	pd_sketch_log_free(&ivlog);
 	close(run.stop_pipe[0]);
 	close(run.stop_pipe[1]);
