@@ -1,5 +1,5 @@
-/* perfstore--0.2.0--0.3.0.sql: stored load-test runs (SPEC section 4
- * "Driver results" and "Regression", issue 6)
+/* perfstore--0.2.0--0.3.0.sql: stored load-test runs and
+ * regression verdicts (docs/runs.md)
  *
  * Tables for perfdriver's results (bench_runs, bench_statements,
  * bench_intervals, nplus1_findings) and their summary views; store_run(),
@@ -19,7 +19,7 @@
 \echo Use "ALTER EXTENSION perfstore UPDATE TO '0.3.0'" to load this file. \quit
 
 --
--- the store, revised (issue 4)
+-- the store, revised
 --
 -- Batch ingest: the staging table perfstore.ingest and its plpgsql
 -- statement trigger give way to a view of the same columns whose C triggers

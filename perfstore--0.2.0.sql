@@ -339,7 +339,7 @@ COMMENT ON FUNCTION perfstore.max(perfstore.stats) IS
 
 -- END stats
 
-/* perfstore--0.1.0--0.2.0.sql: the store (SPEC section 4, issue 4)
+/* perfstore--0.1.0--0.2.0.sql: the store (docs/store.md)
  *
  * Metrics (series, samples partitioned by day, record(), the COPY-able
  * ingest table), workflow executions (workflow_runs, task_executions and

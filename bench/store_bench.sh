@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# store_bench.sh: the store against its anchors (issue 4 "Must show: Bench"),
+# store_bench.sh: the store against its anchors (docs/store.md),
 # in its own database (perfstore_store_bench, kept between runs only when
 # its size matches; dropped and rebuilt otherwise).
 #

@@ -1,5 +1,5 @@
 --
--- bench_runs: stored load-test runs (version 0.3.0, issue 6): store_run()
+-- bench_runs: stored load-test runs (version 0.3.0, docs/runs.md): store_run()
 -- and its validation, run groups, the summary views, compare_runs() and
 -- compare_to_history() with their verdict rules, and the reader and writer
 -- roles (docs/runs.md)

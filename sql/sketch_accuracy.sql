@@ -1,7 +1,7 @@
 --
 -- sketch_accuracy: every quantile estimate is within alpha (relative) of
 -- the exact percentile_disc, quantile 0 and 1 are the exact min and max
--- (SPEC section 3, issue 2 "Accuracy")
+-- (docs/sketch.md, "Accuracy")
 --
 -- pg_regress may have created the extension already (--load-extension)
 SET client_min_messages = warning;

@@ -1,6 +1,6 @@
 --
 -- sketch_basics: the perfstore.sketch type, its encodings and its readers
--- (SPEC section 3)
+-- (docs/sketch.md)
 --
 -- pg_regress may have created the extension already (--load-extension)
 SET client_min_messages = warning;

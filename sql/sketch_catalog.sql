@@ -1,7 +1,7 @@
 --
 -- sketch_catalog: the extension's aggregates are ready for parallel and
 -- distributed (Citus) aggregation, and its functions are documented
--- (SPEC section 3, issue 2 "Distribution-ready")
+-- (docs/sketch.md)
 --
 -- pg_regress may have created the extension already (--load-extension)
 SET client_min_messages = warning;

@@ -2,7 +2,7 @@
 -- sketch_decoders: random and mutated encodings pushed through every
 -- decoder (text input, the bytea cast, binary receive); each is either
 -- rejected with a fitting error or accepted as a fully usable sketch, and
--- the server stays up (SPEC section 3, issue 2 "Bad input")
+-- the server stays up (docs/sketch.md)
 --
 -- pg_regress may have created the extension already (--load-extension)
 SET client_min_messages = warning;

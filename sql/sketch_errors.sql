@@ -1,7 +1,7 @@
 --
 -- sketch_errors: bad values, bad parameters and malformed encodings raise
--- an ERROR with a fitting SQLSTATE, and the server stays up (SPEC section 3,
--- issue 2 "Bad input")
+-- an ERROR with a fitting SQLSTATE, and the server stays up
+-- (docs/sketch.md)
 --
 -- pg_regress may have created the extension already (--load-extension)
 SET client_min_messages = warning;

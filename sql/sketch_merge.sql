@@ -1,6 +1,6 @@
 --
 -- sketch_merge: sketch_agg(sketch) over per-part sketches is exactly the
--- sketch of all the data, in any order and any grouping (SPEC section 3)
+-- sketch of all the data, in any order and any grouping (docs/sketch.md)
 --
 -- pg_regress may have created the extension already (--load-extension)
 SET client_min_messages = warning;

@@ -1,7 +1,7 @@
 --
 -- sketch_parallel: every sketch aggregate runs as Partial/Finalize
 -- Aggregate under a forced parallel plan, and gives exactly the serial
--- result (SPEC section 3: PARALLEL SAFE with a COMBINEFUNC)
+-- result (PARALLEL SAFE with a COMBINEFUNC; docs/sketch.md)
 --
 -- pg_regress may have created the extension already (--load-extension)
 SET client_min_messages = warning;

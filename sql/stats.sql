@@ -1,5 +1,5 @@
 --
--- stats: the perfstore.stats type and the stats_agg aggregates (SPEC section 3)
+-- stats: the perfstore.stats type and the stats_agg aggregates (docs/sketch.md)
 --
 -- pg_regress may have created the extension already (--load-extension)
 SET client_min_messages = warning;

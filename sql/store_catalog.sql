@@ -35,7 +35,7 @@ SELECT c.oid::regclass AS relation, c.relkind, c.relpersistence
 FROM ext_obj x JOIN pg_class c ON x.classid = 'pg_class'::regclass AND c.oid = x.objid
 WHERE c.relkind IN ('r', 'p', 'v')
 ORDER BY c.oid::regclass::text COLLATE "C";
--- the columns the driver's workflow built-in relies on (SPEC section 4)
+-- the columns the driver's workflow built-in relies on (docs/store.md)
 SELECT attrelid::regclass AS relation, attname, format_type(atttypid, atttypmod) AS type, attnotnull
 FROM pg_attribute
 WHERE attrelid IN ('perfstore.workflow_runs'::regclass, 'perfstore.task_executions'::regclass,

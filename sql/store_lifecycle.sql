@@ -1,7 +1,7 @@
 --
 -- store_lifecycle: maintain(): partitions ahead, rows stranded in the
 -- default partition, retention, rollups and the real-time views
--- (SPEC section 4 "Lifecycle", issue 4)
+-- (docs/store.md, "Lifecycle")
 --
 -- Times are relative to now(), so the output shows facts as booleans and
 -- counts.

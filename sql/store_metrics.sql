@@ -1,6 +1,6 @@
 --
 -- store_metrics: series, samples, record() and the batch ingest path
--- (SPEC section 4 "Metrics", issue 4)
+-- (docs/store.md, "Metrics")
 --
 -- pg_regress may have created the extension already (--load-extension)
 SET client_min_messages = warning;

@@ -1,6 +1,6 @@
 --
 -- store_roles: the read-only role for Grafana and the writer role
--- (SPEC section 4 "Roles", issue 4)
+-- (docs/store.md, "Roles")
 --
 -- pg_regress may have created the extension already (--load-extension)
 SET client_min_messages = warning;

@@ -1,6 +1,6 @@
 --
 -- store_workflow: workflow runs and task executions, their API and summary
--- views (SPEC section 4 "Workflow executions", issue 4)
+-- views (docs/store.md, "Workflow executions")
 --
 -- pg_regress may have created the extension already (--load-extension)
 SET client_min_messages = warning;

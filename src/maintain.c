@@ -1,8 +1,8 @@
 /*
  * maintain.c
  *		The optional background worker that runs perfstore.maintain()
- *		periodically when the library is preloaded (SPEC section 4,
- *		"Lifecycle"; issue 4).
+ *		periodically when the library is preloaded (docs/store.md).
+ *
  *
  * Owns: _PG_init (the GUCs perfstore.maintenance_interval and
  * perfstore.maintenance_database, and the worker's registration when

@@ -2,7 +2,7 @@
  * stats.c
  *		The perfstore.stats type and its aggregates: count, sum, mean,
  *		variance, standard deviation, min and max of float8 values, kept
- *		numerically stable and mergeable (SPEC section 3, stats_agg).
+ *		numerically stable and mergeable (docs/stats.md).
  *
  * Owns: the PerfstoreStats value, its text and binary forms, the transition
  * and combine functions of stats_agg(float8) and stats_agg(stats), and the

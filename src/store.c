@@ -1,7 +1,7 @@
 /*
  * store.c
  *		The batch ingest path of the store: the triggers of the view
- *		perfstore.ingest (SPEC section 4, "Metrics"; issue 4).
+ *		perfstore.ingest (docs/store.md).
  *
  * Owns: perfstore_ingest_trigger, the one trigger function behind the
  * view's three triggers.  A statement's rows never reach a table of their

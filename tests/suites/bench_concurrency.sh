@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# bench_concurrency.sh: concurrent drivers of one run group (issue 6, "run
-# groups"): store_run() from many sessions at once must neither lose an
+# bench_concurrency.sh: concurrent drivers of one run group
+# (run groups, docs/runs.md): store_run() from many sessions at once must neither lose an
 # update nor deadlock.
 #
 # Runs against the throwaway cluster (PG* from tests/run.sh; by hand:

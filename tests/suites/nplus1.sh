@@ -197,7 +197,7 @@ else
 	not_ok "PERFSTORE_LOG is readable" "PERFSTORE_LOG=${PERFSTORE_LOG:-unset}"
 fi
 
-# ------------------------------------------- workflow built-ins (issue 5)
+# ------------------------------------------- workflow built-ins
 # The store's workflow tables come from the extension itself.
 WFDB=pd_nplus1_wf_$$
 dropdb --if-exists "$WFDB" >/dev/null 2>&1

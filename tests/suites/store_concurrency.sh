@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # store_concurrency.sh: 16 concurrent writers (pgbench with a custom script
 # calling record() and the workflow API) while maintain() runs every second
-# (issue 4 "Must show: Concurrency").
+# (docs/store.md, "Concurrency").
 #
 # Runs against the throwaway cluster (PG* from tests/run.sh; by hand:
 # scripts/pgcluster.sh start && eval "$(scripts/pgcluster.sh env)") with the
@@ -21,7 +21,7 @@
 # work and some found the other one busy; no deadlock in the server log;
 # after a last maintain() the real-time view counts every sample; the
 # expired partition is gone and the rows inside the window are all there.
-#   STORE_CONCURRENCY_SECONDS  pgbench duration (default 30, as issue 4 asks)
+#   STORE_CONCURRENCY_SECONDS  pgbench duration (default 30)
 #   STORE_CONCURRENCY_CLIENTS  pgbench clients (default 16)
 # The last line of output is "N passed, N failed"; the exit status is
 # non-zero on failure.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # store_grafana.sh: the Grafana dashboards and datasource provisioning in
-# grafana/ (issue 4 "Must show: Grafana").
+# grafana/ (docs/store.md).
 #
 # Runs against the throwaway cluster (PG* from tests/run.sh; by hand:
 # scripts/pgcluster.sh start && eval "$(scripts/pgcluster.sh env)") with the
@@ -261,7 +261,7 @@ for my $p (@{ $d->{panels} }) {
 }
 PERL
 
-# the documented examples of issue 4, as a check of the expansion itself
+# Grafana's documented macro examples, as a check of the expansion itself
 mkdir -p "$TMP/self"
 cat >"$TMP/self/d.json" <<'JSON'
 {"panels": [{"title": "t", "targets": [{"rawSql": "SELECT $__timeGroupAlias(ts,'1m'), v FROM x WHERE $__timeFilter(ts) AND a < $__timeTo() AND a > $__timeFrom()"}]}]}

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# store_upgrade.sh: the upgrade path from version 0.1.0 to 0.2.0 (the store,
-# issue 4) and on to 0.3.0 (stored load-test runs, issue 6), and
+# store_upgrade.sh: the upgrade path from version 0.1.0 to 0.2.0 (the store)
+# and on to 0.3.0 (stored load-test runs), and
 # pg_dump/restore of a populated store.
 #
 # Runs against the throwaway cluster (PG* from tests/run.sh; by hand:

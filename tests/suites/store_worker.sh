@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# store_worker.sh: the optional maintenance background worker (issue 4,
-# "from an optional background worker when the library is preloaded").
+# store_worker.sh: the optional maintenance background worker
+# that runs maintain() when the library is preloaded.
 #
 # Needs a server started with shared_preload_libraries = 'perfstore', so it
 # runs its own private cluster (initdb in a temporary directory, unix socket
