@@ -18,6 +18,8 @@
  */
 #include "targets.h"
 
+#include <jansson.h>
+
 #include <ctype.h>
 #include <math.h>
 #include <stdarg.h>
@@ -863,6 +865,16 @@ pd_assert_to_json(const struct pd_assert_set *set)
 		json_array_append_new(arr, o);
 	}
 	return arr;
+}
+
+char *
+pd_assert_json_text(const struct pd_assert_set *set)
+{
+	json_t	   *a = pd_assert_to_json(set);
+	char	   *txt = json_dumps(a, JSON_COMPACT | JSON_REAL_PRECISION(10));
+
+	json_decref(a);
+	return txt;
 }
 
 void

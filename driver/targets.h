@@ -34,7 +34,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include <jansson.h>
+/* libjansson's value type; jansson.h is left to the files that read JSON */
+struct json_t;
 
 #define PD_EXIT_ASSERTION	5	/* a target assertion failed */
 
@@ -111,7 +112,7 @@ long long	pd_assert_min_samples(int metric, long long min_samples);
  * in the JSON report's shape (docs/perfdriver.md).  Replaces earlier
  * results.  Returns the number of assertions that failed.
  */
-int			pd_assert_evaluate(struct pd_assert_set *set, const json_t *doc);
+int			pd_assert_evaluate(struct pd_assert_set *set, const struct json_t *doc);
 
 /* Failed assertions of an evaluated set (0 when not evaluated). */
 int			pd_assert_failures(const struct pd_assert_set *set);
@@ -133,7 +134,10 @@ void		pd_assert_print(FILE *out, const struct pd_assert_set *set);
  * pd_assert_to_json: the "assertions" list: [{expr, scope, metric, op,
  * target, value, passed, samples, reason, statement|script}].
  */
-json_t	   *pd_assert_to_json(const struct pd_assert_set *set);
+struct json_t *pd_assert_to_json(const struct pd_assert_set *set);
+
+/* The same list as compact JSON text (malloc'd; the caller frees). */
+char	   *pd_assert_json_text(const struct pd_assert_set *set);
 
 /*
  * pd_assert_junit_cases: one <testcase> per assertion, classname

@@ -111,16 +111,21 @@ test_escape(void)
 	free(e);
 }
 
+/* A comparison row; the gate's extra fields are left at zero. */
+#define ROW(sc, fp, q, m, b, c, ch, sp, v) \
+	{.scope = (sc), .fingerprint = (fp), .query = (q), .metric = (m), .baseline = (b), \
+	 .candidate = (c), .change = (ch), .spread = (sp), .verdict = (v)}
+
 static void
 test_junit(void)
 {
 	struct pd_cmp_row rows[] = {
-		{"run", NULL, NULL, "p50_ms", 2.0, 3.0, 0.5, 0.04, "regression"},
-		{"run", NULL, NULL, "tps", 400, 300, -0.25, 0.02, "regression"},
-		{"statement", "aa01", "SELECT \"x\" FROM t WHERE a < $1 & b > $2", "p95_ms", 1, 2, 1, NAN, "regression"},
-		{"statement", "aa01", "SELECT \"x\" FROM t WHERE a < $1 & b > $2", "p99_ms", 1, 1.01, 0.01, NAN, "unchanged"},
-		{"statement", "bb02", "UPDATE t SET v = $1", "p95_ms", 1, 1, 0, NAN, "unchanged"},
-		{"statement", "cc03", "DELETE FROM t", "p95_ms", NAN, 1, NAN, NAN, "new"},
+		ROW("run", NULL, NULL, "p50_ms", 2.0, 3.0, 0.5, 0.04, "regression"),
+		ROW("run", NULL, NULL, "tps", 400, 300, -0.25, 0.02, "regression"),
+		ROW("statement", "aa01", "SELECT \"x\" FROM t WHERE a < $1 & b > $2", "p95_ms", 1, 2, 1, NAN, "regression"),
+		ROW("statement", "aa01", "SELECT \"x\" FROM t WHERE a < $1 & b > $2", "p99_ms", 1, 1.01, 0.01, NAN, "unchanged"),
+		ROW("statement", "bb02", "UPDATE t SET v = $1", "p95_ms", 1, 1, 0, NAN, "unchanged"),
+		ROW("statement", "cc03", "DELETE FROM t", "p95_ms", NAN, 1, NAN, NAN, "new"),
 	};
 	struct pd_cmp c = {
 		.candidate = 42, .baseline = 0, .last_n = 5, .threshold = 0.1,

@@ -8,6 +8,8 @@
 #include "unit.h"
 #include "targets.h"
 
+#include <jansson.h>
+
 #include <math.h>
 #include <stdlib.h>
 
