@@ -764,7 +764,10 @@ pd_assert_format_value(const struct pd_assert *a, double v, char *buf, size_t le
 	}
 }
 
-/* The "where" suffix: a statement's text cut at 60 bytes, a script's name. */
+/*
+ * The "where" suffix: the statement's whole text (a cut one could lose its
+ * WHERE clause) or the script's name; truncated only at len.
+ */
 static void
 format_where(const struct pd_assert *a, const struct pd_assert_result *r,
 			 char *buf, size_t len)
@@ -774,8 +777,6 @@ format_where(const struct pd_assert *a, const struct pd_assert_result *r,
 		return;
 	if (a->scope == PD_ASSERT_SCRIPT)
 		snprintf(buf, len, " (script %s)", r->where);
-	else if (strlen(r->where) > 60)
-		snprintf(buf, len, " (%.57s...)", r->where);
 	else
 		snprintf(buf, len, " (%s)", r->where);
 }
@@ -818,7 +819,7 @@ pd_assert_print(FILE *out, const struct pd_assert_set *set)
 	{
 		const struct pd_assert *a = &set->a[i];
 		const struct pd_assert_result *r = &set->r[i];
-		char		where[96];
+		char		where[4096];
 
 		format_result(a, r, val, sizeof(val));
 		format_where(a, r, where, sizeof(where));
@@ -887,8 +888,8 @@ pd_assert_junit_cases(FILE *f, const struct pd_assert_set *set,
 		const struct pd_assert_result *r = set->r ? &set->r[i] : NULL;
 		char		val[64];
 		char		tgt[64];
-		char		where[96];
-		char		msg[512];
+		char		where[4096];
+		char		msg[4400];
 
 		fputs("    <testcase classname=\"perfdriver.", f);
 		escape(f, suite);
