@@ -285,10 +285,7 @@ pgconn_start(const struct pgconn_params *p)
 	c->conn = PQconnectStartParams((const char *const *) p->keywords,
 								   (const char *const *) p->values, 0);
 	if (c->conn == NULL)
-	{
-		pd_error("out of memory");
-		abort();
-	}
+		pd_out_of_memory();
 	PQsetNoticeProcessor(c->conn, quiet_notice, NULL);
 	return c;
 }

@@ -27,25 +27,6 @@
 
 #include "driver.h"
 
-#define PD_EXIT_REGRESSION	3	/* a comparison found a regression */
-#define PD_EXIT_STORE		4	/* the run could not be stored */
-
-/*
- * pd_exit_combine: the exit code to return when both a and b apply.
- * Precedence, highest first: 2 > 4 > 3 > 1 > 0.
- */
-static inline int
-pd_exit_combine(int a, int b)
-{
-	static const int rank[] = {0, 1, 4, 2, 3};	/* by exit code 0..4 */
-
-	if (a < 0 || a > 4)
-		return a;
-	if (b < 0 || b > 4)
-		return b;
-	return rank[a] >= rank[b] ? a : b;
-}
-
 /* "perfdriver compare" (cmd_compare.c). */
 int			cmd_compare(int argc, char **argv);
 
