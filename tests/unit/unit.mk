@@ -25,7 +25,7 @@ HDRS     := $(wildcard $(ROOT)/driver/expr.h $(ROOT)/driver/vars.h \
             $(ROOT)/driver/prng.h $(ROOT)/driver/script.h $(ROOT)/driver/driver.h \
             $(ROOT)/driver/normalize.h $(ROOT)/tests/unit/unit.h)
 # test_store_doc needs the report, JUnit and store layers as well (and
-# libpq, which store.c and pgconn.c link; no server is contacted)
+# libpq, which pgconn.c links; no server is contacted)
 PQ_INCLUDE := $(shell pg_config --includedir 2>/dev/null)
 STORE_SRCS := $(ROOT)/driver/report.c $(ROOT)/driver/nplus1.c \
             $(ROOT)/driver/junit.c $(ROOT)/driver/cmd_compare.c \
