@@ -1,39 +1,39 @@
 /*
  * store.c
- *		The store's writer and comparison reader: one blocking libpq
- *		connection that calls perfstore.store_run(), compare_runs() and
- *		compare_to_history().
+ *		The store's writer and comparison reader: one blocking session
+ *		that calls perfstore.store_run() and reads back what the
+ *		regression gate (gate.c) and assertions on stored runs need.
  *
- * Owns: struct pd_store and everything it sends to the store.
+ * Owns: struct pd_store, everything it sends to the store, and the
+ * wording of the store's errors (the first line of the server's or libpq's
+ * message, without a severity prefix).
  *
- * This file and pgconn.c are the only libpq users of perfdriver.  pgconn.c
- * wraps libpq for the load itself (asynchronous connects, non-blocking
- * submission, pipelines: the hot path) and its blocking helpers take no
- * parameters.  The store wants the opposite: a simple synchronous session,
- * off the hot path, after the run, that sends one large jsonb parameter
- * inside an explicit transaction and reads typed rows back.  Keeping it here
- * leaves pgconn.c's hot-path wrapper free of it; the conninfo is still
- * parsed and scrubbed by pgconn.c first.
+ * The session is a simple synchronous one, off the hot path, after the
+ * run: it sends one large jsonb parameter inside an explicit transaction
+ * and reads typed rows back, through pgconn.c's blocking helpers
+ * (pgconn_connect_blocking, pgconn_exec_params), so that pgconn.c stays the
+ * only file that includes libpq-fe.h.
  *
- * Must not: print anything (callers do), or put a password into a message:
- * a malformed conninfo is reported through pgconn_params_parse(), which
- * scrubs it, and libpq's connection and server messages do not contain one.
+ * Must not: include libpq-fe.h, print anything (callers do), or put a
+ * password into a message: a malformed conninfo is reported through
+ * pgconn_params_parse(), which scrubs it, and libpq's connection and server
+ * messages do not contain one.
  *
- * Memory: a struct pd_store and its PGconn are freed by pd_store_close();
- * comparison rows are malloc'd and freed by pd_cmp_free().
+ * Memory: a struct pd_store and its connection are freed by
+ * pd_store_close(); comparison rows are malloc'd and freed by
+ * pd_cmp_free().
  */
 #include "store.h"
 #include "gate.h"
 #include "pgconn.h"
 
-#include <libpq-fe.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 struct pd_store
 {
-	PGconn	   *conn;
+	struct pgconn *conn;
 };
 
 /*
@@ -63,58 +63,62 @@ store_msg(char *err, size_t errlen, const char *msg)
 }
 
 /*
- * store_result_msg: the error of a failed result: the server's primary
- * message when there is one, else libpq's (a lost connection).
+ * store_result_msg: the error of a failed statement: the server's primary
+ * message when there is one, else libpq's (a lost connection).  r may be
+ * NULL (no result at all).
  */
 static void
-store_result_msg(PGconn *conn, const PGresult *res, char *err, size_t errlen)
+store_result_msg(struct pgconn *conn, const struct pgconn_result *r,
+				 char *err, size_t errlen)
 {
-	const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	const char *msg = r ? pgconn_result_message(r) : "";
 
-	if (primary != NULL && PQstatus(conn) == CONNECTION_OK)
-		store_msg(err, errlen, primary);
-	else if (res != NULL && PQresultErrorMessage(res)[0] != '\0')
-		store_msg(err, errlen, PQresultErrorMessage(res));
+	if (msg[0] != '\0')
+		store_msg(err, errlen, msg);
 	else
-		store_msg(err, errlen, PQerrorMessage(conn));
+		store_msg(err, errlen, pgconn_error(conn));
+}
+
+/* Run one statement; true when it succeeded (r is then *out, to clear). */
+static bool
+store_exec(struct pd_store *st, const char *sql, int nparams,
+		   const char *const *values, struct pgconn_result **out,
+		   char *err, size_t errlen)
+{
+	struct pgconn_result *r = pgconn_exec_params(st->conn, sql, nparams, values);
+
+	if (r == NULL || pgconn_result_status(r) != PGCONN_R_OK)
+	{
+		store_result_msg(st->conn, r, err, errlen);
+		pgconn_result_clear(r);
+		*out = NULL;
+		return false;
+	}
+	*out = r;
+	return true;
 }
 
 struct pd_store *
 pd_store_connect(const char *dsn, char *err, size_t errlen)
 {
 	struct pgconn_params *params;
-	const char *keys[4];
-	const char *vals[4];
-	int			n = 0;
 	struct pd_store *st;
+	char		msg[512];
 
 	/* a malformed conninfo is reported with the password scrubbed */
 	params = pgconn_params_parse(dsn, err, errlen);
 	if (params == NULL)
 		return NULL;
-	pgconn_params_free(params);
-
-	/* later keywords win over the expanded dsn, so defaults come first */
 	if (getenv("PGCONNECT_TIMEOUT") == NULL)
-	{
-		keys[n] = "connect_timeout";
-		vals[n++] = "30";
-	}
-	keys[n] = "fallback_application_name";
-	vals[n++] = "perfdriver store";
-	if (dsn != NULL && dsn[0] != '\0')
-	{
-		keys[n] = "dbname";
-		vals[n++] = dsn;
-	}
-	keys[n] = NULL;
-	vals[n] = NULL;
+		pgconn_params_set_default(params, "connect_timeout", "30");
+	pgconn_params_set_default(params, "fallback_application_name", "perfdriver store");
 
 	st = pd_calloc(1, sizeof(*st));
-	st->conn = PQconnectdbParams(keys, vals, 1);
-	if (st->conn == NULL || PQstatus(st->conn) != CONNECTION_OK)
+	st->conn = pgconn_connect_blocking(params, msg, sizeof(msg));
+	pgconn_params_free(params);
+	if (st->conn == NULL)
 	{
-		store_msg(err, errlen, st->conn ? PQerrorMessage(st->conn) : "out of memory");
+		store_msg(err, errlen, msg);
 		pd_store_close(st);
 		return NULL;
 	}
@@ -126,8 +130,7 @@ pd_store_close(struct pd_store *st)
 {
 	if (st == NULL)
 		return;
-	if (st->conn != NULL)
-		PQfinish(st->conn);
+	pgconn_close(st->conn);
 	free(st);
 }
 
@@ -135,13 +138,12 @@ pd_store_close(struct pd_store *st)
 static bool
 store_command(struct pd_store *st, const char *sql, char *err, size_t errlen)
 {
-	PGresult   *res = PQexec(st->conn, sql);
-	bool		ok = res != NULL && PQresultStatus(res) == PGRES_COMMAND_OK;
+	struct pgconn_result *r;
 
-	if (!ok)
-		store_result_msg(st->conn, res, err, errlen);
-	PQclear(res);
-	return ok;
+	if (!store_exec(st, sql, 0, NULL, &r, err, errlen))
+		return false;
+	pgconn_result_clear(r);
+	return true;
 }
 
 bool
@@ -149,27 +151,25 @@ pd_store_run(struct pd_store *st, const char *doc, int64_t *id, char *err,
 			 size_t errlen)
 {
 	const char *values[1] = {doc};
-	PGresult   *res;
+	struct pgconn_result *r;
+	const char *v = NULL;
 
 	if (!store_command(st, "BEGIN", err, errlen))
 		return false;
-	res = PQexecParams(st->conn, "SELECT perfstore.store_run($1::jsonb)",
-					   1, NULL, values, NULL, NULL, 0);
-	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK ||
-		PQntuples(res) != 1 || PQgetisnull(res, 0, 0))
+	if (!store_exec(st, "SELECT perfstore.store_run($1::jsonb)", 1, values, &r,
+					err, errlen) ||
+		pgconn_result_ntuples(r) != 1 || (v = pgconn_result_value(r, 0, 0)) == NULL)
 	{
-		if (res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK)
+		if (r != NULL)
 			store_msg(err, errlen, "perfstore.store_run() returned no run id");
-		else
-			store_result_msg(st->conn, res, err, errlen);
-		PQclear(res);
+		pgconn_result_clear(r);
 		/* nothing was committed; leave the session clean if it is alive */
-		if (PQstatus(st->conn) == CONNECTION_OK)
-			PQclear(PQexec(st->conn, "ROLLBACK"));
+		if (!pgconn_is_bad(st->conn))
+			pgconn_result_clear(pgconn_exec_params(st->conn, "ROLLBACK", 0, NULL));
 		return false;
 	}
-	*id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-	PQclear(res);
+	*id = strtoll(v, NULL, 10);
+	pgconn_result_clear(r);
 	return store_command(st, "COMMIT", err, errlen);
 }
 
@@ -179,47 +179,57 @@ pd_store_has_history(struct pd_store *st, int64_t candidate, bool *has,
 {
 	char		idbuf[32];
 	const char *values[1] = {idbuf};
-	PGresult   *res;
+	struct pgconn_result *r = NULL;
 	bool		ok;
 
 	snprintf(idbuf, sizeof(idbuf), "%lld", (long long) candidate);
-	res = PQexecParams(st->conn,
-					   "SELECT EXISTS (SELECT 1 FROM perfstore.bench_runs b"
-					   " JOIN perfstore.bench_runs c ON c.id = $1::bigint"
-					   " WHERE b.name = c.name AND b.started_at < c.started_at)",
-					   1, NULL, values, NULL, NULL, 0);
-	ok = res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1;
+	ok = store_exec(st,
+					"SELECT EXISTS (SELECT 1 FROM perfstore.bench_runs b"
+					" JOIN perfstore.bench_runs c ON c.id = $1::bigint"
+					" WHERE b.name = c.name AND b.started_at < c.started_at)",
+					1, values, &r, err, errlen);
+	if (ok && pgconn_result_ntuples(r) != 1)
+	{
+		store_result_msg(st->conn, r, err, errlen);
+		ok = false;
+	}
 	if (ok)
-		*has = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-	else
-		store_result_msg(st->conn, res, err, errlen);
-	PQclear(res);
+	{
+		const char *v = pgconn_result_value(r, 0, 0);
+
+		*has = v != NULL && strcmp(v, "t") == 0;
+	}
+	pgconn_result_clear(r);
 	return ok;
 }
 
 static char *
-dup_or_null(const PGresult *res, int row, int col)
+dup_or_null(const struct pgconn_result *r, int row, int col)
 {
-	return PQgetisnull(res, row, col) ? NULL : pd_strdup(PQgetvalue(res, row, col));
+	const char *v = pgconn_result_value(r, row, col);
+
+	return v == NULL ? NULL : pd_strdup(v);
 }
 
 static double
-num_or_nan(const PGresult *res, int row, int col)
+num_or_nan(const struct pgconn_result *r, int row, int col)
 {
-	return PQgetisnull(res, row, col) ? NAN : strtod(PQgetvalue(res, row, col), NULL);
+	const char *v = pgconn_result_value(r, row, col);
+
+	return v == NULL ? NAN : strtod(v, NULL);
 }
 
 /* Parse a float8[] text ("{1.5,NULL,2}") into n doubles; NaN for NULL. */
 static void
-parse_float_array(const PGresult *res, int row, int col, double *out, int n)
+parse_float_array(const struct pgconn_result *res, int row, int col, double *out, int n)
 {
 	const char *p;
 
 	for (int i = 0; i < n; i++)
 		out[i] = NAN;
-	if (PQgetisnull(res, row, col))
+	p = pgconn_result_value(res, row, col);
+	if (p == NULL)
 		return;
-	p = PQgetvalue(res, row, col);
 	if (*p == '{')
 		p++;
 	for (int i = 0; i < n && *p && *p != '}'; i++)
@@ -256,23 +266,18 @@ qci_from(const double *v, struct pd_gate_qci *q)
 	}
 }
 
-/* Exec with one bigint parameter; NULL with err set unless it returned rows. */
-static PGresult *
+/* Exec with one bigint parameter; NULL with err set unless it succeeded. */
+static struct pgconn_result *
 store_query_id(struct pd_store *st, const char *sql, int64_t id, char *err,
 			   size_t errlen)
 {
 	char		b[32];
 	const char *values[1] = {b};
-	PGresult   *res;
+	struct pgconn_result *res;
 
 	snprintf(b, sizeof(b), "%lld", (long long) id);
-	res = PQexecParams(st->conn, sql, 1, NULL, values, NULL, NULL, 0);
-	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK)
-	{
-		store_result_msg(st->conn, res, err, errlen);
-		PQclear(res);
+	if (!store_exec(st, sql, 1, values, &res, err, errlen))
 		return NULL;
-	}
 	return res;
 }
 
@@ -285,7 +290,7 @@ static bool
 store_fetch_run(struct pd_store *st, int64_t id, struct pd_gate_run *r,
 				char *err, size_t errlen)
 {
-	PGresult   *res;
+	struct pgconn_result *res;
 	double		v[9];
 
 	memset(r, 0, sizeof(*r));
@@ -297,10 +302,10 @@ store_fetch_run(struct pd_store *st, int64_t id, struct pd_gate_run *r,
 						 id, err, errlen);
 	if (res == NULL)
 		return false;
-	if (PQntuples(res) != 1)
+	if (pgconn_result_ntuples(res) != 1)
 	{
 		snprintf(err, errlen, "run %lld does not exist", (long long) id);
-		PQclear(res);
+		pgconn_result_clear(res);
 		return false;
 	}
 	r->tps = num_or_nan(res, 0, 0);
@@ -308,7 +313,7 @@ store_fetch_run(struct pd_store *st, int64_t id, struct pd_gate_run *r,
 	r->bad = num_or_nan(res, 0, 2);
 	parse_float_array(res, 0, 3, v, 9);
 	qci_from(v, r->q);
-	PQclear(res);
+	pgconn_result_clear(res);
 
 	res = store_query_id(st,
 						 "SELECT i.length_s, i.tps, perfstore.quantiles(i.latency, '{0.5,0.95,0.99}')"
@@ -316,7 +321,7 @@ store_fetch_run(struct pd_store *st, int64_t id, struct pd_gate_run *r,
 						 id, err, errlen);
 	if (res == NULL)
 		return false;
-	r->nint = PQntuples(res);
+	r->nint = pgconn_result_ntuples(res);
 	r->int_len = pd_calloc(r->nint + 1, sizeof(double));
 	r->int_tps = pd_calloc(r->nint + 1, sizeof(double));
 	r->int_q = pd_calloc(3 * r->nint + 1, sizeof(double));
@@ -326,7 +331,7 @@ store_fetch_run(struct pd_store *st, int64_t id, struct pd_gate_run *r,
 		r->int_tps[i] = num_or_nan(res, i, 1);
 		parse_float_array(res, i, 2, &r->int_q[3 * i], 3);
 	}
-	PQclear(res);
+	pgconn_result_clear(res);
 
 	res = store_query_id(st,
 						 "SELECT s.fingerprint, s.query, coalesce(s.calls, 0), coalesce(s.errors, 0), "
@@ -335,20 +340,20 @@ store_fetch_run(struct pd_store *st, int64_t id, struct pd_gate_run *r,
 						 id, err, errlen);
 	if (res == NULL)
 		return false;
-	r->nstmt = PQntuples(res);
+	r->nstmt = pgconn_result_ntuples(res);
 	r->stmts = pd_calloc(r->nstmt + 1, sizeof(*r->stmts));
 	for (int i = 0; i < r->nstmt; i++)
 	{
 		struct pd_gate_stmt *s = &r->stmts[i];
 
-		s->fingerprint = pd_strdup(PQgetvalue(res, i, 0));
+		s->fingerprint = pd_strdup(pgconn_result_value(res, i, 0));
 		s->query = dup_or_null(res, i, 1);
 		s->calls = num_or_nan(res, i, 2);
 		s->errors = num_or_nan(res, i, 3);
 		parse_float_array(res, i, 4, v, 9);
 		qci_from(v, s->q);
 	}
-	PQclear(res);
+	pgconn_result_clear(res);
 	return true;
 }
 
@@ -362,7 +367,7 @@ pd_store_compare(struct pd_store *st, int64_t baseline, int last_n,
 	int64_t    *ids = NULL;
 	int			nbase = 0;
 	bool		ok = false;
-	PGresult   *res;
+	struct pgconn_result *res;
 
 	memset(out, 0, sizeof(*out));
 	out->candidate = candidate;
@@ -379,7 +384,7 @@ pd_store_compare(struct pd_store *st, int64_t baseline, int last_n,
 	if (res == NULL)
 		goto done;
 	out->name = dup_or_null(res, 0, 0);
-	PQclear(res);
+	pgconn_result_clear(res);
 
 	if (last_n > 0)
 	{
@@ -390,30 +395,25 @@ pd_store_compare(struct pd_store *st, int64_t baseline, int last_n,
 		snprintf(b1, sizeof(b1), "%lld", (long long) candidate);
 		snprintf(b2, sizeof(b2), "%d", last_n);
 		/* the same runs as perfstore.compare_to_history() takes */
-		res = PQexecParams(st->conn,
-						   "SELECT r.id FROM perfstore.bench_runs r"
-						   " JOIN perfstore.bench_runs c ON c.id = $1::bigint"
-						   " WHERE r.name = c.name AND r.started_at < c.started_at AND r.id <> c.id"
-						   " ORDER BY r.started_at DESC, r.id DESC LIMIT $2::integer",
-						   2, NULL, values, NULL, NULL, 0);
-		if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK)
-		{
-			store_result_msg(st->conn, res, err, errlen);
-			PQclear(res);
+		if (!store_exec(st,
+						"SELECT r.id FROM perfstore.bench_runs r"
+						" JOIN perfstore.bench_runs c ON c.id = $1::bigint"
+						" WHERE r.name = c.name AND r.started_at < c.started_at AND r.id <> c.id"
+						" ORDER BY r.started_at DESC, r.id DESC LIMIT $2::integer",
+						2, values, &res, err, errlen))
 			goto done;
-		}
-		nbase = PQntuples(res);
+		nbase = pgconn_result_ntuples(res);
 		if (nbase == 0)
 		{
 			snprintf(err, errlen, "no baseline runs for run %lld: no run named \"%s\" started before it",
 					 (long long) candidate, out->name ? out->name : "?");
-			PQclear(res);
+			pgconn_result_clear(res);
 			goto done;
 		}
 		ids = pd_calloc(nbase, sizeof(int64_t));
 		for (int i = 0; i < nbase; i++)
-			ids[i] = strtoll(PQgetvalue(res, i, 0), NULL, 10);
-		PQclear(res);
+			ids[i] = strtoll(pgconn_result_value(res, i, 0), NULL, 10);
+		pgconn_result_clear(res);
 	}
 	else
 	{
@@ -447,7 +447,7 @@ done:
 char *
 pd_store_run_report(struct pd_store *st, int64_t id, char *err, size_t errlen)
 {
-	PGresult   *res;
+	struct pgconn_result *res;
 	char	   *doc;
 
 	/* the report's shape (docs/perfdriver.md), rebuilt from the tables */
@@ -471,14 +471,14 @@ pd_store_run_report(struct pd_store *st, int64_t id, char *err, size_t errlen)
 						 id, err, errlen);
 	if (res == NULL)
 		return NULL;
-	if (PQntuples(res) != 1)
+	if (pgconn_result_ntuples(res) != 1)
 	{
 		snprintf(err, errlen, "run %lld does not exist", (long long) id);
-		PQclear(res);
+		pgconn_result_clear(res);
 		return NULL;
 	}
-	doc = pd_strdup(PQgetvalue(res, 0, 0));
-	PQclear(res);
+	doc = pd_strdup(pgconn_result_value(res, 0, 0));
+	pgconn_result_clear(res);
 	return doc;
 }
 

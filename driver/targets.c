@@ -373,8 +373,8 @@ pd_assert_set_push(struct pd_assert_set *set, struct pd_assert *a)
 	memset(a, 0, sizeof(*a));
 }
 
-static void
-results_free(struct pd_assert_set *set)
+void
+pd_assert_results_free(struct pd_assert_set *set)
 {
 	if (set->r == NULL)
 		return;
@@ -387,7 +387,7 @@ results_free(struct pd_assert_set *set)
 void
 pd_assert_set_free(struct pd_assert_set *set)
 {
-	results_free(set);
+	pd_assert_results_free(set);
 	for (int i = 0; i < set->n; i++)
 		pd_assert_free(&set->a[i]);
 	free(set->a);
@@ -687,7 +687,7 @@ evaluate_one(const struct pd_assert_set *set, const struct pd_assert *a,
 int
 pd_assert_evaluate(struct pd_assert_set *set, const json_t *doc)
 {
-	results_free(set);
+	pd_assert_results_free(set);
 	set->r = xmalloc(sizeof(*set->r) * (size_t) (set->n ? set->n : 1));
 	for (int i = 0; i < set->n; i++)
 		evaluate_one(set, &set->a[i], doc, &set->r[i]);

@@ -37,8 +37,6 @@
 /* libjansson's value type; jansson.h is left to the files that read JSON */
 struct json_t;
 
-#define PD_EXIT_ASSERTION	5	/* a target assertion failed */
-
 enum pd_assert_scope
 {
 	PD_ASSERT_RUN,				/* the whole run (no scope) */
@@ -93,6 +91,9 @@ void		pd_assert_free(struct pd_assert *a);
 /* Append a parsed expression (the set takes over a's strings). */
 void		pd_assert_set_push(struct pd_assert_set *set, struct pd_assert *a);
 void		pd_assert_set_free(struct pd_assert_set *set);
+
+/* Free the results of an evaluation only (the expressions stay). */
+void		pd_assert_results_free(struct pd_assert_set *set);
 
 /*
  * pd_assert_caret: two lines showing where parsing stopped: "  EXPR\n" and

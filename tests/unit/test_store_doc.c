@@ -358,6 +358,12 @@ test_exit_codes(void)
 	CHECK(pd_exit_combine(2, 4) == 2, "2,4");
 	CHECK(pd_exit_combine(1, 4) == 4, "1,4");
 	CHECK(pd_exit_combine(0, 0) == 0, "0,0");
+	/* 5 (a missed target) and 130 (interrupted) in the order */
+	CHECK(pd_exit_combine(3, 5) == 5 && pd_exit_combine(5, 3) == 5, "5 over 3");
+	CHECK(pd_exit_combine(5, 1) == 5, "5 over 1");
+	CHECK(pd_exit_combine(4, 5) == 4 && pd_exit_combine(2, 5) == 2, "4 and 2 over 5");
+	CHECK(pd_exit_combine(130, 5) == 130 && pd_exit_combine(1, 130) == 130, "130 over 5 and 1");
+	CHECK(pd_exit_combine(130, 4) == 4 && pd_exit_combine(2, 130) == 2, "4 and 2 over 130");
 }
 
 static void
