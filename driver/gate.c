@@ -312,6 +312,52 @@ pd_gate_observe(const struct pd_gate_run *r, const struct pd_gate_stmt *stmt, in
 	return o;
 }
 
+/* Sample sd of x[0..n) leaving out index skip (-1: none). */
+static double
+sd_without(const double *x, int n, int skip)
+{
+	double		mean = 0;
+	double		ss = 0;
+	int			k = 0;
+
+	for (int i = 0; i < n; i++)
+		if (i != skip)
+		{
+			mean += x[i];
+			k++;
+		}
+	mean /= k;
+	for (int i = 0; i < n; i++)
+		if (i != skip)
+			ss += (x[i] - mean) * (x[i] - mean);
+	return k > 1 ? sqrt(ss / (k - 1)) : 0;
+}
+
+/*
+ * outlier_run: with 5 or more baseline values, the index of the one
+ * farthest from the median when it lies more than 8 standard deviations of
+ * the others away (a burst of load from elsewhere during one run), else
+ * -1.  The others' sd is floored at the sketch's accuracy, so that values
+ * in neighbouring sketch buckets are not outliers.  Leaving it out keeps
+ * one disturbed run from blinding the gate for the next N runs, at a
+ * small cost: under purely normal noise the false-alarm rate goes from
+ * about 0.06% to 0.13% per metric (docs/runs.md).
+ */
+static int
+outlier_run(const double *x, int n, double median)
+{
+	int			far = 0;
+	double		sd;
+
+	if (n < 5)
+		return -1;
+	for (int i = 1; i < n; i++)
+		if (fabs(x[i] - median) > fabs(x[far] - median))
+			far = i;
+	sd = fmax(sd_without(x, n, far), GATE_SKETCH_ALPHA * fabs(median));
+	return fabs(x[far] - median) > 8 * sd ? far : -1;
+}
+
 void
 pd_gate_judge(const struct pd_gate_policy *p, int m,
 			  const struct pd_gate_obs *base, int nbase,
@@ -347,21 +393,17 @@ pd_gate_judge(const struct pd_gate_policy *p, int m,
 		return;
 	}
 
-	/* the run-to-run spread, on the values before sorting changes them */
+	b = median_sorted(x, n);
+	/* the run-to-run noise: a one-sided prediction bound for one more run */
+	if (n >= 3)
 	{
-		double		mean = 0;
-		double		ss = 0;
+		int			skip = outlier_run(x, n, b);
+		int			m = skip >= 0 ? n - 1 : n;
+		double		sd = sd_without(x, n, skip);
 
-		for (int i = 0; i < n; i++)
-			mean += x[i];
-		mean /= n;
-		for (int i = 0; i < n; i++)
-			ss += (x[i] - mean) * (x[i] - mean);
-		if (n >= 3)
-			between = pd_gate_t999(n - 1) * sqrt(ss / (n - 1)) * sqrt(1 + 1.0 / n);
-		b = median_sorted(x, n);
-		if (n >= 3 && b != 0)
-			out->run_sd = sqrt(ss / (n - 1)) / fabs(b);
+		between = pd_gate_t999(m - 1) * sd * sqrt(1 + 1.0 / m);
+		if (b != 0)
+			out->run_sd = sd / fabs(b);
 	}
 	out->baseline = b;
 	if (n >= 2 && b != 0)

@@ -177,6 +177,23 @@ test_judge_rules(void)
 		CHECK(strcmp(j.verdict, "unchanged") == 0, "0 -> 0.05%%: %s", j.verdict);
 	}
 
+	/* one disturbed baseline run (+30%) does not blind the gate */
+	{
+		struct pd_gate_obs hist[5] = {{2.00, 0.01}, {2.02, 0.01}, {1.99, 0.01}, {2.60, 0.01}, {2.01, 0.01}};
+		char		err[64];
+
+		pd_gate_parse_thresholds("35", &p, err, sizeof(err));
+		pd_gate_judge(&p, PD_GATE_P50, hist, 5, (struct pd_gate_obs) {3.0, 0.01}, &j);
+		CHECK(strcmp(j.verdict, "regression") == 0, "+50%% over a history with one burst: %s (noise %g)",
+			  j.verdict, j.noise);
+		CHECK(j.run_sd < 0.01, "the burst is left out of the run-to-run sd: %g", j.run_sd);
+		/* two disturbed runs are noise, not an outlier */
+		hist[1].value = 2.6;
+		pd_gate_judge(&p, PD_GATE_P50, hist, 5, (struct pd_gate_obs) {3.0, 0.01}, &j);
+		CHECK(strcmp(j.verdict, "unchanged") == 0, "two bursts: %s", j.verdict);
+		pd_gate_policy_init(&p);
+	}
+
 	/* a per-metric threshold: p99 +12% passes at 15%, fails at 10% */
 	{
 		struct pd_gate_obs quiet[5] = {{10, 0.01}, {10, 0.01}, {10, 0.01}, {10, 0.01}, {10, 0.01}};
