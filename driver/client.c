@@ -103,6 +103,7 @@ client_report_error(struct client *c, int cmd, const char *sqlstate,
 	if (!c->failed)
 	{
 		c->failed = true;
+		c->err_cmd = cmd;
 		snprintf(c->sqlstate, sizeof(c->sqlstate), "%s", sqlstate);
 	}
 	/* a serialization failure or deadlock that will be retried is routine */
@@ -125,6 +126,7 @@ client_report_error(struct client *c, int cmd, const char *sqlstate,
 /* ------------------------------------------------------- client machine */
 
 static void client_step(struct client *c, int64_t now);
+static void txlog_write(struct client *c, int64_t now, const char *what);
 
 static struct pgconn *
 cconn(struct client *c)
@@ -179,16 +181,19 @@ client_end_txn(struct client *c, int64_t now)
 	struct pd_script_stats *ss = &th->stats.scripts[c->script];
 	bool		rate = th->run->o->rate > 0;
 
+	c->done_txns++;
 	if (c->failed)
 	{
 		ss->failed++;
 		th->stats.failed++;
 		iv_add_failed(th);
+		txlog_write(c, now, "failed");
 	}
 	else
 	{
 		double		lat = (now - c->sched_ns) / PD_NS_PER_MS;
 		double		lag = (c->txn_start_ns - c->sched_ns) / PD_NS_PER_MS;
+		double		limit = th->run->o->latency_limit_ms;
 
 		ss->transactions++;
 		th->stats.transactions++;
@@ -197,6 +202,10 @@ client_end_txn(struct client *c, int64_t now)
 		if (rate)
 			pd_sketch_add(&th->stats.lag, lag);
 		iv_add_txn(th, lat, lag, rate);
+		if (limit > 0 && lat > limit)
+			th->stats.late++;
+		txlog_write(c, now, NULL);
+		c->repeats = 0;
 	}
 	if (c->tries > 1)
 	{
@@ -204,8 +213,82 @@ client_end_txn(struct client *c, int64_t now)
 		ss->retries += c->tries - 1;
 	}
 	nplus1_unit_end(c->npu);
-	c->done_txns++;
 	c->state = CS_CHOOSE;
+}
+
+/*
+ * txlog_write: one line of the -l log in pgbench's format: client_id
+ * transaction_no time script_no time_epoch time_us [schedule_lag
+ * [retries]], where time is the latency in microseconds, or "failed" or
+ * "skipped"; schedule_lag only with -R, retries only with --max-tries
+ * other than 1.  Transactions are numbered from 1 per client.
+ */
+static void
+txlog_write(struct client *c, int64_t now, const char *what)
+{
+	struct thread_ctx *th = c->th;
+	const struct run_opts *o = th->run->o;
+	int64_t		wall_us = (now + th->txlog_epoch_ns) / 1000;
+
+	if (th->txlog == NULL)
+		return;
+	fprintf(th->txlog, "%d %lld ", c->id, (long long) c->done_txns);
+	if (what != NULL)
+		fputs(what, th->txlog);
+	else
+		fprintf(th->txlog, "%.0f", (now - c->sched_ns) / 1000.0);
+	fprintf(th->txlog, " %d %lld %lld", c->script, (long long) (wall_us / 1000000),
+			(long long) (wall_us % 1000000));
+	if (o->rate > 0)
+		fprintf(th->txlog, " %.0f", what != NULL && strcmp(what, "skipped") == 0
+				? (now - c->sched_ns) / 1000.0 : (c->txn_start_ns - c->sched_ns) / 1000.0);
+	if (o->max_tries != 1)
+		fprintf(th->txlog, " %d", c->tries > 0 ? c->tries - 1 : 0);
+	fputc('\n', th->txlog);
+}
+
+/*
+ * client_error_policy: after a transaction that failed for good.  As in
+ * pgbench, an error that is not a serialization failure or deadlock aborts
+ * the client (it would fail the same way on every transaction); with
+ * --continue-on-error the client goes on, but the same failure (SQLSTATE
+ * and command) in a row delays its next transaction, doubling from 1 ms
+ * up to 1 s, so that a broken statement cannot flood the server's log.
+ */
+static void
+client_error_policy(struct client *c, int64_t now)
+{
+	struct thread_ctx *th = c->th;
+	const struct run_opts *o = th->run->o;
+
+	if (retryable(c->sqlstate))
+		return;
+	if (!o->continue_on_error)
+	{
+		int			n = atomic_fetch_add(&th->run->printed_aborts, 1);
+
+		th->stats.aborted_clients++;
+		if (n < MAX_PRINTED_ERRORS)
+			fprintf(stderr, "perfdriver: client %d aborted after a non-retryable error (SQLSTATE %s)%s\n",
+					c->id, c->sqlstate,
+					n == MAX_PRINTED_ERRORS - 1 ? "; further aborts are only counted" : "");
+		c->state = CS_DONE;
+		return;
+	}
+	if (c->repeats > 0 && c->err_cmd == c->last_err_cmd &&
+		strcmp(c->sqlstate, c->last_sqlstate) == 0)
+		c->repeats++;
+	else
+		c->repeats = 1;
+	c->last_err_cmd = c->err_cmd;
+	snprintf(c->last_sqlstate, sizeof(c->last_sqlstate), "%s", c->sqlstate);
+	if (c->repeats >= 2)
+	{
+		int			k = c->repeats - 2;
+		int64_t		d = k >= 10 ? 1000 * INT64_C(1000000) : (int64_t) INT64_C(1000000) << k;
+
+		c->backoff_ns = now + d;
+	}
 }
 
 /*
@@ -227,6 +310,7 @@ client_after_error(struct client *c, int64_t now)
 		return;
 	}
 	client_end_txn(c, now);
+	client_error_policy(c, now);
 }
 
 /* Send ROLLBACK when the error left a transaction block open. */
@@ -765,6 +849,15 @@ client_step(struct client *c, int64_t now)
 					c->state = CS_DONE;
 					return;
 				}
+				if (c->backoff_ns > now)
+				{
+					/* --continue-on-error: the same error again, wait */
+					c->sched_ns = c->backoff_ns;
+					c->backoff_ns = 0;
+					c->backing_off = true;
+					c->state = CS_THROTTLE;
+					return;
+				}
 				if (o->rate > 0)
 				{
 					double		u = pgb_prng_double(&th->rng);
@@ -788,12 +881,25 @@ client_step(struct client *c, int64_t now)
 					c->state = CS_DONE;
 					return;
 				}
-				if (o->rate > 0 && now < c->sched_ns)
+				if ((o->rate > 0 || c->backing_off) && now < c->sched_ns)
 					return;
+				c->backing_off = false;
+				if (o->rate > 0 && o->latency_limit_ms > 0 &&
+					now > c->sched_ns + (int64_t) (o->latency_limit_ms * PD_NS_PER_MS))
+				{
+					/* -L: it would start too late; skipped, as in pgbench */
+					th->stats.skipped++;
+					c->done_txns++;
+					c->tries = 0;
+					txlog_write(c, now, "skipped");
+					c->state = CS_CHOOSE;
+					break;
+				}
 				c->script = choose_script(th);
 				c->cmd = 0;
 				c->tries = 1;
 				c->failed = false;
+				c->err_cmd = -1;
 				c->sqlstate[0] = '\0';
 				c->txn_start_ns = now;
 				c->rng_saved = c->rng;

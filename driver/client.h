@@ -88,6 +88,18 @@ struct client
 	/* error state of the transaction */
 	bool		failed;
 	char		sqlstate[8];
+	int			err_cmd;		/* the command that failed first, -1: none */
+
+	/*
+	 * The error policy (docs/perfdriver.md, "Errors"): with
+	 * --continue-on-error, the same failure (SQLSTATE and command) in a row
+	 * delays the next transaction, doubling from 1 ms up to 1 s.
+	 */
+	char		last_sqlstate[8];
+	int			last_err_cmd;
+	int			repeats;		/* identical failed transactions in a row */
+	int64_t		backoff_ns;		/* the next transaction waits until then */
+	bool		backing_off;	/* in CS_THROTTLE for the backoff */
 
 	/* pipeline */
 	bool		in_pipeline;
@@ -139,6 +151,8 @@ struct thread_ctx
 	char		bind_err[128];	/* why binding to its CPU failed, "" if it did not */
 	int			epfd;			/* the clients' sockets and the stop pipe */
 	struct epoll_event *evs;	/* nclients + 1 */
+	FILE	   *txlog;			/* -l: this thread's transaction log, or NULL */
+	int64_t		txlog_epoch_ns; /* CLOCK_REALTIME - the monotonic clock */
 };
 
 struct run
@@ -157,6 +171,7 @@ struct run
 	double		throttle_delay_ns;	/* mean gap per thread with -R */
 	atomic_bool stop;
 	atomic_int	printed_errors;
+	atomic_int	printed_aborts;
 	atomic_int	threads_done;
 	int			stop_pipe[2];	/* main -> workers: readable means stop */
 	int			main_pipe[2];	/* workers, SIGINT -> main */

@@ -313,6 +313,33 @@ run_plan_commands(struct run *run)
 }
 
 /*
+ * run_open_txlog: -l: open thread th's log in pgbench's naming: PREFIX.PID
+ * for the first thread, PREFIX.PID.N for thread N.  False after printing
+ * the error.
+ */
+static bool
+run_open_txlog(struct run *run, struct thread_ctx *th)
+{
+	char		path[4096];
+	struct timespec rt;
+
+	if (th->id == 0)
+		snprintf(path, sizeof(path), "%s.%d", run->o->log_prefix, (int) getpid());
+	else
+		snprintf(path, sizeof(path), "%s.%d.%d", run->o->log_prefix, (int) getpid(), th->id);
+	th->txlog = fopen(path, "w");
+	if (th->txlog == NULL)
+	{
+		pd_error("could not open the transaction log \"%s\": %s", path, strerror(errno));
+		return false;
+	}
+	setvbuf(th->txlog, NULL, _IOFBF, 1 << 16);
+	clock_gettime(CLOCK_REALTIME, &rt);
+	th->txlog_epoch_ns = (int64_t) rt.tv_sec * 1000000000 + rt.tv_nsec - pd_now_ns();
+	return true;
+}
+
+/*
  * run_create_threads: the connection pool, the start gate, the pipes, each
  * thread with its epoll set, measurements and clients (seeded in turn from
  * the run's seed), the -R schedule and the CPU of each thread
@@ -370,6 +397,8 @@ run_create_threads(struct run *run)
 		}
 		pd_stats_init(&th->stats, o->scripts, o->nscripts);
 		th->nplus1 = nplus1_create(&o->nplus1);
+		if (o->txlog && !run_open_txlog(run, th))
+			return PD_EXIT_USAGE;
 		pd_interval_acc_init(&th->iv);
 		pthread_mutex_init(&th->iv_lock, NULL);
 		pgb_prng_seed(&th->rng, pgb_splitmix64(&seedstate));
@@ -617,6 +646,7 @@ run_report(const struct run *run, struct run_main *m)
 			.interrupted = m->interrupted,
 			.nplus1 = total_np,
 			.meta = o->store.dsn ? &meta : NULL,
+			.latency_limit_ms = o->latency_limit_ms,
 		};
 		FILE	   *out = o->json && strcmp(o->json, "-") == 0 ? stderr : stdout;
 		struct pd_store_opts so = o->store;
@@ -636,6 +666,8 @@ run_report(const struct run *run, struct run_main *m)
 			? PD_EXIT_ERRORS : PD_EXIT_OK;
 		if (pd_assert_failures(&asserts) > 0)
 			exit_code = pd_exit_combine(exit_code, PD_EXIT_ASSERTION);
+		if (m->interrupted)
+			exit_code = pd_exit_combine(exit_code, PD_EXIT_INTERRUPTED);
 		if (o->json && !report_write_json(o->json, &rep, err, sizeof(err)))
 		{
 			pd_error("%s", err);
@@ -673,6 +705,8 @@ run_free(struct run *run, struct run_main *m)
 		close(th->epfd);
 		pd_stats_free(&th->stats);
 		nplus1_free(th->nplus1);
+		if (th->txlog != NULL && fclose(th->txlog) != 0)
+			pd_warning("could not write the transaction log of thread %d: %s", t, strerror(errno));
 		pd_interval_acc_free(&th->iv);
 		pthread_mutex_destroy(&th->iv_lock);
 	}

@@ -195,7 +195,8 @@ struct pd_stats
 	uint64_t	reconnects;		/* connections re-established */
 	uint64_t	lost;			/* connections lost */
 	uint64_t	aborted_clients;	/* gave up reconnecting */
-	uint64_t	skipped;		/* not used yet: --latency-limit */
+	uint64_t	skipped;		/* -L with -R: would have started too late */
+	uint64_t	late;			/* -L: committed above the latency limit */
 };
 
 /*

@@ -221,6 +221,7 @@ pd_stats_merge(struct pd_stats *dst, const struct pd_stats *src)
 	dst->lost += src->lost;
 	dst->aborted_clients += src->aborted_clients;
 	dst->skipped += src->skipped;
+	dst->late += src->late;
 }
 
 void
@@ -641,8 +642,20 @@ report_print(FILE *out, const struct pd_report *r)
 	fprintf(out, "  reconnects:    %llu (connections lost: %llu)\n",
 			(unsigned long long) s->reconnects, (unsigned long long) s->lost);
 	if (s->aborted_clients)
-		fprintf(out, "  aborted:       %llu clients (script error, or could not reconnect)\n",
-				(unsigned long long) s->aborted_clients);
+		fprintf(out, "  aborted:       %llu of %d clients (an error that is not retryable, a script error, or no reconnect)\n",
+				(unsigned long long) s->aborted_clients, r->clients);
+	if (r->latency_limit_ms > 0)
+	{
+		uint64_t	all = s->transactions + s->skipped;
+
+		if (r->rate > 0)
+			fprintf(out, "  skipped:       %llu (%.3f%%): would have started more than %.1f ms late\n",
+					(unsigned long long) s->skipped, all ? 100.0 * s->skipped / all : 0.0,
+					r->latency_limit_ms);
+		fprintf(out, "  above -L:      %llu of %llu committed above the %.1f ms latency limit (%.3f%%)\n",
+				(unsigned long long) s->late, (unsigned long long) s->transactions,
+				r->latency_limit_ms, s->transactions ? 100.0 * s->late / s->transactions : 0.0);
+	}
 
 	{
 		static const char *const h[] = {"latency ms", "p50", "p95", "p99", "p99.9", "max", "mean"};
@@ -1093,6 +1106,13 @@ json_report(FILE *f, const struct pd_report *r)
 	fprintf(f, ",\n  \"reconnects\": %llu", (unsigned long long) s->reconnects);
 	fprintf(f, ",\n  \"connections_lost\": %llu", (unsigned long long) s->lost);
 	fprintf(f, ",\n  \"aborted_clients\": %llu", (unsigned long long) s->aborted_clients);
+	if (r->latency_limit_ms > 0)
+	{
+		fprintf(f, ",\n  \"latency_limit_ms\": ");
+		json_num(f, r->latency_limit_ms);
+		fprintf(f, ", \"skipped_transactions\": %llu, \"late_transactions\": %llu",
+				(unsigned long long) s->skipped, (unsigned long long) s->late);
+	}
 	fprintf(f, ",\n  \"clients\": %d, \"threads\": %d, \"protocol\": ", r->clients, r->threads);
 	json_string(f, r->protocol);
 	fprintf(f, ", \"thread_cpus\": ");

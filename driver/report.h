@@ -40,6 +40,8 @@
  *	  "thread_cpus": [0, 1],         CPU of each thread (null: not bound),
  *	                                 or null when none is (--cpu-affinity)
  *	  "schedule_lag_ms": {..}        only with -R
+ *	  "latency_limit_ms": 5.0, "skipped_transactions": 0,
+ *	  "late_transactions": 0         only with -L
  *	  "assertions": [{"expr":.., "scope":.., "metric":.., "op":..,
  *	                  "target":.., "value":.., "passed":..,
  *	                  "samples":.., "reason":..}]   only with --assert
@@ -165,6 +167,7 @@ struct pd_report
 	const struct nplus1 *nplus1;	/* N+1 findings; NULL: none detected */
 	const struct pd_run_meta *meta; /* with --store; NULL otherwise */
 	const struct pd_assert_set *assertions; /* evaluated --assert, or NULL */
+	double		latency_limit_ms;	/* -L, 0 when not given */
 };
 
 /* The progress line for one interval (-P), on stderr. */

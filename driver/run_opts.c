@@ -104,6 +104,14 @@ run_opts_usage(FILE *out)
 			"                           its quantile resolves, 100 for p99)\n"
 			"  -r, --report-per-command accepted for pgbench compatibility (per-statement\n"
 			"                           latencies are always reported)\n"
+			"  -L, --latency-limit=MS   count transactions above MS; with -R, skip those\n"
+			"                           that would start more than MS late (as pgbench)\n"
+			"  -l, --log                a per-transaction log in pgbench's format, one\n"
+			"                           file per thread: PREFIX.PID, PREFIX.PID.1, ...\n"
+			"  --log-prefix=PREFIX      the log files' prefix (default pgbench_log)\n"
+			"  --continue-on-error      keep a client going after an error that is not\n"
+			"                           retryable (default: abort it, as pgbench does);\n"
+			"                           the same error in a row backs off, 1 ms to 1 s\n"
 			"  --gate-metrics=LIST      metrics whose regressions count: comma-separated\n"
 			"                           from tps, p50_ms, p95_ms, p99_ms, error_rate\n"
 			"                           (default all)\n"
@@ -215,6 +223,10 @@ run_opts_parse(int argc, char **argv, struct run_opts *o, bool *help)
 		{"assert", required_argument, NULL, 18},
 		{"assert-min-samples", required_argument, NULL, 19},
 		{"report-per-command", no_argument, NULL, 'r'},
+		{"latency-limit", required_argument, NULL, 'L'},
+		{"log", no_argument, NULL, 'l'},
+		{"log-prefix", required_argument, NULL, 20},
+		{"continue-on-error", no_argument, NULL, 21},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}
 	};
@@ -240,7 +252,7 @@ run_opts_parse(int argc, char **argv, struct run_opts *o, bool *help)
 	*help = false;
 	optind = 1;
 
-	while ((ch = getopt_long(argc, argv, "b:c:d:D:f:hj:M:nP:rR:s:t:T:", longopts, NULL)) != -1)
+	while ((ch = getopt_long(argc, argv, "b:c:d:D:f:hj:lL:M:nP:rR:s:t:T:", longopts, NULL)) != -1)
 	{
 		switch (ch)
 		{
@@ -459,6 +471,29 @@ run_opts_parse(int argc, char **argv, struct run_opts *o, bool *help)
 			case 'r':
 				/* pgbench's per-statement latencies: always reported here */
 				break;
+			case 'L':
+				if (!parse_double(optarg, 0.0, &o->latency_limit_ms) || o->latency_limit_ms <= 0)
+				{
+					pd_error("invalid latency limit: \"%s\"", optarg);
+					pd_hint("Use milliseconds above 0, for example -L 50.");
+					return false;
+				}
+				break;
+			case 'l':
+				o->txlog = true;
+				break;
+			case 20:
+				if (optarg[0] == '\0' || optarg[strlen(optarg) - 1] == '/')
+				{
+					pd_error("invalid --log-prefix: \"%s\"", optarg);
+					pd_hint("Give the start of the log files' names, for example --log-prefix=logs/run1.");
+					return false;
+				}
+				o->log_prefix = optarg;
+				break;
+			case 21:
+				o->continue_on_error = true;
+				break;
 			case 14:
 				if (!pd_affinity_parse(optarg, &o->affinity, err, sizeof(err)))
 				{
@@ -495,6 +530,13 @@ run_opts_parse(int argc, char **argv, struct run_opts *o, bool *help)
 		pd_error("%s needs --store", o->run_group ? "--run-group" : "--baseline");
 		return false;
 	}
+	if (o->log_prefix != NULL && !o->txlog)
+	{
+		pd_error("--log-prefix needs -l");
+		return false;
+	}
+	if (o->log_prefix == NULL)
+		o->log_prefix = "pgbench_log";
 	if ((o->store.fail_on_regression || (o->store.junit && o->asserts.n == 0) ||
 		 o->store.gate || gate_opt) &&
 		!(o->store.baseline_id || o->store.baseline_last))

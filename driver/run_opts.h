@@ -60,6 +60,10 @@ struct run_opts
 	struct pd_label labels[PD_MAX_LABELS];
 	int			nlabels;
 	struct pd_affinity affinity;	/* --cpu-affinity */
+	bool		continue_on_error;	/* --continue-on-error */
+	double		latency_limit_ms;	/* -L, 0 when not given */
+	bool		txlog;			/* -l */
+	const char *log_prefix;		/* --log-prefix (default "pgbench_log") */
 	struct pd_assert_set asserts;	/* --assert, --assert-min-samples
 									 * (expressions only; evaluated copies
 									 * hold the results) */

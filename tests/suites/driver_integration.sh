@@ -222,12 +222,20 @@ if [ $rc -eq 2 ] && grep -q "bad.sql:2" "$TMP/bad.out"; then ok "script syntax e
 check "unknown option exits 2" test $? -eq 2
 
 # --- SQL errors are counted by SQLSTATE, exit 1 ---------------------------
+# A non-retryable error aborts the client, as in pgbench; with
+# --continue-on-error every transaction runs (and fails).
 printf 'SELECT 1/0;\n' >"$TMP/div.sql"
 "$PD" run -d pd_builtin -f "$TMP/div.sql" -t 3 --json "$TMP/d.json" >"$TMP/d.out" 2>&1
 rc=$?
 e=$(jget "$TMP/d.json" 'j["errors"].get("22012")')
 f=$(jget "$TMP/d.json" 'j["failed_transactions"]')
-if [ $rc -eq 1 ] && [ "$e" = "3" ] && [ "$f" = "3" ]; then ok "SQL errors counted by SQLSTATE, exit 1"; else not_ok "SQL errors counted by SQLSTATE, exit 1" "exit $rc, 22012=$e, failed=$f"; fi
+a=$(jget "$TMP/d.json" 'j["aborted_clients"]')
+if [ $rc -eq 1 ] && [ "$e" = "1" ] && [ "$f" = "1" ] && [ "$a" = "1" ]; then ok "SQL error aborts the client, counted by SQLSTATE, exit 1"; else not_ok "SQL error aborts the client, counted by SQLSTATE, exit 1" "exit $rc, 22012=$e, failed=$f, aborted=$a"; fi
+"$PD" run -d pd_builtin -f "$TMP/div.sql" -t 3 --continue-on-error --json "$TMP/d.json" >"$TMP/d.out" 2>&1
+rc=$?
+e=$(jget "$TMP/d.json" 'j["errors"].get("22012")')
+f=$(jget "$TMP/d.json" 'j["failed_transactions"]')
+if [ $rc -eq 1 ] && [ "$e" = "3" ] && [ "$f" = "3" ]; then ok "--continue-on-error: SQL errors counted by SQLSTATE, exit 1"; else not_ok "--continue-on-error: SQL errors counted by SQLSTATE, exit 1" "exit $rc, 22012=$e, failed=$f"; fi
 
 # --- serialization failures are retried with --max-tries -----------------
 cat >"$TMP/ser.sql" <<'EOF'
@@ -418,10 +426,10 @@ wait $pid
 rc=$?
 intr=$(jget "$TMP/i.json" 'j["interrupted"]')
 dur=$(jget "$TMP/i.json" 'j["duration_s"]')
-if [ $rc -eq 0 ] && [ "$intr" = "True" ] && fcmp "$dur" "<" 60 && grep -q "^perfdriver run (interrupted)" "$TMP/i.out"; then
-	ok "SIGINT: report printed, exit 0"
+if [ $rc -eq 130 ] && [ "$intr" = "True" ] && fcmp "$dur" "<" 60 && grep -q "^perfdriver run (interrupted)" "$TMP/i.out"; then
+	ok "SIGINT: report printed, exit 130"
 else
-	not_ok "SIGINT: report printed, exit 0" "exit $rc, interrupted $intr, duration $dur"
+	not_ok "SIGINT: report printed, exit 130" "exit $rc, interrupted $intr, duration $dur"
 fi
 
 for db in pd_init_a pd_init_b pd_builtin pd_history pd_store_builtins pd_sleep pd_stall pd_restart; do
