@@ -18,7 +18,10 @@
 #     regression; the UPDATE's p95 +30% is caught and listed first; scope,
 #     per-metric thresholds and improvements; a truthful header;
 #  4. compare --assert (exit 5 over 3), exit 4's hint names the JSON file
-#     only when one was written, -r is accepted, -R shortfall note.
+#     only when one was written, -r is accepted, -R shortfall note;
+#  5. the error policy (a script on a missing table: clients aborted, the
+#     server log stays small; --continue-on-error backs off), and -l / -L
+#     against pgbench's own log of the same script.
 set -u
 ROOT=${PERFSTORE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 cd "$ROOT"
@@ -113,9 +116,9 @@ check "assert: the stored run keeps its assertions in bench_runs.report" test "$
 cat >"$TMP/div.sql" <<'EOF'
 SELECT 1 / ((random() * 3)::int);
 EOF
-"$PD" run -d pd_verdict_run -f "$TMP/div.sql" -t 200 --assert 'error_rate<0.001' >"$TMP/div.out" 2>&1
+"$PD" run -d pd_verdict_run -f "$TMP/div.sql" -t 200 --continue-on-error --assert 'error_rate<0.001' >"$TMP/div.out" 2>&1
 check "assert: a missed error_rate target with failed transactions is exit 5, not 1" test $? -eq 5
-"$PD" run -d pd_verdict_run -f "$TMP/div.sql" -t 200 --assert 'error_rate<100%' >"$TMP/div2.out" 2>&1
+"$PD" run -d pd_verdict_run -f "$TMP/div.sql" -t 200 --continue-on-error --assert 'error_rate<100%' >"$TMP/div2.out" 2>&1
 check "assert: met targets leave exit 1 for failed transactions" test $? -eq 1
 
 # too few samples, and --assert-min-samples
@@ -204,6 +207,83 @@ check "-R above capacity: a note says the achieved rate fell short" \
 	grep -qE "^note: the achieved rate, [0-9.]+ tps, fell short of the target -R 500.0" "$TMP/rate.out"
 "$PD" run -d pd_verdict_run -f "$TMP/slow.sql" -c 2 -R 5 -T 2 >"$TMP/rate2.out" 2>&1
 check "-R within capacity: no note" bash -c '! grep -q "^note: the achieved rate" "$1"' _ "$TMP/rate2.out"
+
+# --- 5. pgbench's habits: the error policy, -l and -L ------------------------
+# A statement on a missing table fails on every call.  The server logs each
+# error (about 170 bytes with its statement); before the policy one such run
+# wrote 31 MB in 2 s.
+echo 'SELECT * FROM pd_verdict_no_such_table;' >"$TMP/missing.sql"
+srvlog=$(scripts/pgcluster.sh status 2>/dev/null | sed -n 's/.*, log //p')
+logsize() { if [ -r "$srvlog" ]; then stat -c %s "$srvlog"; else echo 0; fi; }
+s0=$(logsize)
+"$PD" run -d pd_verdict_run -f "$TMP/missing.sql" -c 4 -T 2 --json "$TMP/abort.json" >"$TMP/abort.out" 2>&1
+rc=$?
+s1=$(logsize)
+check "error policy: a non-retryable error aborts every client (exit 1, 4 aborted, 4 failed)" \
+	bash -c 'test "$1" -eq 1 && python3 -c "import json,sys; j=json.load(open(sys.argv[1])); sys.exit(not (j[\"aborted_clients\"] == 4 and j[\"failed_transactions\"] == 4 and j[\"duration_s\"] < 1.5))" "$2"' _ "$rc" "$TMP/abort.json"
+check "error policy: the run ends when no client is left, each abort is printed" \
+	test "$(grep -c 'aborted after a non-retryable error (SQLSTATE 42P01)' "$TMP/abort.out")" -eq 4
+"$PD" run -d pd_verdict_run -f "$TMP/missing.sql" -c 4 -T 2 --continue-on-error --json "$TMP/cont.json" >"$TMP/cont.out" 2>&1
+rc=$?
+s2=$(logsize)
+echo "    server log: $((s1 - s0)) bytes when aborting, $((s2 - s1)) bytes with --continue-on-error (2 s, 4 clients)"
+if [ -r "$srvlog" ]; then
+	check "error policy: the server log grew by less than 4 kB when aborting ($((s1 - s0)) bytes)" \
+		test $((s1 - s0)) -lt 4096
+	check "error policy: --continue-on-error backs off: less than 32 kB of server log in 2 s ($((s2 - s1)) bytes)" \
+		test $((s2 - s1)) -lt 32768
+else
+	not_ok "error policy: the server log is readable" "no log at \"$srvlog\""
+fi
+check "error policy: --continue-on-error keeps all clients, at most 15 errors each in 2 s" \
+	bash -c 'test "$1" -eq 1 && python3 -c "import json,sys; j=json.load(open(sys.argv[1])); sys.exit(not (j[\"aborted_clients\"] == 0 and 8 <= j[\"errors\"][\"42P01\"] <= 60 and j[\"duration_s\"] >= 1.9))" "$2"' _ "$rc" "$TMP/cont.json"
+
+# -l against pgbench's own log, on the same script
+if command -v pgbench >/dev/null 2>&1; then
+	echo 'SELECT 1;' >"$TMP/one.sql"
+	echo 'SELECT pg_sleep(0.02);' >"$TMP/slow20.sql"
+	mkdir -p "$TMP/logs"
+	(cd "$TMP/logs" &&
+		pgbench -n -f "$TMP/one.sql" -t 5 -c 2 -j 2 -l --log-prefix=pgb pd_verdict_run >/dev/null 2>&1 &&
+		"$PD" run -d pd_verdict_run -f "$TMP/one.sql" -t 5 -c 2 -j 2 -l --log-prefix=pd >/dev/null 2>&1 &&
+		pgbench -n -f "$TMP/slow20.sql" -T 1 -R 200 -L 5 -c 1 -l --log-prefix=pgbr --max-tries 2 pd_verdict_run >/dev/null 2>&1 &&
+		"$PD" run -d pd_verdict_run -f "$TMP/slow20.sql" -T 1 -R 200 -L 5 -c 1 -l --log-prefix=pdr --max-tries 2 >"$TMP/pdr.out" 2>&1)
+	check "-l: the same file names as pgbench (PREFIX.PID and PREFIX.PID.1 with -j 2)" \
+		bash -c 'cd "$1" && ls pgb.* | sed -E "s/^pgb\.[0-9]+/X/" | sort >a && ls pd.* | sed -E "s/^pd\.[0-9]+/X/" | sort >b && cmp -s a b && test "$(tr "\n" " " <a)" = "X X.1 "' _ "$TMP/logs"
+	cat >"$TMP/logshape.py" <<'PYEND'
+import glob, os, sys
+d, pa, pb, mode = sys.argv[1:5]
+def rows(prefix):
+    return [l.split() for f in sorted(glob.glob(os.path.join(d, prefix + ".*"))) for l in open(f)]
+a, b = rows(pa), rows(pb)
+if mode == "plain":
+    # client_id transaction_no time script_no time_epoch time_us, numbered from 1
+    def ok(rs):
+        by = {}
+        for r in rs:
+            by.setdefault(r[0], []).append(r[1])
+        return (sorted(by) == ["0", "1"] and all(v == ["1", "2", "3", "4", "5"] for v in by.values())
+                and all(len(r) == 6 and all(x.isdigit() for x in r) and len(r[5]) <= 6 for r in rs))
+    good = ok(a) and ok(b) and abs(int(a[0][4]) - int(b[0][4])) < 120
+else:
+    # ... schedule_lag retries, and "skipped" in the time field
+    def ok(rs):
+        return (len(rs) > 20 and all(len(r) == 8 for r in rs)
+                and any(r[2] == "skipped" for r in rs)
+                and all(r[2] == "skipped" or r[2].isdigit() for r in rs)
+                and all(r[7] == "0" for r in rs))
+    good = ok(a) and ok(b)
+sys.exit(0 if good else 1)
+PYEND
+	check "-l: the same fields as pgbench: client_id transaction_no time script_no time_epoch time_us" \
+		python3 "$TMP/logshape.py" "$TMP/logs" pgb pd plain
+	check "-l with -R -L --max-tries: lag and retries fields, skipped lines, as in pgbench's" \
+		python3 "$TMP/logshape.py" "$TMP/logs" pgbr pdr rate
+	check "-L with -R: skipped and late transactions are reported" \
+		bash -c 'grep -qE "^  skipped: +[0-9]+ \([0-9.]+%\): would have started more than 5.0 ms late" "$1" && grep -qE "^  above -L: +[0-9]+ of [0-9]+ committed above the 5.0 ms latency limit" "$1"' _ "$TMP/pdr.out"
+else
+	not_ok "pgbench is installed (for the -l comparison)"
+fi
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
