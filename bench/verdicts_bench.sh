@@ -81,7 +81,7 @@ echo "workload: 2 statements, $CLIENTS clients, ${SECONDS_PER_RUN} s per run, th
 echo "noise model: false alarms in 20 unchanged reruns: $alarms (target 0)"
 # the p95_ms regression row names the statement by its note, [N] TEXT
 note=$(sed -nE 's/^  p95_ms .* regression +\[([0-9]+)\] SELECT.*/\1/p' "$tmp/shift.out" | head -n 1)
-if [ "$rc" -eq 3 ] && [ -n "$note" ] && grep -qE "^  \[$note\] SELECT \\$[0-9]+ AS apply, pg_sleep\(.*\)$" "$tmp/shift.out"; then
+if [ "$rc" -eq 3 ] && [ -n "$note" ] && grep -qE "^  \[$note\] SELECT "'\$[0-9]+ AS apply, pg_sleep\(.*\)$' "$tmp/shift.out"; then
 	echo "noise model: +30% on one statement's p95: caught (exit 3)"
 else
 	echo "noise model: +30% on one statement's p95: NOT caught (exit $rc)"

@@ -210,32 +210,13 @@ median_sorted(double *v, int n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
 }
 
-/* Robust sd of the non-NaN values of v[0..n): 1.4826 * MAD; k gets the count. */
-static double
-robust_sd(const double *v, int n, int *k)
-{
-	double	   *w = malloc(sizeof(double) * (size_t) (n ? n : 1));
-	double		med;
-	double		mad;
-	int			m = 0;
-
-	for (int i = 0; i < n; i++)
-		if (!isnan(v[i]))
-			w[m++] = v[i];
-	*k = m;
-	med = median_sorted(w, m);
-	for (int i = 0; i < m; i++)
-		w[i] = fabs(w[i] - med);
-	mad = median_sorted(w, m);
-	free(w);
-	return 1.4826 * mad;
-}
-
 /*
  * interval_se: the standard error of a run-level figure from its
- * per-interval values: robust sd / sqrt(intervals), over the intervals at
- * least half as long as the longest (a short last interval is noise), and
- * only with 3 or more of them (0 otherwise).
+ * per-interval values: their sample sd / sqrt(intervals), over the
+ * intervals at least half as long as the longest (a short last interval is
+ * noise), and only with 3 or more of them (0 otherwise).  The plain sd, not
+ * a robust one: a burst of load from elsewhere in a few intervals is
+ * exactly the uncertainty this must show.
  */
 static double
 interval_se(const struct pd_gate_run *r, int col)
@@ -243,8 +224,10 @@ interval_se(const struct pd_gate_run *r, int col)
 	double		longest = 0;
 	double	   *v;
 	int			n = 0;
-	int			k;
+	int			k = 0;
 	double		sd;
+	double		mean = 0;
+	double		ss = 0;
 
 	if (r->nint < 3)
 		return 0;
@@ -255,7 +238,17 @@ interval_se(const struct pd_gate_run *r, int col)
 	for (int i = 0; i < r->nint; i++)
 		if (r->int_len[i] >= longest / 2)
 			v[n++] = col < 0 ? r->int_tps[i] : r->int_q[i * 3 + col];
-	sd = robust_sd(v, n, &k);
+	for (int i = 0; i < n; i++)
+		if (!isnan(v[i]))
+		{
+			mean += v[i];
+			v[k++] = v[i];
+		}
+	if (k > 0)
+		mean /= k;
+	for (int i = 0; i < k; i++)
+		ss += (v[i] - mean) * (v[i] - mean);
+	sd = k >= 3 ? sqrt(ss / (k - 1)) : 0;
 	free(v);
 	return k >= 3 ? sd / sqrt((double) k) : 0;
 }
@@ -302,12 +295,22 @@ pd_gate_observe(const struct pd_gate_run *r, const struct pd_gate_stmt *stmt, in
 		return o;
 	}
 	{
-		const struct pd_gate_qci *q = stmt ? &stmt->q[m - PD_GATE_P50] : &r->q[m - PD_GATE_P50];
+		int			col = m - PD_GATE_P50;
+		const struct pd_gate_qci *q = stmt ? &stmt->q[col] : &r->q[col];
+		const struct pd_gate_qci *rq = &r->q[col];
+		double		ise = interval_se(r, col);
 
 		o.value = q->mid;
 		o.se = quantile_se(q);
+		/*
+		 * Statements have no per-interval figures: they take the run's
+		 * relative interval error, since a burst that moved the run moved
+		 * them too.
+		 */
 		if (stmt == NULL)
-			o.se = fmax(o.se, interval_se(r, m - PD_GATE_P50));
+			o.se = fmax(o.se, ise);
+		else if (rq->mid > 0 && !isnan(q->mid))
+			o.se = fmax(o.se, ise / rq->mid * q->mid);
 	}
 	return o;
 }
