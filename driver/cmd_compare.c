@@ -3,10 +3,12 @@
  *		"perfdriver compare": compare stored runs, and the store-and-compare
  *		step that ends "perfdriver run --store".
  *
- * Owns: the compare command's options, the regression gate (exit code 3
- * when any row's verdict is "regression"), the order of output after a
- * stored run (id line, comparison table, JUnit file), and what each failure
- * of those steps means for the exit code.
+ * Owns: the compare command's options, the options shared with run
+ * (--assert, --threshold, --min-change, --gate-scope: parsed and reported
+ * here), the regression gate (exit code 3 when a row that counts has the
+ * verdict "regression"; 5 when an assertion failed), the order of output
+ * after a stored run (id line, comparison table, JUnit file), and what each
+ * failure of those steps means for the exit code.
  *
  * Must not: include libpq-fe.h (store.c talks to the store), or print a
  * password: the store's conninfo is described through pgconn_params_describe.

@@ -12,8 +12,11 @@
  *	- within the runs: 3.09 * sqrt(se_candidate^2 + se_baseline^2), where a
  *	  run's standard error comes from its own samples (the distribution-free
  *	  confidence interval of a quantile, read from the sketch at q -/+ one
- *	  rank standard deviation), its per-interval values (robust sd of the
- *	  intervals / sqrt(intervals)), and the sketch's 1% accuracy.
+ *	  rank standard deviation), its per-interval values (sd of the
+ *	  intervals / sqrt(intervals); statements take the run's relative
+ *	  value), and the sketch's 1% accuracy.
+ * With 5 or more baseline runs, one run 8 sd off the others is left out of
+ * the run-to-run sd.
  * A change counts only when it exceeds that, the metric's threshold and
  * the absolute floor (--min-change for latencies).  Improvements never
  * count for the gate.

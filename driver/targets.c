@@ -9,8 +9,9 @@
  * few samples", and a multi-statement scope passes only when every
  * statement it covers passes (the worst one is reported).
  *
- * Must not: include libpq-fe.h, print to stderr, or call exit: callers
- * decide how a usage error is shown and which exit code a failure gives.
+ * Must not: include libpq-fe.h, print a usage error, or call exit: callers
+ * decide how a usage error is shown and which exit code a failure gives
+ * (out of memory alone aborts, as everywhere in the driver).
  *
  * Memory: expressions, names and "where" strings are malloc'd and freed by
  * pd_assert_free() / pd_assert_set_free(); evaluation reads doc and keeps
@@ -58,7 +59,7 @@ xmalloc(size_t n)
 
 	if (p == NULL)
 	{
-		fputs("perfdriver: error: out of memory\n", stdout);
+		fputs("perfdriver: error: out of memory\n", stderr);
 		abort();
 	}
 	return p;
@@ -365,7 +366,7 @@ pd_assert_set_push(struct pd_assert_set *set, struct pd_assert *a)
 
 	if (grown == NULL)
 	{
-		fputs("perfdriver: error: out of memory\n", stdout);
+		fputs("perfdriver: error: out of memory\n", stderr);
 		abort();
 	}
 	set->a = grown;

@@ -19,9 +19,9 @@
  * expressions of one command and their results) and the rules that decide
  * "no data" and "too few samples".
  *
- * Must not: include libpq-fe.h or print to stderr (callers report usage
- * errors); depend on anything but the C library and libjansson (the unit
- * tests link this file alone).
+ * Must not: include libpq-fe.h or print usage errors (callers do); depend
+ * on anything but the C library and libjansson (the unit tests link this
+ * file alone).
  *
  * Memory: pd_assert_set_add() copies what it keeps; pd_assert_set_free()
  * releases the set's expressions and results.  pd_assert_to_json() returns a
