@@ -553,7 +553,10 @@ struct stmt_notes
 	const char **q;				/* capacity: the table's rows */
 };
 
-/* The note number (from 1) of query q, added when new. */
+/*
+ * The note number (from 1) of query q, added when new.  Callers print it
+ * as an unsigned short: a table has far fewer statements than that.
+ */
 static int
 statement_note(struct stmt_notes *notes, const char *q)
 {
@@ -761,7 +764,7 @@ report_print(FILE *out, const struct pd_report *r)
 				char		tmp[64];
 
 				fmt_query(tmp, sizeof(tmp), g[i].query, 48);
-				snprintf(b[9], 64, "[%d] %.52s", statement_note(&notes, g[i].query) % 100000, tmp);
+				snprintf(b[9], 64, "[%hu] %.52s", (unsigned short) statement_note(&notes, g[i].query), tmp);
 			}
 			table_row(&t, v);
 		}
@@ -1341,7 +1344,7 @@ report_print_comparison(FILE *out, const struct pd_cmp *c)
 			char		tmp[64];
 
 			fmt_query(tmp, sizeof(tmp), q, 48);
-			snprintf(b[6], 64, "[%d] %.52s", statement_note(&notes, q) % 100000, tmp);
+			snprintf(b[6], 64, "[%hu] %.52s", (unsigned short) statement_note(&notes, q), tmp);
 		}
 		table_row(&t, v);
 	}
