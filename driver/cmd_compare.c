@@ -280,6 +280,8 @@ store_and_compare(const struct pd_store_opts *so, const struct pd_report *rep,
 		return PD_EXIT_STORE;
 	}
 	free(doc);
+	if (so->stored_id != NULL)
+		*so->stored_id = id;
 	fprintf(out, "\nstored:        run %lld as \"%s\"%s%s%s\n", (long long) id,
 			rep->meta->name, rep->meta->run_group ? " (run group \"" : "",
 			rep->meta->run_group ? rep->meta->run_group : "",
@@ -310,7 +312,7 @@ store_and_compare(const struct pd_store_opts *so, const struct pd_report *rep,
 		}
 		policy = run_policy(so);
 		if (!pd_store_compare(st, so->baseline_id, so->baseline_last, id,
-							  &policy, &c, err, sizeof(err)))
+							  so->exclude_id, &policy, &c, err, sizeof(err)))
 		{
 			pd_error("could not compare run %lld: %s", (long long) id, err);
 			pd_store_close(st);
@@ -552,7 +554,7 @@ cmd_compare(int argc, char **argv)
 		pd_error("could not connect to the store %s: %s", desc, err);
 		goto out;
 	}
-	if (!pd_store_compare(st, baseline, history, candidate, &policy, &c,
+	if (!pd_store_compare(st, baseline, history, candidate, 0, &policy, &c,
 						  err, sizeof(err)))
 	{
 		pd_error("could not compare: %s", err);

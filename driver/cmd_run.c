@@ -67,6 +67,7 @@ struct run_main
 	struct pd_sketch_log ivlog; /* with --store */
 	bool		interrupted;	/* SIGINT */
 	int64_t		stop_ns;		/* the end of the run */
+	int64_t		stored_id;		/* with --store: the run's id, 0 if not stored */
 };
 
 static int	sigint_fd = -1;
@@ -650,6 +651,8 @@ run_report(const struct run *run, struct run_main *m)
 		};
 		FILE	   *out = o->json && strcmp(o->json, "-") == 0 ? stderr : stdout;
 		struct pd_store_opts so = o->store;
+
+		so.stored_id = &m->stored_id;
 		struct pd_assert_set asserts = o->asserts;	/* results are ours */
 
 		if (o->store.dsn)
@@ -729,6 +732,52 @@ run_free(struct run *run, struct run_main *m)
 /* ----------------------------------------------------------------- run */
 
 /*
+ * run_confirm: --confirm: run suspect looked like a regression.  Run the
+ * workload once more, stored with the label confirms=SUSPECT and compared
+ * with the same baseline (suspect left out of last:N): a burst of load from
+ * elsewhere rarely hits both runs, a real regression does.  Returns the
+ * rerun's exit code, which decides.
+ */
+static int
+run_confirm(struct run_opts *o, int64_t suspect)
+{
+	struct run	run;
+	struct run_main m;
+	char		idbuf[32];
+	int			rc;
+
+	printf("\nconfirmation: run %lld looked like a regression; running the workload once more\n\n",
+		   (long long) suspect);
+	fflush(stdout);
+	snprintf(idbuf, sizeof(idbuf), "%lld", (long long) suspect);
+	if (o->nlabels < PD_MAX_LABELS)
+		o->labels[o->nlabels++] = (struct pd_label) {"confirms", idbuf};
+	o->store.exclude_id = suspect;
+	memset(&run, 0, sizeof(run));
+	memset(&m, 0, sizeof(m));
+	run.o = o;
+	rc = run_connect_target(&run, &m);
+	if (rc != PD_EXIT_OK)
+		return rc;
+	run_plan_commands(&run);
+	rc = run_create_threads(&run);
+	if (rc == PD_EXIT_OK)
+		rc = run_start(&run, &m);
+	if (rc != PD_EXIT_OK)
+		return rc;
+	run_watch(&run, &m);
+	rc = run_report(&run, &m);
+	run_free(&run, &m);
+	if (rc == PD_EXIT_REGRESSION)
+		printf("confirmation: run %lld confirms the regression of run %lld\n",
+			   (long long) m.stored_id, (long long) suspect);
+	else
+		printf("confirmation: run %lld does not confirm the regression of run %lld: "
+			   "counted as noise\n", (long long) m.stored_id, (long long) suspect);
+	return rc;
+}
+
+/*
  * cmd_run: the "run" subcommand.  Returns the exit code (driver.h).
  */
 int
@@ -771,6 +820,8 @@ cmd_run(int argc, char **argv)
 	run_watch(&run, &m);
 	rc = run_report(&run, &m);
 	run_free(&run, &m);
+	if (rc == PD_EXIT_REGRESSION && o.store.confirm && m.stored_id > 0 && !m.interrupted)
+		rc = run_confirm(&o, m.stored_id);
 	run_opts_free(&o);
 	return rc;
 }

@@ -96,6 +96,9 @@ run_opts_usage(FILE *out)
 			"                           p95=10,p99=15,tps=20\n"
 			"  --min-change=LATENCY     smallest latency change that counts (default 0.1ms)\n"
 			"  --gate-scope=SCOPE       rows that count: run, statements or all (default)\n"
+			"  --confirm                with --fail-on-regression: when the gate fails,\n"
+			"                           run the workload once more (stored, labelled\n"
+			"                           confirms=ID) and let that rerun decide\n"
 			"Targets:\n"
 			"  --assert=EXPR            a target the run must meet, such as p95<50ms,\n"
 			"                           tps>500, error_rate<1%%, statements.p99<=80ms or\n"
@@ -227,6 +230,7 @@ run_opts_parse(int argc, char **argv, struct run_opts *o, bool *help)
 		{"log", no_argument, NULL, 'l'},
 		{"log-prefix", required_argument, NULL, 20},
 		{"continue-on-error", no_argument, NULL, 21},
+		{"confirm", no_argument, NULL, 22},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}
 	};
@@ -493,6 +497,10 @@ run_opts_parse(int argc, char **argv, struct run_opts *o, bool *help)
 				break;
 			case 21:
 				o->continue_on_error = true;
+				break;
+			case 22:
+				o->store.confirm = true;
+				gate_opt = "--confirm";
 				break;
 			case 14:
 				if (!pd_affinity_parse(optarg, &o->affinity, err, sizeof(err)))

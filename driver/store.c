@@ -359,7 +359,8 @@ store_fetch_run(struct pd_store *st, int64_t id, struct pd_gate_run *r,
 
 bool
 pd_store_compare(struct pd_store *st, int64_t baseline, int last_n,
-				 int64_t candidate, const struct pd_gate_policy *policy,
+				 int64_t candidate, int64_t exclude,
+				 const struct pd_gate_policy *policy,
 				 struct pd_cmp *out, char *err, size_t errlen)
 {
 	struct pd_gate_run cand;
@@ -389,18 +390,21 @@ pd_store_compare(struct pd_store *st, int64_t baseline, int last_n,
 	if (last_n > 0)
 	{
 		char		b1[32],
-					b2[32];
-		const char *values[2] = {b1, b2};
+					b2[32],
+					b3[32];
+		const char *values[3] = {b1, b2, b3};
 
 		snprintf(b1, sizeof(b1), "%lld", (long long) candidate);
 		snprintf(b2, sizeof(b2), "%d", last_n);
+		snprintf(b3, sizeof(b3), "%lld", (long long) exclude);
 		/* the same runs as perfstore.compare_to_history() takes */
 		if (!store_exec(st,
 						"SELECT r.id FROM perfstore.bench_runs r"
 						" JOIN perfstore.bench_runs c ON c.id = $1::bigint"
 						" WHERE r.name = c.name AND r.started_at < c.started_at AND r.id <> c.id"
+						" AND r.id <> $3::bigint"
 						" ORDER BY r.started_at DESC, r.id DESC LIMIT $2::integer",
-						2, values, &res, err, errlen))
+						3, values, &res, err, errlen))
 			goto done;
 		nbase = pgconn_result_ntuples(res);
 		if (nbase == 0)

@@ -169,14 +169,14 @@ bool		pd_store_has_history(struct pd_store *st, int64_t candidate,
 /*
  * pd_store_compare: compare candidate with run baseline (last_n == 0) or
  * with the median of its last_n predecessors of the same name (baseline
- * == 0) under policy, with the gate's noise model (gate.h): the runs'
+ * == 0; run exclude, when not 0, is not one of them) under policy, with the gate's noise model (gate.h): the runs'
  * totals, intervals and statement quantiles are read here and judged by
  * pd_gate_compare().  Fills *out (free with pd_cmp_free()).  Returns false
  * with a message in err for an unknown run id, a candidate without earlier
  * runs, or a failed query.
  */
 bool		pd_store_compare(struct pd_store *st, int64_t baseline, int last_n,
-							 int64_t candidate,
+							 int64_t candidate, int64_t exclude,
 							 const struct pd_gate_policy *policy,
 							 struct pd_cmp *out, char *err, size_t errlen);
 
@@ -216,6 +216,10 @@ struct pd_store_opts
 	const char *gate;			/* --gate-metrics, NULL: every metric */
 	const char *json_written;	/* the JSON report's path ("-": stdout) when
 								 * it was written, else NULL (exit 4's hint) */
+	bool		confirm;		/* --confirm: a regression is rerun once */
+	int64_t		exclude_id;		/* a run left out of last:N (the suspect
+								 * run, when confirming), 0: none */
+	int64_t    *stored_id;		/* when not NULL, receives the stored id */
 };
 
 /*
