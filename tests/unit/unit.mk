@@ -29,6 +29,8 @@ STORE_SRCS := $(ROOT)/driver/report.c $(ROOT)/driver/nplus1.c \
             $(ROOT)/driver/store.c $(ROOT)/driver/pgconn.c $(ROOT)/src/sketch.c \
             $(ROOT)/driver/affinity.c
 EXTRA_test_store_doc := $(STORE_SRCS) -I$(PQ_INCLUDE) -lpq
+# test_logparse needs the log reader and pd_malloc (report.c and its layers)
+EXTRA_test_logparse := $(ROOT)/driver/logparse.c $(STORE_SRCS) -I$(PQ_INCLUDE) -lpq
 # test_affinity binds its own thread and opens sockets
 EXTRA_test_affinity := $(ROOT)/driver/affinity.c -pthread
 TESTS    := $(patsubst $(ROOT)/tests/unit/%.c,$(BINDIR)/%,$(wildcard $(ROOT)/tests/unit/test_*.c))
@@ -42,3 +44,4 @@ $(BINDIR)/%: $(ROOT)/tests/unit/%.c $(SRCS) $(HDRS)
 
 $(BINDIR)/test_store_doc: $(STORE_SRCS) $(wildcard $(ROOT)/driver/*.h)
 $(BINDIR)/test_affinity: $(ROOT)/driver/affinity.c $(ROOT)/driver/affinity.h
+$(BINDIR)/test_logparse: $(ROOT)/driver/logparse.c $(STORE_SRCS) $(wildcard $(ROOT)/driver/*.h)
