@@ -30,7 +30,9 @@
 #include <strings.h>
 
 #include "expr.h"
+#include "prng.h"
 #include "script.h"
+#include "vars.h"
 
 /* Steps of a script run; a \if loop cannot happen, this bounds the work. */
 #define FUZZ_MAX_STEPS	2000

@@ -3,7 +3,8 @@
 #   make -f tests/unit/unit.mk [ROOT=/path/to/checkout] [SANITIZE=1]
 #
 # One binary per tests/unit/test_*.c, linked with the driver's workload
-# layer (expr, script, builtin, normalize) and libpg_query.  SANITIZE=1
+# layer (expr, vars, prng, script, builtin, normalize, util) and
+# libpg_query.  SANITIZE=1
 # builds with AddressSanitizer and UBSan into tests/bin/asan/.
 ROOT     ?= $(abspath $(dir $(lastword $(MAKEFILE_LIST)))/../..)
 CC       ?= gcc
@@ -18,19 +19,20 @@ BINDIR   := $(ROOT)/tests/bin/asan
 endif
 
 SRCS     := $(ROOT)/driver/expr.c $(ROOT)/driver/script.c \
-            $(ROOT)/driver/builtin.c $(ROOT)/driver/normalize.c
-HDRS     := $(wildcard $(ROOT)/driver/expr.h $(ROOT)/driver/script.h \
+            $(ROOT)/driver/builtin.c $(ROOT)/driver/normalize.c \
+            $(ROOT)/driver/vars.c $(ROOT)/driver/prng.c $(ROOT)/driver/util.c
+HDRS     := $(wildcard $(ROOT)/driver/expr.h $(ROOT)/driver/vars.h \
+            $(ROOT)/driver/prng.h $(ROOT)/driver/script.h $(ROOT)/driver/driver.h \
             $(ROOT)/driver/normalize.h $(ROOT)/tests/unit/unit.h)
 # test_store_doc needs the report, JUnit and store layers as well (and
-# libpq, which store.c and pgconn.c link; no server is contacted)
+# libpq, which pgconn.c links; no server is contacted)
 PQ_INCLUDE := $(shell pg_config --includedir 2>/dev/null)
 STORE_SRCS := $(ROOT)/driver/report.c $(ROOT)/driver/nplus1.c \
             $(ROOT)/driver/junit.c $(ROOT)/driver/cmd_compare.c \
             $(ROOT)/driver/store.c $(ROOT)/driver/pgconn.c $(ROOT)/src/sketch.c \
             $(ROOT)/driver/affinity.c
 EXTRA_test_store_doc := $(STORE_SRCS) -I$(PQ_INCLUDE) -lpq
-# test_logparse needs the log reader and pd_malloc (report.c and its layers)
-EXTRA_test_logparse := $(ROOT)/driver/logparse.c $(STORE_SRCS) -I$(PQ_INCLUDE) -lpq
+EXTRA_test_logparse := $(ROOT)/driver/logparse.c
 # test_affinity binds its own thread and opens sockets
 EXTRA_test_affinity := $(ROOT)/driver/affinity.c -pthread
 TESTS    := $(patsubst $(ROOT)/tests/unit/%.c,$(BINDIR)/%,$(wildcard $(ROOT)/tests/unit/test_*.c))
@@ -44,4 +46,4 @@ $(BINDIR)/%: $(ROOT)/tests/unit/%.c $(SRCS) $(HDRS)
 
 $(BINDIR)/test_store_doc: $(STORE_SRCS) $(wildcard $(ROOT)/driver/*.h)
 $(BINDIR)/test_affinity: $(ROOT)/driver/affinity.c $(ROOT)/driver/affinity.h
-$(BINDIR)/test_logparse: $(ROOT)/driver/logparse.c $(STORE_SRCS) $(wildcard $(ROOT)/driver/*.h)
+$(BINDIR)/test_logparse: $(ROOT)/driver/logparse.c $(ROOT)/driver/logparse.h
