@@ -132,16 +132,14 @@ mapping_find(int32_t per_octave)
  * then use the slow path, which gives identical keys.  Safe to call from
  * several threads at once (see the header comment).
  */
-static const sketch_mapping *
-mapping_get(int32_t per_octave)
+static SKETCH_NOINLINE const sketch_mapping *
+mapping_get_slow(int32_t per_octave)
 {
-	const sketch_mapping *m = __atomic_load_n(&mapping_last, __ATOMIC_ACQUIRE);
+	const sketch_mapping *m;
 	sketch_mapping *slot;
 	int			cells;
 	int			bits;
 
-	if (likely(m != NULL && m->per_octave == per_octave))
-		return m;
 	if ((m = mapping_find(per_octave)) != NULL)
 		return m;
 
@@ -178,6 +176,17 @@ mapping_get(int32_t per_octave)
 	__atomic_store_n(&mapping_last, slot, __ATOMIC_RELEASE);
 	__atomic_clear(&mapping_building, __ATOMIC_RELEASE);
 	return slot;
+}
+
+/* mapping_get_slow() behind the hot path: the last mapping used */
+static inline const sketch_mapping *
+mapping_get(int32_t per_octave)
+{
+	const sketch_mapping *m = __atomic_load_n(&mapping_last, __ATOMIC_ACQUIRE);
+
+	if (likely(m != NULL && m->per_octave == per_octave))
+		return m;
+	return mapping_get_slow(per_octave);
 }
 
 static inline int32_t
