@@ -8,7 +8,13 @@
  * (lowest first): OR, AND, NOT (prefix), IS/ISNULL/NOTNULL (non-assoc),
  * comparisons (non-assoc), bit operators & | # << >> and prefix ~, + -,
  * * / %, unary + -.  Integer arithmetic is checked for overflow; an
- * operation with a double operand is done in double (except %).
+ * operation with a double operand is done in double (except %), and a
+ * double result must be finite: the operation fails with PostgreSQL's
+ * message otherwise, so no "inf" or "nan" reaches the SQL.
+ *
+ * Bounded stack: the parser refuses nesting deeper than EXPR_MAX_DEPTH; a
+ * chain of binary operators (a + b + ... + z, however long) is parsed in a
+ * loop and evaluated and freed without recursing down it.
  *
  * Must not: talk to libpq, or print anything but debug() output (stderr).
  *

@@ -3,7 +3,9 @@
  *		The only file of perfdriver that includes libpq-fe.h.
  *
  * Owns: PGconn and PGresult lifetimes, connection parameters, and the
- * mapping of libpq's statuses onto the small enums of pgconn.h.
+ * mapping of libpq's statuses onto the small enums of pgconn.h.  A COPY
+ * that a statement starts is ended here (pgconn_next_result), so callers
+ * never see the COPY protocol.
  *
  * Must not: print, or keep global state (several threads use it at once,
  * each on its own connections).  Passwords stay inside the parameter arrays

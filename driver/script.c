@@ -20,7 +20,8 @@
  *	  value as a quoted literal (-M simple) or a parameter.
  *
  * Must not: talk to libpq or run shell commands (\shell, \setshell are
- * rejected).
+ * rejected), or accept a COPY FROM STDIN / TO STDOUT, whose data the
+ * runner neither feeds nor drains.
  *
  * Memory: a parsed script owns all its strings and expressions (malloc);
  * pgb_script_free() releases everything.  Scripts are immutable after
