@@ -22,6 +22,7 @@
 #include "report.h"
 #include "script.h"
 #include "store.h"
+#include "targets.h"
 
 #define PD_MAX_SCRIPTS	128		/* -b and -f, together */
 #define PD_MAX_LABELS	64		/* --label */
@@ -59,6 +60,9 @@ struct run_opts
 	struct pd_label labels[PD_MAX_LABELS];
 	int			nlabels;
 	struct pd_affinity affinity;	/* --cpu-affinity */
+	struct pd_assert_set asserts;	/* --assert, --assert-min-samples
+									 * (expressions only; evaluated copies
+									 * hold the results) */
 };
 
 /*
