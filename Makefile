@@ -6,6 +6,10 @@
 #   make test     install what is missing, build, run every test suite
 #   make bench    benchmarks with ratios against their anchors
 #   make fuzz     run the sketch decoder fuzz target for a bounded time
+#   make deb      build the Debian packages (postgresql-15-perfstore,
+#                 perfdriver) into dist/ from a copy of the tree
+#   make install  the extension, and perfdriver with its man page into
+#                 PostgreSQL's bindir and mandir (DESTDIR honoured)
 
 EXTENSION  = perfstore
 MODULE_big = perfstore
@@ -21,7 +25,7 @@ PG_CFLAGS  = -Wall -Wextra -Werror -Wno-unused-parameter \
 PG_CONFIG ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_config)
 PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
 
-.PHONY: deps test demo bench fuzz check-driver
+.PHONY: deps test demo bench fuzz check-driver deb
 
 ifneq ($(wildcard $(PGXS)),)
 # an assert-enabled server also checks the sketch's invariants after changes
@@ -59,3 +63,7 @@ bench:
 
 fuzz: deps
 	@tests/fuzz/run.sh
+
+DEB_DIR ?= dist
+deb:
+	@scripts/build-deb.sh $(DEB_DIR)
