@@ -42,15 +42,13 @@ fi
 
 cd "$src"
 export DEB_BUILD_OPTIONS="${DEB_BUILD_OPTIONS:+$DEB_BUILD_OPTIONS }nocheck noddebs parallel=$(nproc)"
-SECONDS=0
-if ! dpkg-buildpackage -b -us -uc >"$tmp/build.log" 2>&1; then
+# the copy is clean: no "debian/rules clean" first
+if ! dpkg-buildpackage -b -us -uc --no-pre-clean >"$tmp/build.log" 2>&1; then
 	tail -n 60 "$tmp/build.log" >&2
 	echo "build-deb: dpkg-buildpackage failed (log above)" >&2
 	exit 1
 fi
 
-[ -n "${PERFSTORE_DEB_TIMING:-}" ] && echo "build-deb: dpkg-buildpackage ${SECONDS}s"
-cp "$tmp/build.log" /tmp/pkg-build.log
 mkdir -p "$OUT"
 debs=("$tmp"/*.deb)
 cp "${debs[@]}" "$OUT/"
