@@ -59,9 +59,22 @@ TMP=$(mktemp -d /tmp/perfstore_packages.XXXXXX)
 chmod 755 "$TMP"
 installed=0
 started=0
+lintian_pid=
 BACKUP="$TMP/stale"
 SUDO=
+restore_stale() {
+	[ -f "$BACKUP.list" ] || return 0
+	while IFS= read -r f; do
+		$SUDO mkdir -p "$(dirname "$f")"
+		$SUDO mv "$BACKUP$f" "$f"
+	done <"$BACKUP.list"
+	rm -f "$BACKUP.list"
+}
 cleanup() {
+	if [ -n "$lintian_pid" ]; then
+		kill "$lintian_pid" 2>/dev/null
+		wait "$lintian_pid" 2>/dev/null
+	fi
 	if [ "$started" -eq 1 ]; then
 		runuser -u postgres -- "$SYS_PGBIN/pg_ctl" -D "$TMP/cluster/data" -m immediate -w stop >/dev/null 2>&1
 	fi
@@ -72,7 +85,19 @@ cleanup() {
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
+lintian_result() {
+	[ -n "$lintian_pid" ] || return 0
+	wait "$lintian_pid"
+	rc=$?
+	lintian_pid=
+	if [ "$rc" -eq 0 ] && ! grep -q '^E:' "$TMP/lintian.out"; then
+		ok "lintian: no errors ($(grep -c '^W:' "$TMP/lintian.out") warnings)"
+	else
+		not_ok "lintian finds no errors" "$(grep '^E:' "$TMP/lintian.out")"
+	fi
+}
 finish() {
+	lintian_result
 	# CPU time of this shell's children (user + system), "XmY.Zs" each
 	times >"$TMP/times"
 	cpu=$(tail -n 1 "$TMP/times" | awk '{ for (i = 1; i <= 2; i++) { split($i, t, "m"); s += t[1] * 60 + t[2] } } END { printf "%.0f", s }')
@@ -283,14 +308,10 @@ if grep -qx /usr/bin/perfdriver "$TMP/drv.files" && grep -qx /usr/share/man/man1
 else
 	not_ok "perfdriver holds the driver and its man page" "$(cat "$TMP/drv.files")"
 fi
+# lintian runs beside the installation below; its verdict is read at the end
 if command -v lintian >/dev/null; then
-	out=$(lintian --fail-on error "$ext_deb" "$drv_deb" 2>&1)
-	rc=$?
-	if [ "$rc" -eq 0 ] && ! printf '%s\n' "$out" | grep -q '^E:'; then
-		ok "lintian: no errors ($(printf '%s\n' "$out" | grep -c '^W:') warnings)"
-	else
-		not_ok "lintian finds no errors" "$(printf '%s\n' "$out" | grep '^E:')"
-	fi
+	lintian --fail-on error "$ext_deb" "$drv_deb" >"$TMP/lintian.out" 2>&1 &
+	lintian_pid=$!
 else
 	skip "lintian is missing"
 fi
@@ -326,14 +347,6 @@ sys_files() {
 		find /usr/lib/postgresql/15/lib/bitcode -path '*/bitcode/perfstore*' \! -type d
 	} 2>/dev/null | sort
 }
-restore_stale() {
-	[ -f "$BACKUP.list" ] || return 0
-	while IFS= read -r f; do
-		$SUDO mkdir -p "$(dirname "$f")"
-		$SUDO mv "$BACKUP$f" "$f"
-	done <"$BACKUP.list"
-	rm -f "$BACKUP.list"
-}
 sys_files | xargs -r md5sum >"$TMP/sys.before"
 : >"$TMP/stale.tmp"
 for f in $(sys_files); do
@@ -349,7 +362,7 @@ if [ -s "$TMP/stale.tmp" ]; then
 fi
 
 out=$(cd "$TMP/debs" && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-	-o DPkg::Lock::Timeout=120 "./$(basename "$ext_deb")" "./$(basename "$drv_deb")" 2>&1)
+	-o DPkg::Lock::Timeout=120 -o Dpkg::Options::=--force-unsafe-io "./$(basename "$ext_deb")" "./$(basename "$drv_deb")" 2>&1)
 rc=$?
 installed=1
 if [ "$rc" -eq 0 ] && [ "$(dpkg-query -W -f '${Status}\n' perfdriver postgresql-15-perfstore 2>/dev/null | grep -c 'ok installed')" -eq 2 ]; then
@@ -422,7 +435,7 @@ runuser -u postgres -- "$SYS_PGBIN/pg_ctl" -D "$CL/data" -m fast -w stop >/dev/n
 started=0
 
 # removed again, the system as before
-out=$($SUDO dpkg --purge perfdriver postgresql-15-perfstore 2>&1)
+out=$($SUDO dpkg --force-unsafe-io --purge perfdriver postgresql-15-perfstore 2>&1)
 rc=$?
 left=$(sys_files)
 if [ "$rc" -eq 0 ] && [ -z "$left" ] &&
