@@ -19,6 +19,7 @@
  * Memory: none beyond the stack.
  */
 #define _GNU_SOURCE
+#include <limits.h>
 #include <link.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,7 +36,7 @@
 struct version_lib
 {
 	const char *stem;			/* "libpg_query.so." */
-	char		path[4096];		/* the loaded file, resolved; "" if none */
+	char		path[PATH_MAX];		/* the loaded file, resolved; "" if none */
 };
 
 /* dl_iterate_phdr callback: remember the first object whose name has stem. */

@@ -76,15 +76,23 @@ cleanup() {
 		wait "$lintian_pid" 2>/dev/null
 	fi
 	if [ "$started" -eq 1 ]; then
-		runuser -u postgres -- "$SYS_PGBIN/pg_ctl" -D "$TMP/cluster/data" -m immediate -w stop >/dev/null 2>&1
+		as_postgres "$SYS_PGBIN/pg_ctl" -D "$TMP/cluster/data" -m immediate -w stop >/dev/null 2>&1
 	fi
 	if [ "$installed" -eq 1 ]; then
 		$SUDO dpkg --purge perfdriver postgresql-15-perfstore >/dev/null 2>&1
 	fi
 	restore_stale
-	rm -rf "$TMP"
+	$SUDO rm -rf "$TMP"
 }
 trap cleanup EXIT
+# the server runs as postgres
+as_postgres() {
+	if [ "$(id -u)" -eq 0 ]; then
+		runuser -u postgres -- "$@"
+	else
+		sudo -n -u postgres -- "$@"
+	fi
+}
 lintian_result() {
 	[ -n "$lintian_pid" ] || return 0
 	wait "$lintian_pid"
@@ -381,17 +389,18 @@ fi
 
 # a throwaway cluster of the system's PostgreSQL 15
 CL="$TMP/cluster"
-mkdir -p "$CL" && chown postgres: "$CL" && chmod 700 "$CL"
-if runuser -u postgres -- "$SYS_PGBIN/initdb" -D "$CL/data" -U postgres -E UTF8 --locale=C \
+# the directory is the socket's: others may enter it
+mkdir -p "$CL" && chmod 755 "$CL" && $SUDO chown postgres: "$CL"
+if as_postgres "$SYS_PGBIN/initdb" -D "$CL/data" -U postgres -E UTF8 --locale=C \
 	--auth-local=trust --no-sync >"$TMP/initdb.log" 2>&1; then
-	runuser -u postgres -- tee -a "$CL/data/postgresql.conf" >/dev/null <<CONF
+	as_postgres tee -a "$CL/data/postgresql.conf" >/dev/null <<CONF
 listen_addresses = ''
 unix_socket_directories = '$CL'
 port = $PORT
 shared_buffers = 32MB
 fsync = off
 CONF
-	runuser -u postgres -- "$SYS_PGBIN/pg_ctl" -D "$CL/data" -l "$CL/server.log" -w -t 60 start \
+	as_postgres "$SYS_PGBIN/pg_ctl" -D "$CL/data" -l "$CL/server.log" -w -t 60 start \
 		>/dev/null 2>&1 && started=1
 fi
 if [ "$started" -ne 1 ]; then
@@ -431,7 +440,7 @@ if [ "$rc" -eq 0 ] && [ "$tx" = 100 ] && [ "$stored" = "1 100" ]; then
 else
 	not_ok "the installed perfdriver runs and stores (exit $rc, transactions $tx, stored $stored)" "$out"
 fi
-runuser -u postgres -- "$SYS_PGBIN/pg_ctl" -D "$CL/data" -m fast -w stop >/dev/null 2>&1
+as_postgres "$SYS_PGBIN/pg_ctl" -D "$CL/data" -m fast -w stop >/dev/null 2>&1
 started=0
 
 # removed again, the system as before
