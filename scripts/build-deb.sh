@@ -16,6 +16,8 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT=${1:-$ROOT/dist}
+# relative to where it was called from
+mkdir -p "$OUT" && OUT=$(cd "$OUT" && pwd)
 
 for tool in dpkg-buildpackage dh pg_buildext; do
 	if ! command -v "$tool" >/dev/null; then
@@ -49,7 +51,6 @@ if ! dpkg-buildpackage -b -us -uc --no-pre-clean >"$tmp/build.log" 2>&1; then
 	exit 1
 fi
 
-mkdir -p "$OUT"
 debs=("$tmp"/*.deb)
 cp "${debs[@]}" "$OUT/"
 for d in "${debs[@]}"; do
