@@ -777,3 +777,9 @@ pgconn_quote_ident(const char *s)
 	*o = '\0';
 	return out;
 }
+
+int
+pgconn_libpq_version(void)
+{
+	return PQlibVersion();
+}

@@ -232,4 +232,10 @@ bool		pgconn_copy_end(struct pgconn *c, char *err, size_t errlen);
 /* Quote an identifier for SQL (malloc'd), e.g. for CREATE DATABASE. */
 char	   *pgconn_quote_ident(const char *s);
 
+/*
+ * pgconn_libpq_version: the version of the libpq this process runs with
+ * (PQlibVersion(), for example 150020 for 15.20).
+ */
+int			pgconn_libpq_version(void);
+
 #endif							/* PERFDRIVER_PGCONN_H */
