@@ -75,7 +75,7 @@ build() {
 				case "$(basename "$f")" in main.c | unit_*) ;; *) srcs+=("$f") ;; esac
 			done
 			srcs+=("$ROOT/src/sketch.c" "$FUZZ/analyze_log_fuzz.c")
-			libs=(-I"$PQ_INCLUDE" -lpq -lpg_query -lpthread -lm)
+			libs=(-I"$PQ_INCLUDE" -DPD_VERSION="\"$PD_VERSION\"" -lpq -lpg_query -ljansson -lpthread -lm)
 			;;
 		*)
 			echo "fuzz: error: unknown target \"$t\" (targets: $ALL_TARGETS)" >&2
@@ -89,6 +89,8 @@ build() {
 	}
 }
 
+# the driver's version, as driver/driver.mk passes it to version.c
+PD_VERSION=$(sed -n "s/^default_version *= *'\(.*\)'.*/\1/p" "$ROOT/perfstore.control")
 mkdir -p "$BIN"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
