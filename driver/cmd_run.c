@@ -796,7 +796,7 @@ cmd_run(int argc, char **argv)
 		run_opts_usage(stdout);
 		return PD_EXIT_OK;
 	}
-	if (!run_opts_check_scripts(&o))
+	if (!run_opts_check_scripts(&o) || !run_opts_check_outputs(&o))
 		return PD_EXIT_USAGE;
 
 	memset(&run, 0, sizeof(run));

@@ -89,6 +89,12 @@ int			cmd_run(int argc, char **argv);
 int			cmd_init(int argc, char **argv);
 int			cmd_analyze(int argc, char **argv);
 
+/*
+ * "perfdriver --version" (version.c): perfdriver's version and those of the
+ * libpq and libpg_query it runs with, one per line.
+ */
+void		pd_print_version(FILE *out);
+
 /* Relative accuracy of every latency sketch. */
 #define PD_SKETCH_ALPHA 0.01
 

@@ -21,11 +21,21 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+/*
+ * Ranges of the options whose values become nanosecond clocks: the longest
+ * -T and -P are pgbench's (an int of seconds), and the lowest -R keeps a
+ * client's next start within the clock's range (docs/perfdriver.md).
+ */
+#define RUN_MAX_SECONDS		2147483647.0
+#define RUN_MIN_RATE		0.001
 
 #define RUN_OPTS_ERRLEN	1024
 
@@ -328,16 +338,20 @@ run_opts_parse(int argc, char **argv, struct run_opts *o, bool *help)
 			case 'n':
 				break;
 			case 'P':
-				if (!parse_double(optarg, 0.001, &o->progress_s))
+				if (!parse_double(optarg, 0.001, &o->progress_s) ||
+					o->progress_s > RUN_MAX_SECONDS)
 				{
 					pd_error("invalid progress interval: \"%s\"", optarg);
+					pd_hint("Use a number of seconds from 0.001 to %.0f.", RUN_MAX_SECONDS);
 					return false;
 				}
 				break;
 			case 'R':
-				if (!parse_double(optarg, 0.0, &o->rate) || o->rate <= 0)
+				if (!parse_double(optarg, RUN_MIN_RATE, &o->rate))
 				{
 					pd_error("invalid rate: \"%s\"", optarg);
+					pd_hint("Use a number of transactions per second of at least %g.",
+							RUN_MIN_RATE);
 					return false;
 				}
 				break;
@@ -349,9 +363,12 @@ run_opts_parse(int argc, char **argv, struct run_opts *o, bool *help)
 				}
 				break;
 			case 'T':
-				if (!parse_double(optarg, 0.0, &o->duration_s) || o->duration_s <= 0)
+				if (!parse_double(optarg, 0.0, &o->duration_s) || o->duration_s <= 0 ||
+					o->duration_s > RUN_MAX_SECONDS)
 				{
 					pd_error("invalid duration: \"%s\"", optarg);
+					pd_hint("Use a number of seconds greater than 0 and at most %.0f.",
+							RUN_MAX_SECONDS);
 					return false;
 				}
 				break;
@@ -359,6 +376,7 @@ run_opts_parse(int argc, char **argv, struct run_opts *o, bool *help)
 				if (!parse_int64(optarg, 1, &o->txns))
 				{
 					pd_error("invalid number of transactions: \"%s\"", optarg);
+					pd_hint("Use an integer from 1 to %" PRId64 ".", INT64_MAX);
 					return false;
 				}
 				break;
@@ -634,6 +652,85 @@ run_opts_check_scripts(const struct run_opts *o)
 	if (total <= 0)
 	{
 		pd_error("total script weight must not be zero");
+		return false;
+	}
+	return true;
+}
+
+/*
+ * output_writable: whether path can be written as a report file: an
+ * existing file that is writable and not a directory, or a new file in an
+ * existing, writable directory.  Creates nothing.  Returns false with the
+ * reason in err.
+ */
+static bool
+output_writable(const char *path, char *err, size_t errlen)
+{
+	struct stat sb;
+	char	   *dir;
+	char	   *slash;
+	bool		ok;
+
+	if (stat(path, &sb) == 0)
+	{
+		if (S_ISDIR(sb.st_mode))
+		{
+			snprintf(err, errlen, "it is a directory");
+			return false;
+		}
+		if (access(path, W_OK) != 0)
+		{
+			snprintf(err, errlen, "%s", strerror(errno));
+			return false;
+		}
+		return true;
+	}
+	if (errno != ENOENT)
+	{
+		snprintf(err, errlen, "%s", strerror(errno));
+		return false;
+	}
+	dir = pd_strdup(path);
+	slash = strrchr(dir, '/');
+	if (slash == NULL)
+		strcpy(dir, ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	ok = false;
+	if (stat(dir, &sb) != 0)
+		snprintf(err, errlen, "%s", strerror(errno));
+	else if (!S_ISDIR(sb.st_mode))
+		snprintf(err, errlen, "%s", strerror(ENOTDIR));
+	else if (access(dir, W_OK | X_OK) != 0)
+		snprintf(err, errlen, "%s", strerror(errno));
+	else
+		ok = true;
+	free(dir);
+	return ok;
+}
+
+/*
+ * run_opts_check_outputs: the report files (--json, --junit) must be
+ * writable before the run starts, so that a run is not lost for a typo in
+ * a path.  Returns false after printing the problem.
+ */
+bool
+run_opts_check_outputs(const struct run_opts *o)
+{
+	char		err[256];
+
+	if (o->json && strcmp(o->json, "-") != 0 && !output_writable(o->json, err, sizeof(err)))
+	{
+		pd_error("cannot write the JSON report to \"%s\": %s", o->json, err);
+		pd_hint("The report is written when the run ends; nothing was run.");
+		return false;
+	}
+	if (o->store.junit && !output_writable(o->store.junit, err, sizeof(err)))
+	{
+		pd_error("cannot write the JUnit report to \"%s\": %s", o->store.junit, err);
+		pd_hint("The report is written when the run ends; nothing was run.");
 		return false;
 	}
 	return true;

@@ -87,6 +87,13 @@ void		run_opts_usage(FILE *out);
  */
 bool		run_opts_check_scripts(const struct run_opts *o);
 
+/*
+ * run_opts_check_outputs: the --json and --junit files can be written (an
+ * existing writable file, or a new one in a writable directory), checked
+ * before connecting.  Returns false after printing the problem.
+ */
+bool		run_opts_check_outputs(const struct run_opts *o);
+
 /* True when a script of o is a built-in (so the scale must be known). */
 bool		run_opts_uses_builtin(const struct run_opts *o);
 

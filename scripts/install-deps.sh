@@ -21,6 +21,15 @@ pkgs=(
 	gcc
 	clang
 	libclang-rt-14-dev
+	# the Debian packages (make deb, tests/suites/zz_packages.sh) and the
+	# man page checks (tests/suites/driver_help.sh)
+	dpkg-dev
+	debhelper
+	postgresql-server-dev-all
+	lintian
+	man-db
+	groff-base
+	bsdextrautils
 )
 if [ "${1:-}" = "--bench" ]; then
 	pkgs+=(pgbadger sysbench)

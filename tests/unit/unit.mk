@@ -36,6 +36,7 @@ EXTRA_test_store_doc := $(STORE_SRCS) -I$(PQ_INCLUDE) -lpq -ljansson
 EXTRA_test_gate := $(STORE_SRCS) -I$(PQ_INCLUDE) -lpq -ljansson
 # test_targets: the assertions' grammar and evaluation (libjansson)
 EXTRA_test_targets := $(ROOT)/driver/targets.c -ljansson
+EXTRA_test_logparse := $(ROOT)/driver/logparse.c
 # test_affinity binds its own thread and opens sockets
 EXTRA_test_affinity := $(ROOT)/driver/affinity.c -pthread
 TESTS    := $(patsubst $(ROOT)/tests/unit/%.c,$(BINDIR)/%,$(wildcard $(ROOT)/tests/unit/test_*.c))
@@ -51,3 +52,4 @@ $(BINDIR)/test_store_doc: $(STORE_SRCS) $(wildcard $(ROOT)/driver/*.h)
 $(BINDIR)/test_gate: $(STORE_SRCS) $(wildcard $(ROOT)/driver/*.h)
 $(BINDIR)/test_targets: $(ROOT)/driver/targets.c $(ROOT)/driver/targets.h
 $(BINDIR)/test_affinity: $(ROOT)/driver/affinity.c $(ROOT)/driver/affinity.h
+$(BINDIR)/test_logparse: $(ROOT)/driver/logparse.c $(ROOT)/driver/logparse.h
