@@ -17,20 +17,31 @@
 #                              line, which tests/run.sh reads) and exit,
 #                              non-zero when a check failed
 #
+# CHECK_TIMES=1 makes ok and not_ok append the suite's seconds so far
+# ("[42s]"), for slow suites.
+#
 # A suite prints nothing after finish; its exit status is non-zero on failure.
 
 pass=0
 fail=0
+CHECK_TIMES=${CHECK_TIMES:-0}
+
+# the "[Ns]" suffix of ok and not_ok lines with CHECK_TIMES=1
+check_time() {
+	if [ "$CHECK_TIMES" = 1 ]; then
+		printf ' [%ss]' "$SECONDS"
+	fi
+}
 
 ok() {
-	echo "ok - $1"
+	echo "ok - $1$(check_time)"
 	pass=$((pass + 1))
 }
 
 not_ok() {
 	local name=$1 e
 	shift
-	echo "not ok - $name"
+	echo "not ok - $name$(check_time)"
 	for e in "$@"; do
 		if [ -f "$e" ]; then
 			head -n 40 "$e" | cut -c 1-300 | sed 's/^/    /'
