@@ -190,7 +190,6 @@ check "-R above capacity: a note says the achieved rate fell short" \
 "$PD" run -d pd_verdict_run -f "$TMP/slow.sql" -c 2 -R 5 -T 2 >"$TMP/rate2.out" 2>&1
 check "-R within capacity: no note" bash -c '! grep -q "^note: the achieved rate" "$1"' _ "$TMP/rate2.out"
 
-<<<<<<< HEAD
 # --- 5. pgbench's habits: the error policy, -l and -L ------------------------
 # A statement on a missing table fails on every call.  The server logs each
 # error (about 170 bytes with its statement); before the policy one such run
@@ -295,8 +294,4 @@ check "--confirm: a regression the rerun shows too is exit 3" \
 check "--confirm: the rerun's baseline leaves the suspect run out" \
 	bash -c 'test "$(grep -c "^baseline:   runs" "$1")" -eq 2 && test "$(grep "^baseline:   runs" "$1" | sort -u | wc -l)" -eq 1' _ "$TMP/burst2.out"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
-=======
 finish
->>>>>>> main
