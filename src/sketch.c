@@ -446,8 +446,9 @@ layout_size(int nq, int32_t sum_cap, store_plan pos, store_plan neg)
 
 /*
  * Sparse stores.  Deltas and counts are uint16; a store turns dense before
- * either would overflow, and once it would need more than SPARSE_MAX_ENTRIES
- * entries, where a lookup and an insertion cost more than a dense slot.
+ * either would overflow, and when doubling its entries would take it past
+ * SPARSE_MAX_ENTRIES, where a lookup and an insertion cost much more than a
+ * dense slot (a 512-byte first block holds 76 entries, the next block 204).
  */
 #define SPARSE_DELTA_MAX	UINT16_MAX
 #define SPARSE_COUNT_MAX	UINT16_MAX
@@ -1155,12 +1156,12 @@ sparse_add_inplace(struct sketch *s, struct sketch_store *st, int32_t key,
 /*
  * Add count values at key to a sparse or formless empty store, growing it
  * or turning it dense as needed.  Returns with the store sparse when the
- * values were added, dense (and the values not yet added) otherwise.  It stays sparse while a new entry fits:
- * deltas and counts in 16 bits, a span of at most max_buckets (a sparse
- * store never collapses), at most SPARSE_MAX_ENTRIES entries before growing,
- * and while the grown sparse block is smaller than the block with a dense
- * window for the span ("dense when it pays": a few keys close together cost
- * less as counts).  May relayout *sp.
+ * values were added, dense (and the values not yet added) otherwise.  It
+ * stays sparse while a new entry fits: deltas and counts in 16 bits, a span
+ * of at most max_buckets (a sparse store never collapses), a doubled
+ * capacity within SPARSE_MAX_ENTRIES, and a grown sparse block no larger
+ * than the block with a dense window for the span ("dense when it pays": a
+ * few keys close together cost less as counts).  May relayout *sp.
  */
 static SKETCH_NOINLINE sketch_error
 store_add_sparse(struct sketch **sp, const sketch_allocator *a, int side,
@@ -1189,7 +1190,7 @@ store_add_sparse(struct sketch **sp, const sketch_allocator *a, int side,
 		return SKETCH_OK;
 
 	/* grow the sparse array, if staying sparse is still worth it */
-	if (count <= SPARSE_COUNT_MAX && st->sparse_cap < SPARSE_MAX_ENTRIES &&
+	if (count <= SPARSE_COUNT_MAX && 2 * st->sparse_cap <= SPARSE_MAX_ENTRIES &&
 		(st->bucketed == 0 || st->nsparse == st->sparse_cap))
 	{
 		int32_t		lo = st->bucketed == 0 || key < st->lo ? key : st->lo;
@@ -1208,7 +1209,7 @@ store_add_sparse(struct sketch **sp, const sketch_allocator *a, int side,
 		plan.sparse_cap = sparse_cap_for_bytes(rounded - base);
 		if (delta <= SPARSE_DELTA_MAX &&
 			(int64_t) hi - lo + 1 <= (int64_t) s->max_buckets &&
-			rounded < base + plan_bytes(dense))
+			rounded <= base + plan_bytes(dense))
 		{
 			err = side ? relayout(sp, a, s->nq, s->sum.base, s->sum.cap,
 								  store_plan_of(&s->pos), plan)
@@ -1571,6 +1572,16 @@ sketch_invariant_violation(const struct sketch *s)
  * ----------------------------------------------------------------
  */
 
+/*
+ * sparse_add_inplace() of one value, out of line: keeps the dense fast path
+ * of sketch_add() as short as it was.
+ */
+static __attribute__((noinline)) bool
+sparse_add_one(struct sketch *s, struct sketch_store *st, int32_t key)
+{
+	return sparse_add_inplace(s, st, key, 1);
+}
+
 /* Every case of sketch_add(); the common one is also handled inline below. */
 static __attribute__((noinline)) sketch_error
 sketch_add_general(struct sketch **sp, double v, const sketch_allocator *a)
@@ -1651,21 +1662,21 @@ sketch_add(struct sketch **sp, double v, const sketch_allocator *a)
 			key = (exp - 1023) * s->per_octave + m->base[cell] +
 				(frac >= m->bound[cell]);
 			/* a dense window holding key, or room in a sparse store */
-			if (likely((uint32_t) key - (uint32_t) st->offset < (uint32_t) st->cap ||
-					   (st->sparse_cap > 0 && sparse_add_inplace(s, st, key, 1))))
+			if (likely((uint32_t) key - (uint32_t) st->offset < (uint32_t) st->cap))
+			{
+				store_counts(s, st)[key - st->offset]++;
+				st->bucketed++;
+				if (key < st->lo)
+					st->lo = key;
+				if (key > st->hi)
+					st->hi = key;
+			}
+			else if (st->sparse_cap == 0 || !sparse_add_one(s, st, key))
+				return sketch_add_general(sp, v, a);
 			{
 				unsigned __int128 wide;
 				int64_t    *chunk = sum_chunks(s) + (c - s->sum.base);
 
-				if (st->sparse_cap == 0)
-				{
-					store_counts(s, st)[key - st->offset]++;
-					st->bucketed++;
-					if (key < st->lo)
-						st->lo = key;
-					if (key > st->hi)
-						st->hi = key;
-				}
 				/* as sum_add(): m * 2^(exp - 1075), in 32-bit digits */
 				wide = (unsigned __int128) (mant | (UINT64_C(1) << 52)) << ((exp - 1) & 31);
 				chunk[0] += (int64_t) (uint32_t) wide;
