@@ -9,7 +9,8 @@
 
 EXTENSION  = perfstore
 MODULE_big = perfstore
-OBJS       = src/sketch.o src/sketch_sql.o src/stats.o src/maintain.o src/store.o
+OBJS       = src/sketch.o src/sketch_sql.o src/stats.o src/maintain.o src/store.o \
+             src/late.o
 DATA       = $(wildcard perfstore--*.sql)
 REGRESS    = $(sort $(basename $(notdir $(wildcard sql/*.sql))))
 REGRESS_OPTS = --inputdir=. --load-extension=perfstore
