@@ -339,10 +339,37 @@ $$;
 COMMENT ON FUNCTION perfstore.maintain(integer) IS
 	'one maintenance pass: refresh rollups from the watermark and the logged late data, create partitions ahead, move stranded rows, drop partitions past the retention; safe with concurrent ingest and concurrent calls';
 
+-- The buckets of a width (1 minute, 5 minutes, 1 hour) that hold a logged
+-- late sample and lie wholly below the watermark, once each.  A function
+-- rather than a subquery for its row estimate: the log is small between
+-- passes, and the views' plans stay cheap (no JIT, nested index lookups);
+-- plpgsql with a generic plan, so that a session plans its query once.
+CREATE FUNCTION perfstore.late_buckets(width interval)
+	RETURNS TABLE (series_id bigint, bucket timestamptz)
+	LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE ROWS 10
+	SET search_path = pg_catalog, pg_temp
+	SET plan_cache_mode = force_generic_plan
+AS $$
+BEGIN
+	RETURN QUERY
+	SELECT DISTINCT i.series_id, b.bucket
+	FROM perfstore.rollup_invalidations i,
+	     pg_catalog.generate_series(
+	         pg_catalog.date_bin(width, i.lo, timestamptz '2000-01-01 00:00+00'),
+	         pg_catalog.date_bin(width, i.hi, timestamptz '2000-01-01 00:00+00'),
+	         width) AS b(bucket)
+	WHERE b.bucket OPERATOR(pg_catalog.<) pg_catalog.date_bin(width, perfstore.rollup_watermark(),
+	                                                          timestamptz '2000-01-01 00:00+00');
+END
+$$;
+COMMENT ON FUNCTION perfstore.late_buckets(interval) IS
+	'the buckets of a width that hold logged late samples and lie below the watermark (the real-time views read them from the raw samples)';
+
 -- The real-time views, exact with late data: a rollup row of a bucket that
 -- holds a logged minute is left out, and that bucket is aggregated instead
 -- from the raw samples (1 minute) or from samples_1m (5 minutes, 1 hour),
--- driven by the log (small between passes), with the rest as in 0.3.0.
+-- driven by the log (a one-time check skips that branch while the log is
+-- empty), with the rest as in 0.3.0.
 CREATE OR REPLACE VIEW perfstore.samples_1m AS
 SELECT r.series_id, r.bucket, r.sketch, r.stats
 FROM perfstore.rollup_1m r
@@ -359,17 +386,13 @@ WHERE s.ts >= perfstore.rollup_watermark()
 GROUP BY 1, 2
 UNION ALL
 SELECT g.series_id, g.bucket, a.sketch, a.stats
-FROM (SELECT DISTINCT i.series_id, m.bucket
-      FROM perfstore.rollup_invalidations i,
-           pg_catalog.generate_series(pg_catalog.date_trunc('minute', i.lo, 'UTC'),
-                                      pg_catalog.date_trunc('minute', i.hi, 'UTC'),
-                                      interval '1 minute') AS m(bucket)
-      WHERE m.bucket < perfstore.rollup_watermark()) g
+FROM perfstore.late_buckets(interval '1 minute') g
 CROSS JOIN LATERAL (
 	SELECT perfstore.sketch_agg(s.value) AS sketch, perfstore.stats_agg(s.value) AS stats
 	FROM perfstore.samples s
 	WHERE s.series_id = g.series_id AND s.ts >= g.bucket AND s.ts < g.bucket + interval '1 minute') a
-WHERE a.sketch IS NOT NULL;
+WHERE a.sketch IS NOT NULL
+  AND (SELECT EXISTS (SELECT FROM perfstore.rollup_invalidations));
 COMMENT ON VIEW perfstore.samples_1m IS
 	'per series and UTC minute, up to now: the 1-minute rollups before the watermark and the raw samples after it and in the minutes of logged late samples';
 
@@ -388,17 +411,13 @@ WHERE m.bucket >= pg_catalog.date_bin('5 minutes', perfstore.rollup_watermark(),
 GROUP BY 1, 2
 UNION ALL
 SELECT g.series_id, g.bucket, a.sketch, a.stats
-FROM (SELECT DISTINCT i.series_id, b.bucket
-      FROM perfstore.rollup_invalidations i,
-           pg_catalog.generate_series(pg_catalog.date_bin('5 minutes', i.lo, timestamptz '2000-01-01 00:00+00'),
-                                      pg_catalog.date_bin('5 minutes', i.hi, timestamptz '2000-01-01 00:00+00'),
-                                      interval '5 minutes') AS b(bucket)
-      WHERE b.bucket < pg_catalog.date_bin('5 minutes', perfstore.rollup_watermark(), timestamptz '2000-01-01 00:00+00')) g
+FROM perfstore.late_buckets(interval '5 minutes') g
 CROSS JOIN LATERAL (
 	SELECT perfstore.sketch_agg(m.sketch) AS sketch, perfstore.stats_agg(m.stats) AS stats
 	FROM perfstore.samples_1m m
 	WHERE m.series_id = g.series_id AND m.bucket >= g.bucket AND m.bucket < g.bucket + interval '5 minutes') a
-WHERE a.sketch IS NOT NULL;
+WHERE a.sketch IS NOT NULL
+  AND (SELECT EXISTS (SELECT FROM perfstore.rollup_invalidations));
 COMMENT ON VIEW perfstore.samples_5m IS
 	'per series and 5 UTC minutes, up to now: the 5-minute rollups before the watermark''s 5 minutes, samples_1m after them and in the buckets of logged late samples';
 
@@ -408,7 +427,7 @@ FROM perfstore.rollup_1h r
 WHERE r.bucket < pg_catalog.date_trunc('hour', perfstore.rollup_watermark(), 'UTC')
   AND NOT EXISTS (SELECT FROM perfstore.rollup_invalidations i
                   WHERE i.series_id = r.series_id
-                    AND pg_catalog.date_trunc('hour', i.lo, 'UTC') = r.bucket)
+                    AND i.hi >= r.bucket AND i.lo < r.bucket + interval '1 hour')
 UNION ALL
 SELECT m.series_id, pg_catalog.date_trunc('hour', m.bucket, 'UTC') AS bucket,
        perfstore.sketch_agg(m.sketch) AS sketch, perfstore.stats_agg(m.stats) AS stats
@@ -417,15 +436,13 @@ WHERE m.bucket >= pg_catalog.date_trunc('hour', perfstore.rollup_watermark(), 'U
 GROUP BY 1, 2
 UNION ALL
 SELECT g.series_id, g.bucket, a.sketch, a.stats
-FROM (SELECT DISTINCT i.series_id, pg_catalog.date_trunc('hour', i.lo, 'UTC') AS bucket
-      FROM perfstore.rollup_invalidations i
-      WHERE pg_catalog.date_trunc('hour', i.lo, 'UTC')
-            < pg_catalog.date_trunc('hour', perfstore.rollup_watermark(), 'UTC')) g
+FROM perfstore.late_buckets(interval '1 hour') g
 CROSS JOIN LATERAL (
 	SELECT perfstore.sketch_agg(m.sketch) AS sketch, perfstore.stats_agg(m.stats) AS stats
 	FROM perfstore.samples_1m m
 	WHERE m.series_id = g.series_id AND m.bucket >= g.bucket AND m.bucket < g.bucket + interval '1 hour') a
-WHERE a.sketch IS NOT NULL;
+WHERE a.sketch IS NOT NULL
+  AND (SELECT EXISTS (SELECT FROM perfstore.rollup_invalidations));
 COMMENT ON VIEW perfstore.samples_1h IS
 	'per series and UTC hour, up to now: the 1-hour rollups before the watermark''s hour, samples_1m after it and in the hours of logged late samples';
 

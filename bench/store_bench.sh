@@ -259,6 +259,7 @@ perl -MJSON::PP -e '
 	my ($sql) = map { $_->{targets}[0]{rawSql} } grep { $_->{title} =~ /per 5 minutes/ } @{ $d->{panels} };
 	die "no 5-minute panel in $file\n" unless defined $sql;
 	$sql =~ s/\$metric\b/$metric/g;
+	$sql =~ s/\$label\b/\x27*\x27/g;	# the label filter at All
 	$sql =~ s/\$__timeFilter\(([^()]*)\)/$1 BETWEEN \x27$from\x27 AND \x27$to\x27/g;
 	$sql =~ s/\$__time\(([^()]*)\)/$1 AS "time"/g;
 	$sql =~ s/\$__timeGroupAlias\(([^(),]*),\s*\x275m\x27\)/floor(extract(epoch from $1)\/300)*300 AS "time"/g;
