@@ -9,11 +9,13 @@
  *
  * Two representations:
  *
- *	- struct sketch, the "dense" form: one flat, mutable block holding the
- *	  header and every array.  Operations that must grow it reallocate the
- *	  whole block through the allocator and hand back the new pointer.  Its
- *	  first four bytes are reserved for a PostgreSQL varlena header, which
- *	  the core never reads or writes; "size" holds the block's length.
+ *	- struct sketch, the in-memory ("dense-magic") form: one flat, mutable
+ *	  block holding the header and every array.  Operations that must grow
+ *	  it reallocate the whole block through the allocator and hand back the
+ *	  new pointer.  Its first four bytes are reserved for a PostgreSQL
+ *	  varlena header, which the core never reads or writes; "size" holds the
+ *	  block's length.  Each sign's buckets are a dense window of counts or,
+ *	  while they are few, a sparse list (see struct sketch_store).
  *	- the packed form: a versioned, compact byte string (delta and varint
  *	  encoded) used on disk, on the wire and by the bytea cast.  The text form
  *	  is a JSON object with the same content.  Both are canonical: equal
