@@ -115,12 +115,14 @@ typedef struct IngestLateKey
 	int64		hour;			/* ts / USECS_PER_HOUR, rounded down */
 } IngestLateKey;
 
-typedef struct IngestLate
+typedef struct IngestLate IngestLate;
+
+struct IngestLate
 {
 	IngestLateKey key;
 	TimestampTz lo;
 	TimestampTz hi;
-} IngestLate;
+};
 
 /* a row waiting for its series to be created */
 typedef struct IngestPending
@@ -148,6 +150,7 @@ typedef struct IngestBatch
 	List	   *missing;		/* IngestSeries * not found in series */
 	TimestampTz late_before;	/* rows before this are late: the watermark */
 	HTAB	   *late;			/* IngestLateKey -> IngestLate, or NULL */
+	struct IngestLate *late_last;	/* the entry of the last late row */
 } IngestBatch;
 
 static IngestBatch *ingest_batch = NULL;
@@ -642,9 +645,19 @@ static void
 ingest_note_late(IngestBatch *b, IngestSeries *s, TimestampTz ts)
 {
 	IngestLateKey key;
-	IngestLate *l;
+	IngestLate *l = b->late_last;
+	int64		hour = ts / USECS_PER_HOUR - (ts % USECS_PER_HOUR < 0 ? 1 : 0);
 	bool		found;
 
+	/* a backfill's rows come in runs of one series and hour */
+	if (l != NULL && l->key.series == s && l->key.hour == hour)
+	{
+		if (ts < l->lo)
+			l->lo = ts;
+		else if (ts > l->hi)
+			l->hi = ts;
+		return;
+	}
 	if (b->late == NULL)
 	{
 		HASHCTL		ctl;
@@ -658,7 +671,7 @@ ingest_note_late(IngestBatch *b, IngestSeries *s, TimestampTz ts)
 	}
 	memset(&key, 0, sizeof(key));
 	key.series = s;
-	key.hour = ts / USECS_PER_HOUR - (ts % USECS_PER_HOUR < 0 ? 1 : 0);
+	key.hour = hour;
 	l = (IngestLate *) hash_search(b->late, &key, HASH_ENTER, &found);
 	if (!found)
 		l->lo = l->hi = ts;
@@ -666,6 +679,7 @@ ingest_note_late(IngestBatch *b, IngestSeries *s, TimestampTz ts)
 		l->lo = ts;
 	else if (ts > l->hi)
 		l->hi = ts;
+	b->late_last = l;
 }
 
 /*
