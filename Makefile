@@ -9,20 +9,27 @@
 
 EXTENSION  = perfstore
 MODULE_big = perfstore
-OBJS       = src/sketch.o src/sketch_sql.o src/stats.o src/maintain.o src/store.o \
+OBJS       = src/module.o src/sketch.o src/sketch_sql.o src/stats.o src/maintain.o src/ingest.o \
              src/late.o
-DATA       = $(wildcard perfstore--*.sql)
+# A fresh install runs one script, perfstore--0.4.0.sql, built from the
+# released chain with the upgrade script's schema check in front of it, so
+# that the check runs before any object is created (docs/security.md).
+DATA_built = perfstore--0.4.0.sql
+DATA       = $(filter-out $(DATA_built),$(wildcard perfstore--*.sql))
 REGRESS    = $(sort $(basename $(notdir $(wildcard sql/*.sql))))
 REGRESS_OPTS = --inputdir=. --load-extension=perfstore
 PG_CPPFLAGS = -I$(srcdir)/include
-# PostgreSQL's headers are not -Wextra clean; everything else is.
+# -Wextra, less three warnings that PostgreSQL's own headers and macros
+# set off: unused fmgr parameters, partly initialised structs, and
+# variables that PG_TRY's longjmp might clobber.
 PG_CFLAGS  = -Wall -Wextra -Werror -Wno-unused-parameter \
-             -Wno-missing-field-initializers -Wno-sign-compare -Wno-clobbered
+             -Wno-missing-field-initializers -Wno-clobbered
 
 PG_CONFIG ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_config)
 PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
 
 .PHONY: deps test demo bench fuzz check-driver
+
 
 ifneq ($(wildcard $(PGXS)),)
 # an assert-enabled server also checks the sketch's invariants after changes
@@ -30,6 +37,11 @@ ifneq ($(findstring enable-cassert,$(shell $(PG_CONFIG) --configure 2>/dev/null)
 PG_CPPFLAGS += -DSKETCH_CHECK_INVARIANTS
 endif
 include $(PGXS)
+
+perfstore--0.4.0.sql: perfstore--0.2.0.sql perfstore--0.2.0--0.3.0.sql perfstore--0.3.0--0.4.0.sql
+	{ printf '%s\n' '\echo Use "CREATE EXTENSION perfstore" to load this file. \quit'; \
+	  sed -n '/^DO \$$guard\$$/,/^\$$guard\$$;/p' perfstore--0.3.0--0.4.0.sql; \
+	  cat $^; } >$@
 -include driver/driver.mk
 else
 # PostgreSQL's development files are not installed yet: the front-door

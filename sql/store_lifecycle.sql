@@ -46,14 +46,15 @@ AS $$ SELECT (((now() AT TIME ZONE 'UTC')::date + n)::timestamp AT TIME ZONE 'UT
 -- Partitions: rows whose day has no partition are stored in the default
 -- partition; maintain() creates today's and the next days' partitions and
 -- moves stranded rows into partitions of their own days, up to the last
--- day ahead.  Far-future and infinite timestamps stay in the default.
+-- day ahead.  Far-future timestamps stay in the default; infinite ones are
+-- outside the accepted range and refused.
 --
 SELECT perfstore.record('p', 1, ts => pg_temp.day(-100) + interval '12 hours');
 SELECT perfstore.record('p', 2, ts => now());
 SELECT perfstore.record('p', 3, ts => pg_temp.day(2) + interval '1 hour');
 SELECT perfstore.record('p', 4, ts => pg_temp.day(400));
-SELECT perfstore.record('p', 5, ts => 'infinity');
-SELECT perfstore.record('p', 6, ts => '-infinity');
+SELECT pg_temp.err($$SELECT perfstore.record('p', 5, ts => 'infinity')$$);
+SELECT pg_temp.err($$SELECT perfstore.record('p', 6, ts => '-infinity')$$);
 SELECT count(*) AS partitions FROM perfstore.partitions WHERE NOT is_default;
 SELECT value, s.tableoid = 'perfstore.samples_default'::regclass AS in_default
 FROM perfstore.samples s ORDER BY value;
@@ -85,7 +86,11 @@ SELECT pg_temp.err($$SELECT perfstore.set_retention('1 hour')$$);
 INSERT INTO perfstore.ingest (metric, ts, value)
 SELECT 'ret', t, EXTRACT(epoch FROM t)
 FROM generate_series(now() - interval '40 days', now(), interval '1 hour') t;
-SELECT m->'partitions_created' AS created FROM perfstore.maintain() m;
+-- at most max_partitions a pass (8 by default): the rest is pending
+SELECT m->'partitions_created' AS created, m->'partitions_pending' AS pending
+FROM perfstore.maintain() m;
+SELECT m->'partitions_created' AS created, m->'partitions_pending' AS pending
+FROM perfstore.maintain(max_partitions => 100) m;
 -- everything from the first day that reaches into the window on
 CREATE TEMP TABLE window_before AS
 SELECT s.series_id, s.ts, s.value FROM perfstore.samples s WHERE s.ts >= pg_temp.day(-30);
@@ -107,7 +112,7 @@ SELECT (SELECT count(*) > 24 * 30 FROM window_before) AS rows_checked,
 -- what is gone is exactly the whole days before the window's first day
 SELECT count(*) FILTER (WHERE ts < pg_temp.day(-30) AND ts > '-infinity') AS before_first_day
 FROM perfstore.samples;
--- far-future and infinite timestamps are still stored
+-- the far-future timestamp is still stored
 SELECT value FROM perfstore.samples s JOIN perfstore.series sr ON sr.id = s.series_id
 WHERE sr.metric = 'p' ORDER BY value;
 SELECT perfstore.set_retention(NULL);
@@ -159,7 +164,7 @@ LANGUAGE sql AS $$
 		       (SELECT perfstore.quantiles(perfstore.sketch_agg(m.sketch), '{0.5,0.9,0.99}')
 		        FROM perfstore.samples_1m m
 		        WHERE m.series_id = w.sid AND m.bucket >= w.a AND m.bucket < w.a + w.len) AS m_q,
-		       (SELECT coalesce(sum(perfstore.count(m.sketch)), 0) FROM perfstore.samples_1m m
+		       (SELECT coalesce(sum(perfstore.num_vals(m.sketch)), 0) FROM perfstore.samples_1m m
 		        WHERE m.series_id = w.sid AND m.bucket >= w.a AND m.bucket < w.a + w.len) AS m_n
 		FROM w
 	), hw AS (
@@ -209,12 +214,12 @@ FROM generate_series(1, 3) h, generate_series(1, 200) i;
 -- samples until then)
 SELECT (SELECT count(*) FROM perfstore.samples s, perfstore.rollup_state st
         WHERE s.ts >= st.watermark - interval '3 minutes' AND s.ts < st.watermark - interval '2 minutes')
-     - (SELECT sum(perfstore.count(m.sketch)) FROM perfstore.samples_1m m, perfstore.rollup_state st
+     - (SELECT sum(perfstore.num_vals(m.sketch)) FROM perfstore.samples_1m m, perfstore.rollup_state st
         WHERE m.bucket = st.watermark - interval '3 minutes') AS missing_from_view;
 SELECT (m->>'busy')::bool AS busy FROM perfstore.maintain() m;
 SELECT (SELECT count(*) FROM perfstore.samples s, perfstore.rollup_state st
         WHERE s.ts >= st.watermark - interval '3 minutes' AND s.ts < st.watermark - interval '2 minutes')
-     - (SELECT sum(perfstore.count(m.sketch)) FROM perfstore.samples_1m m, perfstore.rollup_state st
+     - (SELECT sum(perfstore.num_vals(m.sketch)) FROM perfstore.samples_1m m, perfstore.rollup_state st
         WHERE m.bucket = st.watermark - interval '3 minutes') AS missing_from_view;
 SELECT * FROM pg_temp.compare(8);
 -- a backfill older than the late window: refresh_rollups() re-aggregates
@@ -232,7 +237,7 @@ FROM (SELECT s.series_id, date_bin('5 minutes', s.ts, '2000-01-01 00:00+00') AS 
              perfstore.quantiles(perfstore.sketch_agg(s.value), '{0.5,0.9,0.99}') AS q, count(*) AS n
       FROM perfstore.samples s WHERE s.ts >= now() - interval '1 day' GROUP BY 1, 2) r
 FULL JOIN (SELECT m.series_id, m.bucket AS b, perfstore.quantiles(m.sketch, '{0.5,0.9,0.99}') AS q,
-                  perfstore.count(m.sketch) AS n
+                  perfstore.num_vals(m.sketch) AS n
            FROM perfstore.samples_5m m
            WHERE m.bucket >= date_bin('5 minutes', now() - interval '1 day', '2000-01-01 00:00+00')) v
   USING (series_id, b)

@@ -1,5 +1,5 @@
 /*
- * store.c
+ * ingest.c
  *		The batch ingest path of the store: the triggers of the view
  *		perfstore.ingest (docs/store.md).
  *
@@ -60,11 +60,13 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/rls.h"
+#include "utils/float.h"
 #include "utils/timestamp.h"
 
 #include <math.h>
 
 #include "late.h"
+#include "perfstore_module.h"
 
 PG_FUNCTION_INFO_V1(perfstore_ingest_trigger);
 
@@ -76,6 +78,17 @@ PG_FUNCTION_INFO_V1(perfstore_ingest_trigger);
 #define INGEST_PENDING_MAX	(1024 * 1024)
 /* bytes of one (series_id, ts, value) row in COPY's binary format */
 #define INGEST_ROW_BYTES	(2 + 3 * (4 + 8))
+
+/*
+ * The accepted range of a sample, as perfstore.check_sample() states it
+ * (docs/store.md): timestamps from 1970-01-01 up to 2200-01-01 UTC (in
+ * microseconds from 2000-01-01), values within 1e100, and a series key
+ * (metric and labels) of at most 2000 bytes.
+ */
+#define INGEST_TS_MIN		INT64CONST(-946684800000000)
+#define INGEST_TS_MAX		INT64CONST(6311433600000000)
+#define INGEST_VALUE_MAX	1e100
+#define INGEST_KEY_MAX		2000
 
 /* a label set: the metric's bytes, a NUL, the jsonb's bytes */
 typedef struct IngestKey
@@ -136,6 +149,8 @@ typedef struct IngestPending
 typedef struct IngestBatch
 {
 	struct IngestBatch *outer;	/* the batch of an enclosing statement */
+	Oid			owner;			/* the extension's owner: writes run as it */
+	Oid			relid;			/* perfstore.ingest, whose statement opened it */
 	int			nestlevel;		/* transaction nest level that opened it */
 	MemoryContext cxt;
 	HTAB	   *series;			/* IngestKey -> IngestSeries */
@@ -260,6 +275,7 @@ ingest_open(void)
 	b = palloc0(sizeof(IngestBatch));
 	b->cxt = cxt;
 	b->nestlevel = GetCurrentTransactionNestLevel();
+	b->owner = perfstore_extension_owner();
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.keysize = sizeof(IngestKey);
 	ctl.entrysize = sizeof(IngestSeries);
@@ -271,10 +287,49 @@ ingest_open(void)
 	initStringInfo(&b->key);
 	b->rows = palloc(sizeof(IngestRow) * INGEST_FLUSH_ROWS);
 	MemoryContextSwitchTo(old);
-	b->late_before = perfstore_late_watermark();
+	b->late_before = DT_NOBEGIN;	/* set by ingest_read_watermark() */
 	b->outer = ingest_batch;
 	ingest_batch = b;
 	return b;
+}
+
+/*
+ * The batch's writes (the series lookups and inserts, the COPY into
+ * samples) run as the extension's owner, as a SECURITY DEFINER function
+ * would: writers have INSERT on the view only (docs/security.md).  The
+ * switch covers our own statements and nothing of the caller's; an error
+ * in between is undone by the (sub)transaction's abort, which restores the
+ * user as it does for SECURITY DEFINER functions.
+ */
+typedef struct IngestUser
+{
+	Oid			user;
+	int			sec;
+} IngestUser;
+
+static void
+ingest_become_owner(const IngestBatch *b, IngestUser *saved)
+{
+	GetUserIdAndSecContext(&saved->user, &saved->sec);
+	SetUserIdAndSecContext(b->owner, saved->sec | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+}
+
+static void
+ingest_restore_user(const IngestUser *saved)
+{
+	SetUserIdAndSecContext(saved->user, saved->sec);
+}
+
+/* Rows of the batch before the watermark are late: read it as the owner. */
+static void
+ingest_read_watermark(IngestBatch *b)
+{
+	IngestUser	saved;
+
+	ingest_become_owner(b, &saved);
+	b->late_before = perfstore_late_watermark();
+	ingest_restore_user(&saved);
 }
 
 static void ingest_flush(IngestBatch *b);
@@ -406,9 +461,11 @@ ingest_flush(IngestBatch *b)
 	AclResult	aclresult;
 	IngestStream *st;
 	IngestStream *volatile outer_stream;
+	IngestUser	saved;
 
 	if (b->nrows == 0)
 		return;
+	ingest_become_owner(b, &saved);
 	nsp = get_namespace_oid("perfstore", false);
 	relid = get_relname_relid("samples", nsp);
 	if (!OidIsValid(relid))
@@ -459,6 +516,7 @@ ingest_flush(IngestBatch *b)
 	free_parsestate(pstate);
 	table_close(rel, NoLock);
 	pfree(st);
+	ingest_restore_user(&saved);
 
 	b->nrows = 0;
 }
@@ -480,13 +538,15 @@ ingest_varlena_copy(const char *data, Size len)
  * COMMITTED.
  */
 static bool
-ingest_lookup(IngestSeries *s)
+ingest_lookup(IngestBatch *b, IngestSeries *s)
 {
 	Datum		args[2];
 	bool		isnull;
 	bool		found = false;
 	int			rc;
+	IngestUser	saved;
 
+	ingest_become_owner(b, &saved);
 	SPI_connect();
 	if (ingest_lookup_plan == NULL)
 	{
@@ -515,6 +575,7 @@ ingest_lookup(IngestSeries *s)
 		found = !isnull;
 	}
 	SPI_finish();
+	ingest_restore_user(&saved);
 	return found;
 }
 
@@ -540,6 +601,7 @@ ingest_create_missing(IngestBatch *b)
 	int			i;
 	int			rc;
 	MemoryContext old;
+	IngestUser	saved;
 
 	if (n == 0)
 		return;
@@ -561,6 +623,7 @@ ingest_create_missing(IngestBatch *b)
 	alabels = construct_array(labels, n, JSONBOID, -1, false, TYPALIGN_INT);
 	MemoryContextSwitchTo(old);
 
+	ingest_become_owner(b, &saved);
 	SPI_connect();
 	if (ingest_create_plan == NULL || ingest_resolve_plan == NULL)
 	{
@@ -611,6 +674,7 @@ ingest_create_missing(IngestBatch *b)
 		}
 	}
 	SPI_finish();
+	ingest_restore_user(&saved);
 
 	for (i = 0; i < n; i++)
 	{
@@ -701,6 +765,7 @@ ingest_log_late(IngestBatch *b)
 	int			i = 0;
 	int			rc;
 	MemoryContext old;
+	IngestUser	saved;
 
 	if (b->late == NULL || (n = hash_get_num_entries(b->late)) == 0)
 		return;
@@ -721,6 +786,7 @@ ingest_log_late(IngestBatch *b)
 	args[2] = PointerGetDatum(construct_array(his, i, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 	MemoryContextSwitchTo(old);
 
+	ingest_become_owner(b, &saved);
 	SPI_connect();
 	if (ingest_late_plan == NULL)
 	{
@@ -740,6 +806,7 @@ ingest_log_late(IngestBatch *b)
 	if (rc != SPI_OK_INSERT)
 		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
 	SPI_finish();
+	ingest_restore_user(&saved);
 }
 
 /* ingest_bad_row: raise 22023 for an invalid row of a batch */
@@ -801,6 +868,29 @@ ingest_row(IngestBatch *b, HeapTuple tuple, TupleDesc desc)
 		ingest_bad_row(values, nulls, desc);
 	metric = pg_detoast_datum_packed((struct varlena *) DatumGetPointer(values[0]));
 	ts = DatumGetTimestampTz(values[2]);
+	if (value < -INGEST_VALUE_MAX || value > INGEST_VALUE_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cannot record value %s for metric \"%s\"",
+						float8out_internal(value), text_to_cstring((text *) metric)),
+				 errdetail("Samples must be finite numbers from -1e100 to 1e100."),
+				 errhint("No row of this statement was stored.")));
+	if (ts < INGEST_TS_MIN || ts >= INGEST_TS_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_FIELD_OVERFLOW),
+				 errmsg("cannot record a sample at %s for metric \"%s\"",
+						timestamptz_to_str(ts), text_to_cstring((text *) metric)),
+				 errdetail("Samples must have timestamps from 1970-01-01 up to 2200-01-01 UTC."),
+				 errhint("No row of this statement was stored.")));
+	if (VARSIZE_ANY_EXHDR(metric) + VARSIZE_ANY_EXHDR(labels) + VARHDRSZ > INGEST_KEY_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("labels of metric \"%s\" are too large",
+						text_to_cstring((text *) metric)),
+				 errdetail("The metric name and labels take %zu bytes; at most %d are allowed.",
+						   (size_t) (VARSIZE_ANY_EXHDR(metric) + VARSIZE_ANY_EXHDR(labels) + VARHDRSZ),
+						   INGEST_KEY_MAX),
+				 errhint("No row of this statement was stored.")));
 
 	/* the key: metric, NUL, labels (text has no NUL) */
 	resetStringInfo(&b->key);
@@ -824,7 +914,7 @@ ingest_row(IngestBatch *b, HeapTuple tuple, TupleDesc desc)
 		s->metric = (text *) ingest_varlena_copy(VARDATA_ANY(metric), VARSIZE_ANY_EXHDR(metric));
 		s->labels = (Jsonb *) ingest_varlena_copy(VARDATA_ANY(labels), VARSIZE_ANY_EXHDR(labels));
 		MemoryContextSwitchTo(old);
-		if (!ingest_lookup(s))
+		if (!ingest_lookup(b, s))
 		{
 			old = MemoryContextSwitchTo(b->cxt);
 			b->missing = lappend(b->missing, s);
@@ -916,8 +1006,11 @@ perfstore_ingest_trigger(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 					 errmsg("perfstore_ingest_trigger: row trigger must be INSTEAD OF")));
-		if (ingest_batch == NULL)
-			elog(ERROR, "perfstore_ingest_trigger: no batch open for this row");
+		if (ingest_batch == NULL ||
+			ingest_batch->relid != RelationGetRelid(trigdata->tg_relation))
+			ereport(ERROR,
+					(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+					 errmsg("perfstore_ingest_trigger: must fire on INSERT into perfstore.ingest")));
 		ingest_row(ingest_batch, trigdata->tg_trigtuple,
 				   RelationGetDescr(trigdata->tg_relation));
 
@@ -931,10 +1024,21 @@ perfstore_ingest_trigger(PG_FUNCTION_ARGS)
 	}
 	if (TRIGGER_FIRED_BEFORE(ev))
 	{
-		(void) ingest_open();
+		Relation	rel = trigdata->tg_relation;
+		IngestBatch *b;
+
+		/* only on the extension's own view: its writes run as the owner */
+		if (RelationGetNamespace(rel) != get_namespace_oid("perfstore", false) ||
+			strcmp(RelationGetRelationName(rel), "ingest") != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+					 errmsg("perfstore_ingest_trigger: must fire on INSERT into perfstore.ingest")));
+		b = ingest_open();
+		b->relid = RelationGetRelid(rel);
+		ingest_read_watermark(b);
 		return PointerGetDatum(NULL);
 	}
-	if (ingest_batch == NULL)
+	if (ingest_batch == NULL || ingest_batch->relid != RelationGetRelid(trigdata->tg_relation))
 		elog(ERROR, "perfstore_ingest_trigger: no batch open for this statement");
 	ingest_create_missing(ingest_batch);
 	ingest_flush(ingest_batch);
