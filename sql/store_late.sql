@@ -93,7 +93,7 @@ FROM generate_series(1, 2) h, generate_series(0, 539) i;
 SELECT count(*) AS logged_before_any_maintain FROM perfstore.rollup_invalidations;
 SELECT (m->>'rollup_buckets')::int > 0 AS rolled_up, (m->>'late_pending')::int AS late_pending
 FROM perfstore.maintain() m;
-SELECT perfstore.late_watermark() = perfstore.rollup_watermark() AS cache_sees_the_watermark;
+SELECT perfstore_internal.late_watermark() = perfstore.rollup_watermark() AS cache_sees_the_watermark;
 SELECT pg_temp.rollup_differs('1m') AS d1m, pg_temp.rollup_differs('5m') AS d5m,
        pg_temp.rollup_differs('1h') AS d1h;
 
