@@ -2,11 +2,13 @@
  *
  * Sections, each with its own header below: the hardening of the store's
  * write paths and maintenance (docs/security.md); the renamed accessors and
- * the internal helpers moved out of the user's way (docs/sketch.md,
- * docs/runs.md); the store at scale (docs/store.md, docs/scale-out.md).
+ * the internal helpers moved out of the user's way (docs/sketch.md); the
+ * aggregates' transition space; late data in the rollups (docs/store.md).
  *
- * Every function written in SQL or plpgsql sets search_path and qualifies
- * every name and operator; internal calls pass typed arguments.
+ * Every function written in SQL or plpgsql sets search_path = pg_catalog,
+ * pg_temp and qualifies every name; internal calls pass typed arguments
+ * (docs/security.md says why that is enough, and where operators are
+ * qualified too).
  */
 
 \echo Use "ALTER EXTENSION perfstore UPDATE TO '0.4.0'" to load this file. \quit
