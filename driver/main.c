@@ -24,6 +24,8 @@ usage(FILE *out)
 			"  perfdriver run [OPTION]...    run a workload and report latencies\n"
 			"  perfdriver init [OPTION]...   create the tables of the built-in workloads\n"
 			"  perfdriver analyze --log FILE find N+1 query patterns in a server log\n"
+			"  perfdriver advise -d DB --from-json RUN.json | --from-log LOG\n"
+			"                                index advice with hypothetical indexes\n"
 			"  perfdriver compare --store=DB BASELINE CANDIDATE\n"
 			"                                compare stored runs (or --history=N CANDIDATE)\n"
 			"  perfdriver COMMAND --help     options of a command\n"
@@ -48,6 +50,8 @@ main(int argc, char **argv)
 		return cmd_init(argc - 1, argv + 1);
 	if (strcmp(argv[1], "analyze") == 0)
 		return cmd_analyze(argc - 1, argv + 1);
+	if (strcmp(argv[1], "advise") == 0)
+		return cmd_advise(argc - 1, argv + 1);
 	if (strcmp(argv[1], "compare") == 0)
 		return cmd_compare(argc - 1, argv + 1);
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
