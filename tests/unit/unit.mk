@@ -27,8 +27,11 @@ PQ_INCLUDE := $(shell pg_config --includedir 2>/dev/null)
 STORE_SRCS := $(ROOT)/driver/report.c $(ROOT)/driver/nplus1.c \
             $(ROOT)/driver/junit.c $(ROOT)/driver/cmd_compare.c \
             $(ROOT)/driver/store.c $(ROOT)/driver/pgconn.c $(ROOT)/src/sketch.c \
-            $(ROOT)/driver/affinity.c
-EXTRA_test_store_doc := $(STORE_SRCS) -I$(PQ_INCLUDE) -lpq
+            $(ROOT)/driver/affinity.c $(ROOT)/driver/observe.c \
+            $(ROOT)/driver/advise.c
+EXTRA_test_store_doc := $(STORE_SRCS) -I$(PQ_INCLUDE) -lpq -ljansson -pthread
+# test_observe: the observe and advise layers (no server is contacted)
+EXTRA_test_observe := $(STORE_SRCS) -I$(PQ_INCLUDE) -lpq -ljansson -pthread
 # test_affinity binds its own thread and opens sockets
 EXTRA_test_affinity := $(ROOT)/driver/affinity.c -pthread
 TESTS    := $(patsubst $(ROOT)/tests/unit/%.c,$(BINDIR)/%,$(wildcard $(ROOT)/tests/unit/test_*.c))
@@ -41,4 +44,5 @@ $(BINDIR)/%: $(ROOT)/tests/unit/%.c $(SRCS) $(HDRS)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(SRCS) $(EXTRA_$*) $(LDLIBS)
 
 $(BINDIR)/test_store_doc: $(STORE_SRCS) $(wildcard $(ROOT)/driver/*.h)
+$(BINDIR)/test_observe: $(STORE_SRCS) $(wildcard $(ROOT)/driver/*.h)
 $(BINDIR)/test_affinity: $(ROOT)/driver/affinity.c $(ROOT)/driver/affinity.h
