@@ -291,6 +291,61 @@ pd_advise_candidates_free(struct pd_cands *c)
 
 /* ------------------------------------------------------------ helpers */
 
+bool
+pd_sql_explainable(const char *sql, char *err, size_t errlen)
+{
+	static const char *const ok[] = {
+		"SelectStmt", "InsertStmt", "UpdateStmt", "DeleteStmt", "CreateTableAsStmt",
+		"ExecuteStmt", "DeclareCursorStmt", NULL
+	};
+	PgQueryParseResult pr = pg_query_parse(sql);
+	json_error_t jerr;
+	json_t	   *root;
+	json_t	   *stmts;
+	const char *key = NULL;
+	bool		good = false;
+
+	if (pr.error != NULL)
+	{
+		snprintf(err, errlen, "does not parse: %s", pr.error->message);
+		pg_query_free_parse_result(pr);
+		return false;
+	}
+	root = json_loads(pr.parse_tree, 0, &jerr);
+	pg_query_free_parse_result(pr);
+	stmts = json_object_get(root, "stmts");
+	if (json_array_size(stmts) != 1)
+	{
+		snprintf(err, errlen, json_array_size(stmts) ? "several statements" : "no statement");
+		json_decref(root);
+		return false;
+	}
+	{
+		void	   *it = json_object_iter(json_object_get(json_array_get(stmts, 0), "stmt"));
+
+		key = it ? json_object_iter_key(it) : NULL;
+	}
+	for (int i = 0; key && ok[i]; i++)
+		good |= strcmp(key, ok[i]) == 0;
+	if (!good)
+	{
+		char		name[64];
+		size_t		n = 0;
+
+		/* "VacuumStmt" -> "VACUUM": the node name without "Stmt" */
+		for (const char *p = key ? key : "?"; *p && n < sizeof(name) - 1; p++)
+		{
+			if (strcmp(p, "Stmt") == 0)
+				break;
+			name[n++] = (char) toupper((unsigned char) *p);
+		}
+		name[n] = '\0';
+		snprintf(err, errlen, "a utility statement (%s)", name);
+	}
+	json_decref(root);
+	return good;
+}
+
 char *
 pd_sql_ident(const char *s)
 {
@@ -641,6 +696,12 @@ pd_advise(struct pgconn *c, const struct pd_advise_input *in, int n,
 	before = pd_calloc(n > 0 ? n : 1, sizeof(double));
 	for (int i = 0; i < n; i++)
 	{
+		before[i] = NAN;
+		if (!pd_sql_explainable(in[i].sql, err, sizeof(err)))
+		{
+			pd_advice_note(out, "statement \"%.60s\" cannot be EXPLAINed: %s", in[i].query, err);
+			continue;
+		}
 		before[i] = adv_cost(c, &in[i], err, sizeof(err));
 		if (isnan(before[i]))
 			pd_advice_note(out, "statement \"%.60s\" cannot be EXPLAINed: %s", in[i].query, err);

@@ -144,6 +144,14 @@ const struct pd_advice *pd_advice_for(const struct pd_advice_list *l,
  */
 double		pd_plan_total_cost(const char *plan_json);
 
+/*
+ * pd_sql_explainable: true when sql is one statement EXPLAIN takes (SELECT,
+ * INSERT, UPDATE, DELETE, VALUES, CREATE TABLE AS, EXECUTE, DECLARE);
+ * otherwise false with the reason in err ("a utility statement (VACUUM)",
+ * "several statements", "does not parse: ...").
+ */
+bool		pd_sql_explainable(const char *sql, char *err, size_t errlen);
+
 /* An identifier for SQL: as is when plain lower case, else double-quoted. */
 char	   *pd_sql_ident(const char *s);
 

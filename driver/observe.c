@@ -30,6 +30,7 @@
 
 #include <jansson.h>
 
+#include "advise.h"
 #include "driver.h"
 #include "nplus1.h"
 #include "normalize.h"
@@ -1127,9 +1128,10 @@ pd_observe_explain(struct pd_observe *ob, const double *client_total_ms)
 		if (key[i] <= 0 && slow == NULL)
 			continue;
 		done++;
-		if (st->multi[i])
+		if (st->multi[i] || !pd_sql_explainable(st->param_sql[i], err, sizeof(err)))
 		{
-			pd_observe_note(ob, "statement \"%.60s\" cannot be EXPLAINed: it holds several statements", st->query[i]);
+			pd_observe_note(ob, "statement \"%.60s\" cannot be EXPLAINed: %s", st->query[i],
+							st->multi[i] ? "several statements" : err);
 			continue;
 		}
 		if (st->nparams[i] > 0 && (slow == NULL || slow->nparams != st->nparams[i]))

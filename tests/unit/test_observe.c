@@ -243,6 +243,14 @@ test_candidates(void)
 	CHECK(strcmp(err, "not a SELECT, UPDATE or DELETE") == 0, "utility message: %s", err);
 	CHECK(!pd_advise_candidates("SELEC 1", &c, err, sizeof(err)), "syntax error refused");
 	CHECK(strncmp(err, "does not parse: ", 16) == 0, "parse error message: %s", err);
+	CHECK(pd_sql_explainable("SELECT 1", err, sizeof(err)), "SELECT explainable");
+	CHECK(pd_sql_explainable("UPDATE t SET a = $1", err, sizeof(err)), "UPDATE explainable");
+	CHECK(!pd_sql_explainable("VACUUM t", err, sizeof(err)) &&
+		  strcmp(err, "a utility statement (VACUUM)") == 0, "VACUUM: %s", err);
+	CHECK(!pd_sql_explainable("BEGIN", err, sizeof(err)) &&
+		  strcmp(err, "a utility statement (TRANSACTION)") == 0, "BEGIN: %s", err);
+	CHECK(!pd_sql_explainable("SELECT 1; SELECT 2", err, sizeof(err)) &&
+		  strcmp(err, "several statements") == 0, "two: %s", err);
 }
 
 static void
