@@ -1377,6 +1377,54 @@ obs_json_stmt_ref(FILE *f, const struct pd_observe *ob, const char *key, int stm
 		fputs("null", f);
 }
 
+/*
+ * obs_json_timeline: the active samples per wait label in slices of the
+ * run (one second, or longer so that there are at most
+ * PD_OBS_TIMELINE_SLICES), from the time-ordered sample list.
+ */
+static void
+obs_json_timeline(FILE *f, const struct pd_observe *ob)
+{
+	const struct pd_observe_state *st = ob->st;
+	int64_t		slice = 1000000000LL;
+	int64_t		span;
+	uint64_t	counts[PD_OBS_MAX_LABELS];
+	size_t		i = 0;
+	int			nout = 0;
+
+	fputc('[', f);
+	if (st->nsamples == 0)
+	{
+		fputc(']', f);
+		return;
+	}
+	span = st->samples[st->nsamples - 1].t_ns - st->t0_ns;
+	while (span / slice >= PD_OBS_TIMELINE_SLICES)
+		slice *= 2;
+	while (i < st->nsamples)
+	{
+		int64_t		k = (st->samples[i].t_ns - st->t0_ns) / slice;
+		bool		first = true;
+
+		memset(counts, 0, sizeof(counts));
+		for (; i < st->nsamples && (st->samples[i].t_ns - st->t0_ns) / slice == k; i++)
+			counts[st->samples[i].label]++;
+		fprintf(f, "%s\n    {\"t_s\": %.3f, \"length_s\": %.3f, \"samples\": {",
+				nout++ ? "," : "", (double) (k * slice) / 1e9, (double) slice / 1e9);
+		for (int l = 0; l < PD_OBS_MAX_LABELS; l++)
+		{
+			if (counts[l] == 0)
+				continue;
+			fputs(first ? "" : ", ", f);
+			first = false;
+			nplus1_json_string(f, pd_observe_label_name(ob, l));
+			fprintf(f, ": %llu", (unsigned long long) counts[l]);
+		}
+		fputs("}}", f);
+	}
+	fputs("\n  ]", f);
+}
+
 void
 pd_observe_json_top(FILE *f, const struct pd_observe *ob)
 {
@@ -1402,7 +1450,9 @@ pd_observe_json_top(FILE *f, const struct pd_observe *ob)
 		obs_json_stmt_ref(f, ob, "waiter", st->pairs[i].waiter);
 		fprintf(f, ", \"samples\": %llu}", (unsigned long long) st->pairs[i].n);
 	}
-	fputs("],\n  \"observe_notes\": [", f);
+	fputs("],\n  \"wait_timeline\": ", f);
+	obs_json_timeline(f, ob);
+	fputs(",\n  \"observe_notes\": [", f);
 	for (int i = 0; i < st->nnotes; i++)
 	{
 		fputs(i ? ", " : "", f);

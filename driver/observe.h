@@ -54,6 +54,7 @@
 #define PD_OBS_MAX_SAMPLES	(4 * 1000 * 1000)
 #define PD_OBS_TOP_PLANS	5		/* statements explained, by total time */
 #define PD_OBS_LARGE_TABLE	10000	/* rows: a seq scan over more is pointed out */
+#define PD_OBS_TIMELINE_SLICES 120	/* wait_timeline: at most this many slices */
 
 struct pd_observe_opts
 {
@@ -244,7 +245,9 @@ const struct pd_obs_server *pd_observe_server(const struct pd_observe *ob, int s
  * entry (each preceded by ", "): waits, server (with client_gap_ms when
  * client_mean_ms is a number), plan, plan_params and plan_findings.
  * pd_observe_json_top writes the top-level keys (each preceded by ",\n  "):
- * observe, waits, lock_waits and observe_notes.
+ * observe, waits, lock_waits, wait_timeline (active samples per wait label
+ * in slices of the run; t_s counts from pd_observe_start()) and
+ * observe_notes.
  */
 void		pd_observe_json_statement(FILE *f, const struct pd_observe *ob,
 									  uint64_t fingerprint, double client_mean_ms);
