@@ -626,7 +626,6 @@ obs_thread(void *arg)
 	free(before);
 	free(after);
 	free(sql);
-	pgb_normalize_thread_done();
 	return NULL;
 }
 
@@ -1226,6 +1225,30 @@ const char *
 pd_observe_stmt_query(const struct pd_observe *ob, int stmt)
 {
 	return stmt >= 0 && stmt < ob->nstmts ? ob->st->query[stmt] : NULL;
+}
+
+const char *
+pd_observe_stmt_sql(const struct pd_observe *ob, int stmt)
+{
+	return stmt >= 0 && stmt < ob->nstmts ? ob->st->param_sql[stmt] : NULL;
+}
+
+int
+pd_observe_stmt_nparams(const struct pd_observe *ob, int stmt)
+{
+	return stmt >= 0 && stmt < ob->nstmts ? ob->st->nparams[stmt] : 0;
+}
+
+struct pgconn *
+pd_observe_conn(struct pd_observe *ob)
+{
+	return ob->st->running ? NULL : ob->st->conn;
+}
+
+void
+pd_observe_mark_start(struct pd_observe *ob, int64_t t_ns)
+{
+	ob->st->t0_ns = t_ns;
 }
 
 const struct pd_obs_sample *

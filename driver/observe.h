@@ -145,6 +145,13 @@ void		pd_observe_slow_record(struct pd_observe *ob, int thread, int stmt,
 								   double ms, int nparams,
 								   const char *const *values);
 
+/* True when a call of stmt taking ms is the slowest thread has seen. */
+static inline bool
+pd_observe_is_slowest(const struct pd_observe *ob, int thread, int stmt, double ms)
+{
+	return stmt >= 0 && ms > ob->slow[(size_t) thread * ob->nstmts + stmt].ms;
+}
+
 /*
  * pd_observe_slow_call: a call of stmt took ms on thread; keep its
  * parameter values when it is the slowest that thread has seen.  The
@@ -195,6 +202,19 @@ void		pd_observe_note(struct pd_observe *ob, const char *fmt,...)
 /* The statement's fingerprint / normalized text. */
 uint64_t	pd_observe_stmt_fingerprint(const struct pd_observe *ob, int stmt);
 const char *pd_observe_stmt_query(const struct pd_observe *ob, int stmt);
+
+/* The statement's SQL with $1..$n parameters, and how many it has. */
+const char *pd_observe_stmt_sql(const struct pd_observe *ob, int stmt);
+int			pd_observe_stmt_nparams(const struct pd_observe *ob, int stmt);
+
+/*
+ * pd_observe_conn: the sampler's connection (blocking), for the advisor
+ * after pd_observe_stop(); NULL when it could not connect.
+ */
+struct pgconn *pd_observe_conn(struct pd_observe *ob);
+
+/* pd_observe_mark_start: the run's clock started at t_ns (wait_timeline's 0). */
+void		pd_observe_mark_start(struct pd_observe *ob, int64_t t_ns);
 
 /* The statement with this fingerprint, or -1. */
 int			pd_observe_find(const struct pd_observe *ob, uint64_t fingerprint);

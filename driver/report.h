@@ -66,6 +66,9 @@
 #include "nplus1.h"
 #include "script.h"
 
+struct pd_observe;
+struct pd_advice_list;
+
 /* Set up s for these scripts (empty counters, empty sketches). */
 void		pd_stats_init(struct pd_stats *s, struct pgb_script *const *scripts,
 						  int nscripts);
@@ -161,6 +164,8 @@ struct pd_report
 	bool		interrupted;
 	const struct nplus1 *nplus1;	/* N+1 findings; NULL: none detected */
 	const struct pd_run_meta *meta; /* with --store; NULL otherwise */
+	const struct pd_observe *observe;	/* --observe; NULL otherwise */
+	const struct pd_advice_list *advice;	/* --advise; NULL otherwise */
 };
 
 /* The progress line for one interval (-P), on stderr. */
