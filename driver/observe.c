@@ -783,6 +783,15 @@ pd_observe_stop(struct pd_observe *ob)
 		pthread_join(st->thread, NULL);
 		st->running = false;
 	}
+	/* lock pairs, most samples first */
+	for (int i = 1; i < st->npairs; i++)
+		for (int j = i; j > 0 && st->pairs[j].n > st->pairs[j - 1].n; j--)
+		{
+			struct obs_pair t = st->pairs[j];
+
+			st->pairs[j] = st->pairs[j - 1];
+			st->pairs[j - 1] = t;
+		}
 	vanished = atomic_load(&st->vanished);
 	if (vanished > 0)
 		pd_observe_note(ob, "%d backend%s of the run ended during it (clients reconnected): their samples stop at the disconnect and go on under the new backend",
@@ -1591,9 +1600,10 @@ pd_observe_print(FILE *out, const struct pd_observe *ob)
 		{
 			if (st->plan[i] == NULL)
 				continue;
-			fputs("  ", out);
-			obs_print_short(out, st->query[i], 72);
-			fputc('\n', out);
+			if (strlen(st->query[i]) <= 76)
+				fprintf(out, "  %s\n", st->query[i]);
+			else
+				fprintf(out, "  %.73s...\n", st->query[i]);
 			if (st->nfindings[i] == 0)
 				fprintf(out, "      no seq scan over a large table, no rows removed by a filter\n");
 			for (int k = 0; k < st->nfindings[i]; k++)
