@@ -6,6 +6,8 @@
 # driver/sketch.o without -fPIC (PGXS builds src/sketch.o for the
 # extension).  Only driver/pgconn.c includes libpq-fe.h: the load's
 # connections and the blocking sessions of init and --store go through it.
+# libjansson reads JSON: plans and parse trees (observe.c, advise.c) and
+# stored reports (cmd_advise.c).
 
 PD_PG_CONFIG ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_config)
 PD_PQ_INCLUDE := $(shell $(PD_PG_CONFIG) --includedir 2>/dev/null || pg_config --includedir)

@@ -797,8 +797,8 @@ pd_observe_stop(struct pd_observe *ob)
 		pd_observe_note(ob, "%d backend%s of the run ended during it (clients reconnected): their samples stop at the disconnect and go on under the new backend",
 						vanished, vanished == 1 ? "" : "s");
 	if (st->mismatches > 0)
-		pd_observe_note(ob, "%llu samples were attributed by the server's query text, not by the driver's current statement (pipelining or a statement change during the sample)",
-						(unsigned long long) st->mismatches);
+		pd_observe_note(ob, "%llu sample%s attributed by the server's query text, not by the driver's current statement (pipelining or a statement change during the sample)",
+						(unsigned long long) st->mismatches, st->mismatches == 1 ? " was" : "s were");
 	if (st->conn == NULL)
 	{
 		char		cerr[512];

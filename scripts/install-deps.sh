@@ -16,6 +16,8 @@ pkgs=(
 	libpq-dev
 	libpg-query-dev
 	postgresql-15-tdigest
+	postgresql-15-hypopg
+	libjansson-dev
 	make
 	gcc
 	clang

@@ -166,8 +166,8 @@ check "advise: the cost at least halves" \
 	jcheck "$TMP/adv.json" "$A['cost_after'] <= $A['cost_before'] / 2 and $A['cost_before'] >= 100"
 check "advise: the advice lists the count statement, not the indexed lookup" \
 	jcheck "$TMP/adv.json" "$A['statements'] == [$O['fingerprint']] and $(stmt 'SELECT name FROM customers')['fingerprint'] not in $A['statements']"
-check "advise: no hypothetical index is left behind" \
-	test "$(psql -At -d "$DB" -c "SELECT count(*) FROM hypopg.hypopg()")" = 0
+check "advise: writes nothing (orders keeps its one index)" \
+	test "$(psql -At -d "$DB" -c "SELECT count(*) FROM pg_indexes WHERE tablename = 'orders'")" = 1
 psql -d "$DB" -c "$(jget "$TMP/adv.json" "$A['create_index']")" >"$TMP/create.out" 2>&1
 check "advise: the advised CREATE INDEX runs" test $? -eq 0
 psql -d "$DB" -c "DROP INDEX IF EXISTS orders_customer_id_idx" >/dev/null 2>&1
