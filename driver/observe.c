@@ -465,11 +465,7 @@ obs_tick(struct pd_observe *ob, int *pids, int *before, int *after,
 	if (npub == 0)
 		return true;
 
-	off = (size_t) snprintf(*sqlbuf, *sqlcap,
-							"SELECT pid, state, wait_event_type, wait_event, %s, "
-							"CASE WHEN wait_event_type = 'Lock' THEN pg_catalog.pg_blocking_pids(pid) END, "
-							"query FROM pg_catalog.pg_stat_activity WHERE pid IN (",
-							st->server_version >= 140000 ? "query_id" : "NULL::bigint");
+	off = (size_t) snprintf(*sqlbuf, *sqlcap, "EXECUTE perfdriver_observe_sample('{");
 	for (int i = 0, k = 0; i < ob->nclients; i++)
 	{
 		if (pids[i] == 0)
@@ -486,7 +482,7 @@ obs_tick(struct pd_observe *ob, int *pids, int *before, int *after,
 		}
 		off += (size_t) snprintf(*sqlbuf + off, *sqlcap - off, "%s%d", k++ ? "," : "", pids[i]);
 	}
-	snprintf(*sqlbuf + off, *sqlcap - off, ")");
+	snprintf(*sqlbuf + off, *sqlcap - off, "}')");
 
 	if (!pgconn_exec(st->conn, *sqlbuf, &r, err, sizeof(err)))
 		return false;
@@ -555,6 +551,25 @@ obs_tick(struct pd_observe *ob, int *pids, int *before, int *after,
 	return true;
 }
 
+/*
+ * obs_prepare: prepare the sample query on the sampler's connection (once
+ * per connection: planning the view's joins at every tick would cost more
+ * than running it).  Returns false with a message.
+ */
+static bool
+obs_prepare(struct pd_observe_state *st, char *err, size_t errlen)
+{
+	char		sql[768];
+
+	snprintf(sql, sizeof(sql),
+			 "PREPARE perfdriver_observe_sample(int[]) AS"
+			 " SELECT pid, state, wait_event_type, wait_event, %s,"
+			 " CASE WHEN wait_event_type = 'Lock' THEN pg_catalog.pg_blocking_pids(pid) END,"
+			 " query FROM pg_catalog.pg_stat_activity WHERE pid = ANY ($1)",
+			 st->server_version >= 140000 ? "query_id" : "NULL::bigint");
+	return pgconn_exec(st->conn, sql, NULL, err, errlen);
+}
+
 static void
 obs_sleep_until(int64_t t_ns)
 {
@@ -590,6 +605,11 @@ obs_thread(void *arg)
 
 			/* reconnect at most once a second */
 			st->conn = pgconn_connect_blocking(st->params, err, sizeof(err));
+			if (st->conn != NULL && !obs_prepare(st, err, sizeof(err)))
+			{
+				pgconn_close(st->conn);
+				st->conn = NULL;
+			}
 			if (st->conn == NULL)
 			{
 				next += 1000000000LL;
@@ -759,6 +779,12 @@ pd_observe_start(struct pd_observe *ob)
 	}
 	st->server_version = pgconn_server_version(st->conn);
 	pgconn_exec(st->conn, "SET application_name = 'perfdriver observer'", NULL, err, sizeof(err));
+	if (!obs_prepare(st, err, sizeof(err)))
+	{
+		pd_observe_note(ob, "the sampler cannot read pg_stat_activity: %s; no wait profile", err);
+		obs_check_server(ob);
+		return false;
+	}
 	obs_check_server(ob);
 	if (pthread_create(&st->thread, NULL, obs_thread, ob) != 0)
 	{
