@@ -10,6 +10,7 @@
 #
 #   BENCH_OBSERVE_ROUNDS   rounds (default: BENCH_REPEAT, at least 10)
 #   BENCH_OBSERVE_SECONDS  length of each run (default 5)
+#   BENCH_OBSERVE_ARGS     the observed side's options (default --observe)
 set -uo pipefail
 ROOT=${PERFSTORE_ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
 . "$ROOT/bench/lib.sh"
@@ -19,6 +20,7 @@ if [ "$ROUNDS" -lt 10 ] && [ -z "${BENCH_OBSERVE_ROUNDS:-}" ]; then
 	ROUNDS=10
 fi
 SECS=${BENCH_OBSERVE_SECONDS:-5}
+ARGS=${BENCH_OBSERVE_ARGS:---observe}
 DB=perfstore_bench_observe
 TMP=$(mktemp -d /tmp/pd_obench.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
@@ -47,9 +49,9 @@ median() { sort -g | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (
 for r in $(seq 1 "$ROUNDS"); do
 	if [ $((r % 2)) -eq 1 ]; then
 		off=$(tps)
-		on=$(tps --observe)
+		on=$(tps $ARGS)
 	else
-		on=$(tps --observe)
+		on=$(tps $ARGS)
 		off=$(tps)
 	fi
 	if [ -z "$off" ] || [ -z "$on" ]; then
@@ -65,7 +67,7 @@ m_off=$(median <"$TMP/off")
 m_on=$(median <"$TMP/on")
 m_ratio=$(median <"$TMP/ratio")
 cost=$(awk -v r="$m_ratio" 'BEGIN {printf "%.2f", (1 - r) * 100}')
-printf 'select-only -c 16 -j 2, %s rounds of %s s: without %.1f tps, with --observe %.1f tps (medians)\n' \
-	"$ROUNDS" "$SECS" "$m_off" "$m_on"
-printf 'TPS cost of --observe: %s %% (median of the rounds'"'"' ratios; target <= 2 %%): %s\n' "$cost" \
+printf 'select-only -c 16 -j 2, %s rounds of %s s: without %.1f tps, with %s %.1f tps (medians)\n' \
+	"$ROUNDS" "$SECS" "$m_off" "$ARGS" "$m_on"
+printf 'TPS cost of '"$ARGS"': %s %% (median of the rounds'"'"' ratios; target <= 2 %%): %s\n' "$cost" \
 	"$(awk -v c="$cost" 'BEGIN {print (c <= 2) ? "met" : "NOT met"}')"

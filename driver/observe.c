@@ -173,7 +173,14 @@ pd_observe_new(const struct pgconn_params *p, struct pgb_script *const *scripts,
 
 	ob->nclients = nclients;
 	ob->nthreads = nthreads;
-	ob->clients = pd_calloc(nclients > 0 ? nclients : 1, sizeof(*ob->clients));
+	/* one cache line per client: the load threads store into their own */
+	ob->clients = aligned_alloc(64, (size_t) (nclients > 0 ? nclients : 1) * sizeof(*ob->clients));
+	if (ob->clients == NULL)
+	{
+		pd_error("out of memory");
+		abort();
+	}
+	memset(ob->clients, 0, (size_t) (nclients > 0 ? nclients : 1) * sizeof(*ob->clients));
 	for (int i = 0; i < nclients; i++)
 	{
 		atomic_init(&ob->clients[i].pid, 0);

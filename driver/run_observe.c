@@ -88,8 +88,7 @@ run_observe_end(struct run *run, struct pd_advice_list *advice)
 		total[i] = err == SKETCH_OK && !isnan(sum) ? sum : 0;
 		free(s);
 	}
-	if (run->o->observe > 0)
-		pd_observe_explain(ob, total);
+	pd_observe_explain(ob, total);
 	if (run->o->advise == 0 || pd_observe_conn(ob) == NULL)
 	{
 		if (run->o->advise != 0)
