@@ -205,6 +205,21 @@ check "advise=verify: p95 before and after, faster after (exit $rc)" \
 check "advise=verify: the index is dropped again" \
 	test "$(psql -At -d "$DB" -c "SELECT count(*) FROM pg_indexes WHERE indexname LIKE 'perfdriver_advice_%'")" = 0
 
+# ---- stored with the run -----------------------------------------------------------
+if psql -d "$BARE" -c "CREATE EXTENSION perfstore" >"$TMP/ext.out" 2>&1; then
+	"$PD" run -d "$DB" -f "$TMP/orders.sql" -c 2 -T 1 --advise --store "dbname=$BARE" --name diag >"$TMP/store.out" 2>&1
+	rc=$?
+	got=$(psql -At -d "$BARE" -c "SELECT jsonb_typeof(report->'waits') || ' ' || jsonb_typeof(report->'lock_waits') || ' ' ||
+		jsonb_array_length(report->'index_advice') || ' ' || (report->'index_advice'->0->>'create_index') || ' ' ||
+		((SELECT count(*) FROM jsonb_array_elements(report->'statements') s WHERE s ? 'waits' AND s ? 'server' AND s ? 'plan'))
+		FROM perfstore.bench_runs WHERE name = 'diag'")
+	check "--store keeps waits, lock_waits, advice and each statement's waits, server figures and plan (exit $rc)" \
+		test "$got" = "object array 1 CREATE INDEX ON public.orders (customer_id) 2"
+	psql -d "$BARE" -c "DROP EXTENSION perfstore CASCADE" >/dev/null 2>&1
+else
+	not_ok "--store: CREATE EXTENSION perfstore (run make install)" "$(cat "$TMP/ext.out")"
+fi
+
 # ---- what the server lacks -------------------------------------------------------------
 cat >"$TMP/bare.sql" <<'EOF'
 SELECT count(*) FROM pg_class;
