@@ -185,6 +185,7 @@ pd_observe_new(const struct pgconn_params *p, struct pgb_script *const *scripts,
 	{
 		atomic_init(&ob->clients[i].pid, 0);
 		atomic_init(&ob->clients[i].stmt, -1);
+		atomic_init(&ob->clients[i].last, -1);
 	}
 
 	ob->cmd_base = pd_calloc(nscripts > 0 ? nscripts : 1, sizeof(int));
@@ -543,7 +544,12 @@ obs_tick(struct pd_observe *ob, int *pids, int *before, int *after,
 			for (int b = 0; b < nb; b++)
 			{
 				int			bc = obs_client_of_pid(pids, ob->nclients, bp[b]);
-				int			bstmt = bc >= 0 ? before[bc] : -1;
+				int			bstmt = -1;
+
+				/* what the blocker runs, or ran last (idle in its transaction) */
+				if (bc >= 0)
+					bstmt = before[bc] >= 0 ? before[bc]
+						: atomic_load_explicit(&ob->clients[bc].last, memory_order_relaxed);
 
 				if (b == 0)
 					s.blocked_by_stmt = bstmt;

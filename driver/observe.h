@@ -83,8 +83,10 @@ struct pd_obs_sample
 struct pd_obs_client
 {
 	_Atomic int32_t pid;
-	_Atomic int32_t stmt;
-	char		pad[56];
+	_Atomic int32_t stmt;		/* running now, -1: none */
+	_Atomic int32_t last;		/* sent last, -1: none yet (a lock blocker
+								 * idle in its transaction is shown by it) */
+	char		pad[52];
 };
 
 /* The parameter values of the slowest call a thread saw of a statement. */
@@ -139,6 +141,8 @@ static inline void
 pd_observe_client_running(struct pd_observe *ob, int client, int stmt)
 {
 	atomic_store_explicit(&ob->clients[client].stmt, stmt, memory_order_relaxed);
+	if (stmt >= 0)
+		atomic_store_explicit(&ob->clients[client].last, stmt, memory_order_relaxed);
 }
 
 void		pd_observe_slow_record(struct pd_observe *ob, int thread, int stmt,

@@ -20,8 +20,10 @@
 #   - --observe=analyze: measured rows removed by the filter;
 #   - --advise=verify: p95 before and after, the index dropped again;
 #   - "perfdriver advise --from-json" and "--from-log";
-#   - without pg_stat_statements, hypopg or pg_read_all_stats, with a
-#     backend terminated mid-run: one note each, the run goes on;
+#   - without pg_stat_statements (not installed; and created but not loaded,
+#     on a private cluster started here without shared_preload_libraries),
+#     hypopg or pg_read_all_stats, with a backend terminated mid-run: one
+#     note each, the run goes on;
 #   - analyze --log: top statements by total and by p95 with calls,
 #     application, user, database and time range, on a log with known
 #     durations; N+1 findings carry the same fields.
@@ -36,6 +38,14 @@ DB=pd_observe_$$
 BARE=pd_observe_bare_$$
 ROLE=pd_observe_role_$$
 TMP=$(mktemp -d /tmp/pd_observe.XXXXXX)
+PRIV_DATA=""
+as_server() {
+	if [ "$(id -u)" -eq 0 ]; then
+		runuser -u postgres -- "$@"
+	else
+		"$@"
+	fi
+}
 
 pass=0
 fail=0
@@ -62,6 +72,9 @@ check() {
 }
 psql() { "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 "$@"; }
 cleanup() {
+	if [ -n "$PRIV_DATA" ] && [ -f "$PRIV_DATA/postmaster.pid" ]; then
+		as_server "$PGBIN/pg_ctl" -D "$PRIV_DATA" -m immediate -w stop >/dev/null 2>&1
+	fi
 	psql -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" \
 		-c "DROP DATABASE IF EXISTS $BARE WITH (FORCE)" -c "DROP ROLE IF EXISTS $ROLE" >/dev/null 2>&1
 	rm -rf "$TMP"
@@ -222,12 +235,12 @@ fi
 
 # ---- what the server lacks -------------------------------------------------------------
 cat >"$TMP/bare.sql" <<'EOF'
-SELECT count(*) FROM pg_class;
+SELECT pg_sleep(0.01);
 EOF
 "$PD" run -d "$BARE" -f "$TMP/bare.sql" -c 2 -T 1 --observe --advise --json "$TMP/bare.json" >"$TMP/bare.out" 2>&1
 rc=$?
 check "no pg_stat_statements: one note with the hint, waits still given, no server figures (exit $rc)" \
-	jcheck "$TMP/bare.json" "sum('pg_stat_statements is not installed' in n and 'shared_preload_libraries' in n for n in j['observe_notes']) == 1 and j['observe']['active_samples'] > 0 and 'waits' in j['statements'][0] and 'server' not in j['statements'][0] and j['observe']['pg_stat_statements'] is False"
+	jcheck "$TMP/bare.json" "sum('pg_stat_statements is not installed' in n and 'shared_preload_libraries' in n for n in j['observe_notes']) == 1 and j['statements'][0]['waits'].get('Timeout:PgSleep', 0) > 0.5 and 'server' not in j['statements'][0] and j['observe']['pg_stat_statements'] is False"
 check "no hypopg: one advise note with the hint" \
 	jcheck "$TMP/bare.json" "len(j['advise_notes']) == 1 and 'hypopg is not installed' in j['advise_notes'][0] and 'CREATE EXTENSION hypopg' in j['advise_notes'][0] and j['index_advice'] == []"
 
@@ -236,6 +249,36 @@ psql -d postgres -c "CREATE ROLE $ROLE LOGIN" >/dev/null 2>&1
 rc=$?
 check "no pg_read_all_stats: one note, the run goes on (exit $rc)" \
 	jcheck "$TMP/role.json" "sum('not a member of pg_read_all_stats' in n for n in j['observe_notes']) == 1 and j['transactions'] > 0"
+
+# pg_stat_statements created but not loaded: a private cluster without
+# shared_preload_libraries
+priv_port=$((${PGPORT:-54329} + 200 + $$ % 900))
+mkdir -p "$TMP/priv/sock"
+[ "$(id -u)" -eq 0 ] && chown -R postgres: "$TMP"
+chmod 755 "$TMP"
+if as_server "$PGBIN/initdb" -D "$TMP/priv/data" -U postgres -E UTF8 --locale=C --auth-local=trust >"$TMP/initdb.log" 2>&1; then
+	PRIV_DATA="$TMP/priv/data"
+	cat >>"$PRIV_DATA/postgresql.conf" <<EOF
+port = $priv_port
+listen_addresses = ''
+unix_socket_directories = '$TMP/priv/sock'
+fsync = off
+shared_buffers = 16MB
+EOF
+	if as_server "$PGBIN/pg_ctl" -D "$PRIV_DATA" -l "$TMP/priv.out" -w -t 60 start >/dev/null 2>&1; then
+		P="host=$TMP/priv/sock port=$priv_port user=postgres dbname=postgres"
+		psql -d "$P" -c "CREATE EXTENSION pg_stat_statements" >/dev/null 2>&1
+		"$PD" run -d "$P" -f "$TMP/bare.sql" -c 2 -T 1 --observe --json "$TMP/noload.json" >"$TMP/noload.out" 2>&1
+		rc=$?
+		check "pg_stat_statements not loaded: one note with the server's reason and the hint, waits still given (exit $rc)" \
+			jcheck "$TMP/noload.json" "sum('pg_stat_statements cannot be read' in n and 'shared_preload_libraries' in n for n in j['observe_notes']) == 1 and j['statements'][0]['waits'].get('Timeout:PgSleep', 0) > 0.5 and 'server' not in j['statements'][0]"
+		as_server "$PGBIN/pg_ctl" -D "$PRIV_DATA" -m fast -w stop >/dev/null 2>&1
+	else
+		not_ok "private cluster without preload started" "$(tail -n 5 "$TMP/priv.out" 2>/dev/null)"
+	fi
+else
+	not_ok "private cluster initdb" "$(tail -n 5 "$TMP/initdb.log")"
+fi
 
 # a backend that vanishes mid-run: the client reconnects, one note
 "$PD" run -d "$DB" -f "$TMP/lookup.sql" -c 2 -T 3 --observe --json "$TMP/kill.json" >"$TMP/kill.out" 2>&1 &
