@@ -103,6 +103,7 @@ struct pd_observe_state
 	uint64_t	active;
 	uint64_t	mismatches;		/* driver and server disagreed */
 	uint64_t	failed_ticks;
+	char		tick_error[512];	/* the last failed sample's message */
 	struct obs_pair pairs[OBS_MAX_PAIRS];
 	int			npairs;
 	struct obs_qcache qcache[OBS_QCACHE];
@@ -493,7 +494,10 @@ obs_tick(struct pd_observe *ob, int *pids, int *before, int *after,
 	snprintf(*sqlbuf + off, *sqlcap - off, "}')");
 
 	if (!pgconn_exec(st->conn, *sqlbuf, &r, err, sizeof(err)))
+	{
+		snprintf(st->tick_error, sizeof(st->tick_error), "%s", err);
 		return false;
+	}
 	now = pd_now_ns();
 	for (int i = 0; i < ob->nclients; i++)
 		after[i] = atomic_load_explicit(&ob->clients[i].stmt, memory_order_relaxed);
@@ -607,6 +611,7 @@ obs_thread(void *arg)
 	size_t		sqlcap = 1024;
 	char	   *sql = pd_malloc(sqlcap);
 	bool		lost = false;
+	bool		reconnected = false;
 
 	while (!atomic_load(&st->stop))
 	{
@@ -629,8 +634,10 @@ obs_thread(void *arg)
 				obs_sleep_until(next);
 				continue;
 			}
-			pd_observe_note(ob, "the sampler reconnected at %.1f s",
-							(pd_now_ns() - st->t0_ns) / 1e9);
+			if (!reconnected)
+				pd_observe_note(ob, "the sampler reconnected at %.1f s",
+								(pd_now_ns() - st->t0_ns) / 1e9);
+			reconnected = true;
 		}
 		if (!obs_tick(ob, pids, before, after, &sql, &sqlcap))
 		{
@@ -835,6 +842,10 @@ pd_observe_stop(struct pd_observe *ob)
 	if (vanished > 0)
 		pd_observe_note(ob, "%d backend%s of the run ended during it (clients reconnected): their samples stop at the disconnect and go on under the new backend",
 						vanished, vanished == 1 ? "" : "s");
+	if (st->failed_ticks > 0)
+		pd_observe_note(ob, "%llu sample%s failed, the last with: %s",
+						(unsigned long long) st->failed_ticks, st->failed_ticks == 1 ? "" : "s",
+						st->tick_error);
 	if (st->mismatches > 0)
 		pd_observe_note(ob, "%llu sample%s attributed by the server's query text, not by the driver's current statement (pipelining or a statement change during the sample)",
 						(unsigned long long) st->mismatches, st->mismatches == 1 ? " was" : "s were");
@@ -1304,6 +1315,12 @@ pd_observe_samples(const struct pd_observe *ob, size_t *n)
 {
 	*n = ob->st->nsamples;
 	return ob->st->samples;
+}
+
+int64_t
+pd_observe_period_ns(const struct pd_observe *ob)
+{
+	return 1000000000LL / ob->st->o.hz;
 }
 
 const char *

@@ -231,6 +231,12 @@ int			pd_observe_find(const struct pd_observe *ob, uint64_t fingerprint);
 const struct pd_obs_sample *pd_observe_samples(const struct pd_observe *ob,
 											   size_t *n);
 
+/*
+ * pd_observe_period_ns: the time between two samples (1 s / --observe-hz);
+ * a sample stands for that much of its backend's time.
+ */
+int64_t		pd_observe_period_ns(const struct pd_observe *ob);
+
 /* The name of a wait label ("CPU", "Lock:transactionid", "other"...). */
 const char *pd_observe_label_name(const struct pd_observe *ob, int label);
 
