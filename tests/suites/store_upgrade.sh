@@ -141,7 +141,12 @@ SELECT runs, succeeded FROM perfstore.workflow_summary;
 SELECT count(*) FROM perfstore.partitions WHERE NOT is_default;"
 store_check() {
 	local db=$1 what=$2
-	echo "$STORE_SQL" >"$TMP/store.sql"
+	# 0.4.0 names the workflow functions start_workflow_run and finish_workflow_run
+	if [ "$(psql -d "$db" -c "SELECT extversion >= '0.4.0' FROM pg_extension WHERE extname = 'perfstore'")" = t ]; then
+		echo "$STORE_SQL" | sed 's/perfstore\.start_run(/perfstore.start_workflow_run(/; s/perfstore\.finish_run(/perfstore.finish_workflow_run(/; s/perfstore\.count(/perfstore.num_vals(/g' >"$TMP/store.sql"
+	else
+		echo "$STORE_SQL" >"$TMP/store.sql"
+	fi
 	if psql -d "$db" -f "$TMP/store.sql" >"$TMP/$db.store" 2>&1 &&
 		[ "$(tail -n 3 "$TMP/$db.store" | head -n 2 | tr '\n' ' ')" = "1000|t 1|1 " ] &&
 		[ "$(tail -n 1 "$TMP/$db.store")" -ge 4 ]; then
@@ -299,7 +304,7 @@ else
 	not_ok "pg_dump and pg_restore of a populated store" "$TMP/dump.log"
 fi
 after_restore=$(psql -d "$RESTORE" -c "SELECT perfstore.record('upgrade.latency', 1, '{\"host\": \"new\"}')" \
-	-c "SELECT perfstore.start_run('after.restore') > 1" \
+	-c "SELECT perfstore.start_workflow_run('after.restore') > 1" \
 	-c "SELECT value FROM perfstore.settings WHERE name = 'retention'" \
 	-c "SELECT (perfstore.maintain()->>'busy')" \
 	-c "SELECT perfstore.store_run((SELECT report || jsonb_build_object('host', 'late', 'latency_sketch', latency::text)
@@ -310,7 +315,7 @@ if [ "$after_restore" = "$(printf '\nt\n30 days\nfalse\nt\n3\nt')" ]; then
 	ok "after the restore: sequences continue, settings kept, maintain() works, a driver joins a restored run group"
 else
 	echo "$after_restore" >"$TMP/after_restore"
-	not_ok "after the restore: record(), start_run(), settings, maintain() and store_run()" "$TMP/after_restore"
+	not_ok "after the restore: record(), start_workflow_run(), settings, maintain() and store_run()" "$TMP/after_restore"
 fi
 
 finish
