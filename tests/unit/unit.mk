@@ -31,7 +31,7 @@ STORE_SRCS := $(ROOT)/driver/report.c $(ROOT)/driver/nplus1.c \
             $(ROOT)/driver/junit.c $(ROOT)/driver/cmd_compare.c \
             $(ROOT)/driver/store.c $(ROOT)/driver/pgconn.c $(ROOT)/src/sketch.c \
             $(ROOT)/driver/affinity.c $(ROOT)/driver/observe.c \
-            $(ROOT)/driver/advise.c
+            $(ROOT)/driver/observe_report.c $(ROOT)/driver/advise.c
 EXTRA_test_store_doc := $(STORE_SRCS) -I$(PQ_INCLUDE) -lpq -ljansson -pthread
 # test_observe: the observe and advise layers (no server is contacted)
 EXTRA_test_observe := $(STORE_SRCS) -I$(PQ_INCLUDE) -lpq -ljansson -pthread
