@@ -217,6 +217,11 @@ check "advise=verify: p95 before and after, faster after (exit $rc)" \
 	jcheck "$TMP/verify.json" "len(j['index_advice']) == 1 and j['index_advice'][0]['p95_after_ms'] < j['index_advice'][0]['p95_before_ms'] and j['index_advice'][0]['kept'] is False"
 check "advise=verify: the index is dropped again" \
 	test "$(psql -At -d "$DB" -c "SELECT count(*) FROM pg_indexes WHERE indexname LIKE 'perfdriver_advice_%'")" = 0
+"$PD" run -d "$DB" -f "$TMP/orders.sql" -c 2 -t 20 --advise=verify --keep-indexes --json "$TMP/keep.json" >"$TMP/keep.out" 2>&1
+kept=$(psql -At -d "$DB" -c "SELECT indexname || ' ' || indexdef FROM pg_indexes WHERE indexname LIKE 'perfdriver_advice_%'")
+check "advise=verify --keep-indexes: one index perfdriver_advice_* on public.orders (customer_id) is left, kept is true" \
+	bash -c "[[ '$kept' == 'perfdriver_advice_'*'CREATE INDEX perfdriver_advice_'*' ON public.orders USING btree (customer_id)' ]] && python3 -c 'import json,sys; sys.exit(0 if json.load(open(sys.argv[1]))[\"index_advice\"][0][\"kept\"] is True else 1)' '$TMP/keep.json'"
+psql -d "$DB" -c "DROP INDEX IF EXISTS $(echo "$kept" | cut -d' ' -f1)" >/dev/null 2>&1
 
 # ---- stored with the run -----------------------------------------------------------
 if psql -d "$BARE" -c "CREATE EXTENSION perfstore" >"$TMP/ext.out" 2>&1; then
