@@ -15,13 +15,22 @@ pkgs=(
 	postgresql-contrib
 	libpq-dev
 	libpg-query-dev
+	libjansson-dev
 	postgresql-15-tdigest
 	postgresql-15-hypopg
-	libjansson-dev
 	make
 	gcc
 	clang
 	libclang-rt-14-dev
+	# the Debian packages (make deb, tests/suites/zz_packages.sh) and the
+	# man page checks (tests/suites/driver_help.sh)
+	dpkg-dev
+	debhelper
+	postgresql-server-dev-all
+	lintian
+	man-db
+	groff-base
+	bsdextrautils
 )
 if [ "${1:-}" = "--bench" ]; then
 	pkgs+=(pgbadger sysbench)

@@ -30,9 +30,14 @@ PQ_INCLUDE := $(shell pg_config --includedir 2>/dev/null)
 STORE_SRCS := $(ROOT)/driver/report.c $(ROOT)/driver/nplus1.c \
             $(ROOT)/driver/junit.c $(ROOT)/driver/cmd_compare.c \
             $(ROOT)/driver/store.c $(ROOT)/driver/pgconn.c $(ROOT)/src/sketch.c \
-            $(ROOT)/driver/affinity.c $(ROOT)/driver/observe.c \
-            $(ROOT)/driver/observe_report.c $(ROOT)/driver/advise.c
+            $(ROOT)/driver/affinity.c $(ROOT)/driver/targets.c $(ROOT)/driver/gate.c \
+            $(ROOT)/driver/observe.c $(ROOT)/driver/observe_report.c $(ROOT)/driver/advise.c
 EXTRA_test_store_doc := $(STORE_SRCS) -I$(PQ_INCLUDE) -lpq -ljansson -pthread
+# test_gate: the noise model on synthetic series (the store layer, no server)
+EXTRA_test_gate := $(STORE_SRCS) -I$(PQ_INCLUDE) -lpq -ljansson -pthread
+# test_targets: the assertions' grammar and evaluation (libjansson)
+EXTRA_test_targets := $(ROOT)/driver/targets.c -ljansson
+EXTRA_test_logparse := $(ROOT)/driver/logparse.c
 # test_observe: the observe and advise layers (no server is contacted)
 EXTRA_test_observe := $(STORE_SRCS) -I$(PQ_INCLUDE) -lpq -ljansson -pthread
 # test_affinity binds its own thread and opens sockets
@@ -48,4 +53,7 @@ $(BINDIR)/%: $(ROOT)/tests/unit/%.c $(SRCS) $(HDRS)
 
 $(BINDIR)/test_store_doc: $(STORE_SRCS) $(wildcard $(ROOT)/driver/*.h)
 $(BINDIR)/test_observe: $(STORE_SRCS) $(wildcard $(ROOT)/driver/*.h)
+$(BINDIR)/test_gate: $(STORE_SRCS) $(wildcard $(ROOT)/driver/*.h)
+$(BINDIR)/test_targets: $(ROOT)/driver/targets.c $(ROOT)/driver/targets.h
 $(BINDIR)/test_affinity: $(ROOT)/driver/affinity.c $(ROOT)/driver/affinity.h
+$(BINDIR)/test_logparse: $(ROOT)/driver/logparse.c $(ROOT)/driver/logparse.h
