@@ -43,6 +43,10 @@
  *	  "assertions": [{"expr":.., "scope":.., "metric":.., "op":..,
  *	                  "target":.., "value":.., "passed":..,
  *	                  "samples":.., "reason":..}]   only with --assert
+ *	  "observe", "waits", "lock_waits", "wait_timeline", "observe_notes",
+ *	  and per statement "wait_samples", "waits", "server", "plan",
+ *	  "plan_params", "plan_findings"   only with --observe (observe.h)
+ *	  "index_advice", "advise_notes"   only with --advise (advise.h)
  *	}
  *
  * Latencies are milliseconds; a quantile of nothing is null.
