@@ -65,6 +65,7 @@ SUDO=
 restore_stale() {
 	[ -f "$BACKUP.list" ] || return 0
 	while IFS= read -r f; do
+		[ -e "$BACKUP$f" ] || continue
 		$SUDO mkdir -p "$(dirname "$f")"
 		$SUDO mv "$BACKUP$f" "$f"
 	done <"$BACKUP.list"
@@ -361,11 +362,12 @@ for f in $(sys_files); do
 	dpkg -S "$f" >/dev/null 2>&1 || echo "$f" >>"$TMP/stale.tmp"
 done
 if [ -s "$TMP/stale.tmp" ]; then
+	# the list first, so that an interrupted run still puts back what it moved
+	mv "$TMP/stale.tmp" "$BACKUP.list"
 	while IFS= read -r f; do
 		$SUDO mkdir -p "$BACKUP$(dirname "$f")"
 		$SUDO mv "$f" "$BACKUP$f"
-	done <"$TMP/stale.tmp"
-	mv "$TMP/stale.tmp" "$BACKUP.list"
+	done <"$BACKUP.list"
 	echo "# moved aside for the test, put back after it: $(wc -l <"$BACKUP.list") files of an earlier make install into the system tree"
 fi
 
