@@ -236,7 +236,7 @@ bindir=$("$PGC" --bindir)
 mandir=$("$PGC" --mandir)
 sharedir=$("$PGC" --sharedir)
 pkglibdir=$("$PGC" --pkglibdir)
-out=$(make --no-print-directory -s install DESTDIR="$DEST" 2>&1)
+out=$(make --no-print-directory -s install PG_CONFIG="$PGC" DESTDIR="$DEST" 2>&1)
 rc=$?
 missing=""
 for f in "$bindir/perfdriver" "$mandir/man1/perfdriver.1" "$pkglibdir/perfstore.so" \
@@ -249,7 +249,7 @@ if [ "$rc" -eq 0 ] && [ -z "$missing" ] && [ -x "$DEST$bindir/perfdriver" ] &&
 else
 	not_ok "make install DESTDIR=... installs the extension, perfdriver and its man page (exit $rc, missing:$missing)" "$out"
 fi
-out=$(make --no-print-directory -s uninstall DESTDIR="$DEST" 2>&1)
+out=$(make --no-print-directory -s uninstall PG_CONFIG="$PGC" DESTDIR="$DEST" 2>&1)
 rc=$?
 left=$(find "$DEST" -type f 2>/dev/null)
 if [ "$rc" -eq 0 ] && [ -z "$left" ]; then
