@@ -5,7 +5,8 @@
 #                 run the demo
 #   make test     install what is missing, build, run every test suite
 #   make bench    benchmarks with ratios against their anchors
-#   make fuzz     run the sketch decoder fuzz target for a bounded time
+#   make fuzz     run the fuzz targets (sketch decoders, script parser and
+#                 expressions, analyze --log) for a bounded time each
 #   make deb      build the Debian packages (postgresql-15-perfstore,
 #                 perfdriver) into dist/ from a copy of the tree
 #   make install  the extension, and perfdriver with its man page into

@@ -156,7 +156,8 @@ typedef enum pgconn_rstatus
 	PGCONN_R_ERROR,				/* error, with sqlstate */
 	PGCONN_R_PIPELINE_SYNC,
 	PGCONN_R_PIPELINE_ABORTED,
-	PGCONN_R_COPY,				/* COPY started: unsupported in scripts */
+	PGCONN_R_COPY,				/* a COPY that could not be ended (the
+								 * connection broke) */
 	PGCONN_R_OTHER
 } pgconn_rstatus;
 
@@ -165,7 +166,9 @@ struct pgconn_result;
 /*
  * pgconn_next_result: the next result, or NULL when the current command has
  * no more.  Call only when pgconn_busy() is false (else it blocks).  Free
- * with pgconn_result_clear().
+ * with pgconn_result_clear().  A COPY the command started is ended first
+ * (blocking): COPY FROM STDIN is failed (the server reports SQLSTATE 57014
+ * as the next result), the data of COPY TO STDOUT is read and dropped.
  */
 struct pgconn_result *pgconn_next_result(struct pgconn *c);
 

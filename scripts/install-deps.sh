@@ -15,6 +15,7 @@ pkgs=(
 	postgresql-contrib
 	libpq-dev
 	libpg-query-dev
+	libjansson-dev
 	postgresql-15-tdigest
 	make
 	gcc
