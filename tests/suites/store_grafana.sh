@@ -17,7 +17,9 @@
 # targets use the perfstore datasource and carry rawSql; the provisioning
 # files name the datasource the dashboards use.  Then every panel's SQL
 # (and every template variable's query) has its template variables replaced
-# and Grafana's PostgreSQL macros expanded exactly as the data source does
+# ($label, the latency dashboard's label filter, as Grafana formats one
+# chosen value: 'host=h1') and Grafana's PostgreSQL macros expanded exactly
+# as the data source does
 # for a time range of the last 24 hours ($__timeFilter(c) becomes
 # c BETWEEN '<from RFC3339>' AND '<to RFC3339>', $__timeGroupAlias(c,'5m')
 # becomes floor(extract(epoch from c)/300)*300 AS "time", $__timeFrom() and
@@ -263,7 +265,7 @@ for f in "${dashboards[@]}"; do
 	out="$TMP/$name"
 	mkdir -p "$out"
 	if ! perl "$TMP/expand.pl" "$f" "$out" "$from_epoch" "$to_epoch" \
-		metric "$metric" workflow "$workflow" run_name "$run_name" >"$out/expand.err" 2>&1; then
+		metric "$metric" workflow "$workflow" run_name "$run_name" label "'host=h1'" >"$out/expand.err" 2>&1; then
 		not_ok "$name: macros expand" "$out/expand.err"
 		continue
 	fi
