@@ -44,14 +44,18 @@ WORKLOAD := $(addprefix $(ROOT)/driver/,expr.c vars.c prng.c script.c builtin.c 
             normalize.c util.c)
 # the report, JUnit and store layers (libpq links; no server is contacted)
 STORE    := $(addprefix $(ROOT)/driver/,report.c nplus1.c junit.c cmd_compare.c \
-            store.c pgconn.c affinity.c targets.c gate.c) $(CORE)
+            store.c pgconn.c affinity.c targets.c gate.c observe.c observe_report.c \
+            advise.c) $(CORE)
 
 LINK_default            := $(WORKLOAD) -lpg_query -lm
-LINK_test_store_doc     := $(WORKLOAD) $(STORE) -lpg_query -lpq -ljansson -lm
+LINK_test_store_doc     := $(WORKLOAD) $(STORE) -lpg_query -lpq -ljansson -lm -pthread
 FLAGS_test_store_doc    := -I$(PQ_INCLUDE)
 # the noise model on synthetic series (the store layer, no server)
 LINK_test_gate          := $(LINK_test_store_doc)
 FLAGS_test_gate         := -I$(PQ_INCLUDE)
+# the observe and advise layers (no server is contacted)
+LINK_test_observe       := $(LINK_test_store_doc)
+FLAGS_test_observe      := -I$(PQ_INCLUDE)
 # the assertions' grammar and evaluation (libjansson)
 LINK_test_targets       := $(WORKLOAD) $(ROOT)/driver/targets.c -lpg_query -ljansson -lm
 LINK_test_logparse      := $(WORKLOAD) $(ROOT)/driver/logparse.c -lpg_query -lm
