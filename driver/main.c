@@ -9,6 +9,7 @@
  * Memory: none.
  */
 #include "driver.h"
+#include "html.h"
 #include "store.h"
 
 #include <stdio.h>
@@ -26,6 +27,8 @@ usage(FILE *out)
 			"  perfdriver analyze --log FILE find N+1 query patterns in a server log\n"
 			"  perfdriver compare --store=DB BASELINE CANDIDATE\n"
 			"                                compare stored runs (or --history=N CANDIDATE)\n"
+			"  perfdriver report --store=DB RUN_ID --html=FILE\n"
+			"                                the HTML report of a stored run\n"
 			"  perfdriver COMMAND --help     options of a command\n"
 			"\n"
 			"Exit status: 0 ok, 1 the run had errors (analyze: findings, with\n"
@@ -50,6 +53,8 @@ main(int argc, char **argv)
 		return cmd_analyze(argc - 1, argv + 1);
 	if (strcmp(argv[1], "compare") == 0)
 		return cmd_compare(argc - 1, argv + 1);
+	if (strcmp(argv[1], "report") == 0)
+		return cmd_report(argc - 1, argv + 1);
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 		strcmp(argv[1], "help") == 0)
 	{

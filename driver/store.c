@@ -296,3 +296,102 @@ pd_cmp_free(struct pd_cmp *c)
 	c->name = NULL;
 	c->nrows = 0;
 }
+
+/*
+ * The stored run as one report document: bench_runs.report (kept without
+ * its sketches) with the sketches and totals of bench_runs,
+ * bench_statements and bench_intervals put back, so that a run read from the
+ * store renders like the run itself.  Statements keep the report's order;
+ * keys the report does not know are kept as they are.
+ */
+static const char fetch_run_sql[] =
+	"SELECT (r.report - 'statements' - 'intervals')"
+	" || pg_catalog.jsonb_build_object("
+	"  'name', r.name, 'run_group', r.run_group, 'labels', r.labels, 'config', r.config,"
+	"  'started_at', pg_catalog.to_char(r.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"'),"
+	"  'finished_at', pg_catalog.to_char(r.finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"'),"
+	"  'tps', r.tps, 'transactions', r.transactions, 'failed_transactions', r.failed_transactions,"
+	"  'duration_s', r.duration_s, 'errors', r.errors, 'drivers', r.drivers,"
+	"  'latency_sketch', r.latency::text)"
+	" || pg_catalog.jsonb_build_object('statements', coalesce((SELECT pg_catalog.jsonb_agg("
+	"     coalesce(e.e, pg_catalog.jsonb_build_object('fingerprint', s.fingerprint, 'query', s.query))"
+	"     || pg_catalog.jsonb_build_object('calls', s.calls, 'rows', s.rows, 'errors', s.errors,"
+	"                                      'latency_sketch', s.latency::text)"
+	"     ORDER BY e.o, s.fingerprint COLLATE \"C\")"
+	"   FROM perfstore.bench_statements s"
+	"   LEFT JOIN LATERAL (SELECT x.e, x.o FROM pg_catalog.jsonb_array_elements("
+	"       CASE WHEN pg_catalog.jsonb_typeof(r.report -> 'statements') = 'array'"
+	"            THEN r.report -> 'statements' ELSE '[]' END) WITH ORDINALITY x(e, o)"
+	"     WHERE x.e ->> 'fingerprint' = s.fingerprint ORDER BY x.o LIMIT 1) e ON true"
+	"   WHERE s.run_id = r.id), '[]'),"
+	"  'intervals', coalesce((SELECT pg_catalog.jsonb_agg("
+	"     coalesce(CASE WHEN pg_catalog.jsonb_typeof(r.report -> 'intervals') = 'array'"
+	"                   THEN r.report -> 'intervals' -> (b.seq - 1) END, '{}')"
+	"     || pg_catalog.jsonb_build_object('length_s', b.length_s, 'transactions', b.transactions,"
+	"          'failed', b.failed, 'errors', b.errors, 'tps', b.tps,"
+	"          'latency_sketch', b.latency::text)"
+	"     ORDER BY b.seq)"
+	"   FROM perfstore.bench_intervals b WHERE b.run_id = r.id), '[]'))"
+	" FROM perfstore.bench_runs r WHERE r.id = $1::bigint";
+
+bool
+pd_store_fetch_run(struct pd_store *st, int64_t id, char **doc, char *err,
+				   size_t errlen)
+{
+	char		idbuf[32];
+	const char *values[1] = {idbuf};
+	PGresult   *res;
+
+	*doc = NULL;
+	snprintf(idbuf, sizeof(idbuf), "%lld", (long long) id);
+	res = PQexecParams(st->conn, fetch_run_sql, 1, NULL, values, NULL, NULL, 0);
+	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK)
+	{
+		store_result_msg(st->conn, res, err, errlen);
+		PQclear(res);
+		return false;
+	}
+	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0))
+	{
+		snprintf(err, errlen, "run %lld does not exist", (long long) id);
+		PQclear(res);
+		return false;
+	}
+	*doc = pd_strdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return true;
+}
+
+bool
+pd_store_history_ids(struct pd_store *st, int64_t candidate, int last_n,
+					 int64_t **ids, int *n, char *err, size_t errlen)
+{
+	char		b1[32],
+				b2[32];
+	const char *values[2] = {b1, b2};
+	PGresult   *res;
+
+	*ids = NULL;
+	*n = 0;
+	snprintf(b1, sizeof(b1), "%lld", (long long) candidate);
+	snprintf(b2, sizeof(b2), "%d", last_n);
+	/* the same choice of runs as perfstore.compare_to_history() */
+	res = PQexecParams(st->conn,
+					   "SELECT b.id FROM perfstore.bench_runs b"
+					   " JOIN perfstore.bench_runs c ON c.id = $1::bigint"
+					   " WHERE b.name = c.name AND b.started_at < c.started_at AND b.id <> c.id"
+					   " ORDER BY b.started_at DESC, b.id DESC LIMIT $2::integer",
+					   2, NULL, values, NULL, NULL, 0);
+	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK)
+	{
+		store_result_msg(st->conn, res, err, errlen);
+		PQclear(res);
+		return false;
+	}
+	*n = PQntuples(res);
+	*ids = pd_calloc(*n, sizeof(int64_t));
+	for (int i = 0; i < *n; i++)
+		(*ids)[i] = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+	PQclear(res);
+	return true;
+}

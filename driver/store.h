@@ -162,6 +162,24 @@ bool		pd_store_compare(struct pd_store *st, int64_t baseline, int last_n,
 							 int64_t candidate, double threshold,
 							 struct pd_cmp *out, char *err, size_t errlen);
 
+/*
+ * pd_store_fetch_run: the stored run id as a report document (JSON, the
+ * shape of report.h with the sketches in text form), malloc'd into *doc.
+ * Returns false with a message in err for an unknown run or a failure.
+ */
+bool		pd_store_fetch_run(struct pd_store *st, int64_t id, char **doc,
+							   char *err, size_t errlen);
+
+/*
+ * pd_store_history_ids: the ids of the last_n runs of the same name that
+ * started before candidate (the baseline of compare_to_history), newest
+ * first, malloc'd into *ids (*n of them, possibly 0).  False with a message
+ * in err on failure.
+ */
+bool		pd_store_history_ids(struct pd_store *st, int64_t candidate,
+								 int last_n, int64_t **ids, int *n,
+								 char *err, size_t errlen);
+
 /* What "run --store" was asked to do after the run. */
 struct pd_store_opts
 {

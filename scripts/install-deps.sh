@@ -20,6 +20,9 @@ pkgs=(
 	gcc
 	clang
 	libclang-rt-14-dev
+	libjansson-dev
+	chromium
+	python3
 )
 if [ "${1:-}" = "--bench" ]; then
 	pkgs+=(pgbadger sysbench)
