@@ -911,6 +911,12 @@ section_distribution(FILE *f, const struct html_run *r)
 	if (s == NULL)
 		return;
 	fprintf(f, "<section id=\"distribution\"><h2>Latency distribution</h2>\n");
+	if (s->count == 0)
+	{
+		fprintf(f, "<p>No transaction completed: there is no latency to show.</p></section>\n");
+		free(s);
+		return;
+	}
 	{
 		json_t	   *lat = jobj(r->doc, "latency_ms");
 		double		marks[3] = {jnum(lat, "p50"), jnum(lat, "p95"), jnum(lat, "p99")};
@@ -1319,7 +1325,7 @@ section_advice(FILE *f, const json_t *advice)
 		snprintf(b, sizeof(b), "%.1f", ca);
 		fprintf(f, "<td data-v=\"%.9g\">%s</td>", isfinite(ca) ? ca : -1, isfinite(ca) ? b : "-");
 		if (cb > 0 && isfinite(ca))
-			fprintf(f, "<td data-v=\"%.6f\">%.0f %%</td>", 1 - ca / cb, 100 * (1 - ca / cb));
+			fprintf(f, "<td data-v=\"%.6f\">%.1f %%</td>", 1 - ca / cb, 100 * (1 - ca / cb));
 		else
 			fprintf(f, "<td data-v=\"-1\">-</td>");
 		if (verify)

@@ -312,9 +312,9 @@ chart_time_write(FILE *f, const struct chart_time *c)
 		{
 			fprintf(f, "<g class=\"legend\"><path d=\"M");
 			html_coord(f, lx + 6);
-			fprintf(f, " 8l6 10h-12z\" fill=\"%s\"/><text x=\"", html_colour(4));
+			fprintf(f, " 19l-6-10h12z\" fill=\"%s\" stroke=\"#000\" stroke-width=\"0.5\"/><text x=\"", html_colour(4));
 			html_coord(f, lx + 16);
-			fprintf(f, "\" y=\"18\">errors</text></g>\n");
+			fprintf(f, "\" y=\"18\">interval with errors (shaded)</text></g>\n");
 		}
 	}
 
@@ -372,20 +372,27 @@ chart_time_write(FILE *f, const struct chart_time *c)
 		fprintf(f, "</g>\n");
 	}
 
-	/* errors: a marker under the interval, with the count */
+	/* errors: the interval shaded, a marker at its top, the count in its title */
 	if (c->errors != NULL)
 		for (int i = 0; i < c->n; i++)
 		{
-			double		x;
+			double		x0,
+						x1;
 
 			if (!(c->errors[i] > 0) || !isfinite(c->x[i]))
 				continue;
-			x = TL + c->x[i] / xmax * pw;
+			x1 = TL + c->x[i] / xmax * pw;
+			x0 = TL + (i > 0 && isfinite(c->x[i - 1]) ? c->x[i - 1] : 0) / xmax * pw;
+			fprintf(f, "<rect class=\"errband\" x=\"");
+			html_coord(f, x0);
+			fprintf(f, "\" y=\"%d\" width=\"", TT);
+			html_coord(f, fmax(x1 - x0, 2));
+			fprintf(f, "\" height=\"%d\" fill=\"%s\" fill-opacity=\"0.15\"/>", (int) ph, html_colour(4));
 			fprintf(f, "<path class=\"errmark\" data-x=\"%.3f\" data-errors=\"%.0f\" d=\"M", c->x[i],
 					c->errors[i]);
-			html_coord(f, x);
-			fprintf(f, " %dl6 10h-12z\" fill=\"%s\"><title>%.1f s: %.0f failed transactions or errors</title></path>\n",
-					TT + (int) ph + 22, html_colour(4), c->x[i], c->errors[i]);
+			html_coord(f, x1);
+			fprintf(f, " %dl-6-10h12z\" fill=\"%s\" stroke=\"#000\" stroke-width=\"0.5\"><title>%.1f s: %.0f failed transactions or errors</title></path>\n",
+					TT + 10, html_colour(4), c->x[i], c->errors[i]);
 		}
 	fprintf(f, "</svg><figcaption>");
 	html_text(f, c->title);
