@@ -142,7 +142,7 @@ print_and_gate(FILE *out, struct pd_cmp *c, const char *metrics, bool gate,
 
 int
 store_and_compare(const struct pd_store_opts *so, const struct pd_report *rep,
-				  FILE *out)
+				  FILE *out, int64_t *stored_id)
 {
 	char		err[ERRLEN];
 	char		desc[512];
@@ -151,6 +151,8 @@ store_and_compare(const struct pd_store_opts *so, const struct pd_report *rep,
 	int64_t		id = 0;
 	int			rc = 0;
 
+	if (stored_id)
+		*stored_id = 0;
 	doc = report_json(rep, NULL);
 	st = pd_store_connect(so->dsn, err, sizeof(err));
 	if (st == NULL || !pd_store_run(st, doc, &id, err, sizeof(err)))
@@ -166,6 +168,8 @@ store_and_compare(const struct pd_store_opts *so, const struct pd_report *rep,
 		return PD_EXIT_STORE;
 	}
 	free(doc);
+	if (stored_id)
+		*stored_id = id;
 	fprintf(out, "\nstored:        run %lld as \"%s\"%s%s%s\n", (long long) id,
 			rep->meta->name, rep->meta->run_group ? " (run group \"" : "",
 			rep->meta->run_group ? rep->meta->run_group : "",

@@ -195,9 +195,9 @@ pd_render_stored(const struct pd_render_opts *o)
 				rc = PD_EXIT_USAGE;
 				goto done;
 			}
-			snprintf(label, sizeof(label), "Baseline: %s of the last %d run%s of the same name (%d found)",
-					 n > 1 ? "the median" : "the run", o->baseline_last,
-					 o->baseline_last == 1 ? "" : "s", n);
+			snprintf(label, sizeof(label), "Baseline: the last %d run%s of the same name (%d found; "
+					 "the table compares with their median, the charts show them merged)",
+					 o->baseline_last, o->baseline_last == 1 ? "" : "s", n);
 		}
 		else
 		{

@@ -77,6 +77,8 @@ run_opts_usage(FILE *out)
 			"                           source statement that make a finding (default 5)\n"
 			"  --nplus1-min-time=MS     N+1: least time spent in the repeats (default 0)\n"
 			"  --json=FILE              JSON report (\"-\" for stdout)\n"
+			"  --html=FILE              HTML report: one self-contained file with charts\n"
+			"                           (with --store and --baseline, the comparison too)\n"
 			"  -n, --no-vacuum          accepted for pgbench compatibility (no effect)\n"
 			"Storing the run (in a database with the perfstore extension):\n"
 			"  --store=CONNINFO         store the run with perfstore.store_run()\n"
@@ -194,6 +196,7 @@ run_opts_parse(int argc, char **argv, struct run_opts *o, bool *help)
 		{"junit", required_argument, NULL, 12},
 		{"gate-metrics", required_argument, NULL, 13},
 		{"cpu-affinity", required_argument, NULL, 14},
+		{"html", required_argument, NULL, 15},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}
 	};
@@ -336,6 +339,9 @@ run_opts_parse(int argc, char **argv, struct run_opts *o, bool *help)
 			case 3:
 				o->json = optarg;
 				break;
+			case 15:
+				o->html = optarg;
+				break;
 			case 4:
 				if (!parse_int64(optarg, 2, &v) || v > 1000000)
 				{
@@ -434,6 +440,12 @@ run_opts_parse(int argc, char **argv, struct run_opts *o, bool *help)
 	}
 	if (o->duration_s == 0 && o->txns == 0)
 		o->txns = 10;
+	if (o->json && o->html && strcmp(o->json, "-") == 0 && strcmp(o->html, "-") == 0)
+	{
+		pd_error("--json and --html cannot both write to stdout");
+		pd_hint("Give one of them a file name.");
+		return false;
+	}
 	if (o->store.dsn == NULL &&
 		(o->store.baseline_id || o->store.baseline_last || o->run_group))
 	{

@@ -346,25 +346,21 @@ pd_store_fetch_run(struct pd_store *st, int64_t id, char **doc, char *err,
 {
 	char		idbuf[32];
 	const char *values[1] = {idbuf};
-	PGresult   *res;
+	struct pgconn_result *r;
+	const char *v;
 
 	*doc = NULL;
 	snprintf(idbuf, sizeof(idbuf), "%lld", (long long) id);
-	res = PQexecParams(st->conn, fetch_run_sql, 1, NULL, values, NULL, NULL, 0);
-	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK)
-	{
-		store_result_msg(st->conn, res, err, errlen);
-		PQclear(res);
+	if (!store_exec(st, fetch_run_sql, 1, values, &r, err, errlen))
 		return false;
-	}
-	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0))
+	if (pgconn_result_ntuples(r) != 1 || (v = pgconn_result_value(r, 0, 0)) == NULL)
 	{
 		snprintf(err, errlen, "run %lld does not exist", (long long) id);
-		PQclear(res);
+		pgconn_result_clear(r);
 		return false;
 	}
-	*doc = pd_strdup(PQgetvalue(res, 0, 0));
-	PQclear(res);
+	*doc = pd_strdup(v);
+	pgconn_result_clear(r);
 	return true;
 }
 
@@ -375,29 +371,24 @@ pd_store_history_ids(struct pd_store *st, int64_t candidate, int last_n,
 	char		b1[32],
 				b2[32];
 	const char *values[2] = {b1, b2};
-	PGresult   *res;
+	struct pgconn_result *r;
 
 	*ids = NULL;
 	*n = 0;
 	snprintf(b1, sizeof(b1), "%lld", (long long) candidate);
 	snprintf(b2, sizeof(b2), "%d", last_n);
 	/* the same choice of runs as perfstore.compare_to_history() */
-	res = PQexecParams(st->conn,
-					   "SELECT b.id FROM perfstore.bench_runs b"
-					   " JOIN perfstore.bench_runs c ON c.id = $1::bigint"
-					   " WHERE b.name = c.name AND b.started_at < c.started_at AND b.id <> c.id"
-					   " ORDER BY b.started_at DESC, b.id DESC LIMIT $2::integer",
-					   2, NULL, values, NULL, NULL, 0);
-	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK)
-	{
-		store_result_msg(st->conn, res, err, errlen);
-		PQclear(res);
+	if (!store_exec(st,
+					"SELECT b.id FROM perfstore.bench_runs b"
+					" JOIN perfstore.bench_runs c ON c.id = $1::bigint"
+					" WHERE b.name = c.name AND b.started_at < c.started_at AND b.id <> c.id"
+					" ORDER BY b.started_at DESC, b.id DESC LIMIT $2::integer",
+					2, values, &r, err, errlen))
 		return false;
-	}
-	*n = PQntuples(res);
+	*n = pgconn_result_ntuples(r);
 	*ids = pd_calloc(*n, sizeof(int64_t));
 	for (int i = 0; i < *n; i++)
-		(*ids)[i] = strtoll(PQgetvalue(res, i, 0), NULL, 10);
-	PQclear(res);
+		(*ids)[i] = strtoll(pgconn_result_value(r, i, 0), NULL, 10);
+	pgconn_result_clear(r);
 	return true;
 }

@@ -195,9 +195,11 @@ struct pd_report;
  * meta must be set), print the stored id to out, then compare as asked.
  * Returns the exit code this step contributes: 0, PD_EXIT_REGRESSION (only
  * with fail_on_regression), PD_EXIT_STORE when it could not be stored, or
- * PD_EXIT_USAGE when the comparison could not be made.
+ * PD_EXIT_USAGE when the comparison could not be made.  *stored_id (when
+ * not NULL) is set to the stored run's id, or 0 when it was not stored.
  */
 int			store_and_compare(const struct pd_store_opts *so,
-							  const struct pd_report *rep, FILE *out);
+							  const struct pd_report *rep, FILE *out,
+							  int64_t *stored_id);
 
 #endif							/* PERFDRIVER_STORE_H */

@@ -154,6 +154,10 @@ json.dump(d, open(sys.argv[2].replace(".json", ".embedded.json"), "w"))
 EOF
 render keys "$PD" report --input "$TMP/keys.json" --flamegraph "$TMP/stacks.svg" --html "$OUT/keys.html"
 render keys_embedded "$PD" report --input "$TMP/keys.embedded.json" --html "$OUT/keys_embedded.html"
+# run --html: the run's own document, and a stored run read back with its baseline
+render run_html "$PD" run -d "$APP" -b tpcb-like -c 2 -j 1 -T 2 --json "$TMP/run_html.json" --html "$OUT/run_html.html"
+render run_baseline "$PD" run -d "$APP" -b tpcb-like -c 2 -j 1 -T 2 --store "$STORE" --name html \
+	--baseline "$(id base1)" --html "$OUT/run_baseline.html"
 render analyze "$PD" analyze --log tests/nplus1/cases/05_stderr_durations.log --json "$TMP/analyze.json" --html "$OUT/analyze.html"
 
 # the controls: the checker must see a fetch and a console error
@@ -162,7 +166,7 @@ printf '<!DOCTYPE html><html><head><title>c</title></head><body><p>x</p><script>
 
 # --- the browser ---------------------------------------------------------------
 files=()
-for f in no_baseline baseline history nplus1 errors empty keys keys_embedded analyze control_fetch control_console; do
+for f in no_baseline baseline history nplus1 errors empty keys keys_embedded run_html run_baseline analyze control_fetch control_console; do
 	[ -f "$OUT/$f.html" ] && files+=("$OUT/$f.html")
 done
 timeout 300 python3 tests/html_check.py "$OUT" "${files[@]}" >"$TMP/check.jsonl" 2>"$TMP/check.err"
@@ -199,7 +203,8 @@ def drawn_intervals(d):
         n -= 1
     return n
 
-reports = ["no_baseline", "baseline", "history", "nplus1", "errors", "empty", "keys", "keys_embedded", "analyze"]
+reports = ["no_baseline", "baseline", "history", "nplus1", "errors", "empty", "keys", "keys_embedded",
+           "run_html", "run_baseline", "analyze"]
 for name in reports:
     p = pages.get(name)
     if p is None or "error" in p:
@@ -222,7 +227,8 @@ for name in reports:
         check("%s: a sortable table sorts both ways" % name, p["sort_ok"] is True, p["sort_ok"])
 
 # runs read back from the store
-for name, docname in (("no_baseline", "cand.doc.json"), ("nplus1", "nplus1.doc.json"), ("errors", "errors.doc.json")):
+for name, docname in (("no_baseline", "cand.doc.json"), ("nplus1", "nplus1.doc.json"), ("errors", "errors.doc.json"),
+                      ("run_html", "run_html.json")):
     p, d = pages.get(name), doc(docname)
     if p is None or "error" in p:
         continue
@@ -264,7 +270,7 @@ if p and "error" not in p:
 
 # with a baseline
 cmp = doc("cmp.json")
-for name in ("baseline", "history"):
+for name in ("baseline", "history", "run_baseline"):
     p = pages.get(name)
     if p is None or "error" in p:
         continue
