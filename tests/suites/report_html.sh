@@ -159,6 +159,21 @@ render run_html "$PD" run -d "$APP" -b tpcb-like -c 2 -j 1 -T 2 --json "$TMP/run
 render run_baseline "$PD" run -d "$APP" -b tpcb-like -c 2 -j 1 -T 2 --store "$STORE" --name html \
 	--baseline "$(id base1)" --html "$OUT/run_baseline.html"
 render analyze "$PD" analyze --log tests/nplus1/cases/05_stderr_durations.log --json "$TMP/analyze.json" --html "$OUT/analyze.html"
+# a real log: the cluster's own, while an N+1 script runs for 3 s
+if [ -n "${PERFSTORE_LOG:-}" ] && [ -r "${PERFSTORE_LOG:-}" ]; then
+	# the N+1 suite slices the same log: take turns
+	exec 9>/tmp/perfstore_nplus1_log.lock
+	flock -w 600 9 || true
+	psql -X -q -d "$APP" -c "ALTER DATABASE $APP SET log_min_duration_statement = 0" >/dev/null
+	off=$(stat -c %s "$PERFSTORE_LOG")
+	"$PD" run -d "$APP" -f tests/nplus1/scripts/nplus1.sql -c 2 -j 1 -T 3 >/dev/null 2>&1
+	tail -c +$((off + 1)) "$PERFSTORE_LOG" >"$TMP/real.log"
+	psql -X -q -d "$APP" -c "ALTER DATABASE $APP RESET ALL" >/dev/null
+	flock -u 9
+	render analyze_real "$PD" analyze --log "$TMP/real.log" --json "$TMP/analyze_real.json" --html "$OUT/analyze_real.html"
+else
+	not_ok "PERFSTORE_LOG is readable" "PERFSTORE_LOG=${PERFSTORE_LOG:-unset}"
+fi
 
 # the controls: the checker must see a fetch and a console error
 printf '<!DOCTYPE html><html><head><title>c</title></head><body><img src="http://127.0.0.1:9/x.png" alt=""><script>document.documentElement.setAttribute("data-ready","1")</script></body></html>\n' >"$OUT/control_fetch.html"
@@ -166,7 +181,7 @@ printf '<!DOCTYPE html><html><head><title>c</title></head><body><p>x</p><script>
 
 # --- the browser ---------------------------------------------------------------
 files=()
-for f in no_baseline baseline history nplus1 errors empty keys keys_embedded run_html run_baseline analyze control_fetch control_console; do
+for f in no_baseline baseline history nplus1 errors empty keys keys_embedded run_html run_baseline analyze analyze_real control_fetch control_console; do
 	[ -f "$OUT/$f.html" ] && files+=("$OUT/$f.html")
 done
 timeout 300 python3 tests/html_check.py "$OUT" "${files[@]}" >"$TMP/check.jsonl" 2>"$TMP/check.err"
@@ -204,7 +219,7 @@ def drawn_intervals(d):
     return n
 
 reports = ["no_baseline", "baseline", "history", "nplus1", "errors", "empty", "keys", "keys_embedded",
-           "run_html", "run_baseline", "analyze"]
+           "run_html", "run_baseline", "analyze", "analyze_real"]
 for name in reports:
     p = pages.get(name)
     if p is None or "error" in p:
@@ -326,6 +341,18 @@ if p and "error" not in p:
     check("analyze: the finding is shown", p["counts"]["findings"] == len(d["nplus1_findings"]) == 1)
     r = chart(p, "chart-rate")
     check("analyze: the rate has a point per bucket", r and r["points"] == len(d["timeline"]["counts"]), r)
+
+p = pages.get("analyze_real")
+if p and "error" not in p:
+    d = doc("analyze_real.json")
+    counts = d["timeline"]["counts"]
+    check("analyze_real: the timeline counts every statement (%d)" % d["statements"], sum(counts) == d["statements"] > 100)
+    check("analyze_real: the top statements count every call", sum(s["calls"] for s in d["top_statements"]) == d["statements"])
+    check("analyze_real: the repeated lookup ranks first by time",
+          d["top_statements"][0]["query"] == "SELECT v FROM np_items WHERE id = $1", d["top_statements"][0])
+    r = chart(p, "chart-rate")
+    check("analyze_real: the rate has a point per second (%d)" % len(counts), r and r["points"] == len(counts) >= 3, r)
+    check("analyze_real: the N+1 finding is shown", p["counts"]["findings"] == len(d["nplus1_findings"]) >= 1)
 
 # the controls
 p = pages.get("control_fetch", {})
