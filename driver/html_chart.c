@@ -420,9 +420,9 @@ hist_bins_layout(struct hist_bins *b, double min, double max)
 	if (n > 60)
 		n = 60;
 	b->step = (l1 - l0) / n;
-	/* a little room so that max falls inside the last bin */
+	/* a hundredth of a bin of room at each end: min and max fall inside */
 	b->lo = pow(10, l0 - b->step * 0.01);
-	b->step *= 1.0002;
+	b->step *= 1 + 0.02 / n;
 	b->n = n;
 	b->count = NULL;
 	b->total = 0;

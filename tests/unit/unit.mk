@@ -32,6 +32,10 @@ STORE_SRCS := $(ROOT)/driver/report.c $(ROOT)/driver/nplus1.c \
             $(ROOT)/driver/store.c $(ROOT)/driver/pgconn.c $(ROOT)/src/sketch.c \
             $(ROOT)/driver/affinity.c
 EXTRA_test_store_doc := $(STORE_SRCS) -I$(PQ_INCLUDE) -lpq
+# test_html renders pages: the report layer, libjansson
+HTML_SRCS := $(STORE_SRCS) $(ROOT)/driver/html.c $(ROOT)/driver/html_chart.c \
+            $(ROOT)/driver/cmd_report.c
+EXTRA_test_html := $(HTML_SRCS) -I$(PQ_INCLUDE) -lpq -ljansson
 # test_affinity binds its own thread and opens sockets
 EXTRA_test_affinity := $(ROOT)/driver/affinity.c -pthread
 TESTS    := $(patsubst $(ROOT)/tests/unit/%.c,$(BINDIR)/%,$(wildcard $(ROOT)/tests/unit/test_*.c))
@@ -45,3 +49,4 @@ $(BINDIR)/%: $(ROOT)/tests/unit/%.c $(SRCS) $(HDRS)
 
 $(BINDIR)/test_store_doc: $(STORE_SRCS) $(wildcard $(ROOT)/driver/*.h)
 $(BINDIR)/test_affinity: $(ROOT)/driver/affinity.c $(ROOT)/driver/affinity.h
+$(BINDIR)/test_html: $(HTML_SRCS) $(wildcard $(ROOT)/driver/*.h)
