@@ -10,7 +10,7 @@ file it loads the page, waits for it to settle, and prints one JSON object per
 line with:
   file, ready        the page's script ran to its end (html[data-ready])
   console            console messages and uncaught exceptions (level, text)
-  requests           every URL the page asked for besides itself
+  requests           every URL the page asked for besides itself and data:
   csp                Content-Security-Policy violations the page reported
   charts             per svg[data-chart]: id, kind, points, bars, marks,
                      errmarks, frames, total
@@ -314,7 +314,8 @@ def check(b, path, outdir, width, height):
                 csp.append(ent.get("text"))
         elif m == "Network.requestWillBeSent":
             u = p["request"]["url"]
-            if u != url:
+            # the page itself, and data: URLs (no network), are not requests
+            if u != url and not u.startswith("data:"):
                 requests.append(u)
     out["console"] = console
     out["requests"] = requests
