@@ -16,11 +16,13 @@
  */
 #include "driver.h"
 #include "html.h"
+#include "html_page.h"
 #include "pgconn.h"
 #include "store.h"
 
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -111,6 +113,52 @@ parse_doc(const char *text, const char *what, char *err, size_t errlen)
 	return doc;
 }
 
+/* A number, or JSON null for NaN. */
+static json_t *
+json_num_or_null(double v)
+{
+	return isfinite(v) ? json_real(v) : json_null();
+}
+
+/*
+ * refresh_latency: set o's latency_ms from its latency_sketch.  The stored
+ * report of a run group is its first driver's; the sketches are the whole
+ * group's.
+ */
+static void
+refresh_latency(json_t *o)
+{
+	struct sketch *s = html_jsketch(o);
+	json_t	   *lat;
+	sketch_error e;
+
+	if (s == NULL)
+		return;
+	lat = json_object();
+	json_object_set_new(lat, "p50", json_num_or_null(sketch_quantile(s, 0.50)));
+	json_object_set_new(lat, "p95", json_num_or_null(sketch_quantile(s, 0.95)));
+	json_object_set_new(lat, "p99", json_num_or_null(sketch_quantile(s, 0.99)));
+	json_object_set_new(lat, "p999", json_num_or_null(sketch_quantile(s, 0.999)));
+	json_object_set_new(lat, "max", json_num_or_null(s->count ? s->max : NAN));
+	json_object_set_new(lat, "mean", json_num_or_null(s->count ? sketch_mean(s, &e) : NAN));
+	json_object_set_new(o, "latency_ms", lat);
+	free(s);
+}
+
+/* A stored run group's latencies, from the group's sketches. */
+static void
+refresh_group(json_t *doc)
+{
+	size_t		i;
+	json_t	   *e;
+
+	if (!(html_jnum(doc, "drivers") > 1))
+		return;
+	refresh_latency(doc);
+	json_array_foreach(html_jarr(doc, "statements"), i, e)
+		refresh_latency(e);
+}
+
 /* The folded files of a flame graph: FILE (or FILE.svg's FILE.folded). */
 static void
 read_folded(const char *path, char **folded, char **waits, char *err, size_t errlen)
@@ -181,6 +229,7 @@ pd_render_stored(const struct pd_render_opts *o)
 	}
 	free(text);
 	text = NULL;
+	refresh_group(doc);
 
 	if (o->baseline_id > 0 || o->baseline_last > 0)
 	{
@@ -219,6 +268,7 @@ pd_render_stored(const struct pd_render_opts *o)
 				rc = PD_EXIT_USAGE;
 				goto done;
 			}
+			refresh_group(base[nbase]);
 			nbase++;
 			free(text);
 			text = NULL;

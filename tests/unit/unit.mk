@@ -33,7 +33,7 @@ STORE_SRCS := $(ROOT)/driver/report.c $(ROOT)/driver/nplus1.c \
             $(ROOT)/driver/affinity.c
 EXTRA_test_store_doc := $(STORE_SRCS) -I$(PQ_INCLUDE) -lpq
 # test_html renders pages: the report layer, libjansson
-HTML_SRCS := $(STORE_SRCS) $(ROOT)/driver/html.c $(ROOT)/driver/html_chart.c \
+HTML_SRCS := $(STORE_SRCS) $(ROOT)/driver/html.c $(ROOT)/driver/html_run.c $(ROOT)/driver/html_chart.c \
             $(ROOT)/driver/cmd_report.c
 EXTRA_test_html := $(HTML_SRCS) -I$(PQ_INCLUDE) -lpq -ljansson
 # test_affinity binds its own thread and opens sockets
