@@ -28,6 +28,7 @@ OUT="$ROOT/.perfstore/test-output/report_html"
 TMP=$(mktemp -d /tmp/pd_html.XXXXXX)
 STORE=pd_html_store_$$
 APP=pd_html_app_$$
+READER=pd_html_reader_$$
 
 pass=0
 fail=0
@@ -49,6 +50,7 @@ not_ok() {
 cleanup() {
 	dropdb --if-exists --force "$STORE" >/dev/null 2>&1
 	dropdb --if-exists --force "$APP" >/dev/null 2>&1
+	psql -X -q -d postgres -c "DROP ROLE IF EXISTS $READER" >/dev/null 2>&1
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -369,6 +371,16 @@ while IFS= read -r line; do
 done <"$TMP/verdicts"
 if ! grep -q . "$TMP/verdicts"; then
 	not_ok "the page checks ran"
+fi
+
+# --- a reader role (Grafana's kind of access) can render a stored run -------------
+psql -X -q -d postgres -c "CREATE ROLE $READER LOGIN" >/dev/null 2>&1
+psql -X -q -d "$STORE" -c "SELECT perfstore.grant_reader('$READER')" >/dev/null 2>&1
+if "$PD" report --store "dbname=$STORE user=$READER" "$(id cand)" --baseline last:2 --html "$TMP/reader.html" >"$TMP/reader.out" 2>&1 &&
+	cmp -s <(grep -v "Written by perfdriver on" "$TMP/reader.html") <(grep -v "Written by perfdriver on" "$OUT/history.html"); then
+	ok "a reader role renders the same report"
+else
+	not_ok "a reader role renders the same report" "$(tail -3 "$TMP/reader.out")"
 fi
 
 # --- errors ---------------------------------------------------------------------
