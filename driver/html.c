@@ -143,7 +143,7 @@ static const char page_css[] =
 	".scroll{overflow-x:auto}"
 	"table{border-collapse:collapse;width:100%;font-size:.92em}"
 	"th,td{border-bottom:1px solid var(--line);padding:4px 6px;text-align:right;vertical-align:top;white-space:nowrap}"
-	"td.l{white-space:normal;overflow-wrap:anywhere}"
+	"td.l{white-space:normal}table.kv td{overflow-wrap:anywhere}"
 	"th{background:var(--head);white-space:nowrap}td.l,th.l{text-align:left}"
 	"th button{font:inherit;font-weight:650;background:none;border:0;padding:0;cursor:pointer;color:inherit}"
 	"th[aria-sort=ascending] button::after{content:' \\25B2'}th[aria-sort=descending] button::after{content:' \\25BC'}"

@@ -196,10 +196,15 @@ chart_time_write(FILE *f, const struct chart_time *c)
 	double		pw = TW - TL - TR,
 				ph = TH - TT - TB;
 	int			npoints = 0;
+	bool		any_errors = false;
 
 	for (int i = 0; i < c->n; i++)
+	{
 		if (isfinite(c->x[i]) && c->x[i] > xmax)
 			xmax = c->x[i];
+		if (c->errors != NULL && c->errors[i] > 0)
+			any_errors = true;
+	}
 	for (int s = 0; s < c->nseries; s++)
 	{
 		const struct chart_series *se = &c->series[s];
@@ -308,13 +313,13 @@ chart_time_write(FILE *f, const struct chart_time *c)
 			fprintf(f, "</text></g>\n");
 			lx += 40 + 7.0 * strlen(se->name);
 		}
-		if (c->errors != NULL)
+		if (any_errors)
 		{
 			fprintf(f, "<g class=\"legend\"><path d=\"M");
 			html_coord(f, lx + 6);
 			fprintf(f, " 19l-6-10h12z\" fill=\"%s\" stroke=\"#000\" stroke-width=\"0.5\"/><text x=\"", html_colour(4));
 			html_coord(f, lx + 16);
-			fprintf(f, "\" y=\"18\">interval with errors (shaded)</text></g>\n");
+			fprintf(f, "\" y=\"18\">errors (shaded)</text></g>\n");
 		}
 	}
 

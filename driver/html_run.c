@@ -59,6 +59,26 @@ ts_free(struct ts *s)
 }
 
 /*
+ * drawn_intervals: the intervals of doc to draw: all but a last one cut
+ * short by the end of the run (under half the first's length), which is
+ * too noisy to draw.
+ */
+static int
+drawn_intervals(const json_t *doc)
+{
+	json_t	   *iv = html_jarr(doc, "intervals");
+	int			n = iv ? (int) json_array_size(iv) : 0;
+	double		first,
+				last;
+
+	if (n < 2)
+		return n;
+	first = html_jnum(json_array_get(iv, 0), "length_s");
+	last = html_jnum(json_array_get(iv, n - 1), "length_s");
+	return first > 0 && last < 0.5 * first ? n - 1 : n;
+}
+
+/*
  * ts_build: the time series of docs[0..ndocs) (one run, or the baseline
  * runs, aligned by interval number).  Point i covers intervals
  * [i*g, (i+1)*g) of every document: TPS is their transactions over their
@@ -74,23 +94,10 @@ ts_build(json_t *const *docs, int ndocs, struct ts *out)
 
 	memset(out, 0, sizeof(*out));
 	for (int d = 0; d < ndocs; d++)
-	{
-		json_t	   *iv = html_jarr(docs[d], "intervals");
-
-		if (iv && (int) json_array_size(iv) > n)
-			n = (int) json_array_size(iv);
-	}
+		if (drawn_intervals(docs[d]) > n)
+			n = drawn_intervals(docs[d]);
 	if (n == 0)
 		return;
-	/* a last interval cut short by the end of the run is too noisy to draw */
-	{
-		json_t	   *iv = html_jarr(docs[0], "intervals");
-		double		first = html_jnum(json_array_get(iv, 0), "length_s");
-		double		last = html_jnum(json_array_get(iv, json_array_size(iv) - 1), "length_s");
-
-		if (ndocs == 1 && n > 1 && first > 0 && last < 0.5 * first)
-			n--;
-	}
 	g = (n + HTML_MAX_POINTS - 1) / HTML_MAX_POINTS;
 	np = (n + g - 1) / g;
 	out->n = np;
@@ -115,11 +122,12 @@ ts_build(json_t *const *docs, int ndocs, struct ts *out)
 		for (int d = 0; d < ndocs; d++)
 		{
 			json_t	   *iv = html_jarr(docs[d], "intervals");
+			int			dn = drawn_intervals(docs[d]);
 			double		dtr = 0,
 						dlen = 0;
 			bool		any = false;
 
-			for (int k = i * g; iv && k < (i + 1) * g && k < n && k < (int) json_array_size(iv); k++)
+			for (int k = i * g; iv && k < (i + 1) * g && k < dn; k++)
 			{
 				json_t	   *e = json_array_get(iv, k);
 				json_t	   *lat = html_jobj(e, "latency_ms");
