@@ -430,7 +430,8 @@ section_assertions(FILE *f, const json_t *as)
 		bool		ok = json_is_true(json_object_get(a, "passed"));
 		char	   *tv = html_json_as_text(json_object_get(a, "target"));
 		char	   *mv = html_json_as_text(json_object_get(a, "value"));
-		const char *note = html_jstr(a, "reason") ? html_jstr(a, "reason") : html_jstr(a, "message");
+		const char *note = html_jstr(a, "reason") ? html_jstr(a, "reason")
+			: html_jstr(a, "note") ? html_jstr(a, "note") : html_jstr(a, "message");
 
 		fprintf(f, "<tr class=\"%s\"><td class=\"l\">", ok ? "passed" : "failed");
 		html_badge(f, ok ? "pass" : "fail", ok ? "\u2713 pass" : "\u2717 FAIL");
