@@ -154,6 +154,18 @@ json.dump(d, open(sys.argv[2], "w"))
 d["flamegraph"] = {"folded": "\n".join(lines[:30]) + "\n"}
 json.dump(d, open(sys.argv[2].replace(".json", ".embedded.json"), "w"))
 EOF
+# an hour-long run (3600 intervals with their sketches) of 40 statements
+python3 - "$TMP/cand.doc.json" "$TMP/long.json" <<'EOF'
+import copy, json, sys
+d = json.load(open(sys.argv[1]))
+iv = d["intervals"][:2]
+d["intervals"] = [dict(copy.deepcopy(iv[i % 2]), t_s=i + 1.0, length_s=1.0) for i in range(3600)]
+st = d["statements"]
+d["statements"] = [dict(copy.deepcopy(st[i % len(st)]), fingerprint="%016x" % i,
+                        query=st[i % len(st)]["query"] + " -- %d" % i) for i in range(40)]
+json.dump(d, open(sys.argv[2], "w"))
+EOF
+render long "$PD" report --input "$TMP/long.json" --html "$OUT/long.html"
 render keys "$PD" report --input "$TMP/keys.json" --flamegraph "$TMP/stacks.svg" --html "$OUT/keys.html"
 render keys_embedded "$PD" report --input "$TMP/keys.embedded.json" --html "$OUT/keys_embedded.html"
 # run --html: the run's own document, and a stored run read back with its baseline
@@ -183,7 +195,7 @@ printf '<!DOCTYPE html><html><head><title>c</title></head><body><p>x</p><script>
 
 # --- the browser ---------------------------------------------------------------
 files=()
-for f in no_baseline baseline history nplus1 errors empty keys keys_embedded run_html run_baseline analyze analyze_real control_fetch control_console; do
+for f in no_baseline baseline history nplus1 errors empty long keys keys_embedded run_html run_baseline analyze analyze_real control_fetch control_console; do
 	[ -f "$OUT/$f.html" ] && files+=("$OUT/$f.html")
 done
 timeout 300 python3 tests/html_check.py "$OUT" "${files[@]}" >"$TMP/check.jsonl" 2>"$TMP/check.err"
@@ -220,7 +232,7 @@ def drawn_intervals(d):
         n -= 1
     return n
 
-reports = ["no_baseline", "baseline", "history", "nplus1", "errors", "empty", "keys", "keys_embedded",
+reports = ["no_baseline", "baseline", "history", "nplus1", "errors", "empty", "long", "keys", "keys_embedded",
            "run_html", "run_baseline", "analyze", "analyze_real"]
 for name in reports:
     p = pages.get(name)
@@ -301,6 +313,15 @@ if p and "error" not in p:
     regs = sum(1 for r in cmp["rows"] if r["verdict"] == "regression")
     check("baseline: a row per comparison row (%d)" % len(cmp["rows"]), p["counts"]["comparison_rows"] == len(cmp["rows"]))
     check("baseline: its %d regressions are marked" % regs, p["counts"]["regressions"] == regs)
+
+# an hour-long run: merged to 600 points, 20 statement histograms, under 1 MB (checked above)
+p = pages.get("long")
+if p and "error" not in p:
+    tps = chart(p, "chart-tps")
+    check("long: 3600 intervals drawn as 600 points", tps and tps["points"] == 600, tps)
+    check("long: 20 statement histograms", sum(1 for c in p["charts"] if c["id"].startswith("hist-stmt-")) == 20)
+    check("long: a table row per statement (40)", p["counts"]["statement_rows"] == 40)
+    print("# long.html: %d bytes" % os.path.getsize(os.path.join(out, "long.html")))
 
 # the empty run
 p = pages.get("empty")
