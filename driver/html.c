@@ -173,6 +173,8 @@ static const char page_css[] =
 	"th,td{padding:3px 4px}table{font-size:.85em}}"
 	"@media print{body{font-size:10.5pt}main{max-width:none;padding:0}.flamebar,th button::after{display:none}"
 	"section,figure,tr{break-inside:avoid}h2{break-after:avoid}.scroll{overflow:visible}"
+	"table{font-size:8pt}th,td{white-space:normal;padding:2px 3px}td.l{min-width:14em}"
+	"pre,code{font-size:7.5pt}.smalls{grid-template-columns:1fr 1fr}"
 	"details{display:block}details>*{display:block}pre.sql{background:none}}";
 
 static const char page_js[] =

@@ -680,7 +680,8 @@ chart_histogram_write(FILE *f, const char *id, const char *title,
 			fprintf(f, " %s ms</text></g>\n", v);
 			kx += 32 + 7.2 * (strlen(labels[m]) + strlen(v) + 4);
 		}
-		if (bb.count != NULL && bb.total > 0)
+		/* small charts say it in their caption: the key would not fit */
+		if (bb.count != NULL && bb.total > 0 && !small)
 		{
 			fprintf(f, "<line x1=\"");
 			html_coord(f, kx);

@@ -22,6 +22,7 @@ line with:
   zoom_ok            clicking a flame-graph frame zoomed (or null: no flame)
   narrow_overflow    at 380 px wide: the page scrolls sideways (bool)
   print_ok           the print stylesheet applies (emulated print media)
+  pdf_bytes, pdf_pages  the page printed to an A4 PDF (kept in OUTDIR)
 Exit status 0; a browser that cannot start gives exit 3 and a message.
 """
 import base64
@@ -295,7 +296,26 @@ def check(b, path, outdir, width, height):
     b.send("Emulation.setEmulatedMedia", {"media": "print"}, s)
     out["print_ok"] = evaluate(
         b, s, "(() => { const s = document.querySelector('.scroll'); return s ? getComputedStyle(s).overflowX === 'visible' : true; })()")
+    if TILES:
+        # what print looks like, as an image a person (or a model) can view
+        b.send("Emulation.setDeviceMetricsOverride",
+               {"width": 794, "height": 1123, "deviceScaleFactor": 1, "mobile": False}, s)
+        m = b.send("Page.getLayoutMetrics", session=s)
+        size = m.get("cssContentSize") or m["contentSize"]
+        for k in range(0, int(min(size["height"], 16000)), 1123):
+            t = b.send("Page.captureScreenshot", {
+                "format": "png", "captureBeyondViewport": True,
+                "clip": {"x": 0, "y": k, "width": 794, "height": 1123, "scale": 1}}, s)
+            with open(name[:-4] + ".print%02d.png" % (k // 1123), "wb") as f:
+                f.write(base64.b64decode(t["data"]))
     b.send("Emulation.setEmulatedMedia", {"media": ""}, s)
+    # printed on A4: the PDF is kept beside the screenshots
+    b.send("Emulation.clearDeviceMetricsOverride", session=s)
+    pdf = base64.b64decode(b.send("Page.printToPDF", {"paperWidth": 8.27, "paperHeight": 11.69}, s, timeout=60)["data"])
+    with open(os.path.join(outdir, os.path.splitext(os.path.basename(path))[0] + ".pdf"), "wb") as f:
+        f.write(pdf)
+    out["pdf_bytes"] = len(pdf)
+    out["pdf_pages"] = pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages")
     # what the page said and asked for
     console, requests, csp = [], [], []
     for e in b.events:
