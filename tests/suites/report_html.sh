@@ -13,7 +13,7 @@
 # protocol on a pipe) and must: run its script, log no console message,
 # request nothing, draw every chart with its data points (counted from the
 # DOM and compared with the JSON), not be blank in a screenshot, not scroll
-# sideways at 380 px, and apply its print stylesheet.  Two control pages (one
+# sideways at 380 px, and apply its print stylesheet and print to a PDF.  Two control pages (one
 # that fetches, one that logs an error) show that the checker catches both.
 # Screenshots of the last run stay in .perfstore/test-output/report_html/.
 # Skips (0 passed, 0 failed, with the reason) when Chromium is missing.
@@ -246,6 +246,8 @@ for name in reports:
     check("%s: under 1 MB" % name, os.path.getsize(os.path.join(out, name + ".html")) < 1 << 20)
     check("%s: no sideways scrolling at 380 px" % name, p["narrow_overflow"] is False)
     check("%s: the print stylesheet applies" % name, p["print_ok"] is True)
+    check("%s: prints to an A4 PDF (%d pages)" % (name, p["pdf_pages"]), p["pdf_pages"] >= 1 and p["pdf_bytes"] > 10000,
+          (p["pdf_pages"], p["pdf_bytes"]))
     check("%s: SQL text is selectable" % name, p["counts"]["sql_selectable"] in (True, None))
     check("%s: times are UTC with the offset" % name, p["counts"]["times_utc"])
     units = ("(s", "(ms", "(%)", "/s")
