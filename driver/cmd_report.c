@@ -15,6 +15,7 @@
  * Memory: everything allocated here is freed before returning.
  */
 #include "driver.h"
+#include "gate.h"
 #include "html.h"
 #include "html_page.h"
 #include "pgconn.h"
@@ -233,51 +234,19 @@ pd_render_stored(const struct pd_render_opts *o)
 
 	if (o->baseline_id > 0 || o->baseline_last > 0)
 	{
-		int64_t    *ids = NULL;
-		int			n = 0;
+		bool		has = true;
 
-		if (o->baseline_last > 0)
+		if (o->baseline_last > 0 &&
+			!pd_store_has_history(st, o->run_id, &has, err, sizeof(err)))
 		{
-			if (!pd_store_history_ids(st, o->run_id, o->baseline_last, &ids, &n, err, sizeof(err)))
-			{
-				pd_error("could not find the baseline of run %lld: %s", (long long) o->run_id, err);
-				rc = PD_EXIT_USAGE;
-				goto done;
-			}
-			snprintf(label, sizeof(label), "Baseline: the last %d run%s of the same name (%d found; "
-					 "the table compares with their median, the charts show them merged)",
-					 o->baseline_last, o->baseline_last == 1 ? "" : "s", n);
+			pd_error("could not find the baseline of run %lld: %s", (long long) o->run_id, err);
+			rc = PD_EXIT_USAGE;
+			goto done;
 		}
-		else
-		{
-			ids = pd_calloc(1, sizeof(int64_t));
-			ids[0] = o->baseline_id;
-			n = 1;
-			snprintf(label, sizeof(label), "Baseline: run %lld", (long long) o->baseline_id);
-		}
-		base = pd_calloc(n, sizeof(json_t *));
-		for (int i = 0; i < n; i++)
-		{
-			if (!pd_store_fetch_run(st, ids[i], &text, err, sizeof(err)) ||
-				(base[nbase] = parse_doc(text, "the baseline run", err, sizeof(err))) == NULL)
-			{
-				pd_error("could not read baseline run %lld: %s", (long long) ids[i], err);
-				free(text);
-				free(ids);
-				text = NULL;
-				rc = PD_EXIT_USAGE;
-				goto done;
-			}
-			refresh_group(base[nbase]);
-			nbase++;
-			free(text);
-			text = NULL;
-		}
-		free(ids);
-		if (nbase == 0)
+		if (!has)
 			pd_warning("no earlier run of the same name than run %lld; the report has no comparison",
 					   (long long) o->run_id);
-		else if (!pd_store_compare(st, o->baseline_id, o->baseline_last, o->run_id, o->threshold,
+		else if (!pd_store_compare(st, o->baseline_id, o->baseline_last, o->run_id, &o->policy,
 								   &cmp, err, sizeof(err)))
 		{
 			pd_error("could not compare run %lld: %s", (long long) o->run_id, err);
@@ -288,6 +257,33 @@ pd_render_stored(const struct pd_render_opts *o)
 		{
 			have_cmp = true;
 			pd_cmp_set_gate(&cmp, o->gate);
+		}
+	}
+	/* the baseline runs themselves: those the comparison took */
+	if (have_cmp)
+	{
+		int			n = cmp.base_ids ? cmp.nbase : 0;
+
+		if (o->baseline_last > 0)
+			snprintf(label, sizeof(label), "Baseline: the last %d run%s of the same name (%d found; "
+					 "the charts show them merged)",
+					 o->baseline_last, o->baseline_last == 1 ? "" : "s", n);
+		else
+			snprintf(label, sizeof(label), "Baseline: run %lld", (long long) o->baseline_id);
+		base = pd_calloc(n, sizeof(json_t *));
+		for (int i = 0; i < n; i++)
+		{
+			if (!pd_store_fetch_run(st, cmp.base_ids[i], &text, err, sizeof(err)) ||
+				(base[nbase] = parse_doc(text, "the baseline run", err, sizeof(err))) == NULL)
+			{
+				pd_error("could not read baseline run %lld: %s", (long long) cmp.base_ids[i], err);
+				rc = PD_EXIT_USAGE;
+				goto done;
+			}
+			refresh_group(base[nbase]);
+			nbase++;
+			free(text);
+			text = NULL;
 		}
 	}
 	if (o->folded_path)
@@ -309,7 +305,7 @@ pd_render_stored(const struct pd_render_opts *o)
 	{
 		struct html_run r = {
 			.doc = doc, .run_id = o->run_id, .folded = folded, .waits_folded = wfolded,
-			.baselines = base, .nbaselines = nbase, .baseline_label = nbase ? label : NULL,
+			.baselines = base, .nbaselines = nbase, .baseline_label = have_cmp ? label : NULL,
 			.cmp = have_cmp ? &cmp : NULL,
 		};
 
@@ -381,7 +377,10 @@ report_usage(FILE *out)
 			"  --input=FILE            a JSON report instead of a stored run\n"
 			"  --baseline=RUN_ID|last:N  compare with a run, or with the last N runs of\n"
 			"                          the same name (needs --store)\n"
-			"  --threshold=PCT         smallest change that counts, in percent (default 10)\n"
+			"  --threshold=LIST        smallest change that counts, in percent: one number\n"
+			"                          or per metric (p95=10,tps=20), as for compare\n"
+			"  --min-change=LATENCY    smallest latency change that counts (default 0.1ms)\n"
+			"  --gate-scope=SCOPE      rows that count: run, statements or all (default)\n"
 			"  --gate-metrics=LIST     metrics whose regressions count (default all)\n"
 			"  --flamegraph=FILE       embed the flame graph of FILE.svg's collapsed stacks\n"
 			"                          (FILE.folded, and FILE.waits.folded when present)\n"
@@ -404,15 +403,18 @@ cmd_report(int argc, char **argv)
 		{"flamegraph", required_argument, NULL, 6},
 		{"html", required_argument, NULL, 7},
 		{"json", required_argument, NULL, 8},
+		{"min-change", required_argument, NULL, 9},
+		{"gate-scope", required_argument, NULL, 10},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}
 	};
-	struct pd_render_opts o = {.threshold = 0.10};
+	struct pd_render_opts o = {0};
 	const char *input = NULL;
 	int			ch,
 				ignore;
 	char		err[ERRLEN];
 
+	pd_gate_policy_init(&o.policy);
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1)
 	{
@@ -433,12 +435,16 @@ cmd_report(int argc, char **argv)
 				}
 				break;
 			case 4:
-				if (!pd_parse_percent(optarg, &o.threshold))
-				{
-					pd_error("invalid --threshold: \"%s\"", optarg);
-					pd_hint("Use a percentage of at least 0, for example 10.");
+				if (!pd_parse_gate_option(&o.policy, "threshold", optarg))
 					return PD_EXIT_USAGE;
-				}
+				break;
+			case 9:
+				if (!pd_parse_gate_option(&o.policy, "min-change", optarg))
+					return PD_EXIT_USAGE;
+				break;
+			case 10:
+				if (!pd_parse_gate_option(&o.policy, "gate-scope", optarg))
+					return PD_EXIT_USAGE;
 				break;
 			case 5:
 				if (!pd_parse_gate_metrics(optarg, &o.gate))

@@ -25,8 +25,7 @@
 #include <jansson.h>
 
 #include "sketch.h"
-
-struct pd_cmp;
+#include "store.h"
 
 /* What a run's report shows; only doc is required. */
 struct html_run
@@ -67,7 +66,7 @@ struct pd_render_opts
 	int64_t		run_id;
 	int64_t		baseline_id;	/* 0: none */
 	int			baseline_last;	/* last:N, 0: none */
-	double		threshold;		/* a fraction */
+	struct pd_gate_policy policy;	/* thresholds, --min-change, --gate-scope */
 	const char *gate;			/* --gate-metrics, NULL: all */
 	const char *folded_path;	/* a flame graph's .svg or .folded, or NULL */
 	const char *html;			/* the HTML file, or NULL */

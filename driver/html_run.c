@@ -443,6 +443,8 @@ section_assertions(FILE *f, const json_t *as)
 		html_text(f, mv);
 		fprintf(f, "</td><td class=\"l\">");
 		html_text(f, note ? note : "");
+		if (html_jstr(a, "statement"))
+			html_sql_pre(f, html_jstr(a, "statement"), NULL);
 		fprintf(f, "</td></tr>\n");
 		free(tv);
 		free(mv);
@@ -470,27 +472,31 @@ section_comparison(FILE *f, const struct html_run *r)
 	fprintf(f, "<section id=\"comparison\"><h2>Comparison with the baseline</h2>\n<p>");
 	if (r->baseline_label)
 		html_text(f, r->baseline_label);
-	fprintf(f, "; threshold %.1f %%. ", 100.0 * c->threshold);
+	fprintf(f, "; a change counts when it exceeds its metric's threshold, the runs' noise");
+	if (isfinite(c->min_change_ms))
+		fprintf(f, " and, for latencies, %.3g ms", c->min_change_ms);
+	fprintf(f, ". ");
 	html_badge(f, c->regressions ? "regression" : "pass",
 		  c->regressions ? "\u25B2 regression" : "\u2713 no regression");
 	fprintf(f, " %d regression%s.</p>\n", c->regressions, c->regressions == 1 ? "" : "s");
 	fprintf(f, "<div class=\"scroll\"><table class=\"sortable\" id=\"comparison-table\"><thead><tr>"
 			"<th class=\"l\"><button type=\"button\">metric</button></th><th><button type=\"button\">baseline</button></th>"
 			"<th><button type=\"button\">candidate</button></th><th><button type=\"button\">change</button></th>"
-			"<th><button type=\"button\">spread</button></th><th class=\"l\"><button type=\"button\">verdict</button></th>"
+			"<th><button type=\"button\">threshold</button></th><th><button type=\"button\">noise</button></th>"
+			"<th class=\"l\"><button type=\"button\">verdict</button></th>"
 			"<th class=\"l\">statement</th></tr></thead><tbody>\n");
 	for (int pass = 0; pass < 4; pass++)
 	for (int i = 0; i < c->nrows; i++)
 	{
 		const struct pd_cmp_row *w = &c->rows[i];
 		const char *v = w->verdict ? w->verdict : "unchanged";
+		bool		tps = w->metric && strcmp(w->metric, "tps") == 0;
+		bool		er = w->metric && strcmp(w->metric, "error_rate") == 0;
+		char		b[64];
 
 		/* regressions first, then improvements, new and gone, the rest */
 		if (verdict_rank(v) != pass)
 			continue;
-		bool		tps = w->metric && strcmp(w->metric, "tps") == 0;
-		bool		er = w->metric && strcmp(w->metric, "error_rate") == 0;
-		char		b[64];
 
 		fprintf(f, "<tr data-verdict=\"");
 		html_text(f, v);
@@ -515,8 +521,12 @@ section_comparison(FILE *f, const struct html_run *r)
 			fprintf(f, "<td data-v=\"%.9g\">%+.1f %%</td>", w->change, 100 * w->change);
 		else
 			fprintf(f, "<td data-v=\"-1e300\">-</td>");
-		if (isfinite(w->spread))
-			fprintf(f, "<td data-v=\"%.9g\">%.1f %%</td>", w->spread, 100 * w->spread);
+		if (isfinite(w->threshold))
+			fprintf(f, "<td data-v=\"%.9g\">%.1f %%</td>", w->threshold, 100 * w->threshold);
+		else
+			fprintf(f, "<td data-v=\"-1\">-</td>");
+		if (isfinite(w->noise))
+			fprintf(f, "<td data-v=\"%.9g\">%.1f %%</td>", w->noise, 100 * w->noise);
 		else
 			fprintf(f, "<td data-v=\"-1\">-</td>");
 		fprintf(f, "<td class=\"l\" data-v=\"");

@@ -40,6 +40,9 @@
  *	  "thread_cpus": [0, 1],         CPU of each thread (null: not bound),
  *	                                 or null when none is (--cpu-affinity)
  *	  "schedule_lag_ms": {..}        only with -R
+ *	  "assertions": [{"expr":.., "scope":.., "metric":.., "op":..,
+ *	                  "target":.., "value":.., "passed":..,
+ *	                  "samples":.., "reason":..}]   only with --assert
  *	}
  *
  * Latencies are milliseconds; a quantile of nothing is null.
@@ -161,6 +164,7 @@ struct pd_report
 	bool		interrupted;
 	const struct nplus1 *nplus1;	/* N+1 findings; NULL: none detected */
 	const struct pd_run_meta *meta; /* with --store; NULL otherwise */
+	const struct pd_assert_set *assertions; /* evaluated --assert, or NULL */
 };
 
 /* The progress line for one interval (-P), on stderr. */

@@ -15,12 +15,22 @@ pkgs=(
 	postgresql-contrib
 	libpq-dev
 	libpg-query-dev
+	libjansson-dev
 	postgresql-15-tdigest
 	make
 	gcc
 	clang
 	libclang-rt-14-dev
-	libjansson-dev
+	# the Debian packages (make deb, tests/suites/zz_packages.sh) and the
+	# man page checks (tests/suites/driver_help.sh)
+	dpkg-dev
+	debhelper
+	postgresql-server-dev-all
+	lintian
+	man-db
+	groff-base
+	bsdextrautils
+	# the HTML reports opened in headless Chromium (tests/suites/report_html.sh)
 	chromium
 	python3
 )

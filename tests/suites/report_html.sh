@@ -172,6 +172,15 @@ render keys_embedded "$PD" report --input "$TMP/keys.embedded.json" --html "$OUT
 render run_html "$PD" run -d "$APP" -b tpcb-like -c 2 -j 1 -T 2 --json "$TMP/run_html.json" --html "$OUT/run_html.html"
 render run_baseline "$PD" run -d "$APP" -b tpcb-like -c 2 -j 1 -T 2 --store "$STORE" --name html \
 	--baseline "$(id base1)" --html "$OUT/run_baseline.html"
+# run --assert --html: a missed target exits 5 and the report shows the verdicts
+"$PD" run -d "$APP" -b tpcb-like -c 2 -j 1 -T 2 --assert 'p95<100000ms' --assert 'tps>100000000' \
+	--json "$TMP/run_assert.json" --html "$OUT/run_assert.html" >"$TMP/run_assert.out" 2>&1
+rc=$?
+if [ $rc -eq 5 ] && [ -s "$OUT/run_assert.html" ]; then
+	ok "run_assert.html is written (exit 5: a target missed)"
+else
+	not_ok "run_assert.html is written (exit 5: a target missed)" "exit $rc" "$(tail -5 "$TMP/run_assert.out")"
+fi
 render analyze "$PD" analyze --log tests/nplus1/cases/05_stderr_durations.log --json "$TMP/analyze.json" --html "$OUT/analyze.html"
 # a real log: the cluster's own, while an N+1 script runs for 3 s
 if [ -n "${PERFSTORE_LOG:-}" ] && [ -r "${PERFSTORE_LOG:-}" ]; then
@@ -195,7 +204,7 @@ printf '<!DOCTYPE html><html><head><title>c</title></head><body><p>x</p><script>
 
 # --- the browser ---------------------------------------------------------------
 files=()
-for f in no_baseline baseline history nplus1 errors empty long keys keys_embedded run_html run_baseline analyze analyze_real control_fetch control_console; do
+for f in no_baseline baseline history nplus1 errors empty long keys keys_embedded run_html run_baseline run_assert analyze analyze_real control_fetch control_console; do
 	[ -f "$OUT/$f.html" ] && files+=("$OUT/$f.html")
 done
 timeout 300 python3 tests/html_check.py "$OUT" "${files[@]}" >"$TMP/check.jsonl" 2>"$TMP/check.err"
@@ -233,7 +242,7 @@ def drawn_intervals(d):
     return n
 
 reports = ["no_baseline", "baseline", "history", "nplus1", "errors", "empty", "long", "keys", "keys_embedded",
-           "run_html", "run_baseline", "analyze", "analyze_real"]
+           "run_html", "run_baseline", "run_assert", "analyze", "analyze_real"]
 for name in reports:
     p = pages.get(name)
     if p is None or "error" in p:
@@ -315,6 +324,12 @@ if p and "error" not in p:
     regs = sum(1 for r in cmp["rows"] if r["verdict"] == "regression")
     check("baseline: a row per comparison row (%d)" % len(cmp["rows"]), p["counts"]["comparison_rows"] == len(cmp["rows"]))
     check("baseline: its %d regressions are marked" % regs, p["counts"]["regressions"] == regs)
+
+p = pages.get("run_assert")
+if p and "error" not in p:
+    a = doc("run_assert.json")["assertions"]
+    check("run_assert: the run's 2 assertions, 1 missed", len(a) == 2 and sum(not x["passed"] for x in a) == 1, a)
+    check("run_assert: the page shows 1 FAIL and 1 pass", p["counts"]["assertions_failed"] == 1 and p["counts"]["assertions_passed"] == 1, p["counts"])
 
 # an hour-long run: merged to 600 points, 20 statement histograms, under 1 MB (checked above)
 p = pages.get("long")

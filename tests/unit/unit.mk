@@ -30,8 +30,13 @@ PQ_INCLUDE := $(shell pg_config --includedir 2>/dev/null)
 STORE_SRCS := $(ROOT)/driver/report.c $(ROOT)/driver/nplus1.c \
             $(ROOT)/driver/junit.c $(ROOT)/driver/cmd_compare.c \
             $(ROOT)/driver/store.c $(ROOT)/driver/pgconn.c $(ROOT)/src/sketch.c \
-            $(ROOT)/driver/affinity.c
-EXTRA_test_store_doc := $(STORE_SRCS) -I$(PQ_INCLUDE) -lpq
+            $(ROOT)/driver/affinity.c $(ROOT)/driver/targets.c $(ROOT)/driver/gate.c
+EXTRA_test_store_doc := $(STORE_SRCS) -I$(PQ_INCLUDE) -lpq -ljansson
+# test_gate: the noise model on synthetic series (the store layer, no server)
+EXTRA_test_gate := $(STORE_SRCS) -I$(PQ_INCLUDE) -lpq -ljansson
+# test_targets: the assertions' grammar and evaluation (libjansson)
+EXTRA_test_targets := $(ROOT)/driver/targets.c -ljansson
+EXTRA_test_logparse := $(ROOT)/driver/logparse.c
 # test_html renders pages: the report layer, libjansson
 HTML_SRCS := $(STORE_SRCS) $(ROOT)/driver/html.c $(ROOT)/driver/html_run.c $(ROOT)/driver/html_chart.c \
             $(ROOT)/driver/cmd_report.c
@@ -48,5 +53,8 @@ $(BINDIR)/%: $(ROOT)/tests/unit/%.c $(SRCS) $(HDRS)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(SRCS) $(EXTRA_$*) $(LDLIBS)
 
 $(BINDIR)/test_store_doc: $(STORE_SRCS) $(wildcard $(ROOT)/driver/*.h)
+$(BINDIR)/test_gate: $(STORE_SRCS) $(wildcard $(ROOT)/driver/*.h)
+$(BINDIR)/test_targets: $(ROOT)/driver/targets.c $(ROOT)/driver/targets.h
 $(BINDIR)/test_affinity: $(ROOT)/driver/affinity.c $(ROOT)/driver/affinity.h
+$(BINDIR)/test_logparse: $(ROOT)/driver/logparse.c $(ROOT)/driver/logparse.h
 $(BINDIR)/test_html: $(HTML_SRCS) $(wildcard $(ROOT)/driver/*.h)
