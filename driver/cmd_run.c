@@ -30,6 +30,7 @@
 #include "pgconn.h"
 #include "pool.h"
 #include "report.h"
+#include "run_observe.h"
 #include "run_opts.h"
 #include "script.h"
 #include "store.h"
@@ -69,6 +70,7 @@ struct run_main
 	struct pd_sketch_log ivlog; /* with --store */
 	bool		interrupted;	/* SIGINT */
 	int64_t		stop_ns;		/* the end of the run */
+	struct pd_advice_list advice;	/* --advise */
 };
 
 static int	sigint_fd = -1;
@@ -436,6 +438,8 @@ run_start(struct run *run, struct run_main *m)
 				pd_warning("%s; thread %d runs where the kernel puts it",
 						   run->threads[t].bind_err, t);
 		run->start_ns = pd_now_ns();
+		if (run->obs)
+			pd_observe_mark_start(run->obs, run->start_ns);
 		if (o->duration_s > 0)
 			run->end_ns = run->start_ns + (int64_t) (o->duration_s * 1e9);
 		for (int t = 0; t < o->threads; t++)
@@ -668,6 +672,8 @@ run_report(const struct run *run, struct run_main *m)
 			.interrupted = m->interrupted,
 			.nplus1 = total_np,
 			.meta = o->store.dsn ? &meta : NULL,
+			.observe = run->obs,
+			.advice = o->advise ? &m->advice : NULL,
 		};
 		FILE	   *out = (o->json && strcmp(o->json, "-") == 0) ||
 			(o->html && strcmp(o->html, "-") == 0) ? stderr : stdout;
@@ -716,6 +722,8 @@ run_free(struct run *run, struct run_main *m)
 	const struct run_opts *o = run->o;
 
 	pool_close(run->pool, o->clients);
+	run_observe_free(run);
+	pd_advice_list_free(&m->advice);
 	for (int t = 0; t < o->threads; t++)
 	{
 		struct thread_ctx *th = &run->threads[t];
@@ -744,6 +752,61 @@ run_free(struct run *run, struct run_main *m)
 	close(run->main_pipe[0]);
 	close(run->main_pipe[1]);
 	pgconn_params_free(run->params);
+}
+
+/*
+ * run_verify_advice: --advise=verify.  Create each advised index
+ * (CREATE INDEX CONCURRENTLY), run the workload again with the same
+ * options, and keep the p95 of each advised statement before and after;
+ * then drop the indexes unless --keep-indexes.  A failure is a note in the
+ * advice; the report of the first run goes on.
+ */
+static void
+run_verify_advice(struct run *run, struct run_main *m)
+{
+	struct pd_advice_list *adv = &m->advice;
+	struct run	again;
+	struct run_main m2;
+	char	  **names;
+	int			made;
+
+	if (adv->n == 0)
+		return;
+	if (m->interrupted)
+	{
+		pd_advice_note(adv, "--advise=verify skipped: the run was interrupted");
+		return;
+	}
+	names = pd_calloc(adv->n, sizeof(char *));
+	for (int i = 0; i < adv->n; i++)
+		adv->a[i].p95_before_ms = run_stmt_p95(run, adv->a[i].fingerprint);
+	made = run_advice_apply(run, adv, names);
+	if (made > 0)
+	{
+		fprintf(stderr, "perfdriver: --advise=verify: created %d index%s, running the workload again\n",
+				made, made == 1 ? "" : "es");
+		memset(&again, 0, sizeof(again));
+		memset(&m2, 0, sizeof(m2));
+		again.o = run->o;
+		if (run_connect_target(&again, &m2) == PD_EXIT_OK)
+		{
+			run_plan_commands(&again);
+			if (run_create_threads(&again) == PD_EXIT_OK && run_start(&again, &m2) == PD_EXIT_OK)
+			{
+				run_watch(&again, &m2);
+				for (int i = 0; i < adv->n; i++)
+					if (names[i] != NULL)
+						adv->a[i].p95_after_ms = run_stmt_p95(&again, adv->a[i].fingerprint);
+				run_free(&again, &m2);
+			}
+			else
+				pd_advice_note(adv, "--advise=verify could not run the workload again");
+		}
+	}
+	run_advice_drop(run, adv, names);
+	for (int i = 0; i < adv->n; i++)
+		free(names[i]);
+	free(names);
 }
 
 /* ----------------------------------------------------------------- run */
@@ -784,11 +847,17 @@ cmd_run(int argc, char **argv)
 	run_plan_commands(&run);
 	rc = run_create_threads(&run);
 	if (rc == PD_EXIT_OK)
+	{
+		run_observe_begin(&run);
 		rc = run_start(&run, &m);
+	}
 	if (rc != PD_EXIT_OK)
 		return rc;
 
 	run_watch(&run, &m);
+	run_observe_end(&run, &m.advice);
+	if (o.advise == 2)
+		run_verify_advice(&run, &m);
 	rc = run_report(&run, &m);
 	run_free(&run, &m);
 	run_opts_free(&o);

@@ -233,6 +233,16 @@ bool		pgconn_copy_end(struct pgconn *c, char *err, size_t errlen);
 char	   *pgconn_quote_ident(const char *s);
 
 /*
+ * pgconn_quote_literal: s as a SQL string literal for this connection's
+ * settings (libpq's PQescapeLiteral), malloc'd; NULL becomes "NULL".
+ * Aborts on out-of-memory.
+ */
+char	   *pgconn_quote_literal(struct pgconn *c, const char *s);
+
+/* The server process id of the session (PQbackendPID), 0 when unknown. */
+int			pgconn_backend_pid(const struct pgconn *c);
+
+/*
  * pgconn_libpq_version: the version of the libpq this process runs with
  * (PQlibVersion(), for example 150020 for 15.20).
  */

@@ -16,27 +16,10 @@
 set -u
 ROOT=${PERFSTORE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 cd "$ROOT" || exit 2
+. "$ROOT/tests/lib.sh"
 PD=driver/perfdriver
 MAN=driver/perfdriver.1
 
-pass=0
-fail=0
-ok() {
-	echo "ok - $1"
-	pass=$((pass + 1))
-}
-not_ok() {
-	echo "not ok - $1"
-	if [ $# -gt 1 ] && [ -n "$2" ]; then
-		printf '%s\n' "$2" | head -n 20 | cut -c 1-300 | sed 's/^/    /'
-	fi
-	fail=$((fail + 1))
-}
-finish() {
-	echo "$pass passed, $fail failed"
-	[ "$fail" -eq 0 ]
-	exit
-}
 TMP=$(mktemp -d /tmp/perfstore_help.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 
@@ -60,11 +43,14 @@ for c in "${commands[@]}"; do
 	rc1=$?
 	"$PD" "$c" --help >"$TMP/dash_$c" 2>&1
 	rc2=$?
-	if [ "$rc1" -eq 0 ] && [ "$rc2" -eq 0 ] && cmp -s "$TMP/help_$c" "$TMP/dash_$c" &&
+	"$PD" "$c" -h >"$TMP/h_$c" 2>&1
+	rc3=$?
+	if [ "$rc1" -eq 0 ] && [ "$rc2" -eq 0 ] && [ "$rc3" -eq 0 ] &&
+		cmp -s "$TMP/help_$c" "$TMP/dash_$c" && cmp -s "$TMP/help_$c" "$TMP/h_$c" &&
 		head -n 1 "$TMP/help_$c" | grep -q "^Usage: perfdriver $c"; then
-		ok "perfdriver help $c prints its usage, as perfdriver $c --help does"
+		ok "perfdriver help $c prints its usage, as perfdriver $c --help and -h do"
 	else
-		not_ok "perfdriver help $c = perfdriver $c --help (exit $rc1, $rc2)" \
+		not_ok "perfdriver help $c = perfdriver $c --help = -h (exit $rc1, $rc2, $rc3)" \
 			"$(diff "$TMP/help_$c" "$TMP/dash_$c" | head -n 10; head -n 3 "$TMP/help_$c")"
 	fi
 done
