@@ -23,7 +23,9 @@
  * kept; the shape cache has a fixed size.
  */
 #include "driver.h"
+#include "html.h"
 #include "logparse.h"
+#include "logstats.h"
 #include "normalize.h"
 #include "nplus1.h"
 
@@ -53,6 +55,7 @@ struct analyze_opts
 	const char *log;
 	logparse_format format;
 	const char *json;
+	const char *html;
 	struct nplus1_config nplus1;
 	double		unit_gap_ms;
 	int			top;
@@ -124,6 +127,7 @@ struct analyze
 {
 	struct analyze_opts *o;
 	struct nplus1 *np;
+	struct logstats *ls;		/* the statement rate over time */
 	struct asession *sessions;	/* ANALYZE_SESSION_SLOTS */
 	int			nsessions;
 	uint64_t	seq;
@@ -157,6 +161,8 @@ analyze_usage(FILE *out)
 			"  -l, --log=FILE           the server log (\"-\" for stdin)\n"
 			"  --format=FORMAT          csvlog or stderr (default: detected)\n"
 			"  --json=FILE              JSON report (\"-\" for stdout)\n"
+			"  --html=FILE              HTML report: top statements, N+1 patterns and\n"
+			"                           the statement rate over time, in one file\n"
 			"  --nplus1-min-repeats=K   repeats with different parameters after a source\n"
 			"                           statement that make a finding (default 5)\n"
 			"  --nplus1-min-time=MS     least time in the repeats, when durations are\n"
@@ -177,6 +183,7 @@ analyze_options(int argc, char **argv, struct analyze_opts *o, bool *help)
 		{"log", required_argument, NULL, 'l'},
 		{"format", required_argument, NULL, 1},
 		{"json", required_argument, NULL, 2},
+		{"html", required_argument, NULL, 20},
 		{"nplus1-min-repeats", required_argument, NULL, 3},
 		{"nplus1-min-time", required_argument, NULL, 4},
 		{"unit-gap", required_argument, NULL, 5},
@@ -219,6 +226,9 @@ analyze_options(int argc, char **argv, struct analyze_opts *o, bool *help)
 				break;
 			case 2:
 				o->json = optarg;
+				break;
+			case 20:
+				o->html = optarg;
 				break;
 			case 3:
 				{
@@ -496,6 +506,7 @@ session_flush(struct analyze *a, struct asession *s)
 		s->unit = nplus1_unit_create(a->np);
 	s->st.params = s->params;
 	nplus1_unit_add(s->unit, &s->st);
+	logstats_duration(a->ls, s->st.fingerprint, s->st.ms);
 }
 
 static void
@@ -662,6 +673,7 @@ session_statement(struct analyze *a, struct asession *s, const struct logparse_e
 											s->params, sizeof(s->params));
 	s->st.param_hash = s->lit_hash;
 	s->st.ms = ms;
+	logstats_statement(a->ls, s->st.fingerprint, s->st.text, e->has_ts, e->ts_ms);
 	if (!isnan(ms))
 		a->durations++;
 	s->pending = true;
@@ -1014,17 +1026,18 @@ print_top_statements(FILE *out, const struct analyze *a, bool by_p95)
 	free(v);
 }
 
-static bool
-analyze_write_json(const char *path, const struct analyze *a, const struct logparse_stats *st,
-				   double secs, char *err, size_t errlen)
+/* analyze_json: the JSON report as a malloc'd string (caller frees). */
+static char *
+analyze_json(const struct analyze *a, const struct logparse_stats *st, double secs)
 {
-	FILE	   *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
-	bool		ok;
+	char	   *buf = NULL;
+	size_t		size = 0;
+	FILE	   *f = open_memstream(&buf, &size);
 
 	if (f == NULL)
 	{
-		snprintf(err, errlen, "could not open \"%s\" for writing: %s", path, strerror(errno));
-		return false;
+		pd_error("out of memory");
+		abort();
 	}
 	fprintf(f, "{\n  \"log\": ");
 	nplus1_json_string(f, a->o->log);
@@ -1056,7 +1069,28 @@ analyze_write_json(const char *path, const struct analyze *a, const struct logpa
 	fprintf(f, ",\n  \"min_repeats\": %d", a->o->nplus1.min_repeats);
 	fprintf(f, ",\n  \"nplus1_findings\": ");
 	nplus1_write_json(f, a->np, a->o->top, "  ");
+	logstats_write_json(f, a->ls, a->o->top);
 	fprintf(f, "\n}\n");
+	if (ferror(f) || fclose(f) != 0)
+	{
+		pd_error("out of memory");
+		abort();
+	}
+	return buf;
+}
+
+static bool
+analyze_write_json(const char *path, const char *doc, char *err, size_t errlen)
+{
+	FILE	   *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
+	bool		ok;
+
+	if (f == NULL)
+	{
+		snprintf(err, errlen, "could not open \"%s\" for writing: %s", path, strerror(errno));
+		return false;
+	}
+	fputs(doc, f);
 	ok = !ferror(f);
 	if (f != stdout)
 		ok = (fclose(f) == 0) && ok;
@@ -1064,6 +1098,24 @@ analyze_write_json(const char *path, const struct analyze *a, const struct logpa
 		fflush(f);
 	if (!ok)
 		snprintf(err, errlen, "could not write \"%s\": %s", path, strerror(errno));
+	return ok;
+}
+
+/* analyze_write_html: the HTML report of the JSON document doc. */
+static bool
+analyze_write_html(const char *path, const char *doc, char *err, size_t errlen)
+{
+	json_error_t je;
+	json_t	   *j = json_loads(doc, 0, &je);
+	bool		ok;
+
+	if (j == NULL)
+	{
+		snprintf(err, errlen, "cannot read the analysis back: line %d: %s", je.line, je.text);
+		return false;
+	}
+	ok = html_write_analyze(path, j, err, errlen);
+	json_decref(j);
 	return ok;
 }
 
@@ -1141,6 +1193,7 @@ cmd_analyze(int argc, char **argv)
 	memset(&a, 0, sizeof(a));
 	a.o = &o;
 	a.np = nplus1_create(&o.nplus1);
+	a.ls = logstats_create();
 	nplus1_set_extra(a.np, nplus1_extra_json, nplus1_extra_print, &a);
 	a.sessions = pd_calloc(ANALYZE_SESSION_SLOTS, sizeof(struct asession));
 	a.shapes = pd_calloc(ANALYZE_SHAPE_SLOTS, sizeof(struct shape_slot));
@@ -1164,12 +1217,29 @@ cmd_analyze(int argc, char **argv)
 			session_close(&a, &a.sessions[i]);
 	secs = (pd_now_ns() - t0) / 1e9;
 
-	analyze_print(o.json && strcmp(o.json, "-") == 0 ? stderr : stdout, &a, &st, secs);
-	if (o.json && !analyze_write_json(o.json, &a, &st, secs, err, sizeof(err)))
+	analyze_print((o.json && strcmp(o.json, "-") == 0) || (o.html && strcmp(o.html, "-") == 0)
+				  ? stderr : stdout, &a, &st, secs);
+	if (o.json || o.html)
 	{
-		pd_error("%s", err);
-		rc = PD_EXIT_USAGE;
-		goto done;
+		char	   *doc = analyze_json(&a, &st, secs);
+		bool		ok = true;
+
+		if (o.json && !analyze_write_json(o.json, doc, err, sizeof(err)))
+		{
+			pd_error("%s", err);
+			ok = false;
+		}
+		if (o.html && !analyze_write_html(o.html, doc, err, sizeof(err)))
+		{
+			pd_error("%s", err);
+			ok = false;
+		}
+		free(doc);
+		if (!ok)
+		{
+			rc = PD_EXIT_USAGE;
+			goto done;
+		}
 	}
 	free(nplus1_findings(a.np, &nfind));
 	if (o.fail_on_findings && nfind > 0)
@@ -1177,6 +1247,7 @@ cmd_analyze(int argc, char **argv)
 
 done:
 	nplus1_free(a.np);
+	logstats_free(a.ls);
 	free(a.sessions);
 	free(a.shapes);
 	for (size_t i = 0; i < a.stmt_cap; i++)

@@ -253,7 +253,7 @@ run_policy(const struct pd_store_opts *so)
 
 int
 store_and_compare(const struct pd_store_opts *so, const struct pd_report *rep,
-				  FILE *out)
+				  FILE *out, int64_t *stored_id)
 {
 	char		err[ERRLEN];
 	char		desc[512];
@@ -262,6 +262,8 @@ store_and_compare(const struct pd_store_opts *so, const struct pd_report *rep,
 	int64_t		id = 0;
 	int			rc = 0;
 
+	if (stored_id)
+		*stored_id = 0;
 	doc = report_json(rep, NULL);
 	st = pd_store_connect(so->dsn, err, sizeof(err));
 	if (st == NULL || !pd_store_run(st, doc, &id, err, sizeof(err)))
@@ -282,6 +284,8 @@ store_and_compare(const struct pd_store_opts *so, const struct pd_report *rep,
 	free(doc);
 	if (so->stored_id != NULL)
 		*so->stored_id = id;
+	if (stored_id)
+		*stored_id = id;
 	fprintf(out, "\nstored:        run %lld as \"%s\"%s%s%s\n", (long long) id,
 			rep->meta->name, rep->meta->run_group ? " (run group \"" : "",
 			rep->meta->run_group ? rep->meta->run_group : "",

@@ -25,6 +25,7 @@
 #include "affinity.h"
 #include "client.h"
 #include "driver.h"
+#include "html.h"
 #include "nplus1.h"
 #include "pgconn.h"
 #include "pool.h"
@@ -36,6 +37,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
@@ -509,7 +511,7 @@ interval_close(const struct run *run, struct run_main *m, int64_t end_ns,
 
 	pd_interval_summarise(&m->acc, (end_ns - run->start_ns) / 1e9,
 						  (end_ns - m->last_iv) / 1e9, o->rate > 0, &iv);
-	if (o->store.dsn)
+	if (o->store.dsn || o->html)
 		pd_sketch_log_add(&m->ivlog, m->acc.lat);
 	if (!last)
 		pd_interval_acc_reset(&m->acc);
@@ -600,6 +602,54 @@ run_watch(struct run *run, struct run_main *m)
 }
 
 /*
+ * run_write_html: the HTML report (--html).  A stored run is read back from
+ * the store, so that the report shows its comparison with --baseline;
+ * otherwise (or when storing failed) the run's own document is rendered.
+ * Returns PD_EXIT_OK, or PD_EXIT_USAGE when the file cannot be written.
+ */
+static int
+run_write_html(const struct run *run, struct run_main *m, const struct pd_report *rep,
+			   int64_t stored_id)
+{
+	const struct run_opts *o = run->o;
+	struct pd_report r = *rep;
+	struct pd_run_meta meta;
+	char		host[256];
+	char		err[RUN_ERRLEN];
+	char	   *doc;
+	bool		ok;
+
+	if (stored_id > 0)
+	{
+		struct pd_render_opts ro = {
+			.dsn = o->store.dsn, .run_id = stored_id,
+			.baseline_id = o->store.baseline_id, .baseline_last = o->store.baseline_last,
+			.policy = o->store.policy, .gate = o->store.gate, .html = o->html,
+		};
+
+		/* as store_and_compare judges: a NaN default takes --fail-on-regression's */
+		if (isnan(ro.policy.default_threshold))
+			ro.policy.default_threshold = o->store.threshold;
+		return pd_render_stored(&ro);
+	}
+	/* the document a stored run would have: times, configuration, sketches */
+	if (r.meta == NULL)
+	{
+		fill_run_meta(&meta, o, run, m->stop_ns, &m->ivlog, host, sizeof(host));
+		r.meta = &meta;
+	}
+	doc = report_json(&r, NULL);
+	ok = pd_render_document(doc, "the run's report", NULL, o->html, err, sizeof(err));
+	free(doc);
+	if (!ok)
+	{
+		pd_error("%s", err);
+		return PD_EXIT_USAGE;
+	}
+	return PD_EXIT_OK;
+}
+
+/*
  * run_report: merge the threads' measurements and findings, print the
  * report (to stderr with --json -, whose stdout carries the JSON alone),
  * write the JSON, and store and compare the run with --store.  Returns the
@@ -616,6 +666,7 @@ run_report(const struct run *run, struct run_main *m)
 	char		host[256];
 	char		err[RUN_ERRLEN];
 	int			exit_code;
+	int64_t		stored_id = 0;
 
 	pd_stats_init(&total, o->scripts, o->nscripts);
 	total_np = nplus1_create(&o->nplus1);
@@ -655,7 +706,8 @@ run_report(const struct run *run, struct run_main *m)
 			.observe = run->obs,
 			.advice = o->advise ? &m->advice : NULL,
 		};
-		FILE	   *out = o->json && strcmp(o->json, "-") == 0 ? stderr : stdout;
+		FILE	   *out = (o->json && strcmp(o->json, "-") == 0) ||
+			(o->html && strcmp(o->html, "-") == 0) ? stderr : stdout;
 		struct pd_store_opts so = o->store;
 
 		so.stored_id = &m->stored_id;
@@ -685,10 +737,12 @@ run_report(const struct run *run, struct run_main *m)
 		else if (o->json)
 			so.json_written = o->json;
 		if (o->store.dsn)
-			exit_code = pd_exit_combine(exit_code, store_and_compare(&so, &rep, out));
+			exit_code = pd_exit_combine(exit_code, store_and_compare(&so, &rep, out, &stored_id));
 		else if (o->store.junit)
 			exit_code = pd_exit_combine(exit_code,
 										pd_write_assertions_junit(o->store.junit, o->name, &asserts));
+		if (o->html)
+			exit_code = pd_exit_combine(exit_code, run_write_html(run, m, &rep, stored_id));
 		pd_assert_results_free(&asserts);
 	}
 	nplus1_free(total_np);

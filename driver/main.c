@@ -15,6 +15,7 @@
  * Memory: none.
  */
 #include "driver.h"
+#include "html.h"
 #include "store.h"
 
 #include <stdio.h>
@@ -36,6 +37,8 @@ static const struct pd_command pd_commands[] = {
 	"index advice with hypothetical indexes (hypopg)", cmd_advise},
 	{"compare", "--store=CONNINFO [OPTION]... BASELINE CANDIDATE",
 	"compare stored runs (or --history=N CANDIDATE)", cmd_compare},
+	{"report", "--store=CONNINFO [OPTION]... RUN_ID --html=FILE",
+	"the HTML report of a stored run (or --input=FILE.json)", cmd_report},
 };
 
 #define PD_NCOMMANDS (sizeof(pd_commands) / sizeof(pd_commands[0]))

@@ -104,7 +104,7 @@ void		pd_interval_summarise(const struct pd_interval_acc *a, double t_end_s,
 /*
  * Latency sketches kept per progress interval, packed (a few hundred bytes
  * each), for the stored run's intervals[].latency_sketch.  Only kept with
- * --store: this is the one thing that grows with the length of a run, by
+ * --store and --html: the one thing that grows with the length of a run, by
  * one packed sketch per interval.
  */
 struct pd_sketch_log

@@ -89,6 +89,8 @@ run_opts_usage(FILE *out)
 			"                           source statement that make a finding (default 5)\n"
 			"  --nplus1-min-time=MS     N+1: least time spent in the repeats (default 0)\n"
 			"  --json=FILE              JSON report (\"-\" for stdout)\n"
+			"  --html=FILE              HTML report: one self-contained file with charts\n"
+			"                           (with --store and --baseline, the comparison too)\n"
 			"Server-side evidence (docs/diagnosis.md):\n"
 			"  --observe                sample the run's backends in pg_stat_activity (wait\n"
 			"                           profile, lock contention), pg_stat_statements\n"
@@ -257,6 +259,7 @@ run_opts_parse(int argc, char **argv, struct run_opts *o, bool *help)
 		{"log-prefix", required_argument, NULL, 20},
 		{"continue-on-error", no_argument, NULL, 21},
 		{"confirm", no_argument, NULL, 22},
+		{"html", required_argument, NULL, 40},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}
 	};
@@ -409,6 +412,9 @@ run_opts_parse(int argc, char **argv, struct run_opts *o, bool *help)
 				break;
 			case 3:
 				o->json = optarg;
+				break;
+			case 40:
+				o->html = optarg;
 				break;
 			case 4:
 				if (!parse_int64(optarg, 2, &v) || v > 1000000)
@@ -616,6 +622,12 @@ run_opts_parse(int argc, char **argv, struct run_opts *o, bool *help)
 	}
 	if (o->duration_s == 0 && o->txns == 0)
 		o->txns = 10;
+	if (o->json && o->html && strcmp(o->json, "-") == 0 && strcmp(o->html, "-") == 0)
+	{
+		pd_error("--json and --html cannot both write to stdout");
+		pd_hint("Give one of them a file name.");
+		return false;
+	}
 	if (o->store.dsn == NULL &&
 		(o->store.baseline_id || o->store.baseline_last || o->run_group))
 	{

@@ -52,6 +52,7 @@ struct run_opts
 	int			max_tries;
 	uint64_t	seed;
 	const char *json;
+	const char *html;			/* --html */
 	struct nplus1_config nplus1;	/* --nplus1-min-repeats, --nplus1-min-time */
 	/* storing the run (--store) and the regression gate */
 	struct pd_store_opts store;	/* store.dsn NULL: not stored */

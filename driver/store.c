@@ -505,3 +505,64 @@ pd_cmp_free(struct pd_cmp *c)
 	c->base_ids = NULL;
 	c->nrows = 0;
 }
+
+/*
+ * The stored run as one report document: bench_runs.report (kept without
+ * its sketches) with the sketches and totals of bench_runs,
+ * bench_statements and bench_intervals put back, so that a run read from the
+ * store renders like the run itself.  Statements keep the report's order;
+ * keys the report does not know are kept as they are.
+ */
+static const char fetch_run_sql[] =
+	"SELECT (r.report - 'statements' - 'intervals')"
+	" || pg_catalog.jsonb_build_object("
+	"  'name', r.name, 'run_group', r.run_group, 'labels', r.labels, 'config', r.config,"
+	"  'started_at', pg_catalog.to_char(r.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"'),"
+	"  'finished_at', pg_catalog.to_char(r.finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"'),"
+	"  'tps', r.tps, 'transactions', r.transactions, 'failed_transactions', r.failed_transactions,"
+	"  'duration_s', r.duration_s, 'errors', r.errors, 'drivers', r.drivers,"
+	"  'latency_sketch', r.latency::text)"
+	" || pg_catalog.jsonb_build_object('statements', coalesce((SELECT pg_catalog.jsonb_agg("
+	"     coalesce(e.e, pg_catalog.jsonb_build_object('fingerprint', s.fingerprint, 'query', s.query))"
+	"     || pg_catalog.jsonb_build_object('calls', s.calls, 'rows', s.rows, 'errors', s.errors,"
+	"                                      'latency_sketch', s.latency::text)"
+	"     ORDER BY e.o, s.fingerprint COLLATE \"C\")"
+	"   FROM perfstore.bench_statements s"
+	"   LEFT JOIN LATERAL (SELECT x.e, x.o FROM pg_catalog.jsonb_array_elements("
+	"       CASE WHEN pg_catalog.jsonb_typeof(r.report -> 'statements') = 'array'"
+	"            THEN r.report -> 'statements' ELSE '[]' END) WITH ORDINALITY x(e, o)"
+	"     WHERE x.e ->> 'fingerprint' = s.fingerprint ORDER BY x.o LIMIT 1) e ON true"
+	"   WHERE s.run_id = r.id), '[]'),"
+	"  'intervals', coalesce((SELECT pg_catalog.jsonb_agg("
+	"     coalesce(CASE WHEN pg_catalog.jsonb_typeof(r.report -> 'intervals') = 'array'"
+	"                   THEN r.report -> 'intervals' -> (b.seq - 1) END, '{}')"
+	"     || pg_catalog.jsonb_build_object('length_s', b.length_s, 'transactions', b.transactions,"
+	"          'failed', b.failed, 'errors', b.errors, 'tps', b.tps,"
+	"          'latency_sketch', b.latency::text)"
+	"     ORDER BY b.seq)"
+	"   FROM perfstore.bench_intervals b WHERE b.run_id = r.id), '[]'))"
+	" FROM perfstore.bench_runs r WHERE r.id = $1::bigint";
+
+bool
+pd_store_fetch_run(struct pd_store *st, int64_t id, char **doc, char *err,
+				   size_t errlen)
+{
+	char		idbuf[32];
+	const char *values[1] = {idbuf};
+	struct pgconn_result *r;
+	const char *v;
+
+	*doc = NULL;
+	snprintf(idbuf, sizeof(idbuf), "%lld", (long long) id);
+	if (!store_exec(st, fetch_run_sql, 1, values, &r, err, errlen))
+		return false;
+	if (pgconn_result_ntuples(r) != 1 || (v = pgconn_result_value(r, 0, 0)) == NULL)
+	{
+		snprintf(err, errlen, "run %lld does not exist", (long long) id);
+		pgconn_result_clear(r);
+		return false;
+	}
+	*doc = pd_strdup(v);
+	pgconn_result_clear(r);
+	return true;
+}

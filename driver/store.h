@@ -201,6 +201,14 @@ struct pd_gate_policy
 char	   *pd_store_run_report(struct pd_store *st, int64_t id, char *err,
 								size_t errlen);
 
+/*
+ * pd_store_fetch_run: the stored run id as a report document (JSON, the
+ * shape of report.h with the sketches in text form), malloc'd into *doc.
+ * Returns false with a message in err for an unknown run or a failure.
+ */
+bool		pd_store_fetch_run(struct pd_store *st, int64_t id, char **doc,
+							   char *err, size_t errlen);
+
 /* What "run --store" was asked to do after the run. */
 struct pd_store_opts
 {
@@ -274,9 +282,11 @@ void		pd_evaluate_run_assertions(struct pd_assert_set *set,
  * meta must be set), print the stored id to out, then compare as asked.
  * Returns the exit code this step contributes: 0, PD_EXIT_REGRESSION (only
  * with fail_on_regression), PD_EXIT_STORE when it could not be stored, or
- * PD_EXIT_USAGE when the comparison could not be made.
+ * PD_EXIT_USAGE when the comparison could not be made.  *stored_id (when
+ * not NULL) is set to the stored run's id, or 0 when it was not stored.
  */
 int			store_and_compare(const struct pd_store_opts *so,
-							  const struct pd_report *rep, FILE *out);
+							  const struct pd_report *rep, FILE *out,
+							  int64_t *stored_id);
 
 #endif							/* PERFDRIVER_STORE_H */

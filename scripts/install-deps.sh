@@ -31,6 +31,9 @@ pkgs=(
 	man-db
 	groff-base
 	bsdextrautils
+	# the HTML reports opened in headless Chromium (tests/suites/report_html.sh)
+	chromium
+	python3
 )
 if [ "${1:-}" = "--bench" ]; then
 	pkgs+=(pgbadger sysbench)
