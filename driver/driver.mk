@@ -11,7 +11,7 @@ PD_PG_CONFIG ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_
 PD_PQ_INCLUDE := $(shell $(PD_PG_CONFIG) --includedir 2>/dev/null || pg_config --includedir)
 PD_CC      ?= gcc
 PD_CFLAGS  := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Iinclude -Idriver -pthread
-PD_LIBS    := -lpq -lpg_query -lpthread -lm
+PD_LIBS    := -lpq -lpg_query -lpthread -lm -lz
 
 PD_SRCS    := $(filter-out driver/unit_%.c,$(wildcard driver/*.c))
 PD_OBJS    := $(PD_SRCS:.c=.o) driver/sketch.o
