@@ -34,6 +34,7 @@
 int			cmd_run(int argc, char **argv);
 int			cmd_init(int argc, char **argv);
 int			cmd_analyze(int argc, char **argv);
+int			cmd_flamegraph(int argc, char **argv);
 
 /* Relative accuracy of every latency sketch. */
 #define PD_SKETCH_ALPHA 0.01

@@ -26,6 +26,8 @@ usage(FILE *out)
 			"  perfdriver analyze --log FILE find N+1 query patterns in a server log\n"
 			"  perfdriver compare --store=DB BASELINE CANDIDATE\n"
 			"                                compare stored runs (or --history=N CANDIDATE)\n"
+			"  perfdriver flamegraph -o FILE.svg (--store=DB RUN_ID | FILE.folded)\n"
+			"                                draw a stored or saved flame graph (--diff)\n"
 			"  perfdriver COMMAND --help     options of a command\n"
 			"\n"
 			"Exit status: 0 ok, 1 the run had errors (analyze: findings, with\n"
@@ -50,6 +52,8 @@ main(int argc, char **argv)
 		return cmd_analyze(argc - 1, argv + 1);
 	if (strcmp(argv[1], "compare") == 0)
 		return cmd_compare(argc - 1, argv + 1);
+	if (strcmp(argv[1], "flamegraph") == 0)
+		return cmd_flamegraph(argc - 1, argv + 1);
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 		strcmp(argv[1], "help") == 0)
 	{
