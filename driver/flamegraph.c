@@ -647,7 +647,9 @@ record_emit(struct record *r, const struct pd_collapse_opts *o,
 	}
 	stack->len = 0;
 	label = span_label(o, r->pid, r->t_ns);
-	if (label != NULL)
+	if (o->self_pid > 0 && r->pid == o->self_pid && o->self_root != NULL)
+		sbuf_put_frame(stack, o->self_root, strlen(o->self_root));
+	else if (label != NULL)
 	{
 		sbuf_put_frame(stack, label, strlen(label));
 		st->in_spans++;

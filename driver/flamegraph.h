@@ -87,6 +87,8 @@ struct pd_collapse_opts
 	int64_t		from_ns;		/* keep samples with from_ns <= t < to_ns */
 	int64_t		to_ns;			/* (CLOCK_MONOTONIC, perf record -k
 								 * monotonic); 0 and 0: keep all */
+	int			self_pid;		/* samples of this pid get self_root as */
+	const char *self_root;		/* their root (the driver); 0: none */
 	const struct pd_flame_span *spans;	/* sorted by pid, then start_ns */
 	size_t		nspans;			/* a sample inside a span gets its label
 								 * as the root, instead of root */

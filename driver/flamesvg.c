@@ -284,7 +284,7 @@ static const struct
 }			kind_colour[] = {
 	[PD_FRAME_MAIN] = {"postgres", 215, 255, 70, 170, 0, 50},
 	[PD_FRAME_LIBC] = {"libc", 200, 235, 195, 230, 40, 90},
-	[PD_FRAME_KERNEL] = {"kernel", 110, 150, 160, 195, 215, 245},
+	[PD_FRAME_KERNEL] = {"kernel", 125, 160, 140, 165, 225, 250},
 	[PD_FRAME_EXTENSION] = {"extension", 70, 120, 185, 225, 70, 110},
 	[PD_FRAME_LIBRARY] = {"other library", 60, 100, 195, 225, 195, 225},
 	[PD_FRAME_UNKNOWN] = {"unknown", 170, 195, 170, 195, 170, 195},

@@ -348,6 +348,12 @@ pgconn_socket(const struct pgconn *c)
 	return PQsocket(c->conn);
 }
 
+int
+pgconn_backend_pid(const struct pgconn *c)
+{
+	return c ? PQbackendPID(c->conn) : 0;
+}
+
 const char *
 pgconn_error(struct pgconn *c)
 {

@@ -90,6 +90,9 @@ void		pgconn_close(struct pgconn *c);
 /* The socket, or -1. */
 int			pgconn_socket(const struct pgconn *c);
 
+/* The server process serving c (PQbackendPID), or 0 when not connected. */
+int			pgconn_backend_pid(const struct pgconn *c);
+
 /* libpq's last error message for c without the trailing newline. */
 const char *pgconn_error(struct pgconn *c);
 

@@ -53,6 +53,8 @@ struct pd_profile
 	char		dir[256];		/* temporary directory */
 	char		event[32];
 	int			hz;
+	bool		system_wide;	/* one perf record -a, filtered by PID */
+	int			self_pid;		/* --flamegraph-self, system-wide: 0 none */
 	struct perf_proc procs[PD_PROFILE_MAX_PROCS];
 	int			nprocs;
 	int			dropped;		/* PIDs not sampled: too many processes */
@@ -116,7 +118,10 @@ read_int_file(const char *path, int dflt)
 	return v;
 }
 
-/* Open a sampling event as perf record would; returns errno or 0. */
+/*
+ * Open a sampling event as perf record would, on pid (any CPU) or, with pid
+ * -1, on CPU 0 (system-wide); returns errno or 0.
+ */
 static int
 try_event(int pid, int hz, uint32_t type, uint64_t config, bool user_only)
 {
@@ -134,16 +139,35 @@ try_event(int pid, int hz, uint32_t type, uint64_t config, bool user_only)
 		PERF_SAMPLE_CALLCHAIN;
 	a.exclude_kernel = user_only;
 	a.exclude_hv = 1;
-	fd = syscall(SYS_perf_event_open, &a, pid, -1, -1, PERF_FLAG_FD_CLOEXEC);
+	fd = syscall(SYS_perf_event_open, &a, pid, pid < 0 ? 0 : -1, -1, PERF_FLAG_FD_CLOEXEC);
 	if (fd < 0)
 		return errno;
 	close((int) fd);
 	return 0;
 }
 
+/* The check of pid itself; *sw only probed once the pid can be sampled. */
+static bool
+check_pid(int pid, int hz, char *event, size_t evlen, char *note,
+		  size_t notelen, char *reason, size_t rlen, char *fix, size_t fixlen);
+
 bool
-pd_profile_check(int pid, int hz, char *event, size_t evlen, char *note,
-				 size_t notelen, char *reason, size_t rlen, char *fix, size_t fixlen)
+pd_profile_check(int pid, int hz, char *event, size_t evlen, bool *system_wide,
+				 char *note, size_t notelen, char *reason, size_t rlen, char *fix,
+				 size_t fixlen)
+{
+	*system_wide = false;
+	if (!check_pid(pid, hz, event, evlen, note, notelen, reason, rlen, fix, fixlen))
+		return false;
+	if (strcmp(event, "cpu-clock:u") != 0)
+		*system_wide = try_event(-1, hz, PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CPU_CLOCK,
+								 false) == 0;
+	return true;
+}
+
+static bool
+check_pid(int pid, int hz, char *event, size_t evlen, char *note,
+		  size_t notelen, char *reason, size_t rlen, char *fix, size_t fixlen)
 {
 	char		perf[4096];
 	char		procf[64];
@@ -155,7 +179,7 @@ pd_profile_check(int pid, int hz, char *event, size_t evlen, char *note,
 	if (!find_perf(perf, sizeof(perf)))
 	{
 		snprintf(reason, rlen, "perf is not installed (not found on PATH)");
-		snprintf(fix, fixlen, "install it: apt-get install linux-perf");
+		snprintf(fix, fixlen, "apt-get install linux-perf");
 		return false;
 	}
 	snprintf(procf, sizeof(procf), "/proc/%d", pid);
@@ -304,7 +328,8 @@ spawn(char *const argv[], const char *errpath, int keep_a, int keep_b,
 }
 
 /*
- * start_perf: perf record on pids (a comma list) into procs[nprocs].  With
+ * start_perf: perf record on pids (a comma list; NULL: every CPU, -a) into
+ * procs[nprocs].  With
  * wait, waits for perf's ack of "enable" (the events count from then on).
  * Returns false with perf's complaint in err.
  */
@@ -351,8 +376,13 @@ start_perf(struct pd_profile *p, const char *pids, bool self, bool wait,
 	argv[a++] = "-1";
 	argv[a++] = "--control";
 	argv[a++] = "fd:3,4";
-	argv[a++] = "-p";
-	argv[a++] = (char *) pids;
+	if (pids != NULL)
+	{
+		argv[a++] = "-p";
+		argv[a++] = (char *) pids;
+	}
+	else
+		argv[a++] = "-a";
 	argv[a++] = "-o";
 	argv[a++] = data;
 	argv[a] = NULL;
@@ -429,8 +459,8 @@ known_add(struct pd_profile *p, int pid)
 }
 
 struct pd_profile *
-pd_profile_start(const char *event, int hz, bool self, const int *pids, int npids,
-				 char *err, size_t errlen)
+pd_profile_start(const char *event, int hz, bool self, bool system_wide,
+				 const int *pids, int npids, char *err, size_t errlen)
 {
 	struct pd_profile *p = pd_calloc(1, sizeof(*p));
 	const char *tmp = getenv("TMPDIR");
@@ -442,6 +472,7 @@ pd_profile_start(const char *event, int hz, bool self, const int *pids, int npid
 	p->wake[0] = p->wake[1] = -1;
 	snprintf(p->event, sizeof(p->event), "%s", event);
 	p->hz = hz;
+	p->system_wide = system_wide;
 	if (!find_perf(p->perf, sizeof(p->perf)))
 	{
 		snprintf(err, errlen, "perf is not installed (not found on PATH)");
@@ -470,13 +501,16 @@ pd_profile_start(const char *event, int hz, bool self, const int *pids, int npid
 	pidlist(live, nlive, list, (size_t) nlive * 12 + 16);
 	free(live);
 	live = NULL;
-	if (nlive > 0 && !start_perf(p, list, false, true, err, errlen))
+	if ((system_wide || nlive > 0) &&
+		!start_perf(p, system_wide ? NULL : list, false, true, err, errlen))
 	{
 		free(list);
 		goto fail;
 	}
 	free(list);
-	if (self)
+	if (self && system_wide)
+		p->self_pid = (int) getpid();
+	else if (self)
 	{
 		char		me[16];
 
@@ -550,6 +584,8 @@ pd_profile_service(struct pd_profile *p)
 	for (int i = 0; i < n; i++)
 		if (known_add(p, q[i]))
 			q[nnew++] = q[i];
+	if (p->system_wide)
+		nnew = 0;				/* sampled already: perf script keeps them */
 	if (nnew > 0 && p->nprocs >= PD_PROFILE_MAX_PROCS)
 		p->dropped += nnew;
 	else if (nnew > 0)
@@ -586,13 +622,15 @@ reap(pid_t pid, int timeout_ms)
 }
 
 /*
- * script_one: perf script on one data file, collapsed into out.  Returns
+ * script_one: perf script on one data file (only the PIDs of pidfilter, a
+ * comma list, when not NULL), collapsed into out.  Returns
  * false with perf's complaint in err when perf script failed and gave
  * nothing.
  */
 static bool
-script_one(struct pd_profile *p, struct perf_proc *pp, struct pd_collapse_opts *co,
-		   struct pd_folded *out, struct pd_profile_result *res, char *err, size_t errlen)
+script_one(struct pd_profile *p, struct perf_proc *pp, const char *pidfilter,
+		   struct pd_collapse_opts *co, struct pd_folded *out,
+		   struct pd_profile_result *res, char *err, size_t errlen)
 {
 	char		data[512];
 	char		errpath[512];
@@ -616,6 +654,11 @@ script_one(struct pd_profile *p, struct perf_proc *pp, struct pd_collapse_opts *
 	argv[a++] = "-F";
 	argv[a++] = "comm,pid,tid,time,ip,sym,dso";
 	argv[a++] = "--ns";
+	if (pidfilter != NULL)
+	{
+		argv[a++] = "--pid";
+		argv[a++] = (char *) pidfilter;
+	}
 	argv[a] = NULL;
 	if (pipe2(fds, O_CLOEXEC) != 0)
 	{
@@ -665,6 +708,7 @@ pd_profile_stop(struct pd_profile *p, int64_t from_ns, int64_t to_ns,
 {
 	bool		any_ok = false;
 	char		first_err[256] = "";
+	char	   *filter = NULL;
 
 	memset(res, 0, sizeof(*res));
 	snprintf(res->event, sizeof(res->event), "%s", p->event);
@@ -682,10 +726,22 @@ pd_profile_stop(struct pd_profile *p, int64_t from_ns, int64_t to_ns,
 			reap(p->procs[i].pid, PERF_STOP_TIMEOUT_MS);
 			p->procs[i].pid = 0;
 		}
+	if (p->system_wide)
+	{
+		size_t		len = (size_t) (p->nknown + 1) * 12 + 16;
+
+		filter = pd_malloc(len);
+		pidlist(p->known, p->nknown, filter, len);
+		if (p->self_pid > 0)
+			snprintf(filter + strlen(filter), len - strlen(filter), "%s%d",
+					 p->nknown ? "," : "", p->self_pid);
+	}
 	for (int i = 0; i < p->nprocs; i++)
 	{
 		struct pd_collapse_opts co = {
 			.root = p->procs[i].self ? "perfdriver" : "postgres",
+			.self_pid = p->self_pid,
+			.self_root = "perfdriver",
 			.from_ns = from_ns,
 			.to_ns = to_ns,
 			.spans = p->procs[i].self ? NULL : spans,
@@ -693,11 +749,12 @@ pd_profile_stop(struct pd_profile *p, int64_t from_ns, int64_t to_ns,
 		};
 		char		e[256];
 
-		if (script_one(p, &p->procs[i], &co, out, res, e, sizeof(e)))
+		if (script_one(p, &p->procs[i], filter, &co, out, res, e, sizeof(e)))
 			any_ok = true;
 		else if (first_err[0] == '\0')
 			snprintf(first_err, sizeof(first_err), "%s", e);
 	}
+	free(filter);
 	if (p->dropped > 0)
 		snprintf(res->note, sizeof(res->note), "%d backends that appeared after reconnects "
 				 "were not sampled", p->dropped);

@@ -3,12 +3,16 @@
  *		Sampling the server's backends (and optionally the driver) with
  *		Linux perf over the measured window of a run, for --flamegraph.
  *
- * Owns: the perf record processes (one for the backends known at the
- * start, one for the driver itself with --flamegraph-self, one per batch of
- * backends that appear after reconnects), their temporary directory, the
+ * Owns: the perf record processes, their temporary directory, the
  * check of whether perf can run here at all, and the choice of the sampled
  * event (hardware cycles where the CPU exposes them, else the cpu-clock
- * software event).
+ * software event).  Where the kernel lets this process sample every CPU
+ * (root, or kernel.perf_event_paranoid <= 0), one system-wide perf record
+ * runs and perf script keeps the run's PIDs: a backend that appears after a
+ * reconnect is sampled from its first instruction.  Elsewhere one perf
+ * record follows the backends known at the start, one the driver itself
+ * (--flamegraph-self), and one more each batch of backends that appear
+ * after reconnects, from the moment it is attached.
  *
  * Must not: block a worker thread (pd_profile_add_pid() only queues), print
  * (callers report, with the reason and fix this module writes), or lose
@@ -53,10 +57,11 @@ struct pd_profile_result
  * and opens a sampling event on it as perf would.  Returns true with the
  * event to record in event ("cycles", "cpu-clock", or "cpu-clock:u" when
  * only user space may be sampled, with the reason in note); false with a
- * one-line reason and its fix.
+ * one-line reason and its fix.  *system_wide is set when every CPU may be
+ * sampled (see above).
  */
 bool		pd_profile_check(int pid, int hz, char *event, size_t evlen,
-							 char *note, size_t notelen,
+							 bool *system_wide, char *note, size_t notelen,
 							 char *reason, size_t rlen, char *fix, size_t fixlen);
 
 /*
@@ -66,7 +71,7 @@ bool		pd_profile_check(int pid, int hz, char *event, size_t evlen,
  * Returns NULL with perf's own complaint in err when it cannot start.
  */
 struct pd_profile *pd_profile_start(const char *event, int hz, bool self,
-									const int *pids, int npids,
+									bool system_wide, const int *pids, int npids,
 									char *err, size_t errlen);
 
 /*
@@ -80,9 +85,10 @@ void		pd_profile_add_pid(struct pd_profile *p, int pid);
 int			pd_profile_wake_fd(const struct pd_profile *p);
 
 /*
- * pd_profile_service: start sampling the queued PIDs (one perf process per
- * call).  Main thread only; does not wait for perf to be ready, so the
- * first milliseconds of a new backend may be missing.
+ * pd_profile_service: take the queued PIDs.  System-wide, they are only
+ * added to those perf script keeps; else one perf process per call starts
+ * sampling them, without waiting for it to be ready, so the first
+ * milliseconds of a new backend may be missing.  Main thread only.
  */
 void		pd_profile_service(struct pd_profile *p);
 

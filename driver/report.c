@@ -14,6 +14,7 @@
  * functions free every temporary before returning.
  */
 #include "report.h"
+#include "flamerun.h"
 #include "affinity.h"
 #include "store.h"
 
@@ -772,6 +773,7 @@ report_print(FILE *out, const struct pd_report *r)
 		fprintf(out, "\n");
 		nplus1_print(out, r->nplus1, 0, "  ");
 	}
+	pd_flame_run_print(out, r->flame);
 	fflush(out);
 }
 
@@ -1113,6 +1115,11 @@ json_report(FILE *f, const struct pd_report *r)
 		fprintf(f, ",\n  \"schedule_lag_ms\": ");
 		q = summarise(s->lag);
 		json_latency(f, &q, true);
+	}
+	if (r->flame != NULL)
+	{
+		fprintf(f, ",\n  \"flamegraph\": ");
+		pd_flame_run_json(f, r->flame, m != NULL);
 	}
 	if (m != NULL)
 		json_meta(f, r, m);

@@ -39,6 +39,7 @@
  *	  "clients": 4, "threads": 2, "protocol": "simple", "interrupted": false,
  *	  "thread_cpus": [0, 1],         CPU of each thread (null: not bound),
  *	                                 or null when none is (--cpu-affinity)
+ *	  "flamegraph": {..}             only with --flamegraph (docs/flamegraph.md)
  *	  "schedule_lag_ms": {..}        only with -R
  *	}
  *
@@ -141,6 +142,8 @@ struct pd_run_meta
 	const struct pd_sketch_log *interval_sketches;	/* one per interval */
 };
 
+struct pd_flame_run;
+
 /* Everything the final report shows. */
 struct pd_report
 {
@@ -161,6 +164,7 @@ struct pd_report
 	bool		interrupted;
 	const struct nplus1 *nplus1;	/* N+1 findings; NULL: none detected */
 	const struct pd_run_meta *meta; /* with --store; NULL otherwise */
+	const struct pd_flame_run *flame;	/* --flamegraph; NULL otherwise */
 };
 
 /* The progress line for one interval (-P), on stderr. */

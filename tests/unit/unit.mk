@@ -27,11 +27,11 @@ PQ_INCLUDE := $(shell pg_config --includedir 2>/dev/null)
 STORE_SRCS := $(ROOT)/driver/report.c $(ROOT)/driver/nplus1.c \
             $(ROOT)/driver/junit.c $(ROOT)/driver/cmd_compare.c \
             $(ROOT)/driver/store.c $(ROOT)/driver/pgconn.c $(ROOT)/src/sketch.c \
-            $(ROOT)/driver/affinity.c
-EXTRA_test_store_doc := $(STORE_SRCS) -I$(PQ_INCLUDE) -lpq
+            $(ROOT)/driver/affinity.c $(ROOT)/driver/flamerun.c \
+            $(ROOT)/driver/profile.c $(ROOT)/driver/flamegraph.c $(ROOT)/driver/flamesvg.c
+EXTRA_test_store_doc := $(STORE_SRCS) -I$(PQ_INCLUDE) -lpq -lz -pthread
 # test_flamegraph: collapsing, the folded format, packing (zlib) and the SVG
-EXTRA_test_flamegraph := $(ROOT)/driver/flamegraph.c $(ROOT)/driver/flamesvg.c \
-            $(STORE_SRCS) -I$(PQ_INCLUDE) -lpq -lz
+EXTRA_test_flamegraph := $(STORE_SRCS) -I$(PQ_INCLUDE) -lpq -lz -pthread
 # test_affinity binds its own thread and opens sockets
 EXTRA_test_affinity := $(ROOT)/driver/affinity.c -pthread
 TESTS    := $(patsubst $(ROOT)/tests/unit/%.c,$(BINDIR)/%,$(wildcard $(ROOT)/tests/unit/test_*.c))
@@ -44,6 +44,5 @@ $(BINDIR)/%: $(ROOT)/tests/unit/%.c $(SRCS) $(HDRS)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(SRCS) $(EXTRA_$*) $(LDLIBS)
 
 $(BINDIR)/test_store_doc: $(STORE_SRCS) $(wildcard $(ROOT)/driver/*.h)
-$(BINDIR)/test_flamegraph: $(ROOT)/driver/flamegraph.c $(ROOT)/driver/flamesvg.c \
-            $(ROOT)/driver/flamegraph.h $(STORE_SRCS)
+$(BINDIR)/test_flamegraph: $(STORE_SRCS)
 $(BINDIR)/test_affinity: $(ROOT)/driver/affinity.c $(ROOT)/driver/affinity.h
