@@ -9,8 +9,12 @@
 
 EXTENSION  = perfstore
 MODULE_big = perfstore
-OBJS       = src/sketch.o src/sketch_sql.o src/stats.o src/maintain.o src/store.o
-DATA       = $(wildcard perfstore--*.sql)
+OBJS       = src/module.o src/sketch.o src/sketch_sql.o src/stats.o src/maintain.o src/store.o
+# A fresh install runs one script, perfstore--0.4.0.sql, built from the
+# released chain with the upgrade script's schema check in front of it, so
+# that the check runs before any object is created (docs/security.md).
+DATA_built = perfstore--0.4.0.sql
+DATA       = $(filter-out $(DATA_built),$(wildcard perfstore--*.sql))
 REGRESS    = $(sort $(basename $(notdir $(wildcard sql/*.sql))))
 REGRESS_OPTS = --inputdir=. --load-extension=perfstore
 PG_CPPFLAGS = -I$(srcdir)/include
@@ -23,12 +27,18 @@ PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
 
 .PHONY: deps test demo bench fuzz check-driver
 
+
 ifneq ($(wildcard $(PGXS)),)
 # an assert-enabled server also checks the sketch's invariants after changes
 ifneq ($(findstring enable-cassert,$(shell $(PG_CONFIG) --configure 2>/dev/null)),)
 PG_CPPFLAGS += -DSKETCH_CHECK_INVARIANTS
 endif
 include $(PGXS)
+
+perfstore--0.4.0.sql: perfstore--0.2.0.sql perfstore--0.2.0--0.3.0.sql perfstore--0.3.0--0.4.0.sql
+	{ printf '%s\n' '\echo Use "CREATE EXTENSION perfstore" to load this file. \quit'; \
+	  sed -n '/^DO \$$guard\$$/,/^\$$guard\$$;/p' perfstore--0.3.0--0.4.0.sql; \
+	  cat $^; } >$@
 -include driver/driver.mk
 else
 # PostgreSQL's development files are not installed yet: the front-door

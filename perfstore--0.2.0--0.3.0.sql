@@ -63,7 +63,7 @@ BEGIN
 	LOOP
 		EXECUTE pg_catalog.format('GRANT SELECT, INSERT ON perfstore.ingest_0_3_0 TO %s',
 			CASE WHEN g.grantee = 0 THEN 'PUBLIC'
-			     ELSE pg_catalog.quote_ident(g.grantee::pg_catalog.regrole::text) END);
+			     ELSE g.grantee::pg_catalog.regrole::text END);
 	END LOOP;
 END
 $do$;

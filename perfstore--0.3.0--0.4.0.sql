@@ -14,6 +14,463 @@
 --
 -- hardening
 --
+-- docs/security.md holds the trust model these rules implement.
+--
+-- 1. The schema.  perfstore's functions run as their owner (the write
+-- paths) or are called by superusers (maintain() from the worker or
+-- pg_cron).  A schema perfstore that another role owns, or in which
+-- another role may CREATE, would let that role plant an overload or an
+-- operator that such a call then resolves to.  The install script refuses
+-- it; perfstore--0.4.0.sql starts with this same check, before any object
+-- is created.
+DO $guard$
+DECLARE
+	nsp record;
+BEGIN
+	SELECT n.oid, n.nspowner, n.nspacl,
+	       (SELECT e.extowner FROM pg_catalog.pg_extension e
+	        WHERE e.extname OPERATOR(pg_catalog.=) 'perfstore'::pg_catalog.name) AS extowner
+	INTO nsp
+	FROM pg_catalog.pg_namespace n
+	WHERE n.nspname OPERATOR(pg_catalog.=) 'perfstore'::pg_catalog.name;
+	IF NOT FOUND THEN
+		RETURN;
+	END IF;
+	IF nsp.nspowner OPERATOR(pg_catalog.<>) COALESCE(nsp.extowner, nsp.nspowner)
+	   AND NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r
+	            WHERE r.oid OPERATOR(pg_catalog.=) nsp.nspowner) THEN
+		RAISE EXCEPTION 'schema "perfstore" is owned by role "%", not by the role that installs the extension',
+			nsp.nspowner::pg_catalog.regrole
+			USING ERRCODE = 'insufficient_privilege',
+			DETAIL = 'The owner of that schema could replace the functions that perfstore runs with elevated rights.',
+			HINT = 'Drop the schema, or make the installing role its owner with ALTER SCHEMA perfstore OWNER TO, and try again.';
+	END IF;
+	IF EXISTS (SELECT 1 FROM pg_catalog.aclexplode(nsp.nspacl) a
+	           WHERE a.privilege_type OPERATOR(pg_catalog.=) 'CREATE'::pg_catalog.text
+	             AND a.grantee OPERATOR(pg_catalog.<>) nsp.nspowner) THEN
+		RAISE EXCEPTION 'roles other than its owner may create objects in schema "perfstore"'
+			USING ERRCODE = 'insufficient_privilege',
+			DETAIL = 'Such a role could add functions or operators that perfstore''s own calls would resolve to.',
+			HINT = 'Revoke CREATE ON SCHEMA perfstore from every role but its owner, and try again.';
+	END IF;
+END
+$guard$;
+
+-- 2. The accepted range of a sample (docs/store.md, "Accepted samples").
+-- Timestamps from 1970-01-01 to the end of 2199 UTC: every day of that
+-- range has one partition name, and nothing older or later is a
+-- performance sample.  Values between -1e100 and 1e100: stats_agg's sum of
+-- squares then stays finite for any count that fits in a bigint.  The
+-- series key (metric and labels) at most 2000 bytes: the unique index on
+-- series (metric, labels) cannot hold much larger keys.  Batch ingest
+-- (src/ingest.c) applies the same bounds.
+CREATE FUNCTION perfstore.check_sample(metric text, labels jsonb, ts timestamptz, value float8)
+	RETURNS void
+	LANGUAGE plpgsql STABLE CALLED ON NULL INPUT PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF metric IS NULL OR value IS NULL OR labels IS NULL OR ts IS NULL THEN
+		RAISE EXCEPTION 'metric, value, labels and ts must not be NULL'
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF NOT (value OPERATOR(pg_catalog.>=) (-1e100)::float8 AND value OPERATOR(pg_catalog.<=) 1e100::float8) THEN
+		RAISE EXCEPTION 'cannot record value % for metric "%"', value, metric
+			USING ERRCODE = 'invalid_parameter_value',
+			DETAIL = 'Samples must be finite numbers from -1e100 to 1e100.';
+	END IF;
+	IF NOT (ts OPERATOR(pg_catalog.>=) '1970-01-01 00:00:00+00'::timestamptz
+	        AND ts OPERATOR(pg_catalog.<) '2200-01-01 00:00:00+00'::timestamptz) THEN
+		RAISE EXCEPTION 'cannot record a sample at % for metric "%"', ts, metric
+			USING ERRCODE = 'datetime_field_overflow',
+			DETAIL = 'Samples must have timestamps from 1970-01-01 up to 2200-01-01 UTC.';
+	END IF;
+	IF pg_catalog.jsonb_typeof(labels) OPERATOR(pg_catalog.<>) 'object'::text THEN
+		RAISE EXCEPTION 'labels must be a JSON object, not %', pg_catalog.jsonb_typeof(labels)
+			USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'Pass labels like ''{"host": "db1"}''.';
+	END IF;
+	IF pg_catalog.octet_length(metric) OPERATOR(pg_catalog.+) pg_catalog.pg_column_size(labels)
+	   OPERATOR(pg_catalog.>) 2000 THEN
+		RAISE EXCEPTION 'labels of metric "%" are too large', pg_catalog.left(metric, 64)
+			USING ERRCODE = 'program_limit_exceeded',
+			DETAIL = pg_catalog.format('The metric name and labels take %s bytes; at most 2000 are allowed.',
+				pg_catalog.octet_length(metric) OPERATOR(pg_catalog.+) pg_catalog.pg_column_size(labels));
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION perfstore.check_sample(text, jsonb, timestamptz, float8) IS
+	'raise an error unless a sample is within the accepted range: finite value within 1e100, timestamp from 1970 to 2199 UTC, labels a JSON object, metric and labels at most 2000 bytes';
+
+-- 3. The write paths.  Writers get no DML on the tables: record(), the
+-- batch ingest view, the workflow functions and store_run() are the only
+-- ways in, and they run as the extension's owner (SECURITY DEFINER with a
+-- pinned search_path; the ingest view's C trigger switches to the owner
+-- itself).  Baselines can then not be rewritten, and every sample has a
+-- series.
+CREATE OR REPLACE FUNCTION perfstore.record(metric text, value float8,
+	labels jsonb DEFAULT '{}', ts timestamptz DEFAULT pg_catalog.now())
+	RETURNS void
+	LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	sid bigint;
+BEGIN
+	PERFORM perfstore.check_sample(record.metric, record.labels, record.ts, record.value);
+	SELECT s.id INTO sid FROM perfstore.series s
+	WHERE s.metric OPERATOR(pg_catalog.=) record.metric
+	  AND s.labels OPERATOR(pg_catalog.=) record.labels;
+	IF NOT FOUND THEN
+		INSERT INTO perfstore.series (metric, labels)
+		VALUES (record.metric, record.labels)
+		ON CONFLICT ON CONSTRAINT series_metric_labels DO NOTHING
+		RETURNING id INTO sid;
+		IF sid IS NULL THEN
+			-- created concurrently: committed by now, visible to this statement
+			SELECT s.id INTO STRICT sid FROM perfstore.series s
+			WHERE s.metric OPERATOR(pg_catalog.=) record.metric
+			  AND s.labels OPERATOR(pg_catalog.=) record.labels;
+		END IF;
+	END IF;
+	INSERT INTO perfstore.samples (series_id, ts, value) VALUES (sid, record.ts, record.value);
+END
+$$;
+COMMENT ON FUNCTION perfstore.record(text, float8, jsonb, timestamptz) IS
+	'store one sample of a metric (series created on first use); values, timestamps and labels outside the accepted range raise an error (docs/store.md)';
+
+ALTER FUNCTION perfstore.start_run(text, jsonb, timestamptz) SECURITY DEFINER;
+ALTER FUNCTION perfstore.finish_run(bigint, text, timestamptz) SECURITY DEFINER;
+ALTER FUNCTION perfstore.start_task(bigint, text, text, integer, jsonb, timestamptz) SECURITY DEFINER;
+ALTER FUNCTION perfstore.finish_task(bigint, text, timestamptz) SECURITY DEFINER;
+ALTER FUNCTION perfstore.store_run(jsonb) SECURITY DEFINER;
+
+CREATE OR REPLACE FUNCTION perfstore.grant_writer(role regrole) RETURNS void
+	LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM perfstore.grant_reader(role);
+	-- the batch ingest view; its trigger stores the rows as the owner
+	EXECUTE pg_catalog.format('GRANT SELECT, INSERT ON perfstore.ingest TO %s', role);
+	-- everything else through functions that run as the owner
+	EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION perfstore.record(text, float8, jsonb, timestamptz),
+		perfstore.start_run(text, jsonb, timestamptz),
+		perfstore.finish_run(bigint, text, timestamptz),
+		perfstore.start_task(bigint, text, text, integer, jsonb, timestamptz),
+		perfstore.finish_task(bigint, text, timestamptz),
+		perfstore.store_run(jsonb) TO %s', role);
+END
+$$;
+COMMENT ON FUNCTION perfstore.grant_writer(regrole) IS
+	'let a role write the store through its functions and the ingest view only: record(), batch ingest, the workflow API and store_run(), plus everything grant_reader gives; no direct DML on any table, no maintain()';
+
+-- Roles that were granted writing before 0.4.0 lose their direct DML.
+DO $do$
+DECLARE
+	g record;
+BEGIN
+	FOR g IN
+		SELECT DISTINCT c.oid::pg_catalog.regclass AS rel, a.grantee
+		FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a
+		WHERE c.relnamespace OPERATOR(pg_catalog.=) 'perfstore'::pg_catalog.regnamespace
+		  AND c.relkind OPERATOR(pg_catalog.=) ANY (ARRAY['r', 'p', 'S']::"char"[])
+		  AND a.privilege_type OPERATOR(pg_catalog.=) ANY (ARRAY['INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'USAGE']::text[])
+		  AND a.grantee OPERATOR(pg_catalog.<>) c.relowner
+	LOOP
+		EXECUTE pg_catalog.format('REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON TABLE %s FROM %s', g.rel,
+			CASE WHEN g.grantee OPERATOR(pg_catalog.=) 0::pg_catalog.oid THEN 'PUBLIC'
+			     ELSE g.grantee::pg_catalog.regrole::pg_catalog.text END);
+	END LOOP;
+	FOR g IN
+		SELECT DISTINCT c.oid::pg_catalog.regclass AS rel, a.grantee
+		FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a
+		WHERE c.relnamespace OPERATOR(pg_catalog.=) 'perfstore'::pg_catalog.regnamespace
+		  AND c.relkind OPERATOR(pg_catalog.=) 'S'::"char"
+		  AND a.grantee OPERATOR(pg_catalog.<>) c.relowner
+	LOOP
+		EXECUTE pg_catalog.format('REVOKE USAGE, UPDATE ON SEQUENCE %s FROM %s', g.rel,
+			CASE WHEN g.grantee OPERATOR(pg_catalog.=) 0::pg_catalog.oid THEN 'PUBLIC'
+			     ELSE g.grantee::pg_catalog.regrole::pg_catalog.text END);
+	END LOOP;
+END
+$do$;
+
+-- 4. Maintenance that no row can stop.  A day outside the accepted range
+-- has no partition name, so create_partition() refuses it; maintain()
+-- never asks for one.
+CREATE OR REPLACE FUNCTION perfstore.create_partition(day date) RETURNS bigint
+	LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	lo timestamptz := day::timestamp AT TIME ZONE 'UTC';
+	hi timestamptz := (day OPERATOR(pg_catalog.+) 1)::timestamp AT TIME ZONE 'UTC';
+	part text;
+	moved bigint;
+BEGIN
+	IF NOT (day OPERATOR(pg_catalog.>=) '1970-01-01'::date AND day OPERATOR(pg_catalog.<) '2200-01-01'::date) THEN
+		RAISE EXCEPTION 'cannot create a partition for day %', day
+			USING ERRCODE = 'datetime_field_overflow',
+			DETAIL = 'Partitions cover days from 1970-01-01 up to 2200-01-01 UTC, the accepted range of samples.';
+	END IF;
+	part := 'samples_p' OPERATOR(pg_catalog.||) pg_catalog.to_char(day, 'YYYYMMDD');
+	IF EXISTS (SELECT 1 FROM perfstore.partitions p
+	           WHERE NOT p.is_default
+	             AND COALESCE(p.range_start, '-infinity'::timestamptz) OPERATOR(pg_catalog.<) hi
+	             AND COALESCE(p.range_end, 'infinity'::timestamptz) OPERATOR(pg_catalog.>) lo) THEN
+		RETURN NULL;
+	END IF;
+	LOCK TABLE perfstore.samples, perfstore.samples_default IN ACCESS EXCLUSIVE MODE;
+	EXECUTE pg_catalog.format('CREATE TABLE perfstore.%I (LIKE perfstore.samples INCLUDING DEFAULTS INCLUDING CONSTRAINTS)', part);
+	EXECUTE pg_catalog.format('CREATE INDEX %I ON perfstore.%I (series_id, ts)', part OPERATOR(pg_catalog.||) '_series_ts', part);
+	EXECUTE pg_catalog.format('WITH m AS (DELETE FROM perfstore.samples_default
+	                                      WHERE ts OPERATOR(pg_catalog.>=) $1 AND ts OPERATOR(pg_catalog.<) $2
+	                                      RETURNING series_id, ts, value)
+	                           INSERT INTO perfstore.%I (series_id, ts, value) SELECT series_id, ts, value FROM m', part)
+		USING lo, hi;
+	GET DIAGNOSTICS moved = ROW_COUNT;
+	EXECUTE pg_catalog.format('ALTER TABLE perfstore.samples ATTACH PARTITION perfstore.%I FOR VALUES FROM (%L) TO (%L)',
+	               part, lo, hi);
+	RETURN moved;
+END
+$$;
+COMMENT ON FUNCTION perfstore.create_partition(date) IS
+	'create the samples partition of one UTC day (1970 to 2199), moving its rows out of samples_default; NULL when one exists';
+
+-- refresh_rollups over a range, skipping what cannot be aggregated: on an
+-- error the range is halved (left half first, so the 5-minute and hourly
+-- buckets see their minutes), down to single minutes, which are skipped
+-- with a WARNING.  Returns the 1-minute buckets written and those skipped.
+CREATE FUNCTION perfstore.refresh_rollups_skipping(from_ts timestamptz, to_ts timestamptz,
+	OUT written bigint, OUT skipped bigint)
+	LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	lo timestamptz := pg_catalog.date_trunc('minute', from_ts, 'UTC');
+	hi timestamptz := pg_catalog.date_trunc('minute', to_ts, 'UTC');
+	mid timestamptz;
+	l record;
+	r record;
+	msg text;
+	state text;
+BEGIN
+	written := 0;
+	skipped := 0;
+	IF lo OPERATOR(pg_catalog.>=) hi THEN
+		RETURN;
+	END IF;
+	BEGIN
+		written := perfstore.refresh_rollups(lo, hi);
+		RETURN;
+	EXCEPTION WHEN OTHERS THEN
+		GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, state = RETURNED_SQLSTATE;
+	END;
+	IF hi OPERATOR(pg_catalog.-) lo OPERATOR(pg_catalog.<=) '1 minute'::interval THEN
+		RAISE WARNING 'perfstore maintain(): skipped the rollups of the minute starting at %', lo
+			USING ERRCODE = state,
+			DETAIL = pg_catalog.format('Aggregating its samples failed: %s.', msg);
+		skipped := 1;
+		RETURN;
+	END IF;
+	mid := pg_catalog.date_trunc('minute',
+		lo OPERATOR(pg_catalog.+) ((hi OPERATOR(pg_catalog.-) lo) OPERATOR(pg_catalog./) 2::float8), 'UTC');
+	IF mid OPERATOR(pg_catalog.<=) lo THEN
+		mid := lo OPERATOR(pg_catalog.+) '1 minute'::interval;
+	END IF;
+	l := perfstore.refresh_rollups_skipping(lo, mid);
+	r := perfstore.refresh_rollups_skipping(mid, hi);
+	written := l.written OPERATOR(pg_catalog.+) r.written;
+	skipped := l.skipped OPERATOR(pg_catalog.+) r.skipped;
+END
+$$;
+COMMENT ON FUNCTION perfstore.refresh_rollups_skipping(timestamptz, timestamptz) IS
+	'refresh_rollups over a range, skipping (with a WARNING) the minutes whose samples cannot be aggregated';
+
+-- The partition step of maintain(): at most max_partitions partitions
+-- (stranded days first, then today and the days ahead), each under
+-- lock_timeout_ms; a partition that fails for another reason is skipped
+-- with a WARNING.  "pending" counts the days still without a partition.
+CREATE FUNCTION perfstore.maintain_partitions(lock_timeout_ms integer DEFAULT 200,
+	max_partitions integer DEFAULT 8)
+	RETURNS jsonb
+	LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	ahead integer := COALESCE((SELECT s.value::integer FROM perfstore.settings s
+	                                      WHERE s.name OPERATOR(pg_catalog.=) 'partitions_ahead'::text), 3);
+	today date := (pg_catalog.now() AT TIME ZONE 'UTC')::date;
+	old_lock_timeout text := pg_catalog.current_setting('lock_timeout');
+	created integer := 0;
+	moved bigint := 0;
+	skipped integer := 0;
+	failed integer := 0;
+	pending integer := 0;
+	n bigint;
+	d date;
+	msg text;
+	state text;
+BEGIN
+	IF lock_timeout_ms IS NULL OR lock_timeout_ms OPERATOR(pg_catalog.<) 1
+	   OR max_partitions IS NULL OR max_partitions OPERATOR(pg_catalog.<) 1 THEN
+		RAISE EXCEPTION 'lock_timeout_ms and max_partitions must be at least 1'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	PERFORM pg_catalog.set_config('lock_timeout', lock_timeout_ms::text OPERATOR(pg_catalog.||) 'ms', true);
+	FOR d IN
+		SELECT x.day FROM (
+			SELECT DISTINCT (s.ts AT TIME ZONE 'UTC')::date AS day
+			FROM perfstore.samples_default s
+			WHERE s.ts OPERATOR(pg_catalog.>=) '1970-01-01 00:00:00+00'::timestamptz
+			  AND s.ts OPERATOR(pg_catalog.<) LEAST('2200-01-01 00:00:00+00'::timestamptz,
+			          ((today OPERATOR(pg_catalog.+) ahead OPERATOR(pg_catalog.+) 1)::timestamp AT TIME ZONE 'UTC'))
+			UNION
+			SELECT today OPERATOR(pg_catalog.+) i FROM pg_catalog.generate_series(0, ahead) i) x
+		WHERE NOT EXISTS (SELECT 1 FROM perfstore.partitions p
+		                  WHERE NOT p.is_default
+		                    AND p.range_start OPERATOR(pg_catalog.<=) (x.day::timestamp AT TIME ZONE 'UTC')
+		                    AND p.range_end OPERATOR(pg_catalog.>) (x.day::timestamp AT TIME ZONE 'UTC'))
+		ORDER BY 1
+	LOOP
+		IF created OPERATOR(pg_catalog.+) failed OPERATOR(pg_catalog.>=) max_partitions THEN
+			pending := pending OPERATOR(pg_catalog.+) 1;
+			CONTINUE;
+		END IF;
+		BEGIN
+			n := perfstore.create_partition(d);
+			IF n IS NOT NULL THEN
+				created := created OPERATOR(pg_catalog.+) 1;
+				moved := moved OPERATOR(pg_catalog.+) n;
+			END IF;
+		EXCEPTION
+			WHEN lock_not_available THEN
+				skipped := skipped OPERATOR(pg_catalog.+) 1;
+			WHEN OTHERS THEN
+				GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, state = RETURNED_SQLSTATE;
+				RAISE WARNING 'perfstore maintain(): skipped the partition of %', d
+					USING ERRCODE = state,
+					DETAIL = pg_catalog.format('Creating it failed: %s.', msg);
+				failed := failed OPERATOR(pg_catalog.+) 1;
+		END;
+	END LOOP;
+	PERFORM pg_catalog.set_config('lock_timeout', old_lock_timeout, true);
+	RETURN pg_catalog.jsonb_build_object('partitions_created', created, 'rows_moved', moved,
+		'skipped', skipped, 'partitions_failed', failed, 'partitions_pending', pending);
+END
+$$;
+COMMENT ON FUNCTION perfstore.maintain_partitions(integer, integer) IS
+	'the partition step of maintain(): create at most max_partitions missing day partitions; reports how many days are still pending';
+
+DROP FUNCTION perfstore.maintain(integer);
+-- One maintenance pass, in the calling transaction (docs/store.md):
+--   1. rollups from min(watermark, now - late window) up to the current
+--      minute, skipping minutes that cannot be aggregated;
+--   2. partitions: at most max_partitions (maintain_partitions);
+--   3. retention: drop the partitions that end before now() - retention.
+-- Each DDL step waits at most lock_timeout_ms for its lock; the ACCESS
+-- EXCLUSIVE lock on samples is held from the first partition created to
+-- the end of the pass (max_partitions => 1 makes that one partition).
+-- Concurrent calls: the second returns at once with "busy": true.
+CREATE FUNCTION perfstore.maintain(lock_timeout_ms integer DEFAULT 200,
+	max_partitions integer DEFAULT 8)
+	RETURNS jsonb
+	LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	started timestamptz := pg_catalog.clock_timestamp();
+	retention interval := perfstore.setting_interval('retention'::text, NULL::interval);
+	late_window interval := perfstore.setting_interval('late_window'::text, '10 minutes'::interval);
+	old_lock_timeout text := pg_catalog.current_setting('lock_timeout');
+	w timestamptz;
+	lo timestamptz;
+	hi timestamptz := pg_catalog.date_trunc('minute', pg_catalog.now(), 'UTC');
+	refreshed record;
+	parts jsonb;
+	dropped integer := 0;
+	skipped integer := 0;
+	failed integer := 0;
+	p record;
+	msg text;
+	state text;
+BEGIN
+	IF lock_timeout_ms IS NULL OR lock_timeout_ms OPERATOR(pg_catalog.<) 1
+	   OR max_partitions IS NULL OR max_partitions OPERATOR(pg_catalog.<) 1 THEN
+		RAISE EXCEPTION 'lock_timeout_ms and max_partitions must be at least 1'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF NOT pg_catalog.pg_try_advisory_xact_lock(1886679653, 1) THEN
+		RETURN pg_catalog.jsonb_build_object('busy', true);
+	END IF;
+
+	-- 1. rollups
+	SELECT r.watermark INTO w FROM perfstore.rollup_state r;
+	IF w IS NULL THEN
+		lo := (SELECT pg_catalog.min(s.ts) FROM perfstore.samples s);
+	ELSE
+		lo := LEAST(w, hi OPERATOR(pg_catalog.-) late_window);
+	END IF;
+	refreshed := perfstore.refresh_rollups_skipping(COALESCE(lo, hi), hi);
+	INSERT INTO perfstore.rollup_state (watermark) VALUES (hi)
+	ON CONFLICT (singleton) DO UPDATE
+		SET watermark = GREATEST(perfstore.rollup_state.watermark, excluded.watermark);
+
+	-- 2. partitions
+	parts := perfstore.maintain_partitions(lock_timeout_ms, max_partitions);
+
+	-- 3. retention: whole partitions that end before the window
+	IF retention IS NOT NULL THEN
+		PERFORM pg_catalog.set_config('lock_timeout', lock_timeout_ms::text OPERATOR(pg_catalog.||) 'ms', true);
+		FOR p IN
+			SELECT pt.partition FROM perfstore.partitions pt
+			WHERE NOT pt.is_default
+			  AND pt.range_end OPERATOR(pg_catalog.<=) (pg_catalog.now() OPERATOR(pg_catalog.-) retention)
+			ORDER BY pt.range_end
+		LOOP
+			BEGIN
+				EXECUTE pg_catalog.format('DROP TABLE %s', p.partition);
+				dropped := dropped OPERATOR(pg_catalog.+) 1;
+			EXCEPTION
+				WHEN lock_not_available THEN
+					skipped := skipped OPERATOR(pg_catalog.+) 1;
+				WHEN OTHERS THEN
+					GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, state = RETURNED_SQLSTATE;
+					RAISE WARNING 'perfstore maintain(): could not drop partition %', p.partition
+						USING ERRCODE = state,
+						DETAIL = pg_catalog.format('Dropping it failed: %s.', msg);
+					failed := failed OPERATOR(pg_catalog.+) 1;
+			END;
+		END LOOP;
+		PERFORM pg_catalog.set_config('lock_timeout', old_lock_timeout, true);
+	END IF;
+
+	RETURN pg_catalog.jsonb_build_object(
+		'busy', false,
+		'rollup_from', lo,
+		'watermark', hi,
+		'rollup_buckets', refreshed.written,
+		'rollup_buckets_skipped', refreshed.skipped,
+		'partitions_created', (parts OPERATOR(pg_catalog.->>) 'partitions_created'::text)::integer,
+		'rows_moved', (parts OPERATOR(pg_catalog.->>) 'rows_moved'::text)::bigint,
+		'partitions_dropped', dropped,
+		'partitions_failed', (parts OPERATOR(pg_catalog.->>) 'partitions_failed'::text)::integer
+			OPERATOR(pg_catalog.+) failed,
+		'partitions_pending', (parts OPERATOR(pg_catalog.->>) 'partitions_pending'::text)::integer,
+		'skipped', (parts OPERATOR(pg_catalog.->>) 'skipped'::text)::integer OPERATOR(pg_catalog.+) skipped,
+		'ms', pg_catalog.round(EXTRACT(epoch FROM pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) started)::numeric
+			OPERATOR(pg_catalog.*) 1000::numeric, 1));
+END
+$$;
+COMMENT ON FUNCTION perfstore.maintain(integer, integer) IS
+	'one maintenance pass: refresh rollups from the watermark (skipping minutes that cannot be aggregated), create at most max_partitions partitions, drop partitions past the retention; safe with concurrent ingest and concurrent calls';
+
+REVOKE EXECUTE ON FUNCTION
+	perfstore.maintain(integer, integer),
+	perfstore.maintain_partitions(integer, integer),
+	perfstore.refresh_rollups_skipping(timestamptz, timestamptz)
+FROM PUBLIC;
 
 --
 -- names

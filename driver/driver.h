@@ -25,10 +25,37 @@
 
 #include "sketch.h"
 
-/* Documented exit codes (perfdriver --help prints them). */
-#define PD_EXIT_OK		0		/* the run completed without errors */
-#define PD_EXIT_ERRORS	1		/* the run completed, some transactions failed */
-#define PD_EXIT_USAGE	2		/* usage, script or connection error */
+/*
+ * Exit codes, the one list every subcommand returns from (perfdriver --help
+ * prints them; docs/perfdriver.md relates them to pgbench's).  When several
+ * apply, pd_exit_combine() picks one: 2 > 4 > 3 > 1 > 0.
+ */
+enum pd_exit
+{
+	PD_EXIT_OK = 0,				/* the command completed without errors */
+	PD_EXIT_ERRORS = 1,			/* it completed, some transactions failed
+								 * (analyze: findings with --fail-on-findings) */
+	PD_EXIT_USAGE = 2,			/* usage, script, connection or file error */
+	PD_EXIT_REGRESSION = 3,		/* a comparison found a regression */
+	PD_EXIT_STORE = 4			/* the run could not be stored */
+};
+
+/*
+ * pd_exit_combine: the exit code to return when both a and b apply.
+ * Precedence, highest first: 2 > 4 > 3 > 1 > 0.  A code outside 0..4 wins
+ * unchanged.
+ */
+static inline int
+pd_exit_combine(int a, int b)
+{
+	static const int rank[] = {0, 1, 4, 2, 3};	/* by exit code 0..4 */
+
+	if (a < 0 || a > 4)
+		return a;
+	if (b < 0 || b > 4)
+		return b;
+	return rank[a] >= rank[b] ? a : b;
+}
 
 /* The subcommands (cmd_run.c, cmd_init.c, cmd_analyze.c); each returns the exit code. */
 int			cmd_run(int argc, char **argv);
@@ -40,17 +67,25 @@ int			cmd_flamegraph(int argc, char **argv);
 #define PD_SKETCH_ALPHA 0.01
 
 /*
- * Errors go to stderr as "perfdriver: error: <what>", optionally followed by
- * "hint: <sentence>".  Never pass a password or an unscrubbed conninfo.
+ * util.c: errors go to stderr as "perfdriver: error: <what>", optionally
+ * followed by "hint: <sentence>".  Never pass a password or an unscrubbed
+ * conninfo.
  */
 void		pd_error(const char *fmt,...) __attribute__((format(printf, 1, 2)));
 void		pd_hint(const char *fmt,...) __attribute__((format(printf, 1, 2)));
 void		pd_warning(const char *fmt,...) __attribute__((format(printf, 1, 2)));
 
-/* malloc/calloc/strdup that abort with a message on out-of-memory. */
+/*
+ * util.c: allocators that never return NULL: on out-of-memory they print
+ * "perfdriver: error: out of memory" and abort(), as pgbench's pg_malloc
+ * exits.  Free the result with free().
+ */
+void		pd_out_of_memory(void) __attribute__((noreturn));
 void	   *pd_malloc(size_t size);
 void	   *pd_calloc(size_t n, size_t size);
+void	   *pd_realloc(void *p, size_t size);
 char	   *pd_strdup(const char *s);
+char	   *pd_strndup(const char *s, size_t n);	/* n bytes of s, terminated */
 
 /* The malloc allocator for sketches. */
 extern const sketch_allocator pd_sketch_alloc;
@@ -139,7 +174,7 @@ struct pd_stats
 
 /*
  * What a thread shares with the progress reporter for the current interval.
- * Protected by the thread's interval mutex (see cmd_run.c).
+ * Protected by the thread's interval mutex (struct thread_ctx, client.h).
  */
 struct pd_interval_acc
 {

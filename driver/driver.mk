@@ -4,8 +4,8 @@
 #
 # The driver links the shared sketch core src/sketch.c, compiled here as
 # driver/sketch.o without -fPIC (PGXS builds src/sketch.o for the
-# extension).  Only driver/pgconn.c (the load's connections) and
-# driver/store.c (the blocking session that stores runs) include libpq-fe.h.
+# extension).  Only driver/pgconn.c includes libpq-fe.h: the load's
+# connections and the blocking sessions of init and --store go through it.
 
 PD_PG_CONFIG ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_config)
 PD_PQ_INCLUDE := $(shell $(PD_PG_CONFIG) --includedir 2>/dev/null || pg_config --includedir)
@@ -26,9 +26,6 @@ driver/sketch.o: src/sketch.c $(PD_HDRS)
 	$(PD_CC) $(PD_CFLAGS) -c -o $@ $<
 
 driver/pgconn.o: driver/pgconn.c $(PD_HDRS)
-	$(PD_CC) $(PD_CFLAGS) -I$(PD_PQ_INCLUDE) -c -o $@ $<
-
-driver/store.o: driver/store.c $(PD_HDRS)
 	$(PD_CC) $(PD_CFLAGS) -I$(PD_PQ_INCLUDE) -c -o $@ $<
 
 driver/%.o: driver/%.c $(PD_HDRS)

@@ -1,8 +1,8 @@
 /*
  * expr.c
  *		The pgbench expression language: lexer, recursive-descent parser,
- *		evaluator; the per-client variable table; the PRNG and the random,
- *		hash and permutation functions.
+ *		evaluator, and the hash functions.  The variable table is in
+ *		vars.c, the PRNG and the random distributions in prng.c.
  *
  * Owns: pgbench 15 semantics.  The grammar follows pgbench's precedence
  * (lowest first): OR, AND, NOT (prefix), IS/ISNULL/NOTNULL (non-assoc),
@@ -12,10 +12,9 @@
  *
  * Must not: talk to libpq, or print anything but debug() output (stderr).
  *
- * Memory: parse trees and variable tables are malloc'd; allocation failure
- * aborts (pgb_xmalloc), as pgbench's pg_malloc exits.  Parse trees are
- * immutable after parsing and safe to share between threads; variable
- * tables and PRNG states are per client.
+ * Memory: parse trees are malloc'd; allocation failure aborts (util.c), as
+ * pgbench's pg_malloc exits.  Parse trees are immutable after parsing and
+ * safe to share between threads.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -28,6 +27,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "driver.h"
 #include "expr.h"
 
 #ifndef M_PI
@@ -51,49 +51,6 @@
  * -------------------------------------------------------------------------
  */
 
-static void *
-expr_xmalloc(size_t n)
-{
-	void	   *p = malloc(n ? n : 1);
-
-	if (p == NULL)
-	{
-		fprintf(stderr, "perfdriver: error: out of memory\n");
-		abort();
-	}
-	return p;
-}
-
-static void *
-expr_xrealloc(void *p, size_t n)
-{
-	p = realloc(p, n ? n : 1);
-	if (p == NULL)
-	{
-		fprintf(stderr, "perfdriver: error: out of memory\n");
-		abort();
-	}
-	return p;
-}
-
-static char *
-expr_xstrdup(const char *s)
-{
-	size_t		n = strlen(s) + 1;
-
-	return memcpy(expr_xmalloc(n), s, n);
-}
-
-static char *
-expr_xstrndup(const char *s, size_t n)
-{
-	char	   *p = expr_xmalloc(n + 1);
-
-	memcpy(p, s, n);
-	p[n] = '\0';
-	return p;
-}
-
 /* Write a formatted message into err; always returns false for "return
  * expr_error(...)" convenience. */
 __attribute__((format(printf, 3, 4)))
@@ -111,75 +68,9 @@ expr_error(char *err, size_t errlen, const char *fmt,...)
 }
 
 /* -------------------------------------------------------------------------
- * Values
+ * Values: coercions of the evaluator
  * -------------------------------------------------------------------------
  */
-
-/*
- * Decimal digits of v into buf (at least 21 bytes), terminated; returns buf.
- * The common case of pgb_value_to_text, without snprintf's cost: every
- * \set of an integer used as a parameter passes here once per transaction.
- */
-static char *
-expr_int_to_text(int64_t v, char *buf)
-{
-	char		tmp[24];
-	char	   *p = tmp + sizeof(tmp);
-	uint64_t	u = v < 0 ? 0 - (uint64_t) v : (uint64_t) v;
-	size_t		n;
-
-	do
-	{
-		*--p = (char) ('0' + u % 10);
-		u /= 10;
-	} while (u != 0);
-	if (v < 0)
-		*--p = '-';
-	n = (size_t) (tmp + sizeof(tmp) - p);
-	memcpy(buf, p, n);
-	buf[n] = '\0';
-	return buf;
-}
-
-char *
-pgb_value_to_text(const pgb_value *v, char *buf, size_t buflen)
-{
-	if (v->type == PGB_INT && buflen >= 21)
-		return expr_int_to_text(v->u.ival, buf);
-	switch (v->type)
-	{
-		case PGB_NULL:
-			snprintf(buf, buflen, "NULL");
-			break;
-		case PGB_BOOLEAN:
-			snprintf(buf, buflen, "%s", v->u.bval ? "true" : "false");
-			break;
-		case PGB_INT:
-			snprintf(buf, buflen, "%" PRId64, v->u.ival);
-			break;
-		case PGB_DOUBLE:
-			snprintf(buf, buflen, "%.*g", DBL_DIG, v->u.dval);
-			break;
-	}
-	return buf;
-}
-
-bool
-pgb_value_truth(const pgb_value *v)
-{
-	switch (v->type)
-	{
-		case PGB_NULL:
-			return false;
-		case PGB_BOOLEAN:
-			return v->u.bval;
-		case PGB_INT:
-			return v->u.ival != 0;
-		case PGB_DOUBLE:
-			return v->u.dval != 0.0;
-	}
-	return false;
-}
 
 static const char *
 expr_type_name(const pgb_value *v)
@@ -249,180 +140,10 @@ expr_coerce_double(const pgb_value *v, double *d, char *err, size_t errlen)
 					  expr_type_name(v));
 }
 
-static inline void
-expr_set_null(pgb_value *v)
-{
-	v->type = PGB_NULL;
-	v->u.ival = 0;
-}
-
-static inline void
-expr_set_bool(pgb_value *v, bool b)
-{
-	v->type = PGB_BOOLEAN;
-	v->u.ival = 0;
-	v->u.bval = b;
-}
-
-static inline void
-expr_set_int(pgb_value *v, int64_t i)
-{
-	v->type = PGB_INT;
-	v->u.ival = i;
-}
-
-static inline void
-expr_set_double(pgb_value *v, double d)
-{
-	v->type = PGB_DOUBLE;
-	v->u.dval = d;
-}
-
 /* -------------------------------------------------------------------------
- * PRNG: xoroshiro128** seeded by splitmix64, as PostgreSQL's pg_prng.c, so
- * that permute() and friends reproduce pgbench's numbers.
+ * Hashes, as pgbench 15
  * -------------------------------------------------------------------------
  */
-
-static inline uint64_t
-expr_rotl(uint64_t x, int bits)
-{
-	return (x << bits) | (x >> (64 - bits));
-}
-
-static uint64_t
-expr_splitmix64(uint64_t *state)
-{
-	uint64_t	v = (*state += UINT64_C(0x9E3779B97F4A7C15));
-
-	v = (v ^ (v >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
-	v = (v ^ (v >> 27)) * UINT64_C(0x94D049BB133111EB);
-	return v ^ (v >> 31);
-}
-
-void
-pgb_prng_seed(struct pgb_prng *rng, uint64_t seed)
-{
-	rng->s[0] = expr_splitmix64(&seed);
-	rng->s[1] = expr_splitmix64(&seed);
-	/* all-zero is a fixed point of the generator */
-	if (rng->s[0] == 0 && rng->s[1] == 0)
-	{
-		rng->s[0] = UINT64_C(0x5851F42D4C957F2D);
-		rng->s[1] = UINT64_C(0x14057B7EF767814F);
-	}
-}
-
-uint64_t
-pgb_prng_u64(struct pgb_prng *rng)
-{
-	uint64_t	s0 = rng->s[0];
-	uint64_t	sx = rng->s[1] ^ s0;
-	uint64_t	val = expr_rotl(s0 * 5, 7) * 9;
-
-	rng->s[0] = expr_rotl(s0, 24) ^ sx ^ (sx << 16);
-	rng->s[1] = expr_rotl(sx, 37);
-	return val;
-}
-
-double
-pgb_prng_double(struct pgb_prng *rng)
-{
-	uint64_t	v = pgb_prng_u64(rng);
-
-	return ldexp((double) (v >> 12), -52);
-}
-
-/* Offset in [0, range], rejecting values above range after a shift. */
-static uint64_t
-expr_prng_offset(struct pgb_prng *rng, uint64_t range)
-{
-	uint64_t	v;
-	int			shift;
-
-	if (range == 0)
-		return 0;
-	shift = __builtin_clzll(range);
-	do
-	{
-		v = pgb_prng_u64(rng) >> shift;
-	} while (v > range);
-	return v;
-}
-
-int64_t
-pgb_prng_range(struct pgb_prng *rng, int64_t min, int64_t max)
-{
-	if (max <= min)
-		return min;
-	return (int64_t) ((uint64_t) min +
-					  expr_prng_offset(rng, (uint64_t) max - (uint64_t) min));
-}
-
-/* Box-Muller, one normal deviate with mean 0 and stddev 1. */
-static double
-expr_prng_normal(struct pgb_prng *rng)
-{
-	double		u1 = 1.0 - pgb_prng_double(rng);
-	double		u2 = 1.0 - pgb_prng_double(rng);
-
-	return sqrt(-2.0 * log(u1)) * sin(2.0 * M_PI * u2);
-}
-
-/* exponential distribution on [min, max]: the density at max is exp(-param) */
-static int64_t
-expr_random_exponential(struct pgb_prng *rng, int64_t min, int64_t max,
-						double param)
-{
-	double		cut = exp(-param);
-	double		uniform = 1.0 - pgb_prng_double(rng);
-	double		r = -log(cut + (1.0 - cut) * uniform) / param;
-
-	return min + (int64_t) ((double) (max - min + 1) * r);
-}
-
-/* gaussian on [min, max], cut at +-param standard deviations */
-static int64_t
-expr_random_gaussian(struct pgb_prng *rng, int64_t min, int64_t max,
-					 double param)
-{
-	double		stdev;
-	double		r;
-
-	do
-	{
-		stdev = expr_prng_normal(rng);
-	} while (stdev < -param || stdev >= param);
-	r = (stdev + param) / (param * 2.0);
-	return min + (int64_t) ((double) (max - min + 1) * r);
-}
-
-/*
- * zipfian on [min, max] with parameter s > 1: Devroye's rejection method
- * ("Non-Uniform Random Variate Generation", p. 550), as pgbench.
- */
-static int64_t
-expr_random_zipfian(struct pgb_prng *rng, int64_t min, int64_t max, double s)
-{
-	int64_t		n = max - min + 1;
-	double		b = pow(2.0, s - 1.0);
-	double		x;
-
-	if (n <= 1)
-		return min;
-	for (;;)
-	{
-		double		u = pgb_prng_double(rng);
-		double		v = pgb_prng_double(rng);
-		double		t;
-
-		x = floor(pow(u, -1.0 / (s - 1.0)));
-		t = pow(1.0 + 1.0 / x, s - 1.0);
-		if (v * x * (t - 1.0) / (b - 1.0) <= t / b && x <= (double) n)
-			break;
-	}
-	return min - 1 + (int64_t) x;
-}
 
 int64_t
 pgb_hash_fnv1a(int64_t val, uint64_t seed)
@@ -454,466 +175,6 @@ pgb_hash_murmur2(int64_t val, uint64_t seed)
 	h *= EXPR_MM2_MUL;
 	h ^= h >> EXPR_MM2_ROT;
 	return (int64_t) h;
-}
-
-/*
- * pgb_permute: pgbench's pseudorandom permutation of [0, size).  Six rounds
- * of bijections seeded from seed: on the low and on the high part of the
- * range (overlapping windows the size of the largest power of two <= size),
- * multiply by a random odd number, xor, and rotate by one bit; then add a
- * random offset modulo size.  Each step is a bijection, so the whole is.
- */
-int64_t
-pgb_permute(int64_t val, int64_t isize, int64_t seed)
-{
-	struct pgb_prng rng;
-	uint64_t	size;
-	uint64_t	v;
-	uint64_t	mask;
-	int			masklen;
-
-	if (isize < 2)
-		return 0;
-	pgb_prng_seed(&rng, (uint64_t) seed);
-	size = (uint64_t) isize;
-	v = (uint64_t) val % size;
-	masklen = 63 - __builtin_clzll(size);
-	mask = (UINT64_C(1) << masklen) - 1;
-
-	for (int round = 0; round < 6; round++)
-	{
-		uint64_t	m,
-					r,
-					t;
-
-		m = (pgb_prng_u64(&rng) & mask) | 1;
-		r = pgb_prng_u64(&rng) & mask;
-		if (v <= mask)
-		{
-			v = ((v * m) ^ r) & mask;
-			v = ((v << 1) & mask) | (v >> (masklen - 1));
-		}
-
-		m = (pgb_prng_u64(&rng) & mask) | 1;
-		r = pgb_prng_u64(&rng) & mask;
-		t = size - 1 - v;
-		if (t <= mask)
-		{
-			t = ((t * m) ^ r) & mask;
-			t = ((t << 1) & mask) | (t >> (masklen - 1));
-			v = size - 1 - t;
-		}
-
-		r = expr_prng_offset(&rng, size - 1);
-		v = (v + r) % size;
-	}
-	return (int64_t) v;
-}
-
-/* -------------------------------------------------------------------------
- * Variables: an append-only array of entries indexed by an open-addressing
- * hash table of entry numbers.  Each entry keeps its value, its text, or
- * both (text is produced lazily from the value, the value lazily from the
- * text, each cached until the variable is set again).
- * -------------------------------------------------------------------------
- */
-
-struct expr_var
-{
-	char	   *name;
-	uint32_t	hash;
-	bool		has_value;		/* value is valid */
-	bool		text_inline;	/* the text form is in num, produced from value */
-	pgb_value	value;
-	char	   *text;			/* text set as text (malloc'd), else NULL */
-	char		num[32];		/* text form of a non-text value */
-};
-
-struct pgb_vars
-{
-	struct expr_var *vars;
-	int			nvars;
-	int			maxvars;
-	int		   *slots;			/* entry index or -1; size nslots */
-	int			nslots;			/* power of two */
-};
-
-static uint32_t
-expr_name_hash(const char *name)
-{
-	uint32_t	h = 2166136261u;
-
-	for (const unsigned char *p = (const unsigned char *) name; *p; p++)
-	{
-		h ^= *p;
-		h *= 16777619u;
-	}
-	return h;
-}
-
-struct pgb_vars *
-pgb_vars_create(void)
-{
-	struct pgb_vars *vars = expr_xmalloc(sizeof(*vars));
-
-	vars->nvars = 0;
-	vars->maxvars = 16;
-	vars->vars = expr_xmalloc(sizeof(struct expr_var) * vars->maxvars);
-	vars->nslots = 32;
-	vars->slots = expr_xmalloc(sizeof(int) * vars->nslots);
-	for (int i = 0; i < vars->nslots; i++)
-		vars->slots[i] = -1;
-	return vars;
-}
-
-void
-pgb_vars_free(struct pgb_vars *vars)
-{
-	if (vars == NULL)
-		return;
-	for (int i = 0; i < vars->nvars; i++)
-	{
-		free(vars->vars[i].name);
-		free(vars->vars[i].text);
-	}
-	free(vars->vars);
-	free(vars->slots);
-	free(vars);
-}
-
-struct pgb_vars *
-pgb_vars_copy(const struct pgb_vars *src)
-{
-	struct pgb_vars *vars = expr_xmalloc(sizeof(*vars));
-
-	vars->nvars = src->nvars;
-	vars->maxvars = src->maxvars;
-	vars->vars = expr_xmalloc(sizeof(struct expr_var) * vars->maxvars);
-	for (int i = 0; i < src->nvars; i++)
-	{
-		vars->vars[i] = src->vars[i];
-		vars->vars[i].name = expr_xstrdup(src->vars[i].name);
-		if (src->vars[i].text)
-			vars->vars[i].text = expr_xstrdup(src->vars[i].text);
-	}
-	vars->nslots = src->nslots;
-	vars->slots = expr_xmalloc(sizeof(int) * vars->nslots);
-	memcpy(vars->slots, src->slots, sizeof(int) * vars->nslots);
-	return vars;
-}
-
-bool
-pgb_var_name_valid(const char *name)
-{
-	const unsigned char *p = (const unsigned char *) name;
-
-	if (*p == '\0' || isdigit(*p))
-		return false;
-	for (; *p; p++)
-	{
-		if (!(*p >= 0x80 || isalnum(*p) || *p == '_'))
-			return false;
-	}
-	return true;
-}
-
-static struct expr_var *
-expr_vars_lookup(const struct pgb_vars *vars, const char *name)
-{
-	uint32_t	h = expr_name_hash(name);
-	int			mask = vars->nslots - 1;
-
-	for (int i = (int) (h & (uint32_t) mask);; i = (i + 1) & mask)
-	{
-		int			e = vars->slots[i];
-
-		if (e < 0)
-			return NULL;
-		if (vars->vars[e].hash == h && strcmp(vars->vars[e].name, name) == 0)
-			return &vars->vars[e];
-	}
-}
-
-static void
-expr_vars_rehash(struct pgb_vars *vars)
-{
-	int			mask;
-
-	vars->nslots *= 2;
-	vars->slots = expr_xrealloc(vars->slots, sizeof(int) * vars->nslots);
-	mask = vars->nslots - 1;
-	for (int i = 0; i < vars->nslots; i++)
-		vars->slots[i] = -1;
-	for (int e = 0; e < vars->nvars; e++)
-	{
-		int			i = (int) (vars->vars[e].hash & (uint32_t) mask);
-
-		while (vars->slots[i] >= 0)
-			i = (i + 1) & mask;
-		vars->slots[i] = e;
-	}
-}
-
-/* Find or create; the caller has checked the name. */
-static struct expr_var *
-expr_vars_get_or_add(struct pgb_vars *vars, const char *name)
-{
-	struct expr_var *var = expr_vars_lookup(vars, name);
-	int			mask;
-	int			i;
-
-	if (var != NULL)
-		return var;
-	if (vars->nvars == vars->maxvars)
-	{
-		vars->maxvars *= 2;
-		vars->vars = expr_xrealloc(vars->vars,
-								   sizeof(struct expr_var) * vars->maxvars);
-	}
-	if ((vars->nvars + 1) * 2 > vars->nslots)
-		expr_vars_rehash(vars);
-	var = &vars->vars[vars->nvars];
-	var->name = expr_xstrdup(name);
-	var->hash = expr_name_hash(name);
-	var->has_value = false;
-	var->text_inline = false;
-	expr_set_null(&var->value);
-	var->text = NULL;
-	mask = vars->nslots - 1;
-	for (i = (int) (var->hash & (uint32_t) mask); vars->slots[i] >= 0;
-		 i = (i + 1) & mask)
-		;
-	vars->slots[i] = vars->nvars;
-	vars->nvars++;
-	return var;
-}
-
-static bool
-expr_check_name(const char *name, char *err, size_t errlen)
-{
-	if (!pgb_var_name_valid(name))
-		return expr_error(err, errlen, "invalid variable name: \"%s\"", name);
-	return true;
-}
-
-bool
-pgb_vars_set_text(struct pgb_vars *vars, const char *name, const char *text,
-				  char *err, size_t errlen)
-{
-	struct expr_var *var;
-	char	   *copy;
-
-	if (!expr_check_name(name, err, errlen))
-		return false;
-	/* first: text may point into the table, which adding a variable moves */
-	copy = expr_xstrdup(text);
-	var = expr_vars_get_or_add(vars, name);
-	free(var->text);
-	var->text = copy;
-	var->text_inline = false;
-	var->has_value = false;
-	return true;
-}
-
-bool
-pgb_vars_set_value(struct pgb_vars *vars, const char *name,
-				   const pgb_value *v, char *err, size_t errlen)
-{
-	struct expr_var *var = expr_vars_lookup(vars, name);
-
-	/* a name already present was checked when it was added */
-	if (var == NULL)
-	{
-		if (!expr_check_name(name, err, errlen))
-			return false;
-		var = expr_vars_get_or_add(vars, name);
-	}
-	free(var->text);
-	var->text = NULL;
-	var->text_inline = false;
-	var->value = *v;
-	var->has_value = true;
-	return true;
-}
-
-bool
-pgb_vars_set_prefixed(struct pgb_vars *vars, const char *prefix,
-					  const char *name, const char *text,
-					  char *err, size_t errlen)
-{
-	char		stackbuf[128];
-	size_t		lp = prefix ? strlen(prefix) : 0;
-	size_t		ln = strlen(name);
-	char	   *full = (lp + ln + 1 <= sizeof(stackbuf)) ? stackbuf :
-		expr_xmalloc(lp + ln + 1);
-	bool		ok;
-
-	if (lp)
-		memcpy(full, prefix, lp);
-	memcpy(full + lp, name, ln + 1);
-	if (text != NULL)
-		ok = pgb_vars_set_text(vars, full, text, err, errlen);
-	else
-	{
-		pgb_value	nullv;
-
-		expr_set_null(&nullv);
-		ok = pgb_vars_set_value(vars, full, &nullv, err, errlen);
-	}
-	if (full != stackbuf)
-		free(full);
-	return ok;
-}
-
-void
-pgb_vars_set_int(struct pgb_vars *vars, const char *name, int64_t v)
-{
-	pgb_value	val;
-
-	expr_set_int(&val, v);
-	(void) pgb_vars_set_value(vars, name, &val, NULL, 0);
-}
-
-void
-pgb_vars_set_double(struct pgb_vars *vars, const char *name, double v)
-{
-	pgb_value	val;
-
-	expr_set_double(&val, v);
-	(void) pgb_vars_set_value(vars, name, &val, NULL, 0);
-}
-
-bool
-pgb_vars_define(struct pgb_vars *vars, const char *assignment,
-				char *err, size_t errlen)
-{
-	const char *eq = strchr(assignment, '=');
-	char	   *name;
-	bool		ok;
-
-	if (eq == NULL || eq == assignment)
-		return expr_error(err, errlen, "invalid variable definition: \"%s\"",
-						  assignment);
-	name = expr_xstrndup(assignment, (size_t) (eq - assignment));
-	ok = pgb_vars_set_text(vars, name, eq + 1, err, errlen);
-	free(name);
-	return ok;
-}
-
-const char *
-pgb_vars_get_text(struct pgb_vars *vars, const char *name)
-{
-	struct expr_var *var = expr_vars_lookup(vars, name);
-
-	if (var == NULL)
-		return NULL;
-	if (var->text != NULL)
-		return var->text;
-	if (!var->text_inline)
-	{
-		(void) pgb_value_to_text(&var->value, var->num, sizeof(var->num));
-		var->text_inline = true;
-	}
-	return var->num;
-}
-
-/* Does str match ^\s*[-+]?[0-9]+$ (pgbench's is_an_int)? */
-static bool
-expr_is_an_int(const char *str)
-{
-	const char *p = str;
-
-	while (*p && isspace((unsigned char) *p))
-		p++;
-	if (*p == '+' || *p == '-')
-		p++;
-	if (!isdigit((unsigned char) *p))
-		return false;
-	while (isdigit((unsigned char) *p))
-		p++;
-	return *p == '\0';
-}
-
-/* pgbench's makeVariableValue: text to value. */
-static bool
-expr_text_to_value(const char *name, const char *text, pgb_value *out,
-				   char *err, size_t errlen)
-{
-	size_t		len = strlen(text);
-
-	if (len == 0)
-		return expr_error(err, errlen,
-						  "malformed variable \"%s\" value: \"%s\"", name, text);
-	if (strcasecmp(text, "null") == 0)
-		expr_set_null(out);
-	else if (strncasecmp(text, "true", len) == 0 ||
-			 strncasecmp(text, "yes", len) == 0 ||
-			 strcasecmp(text, "on") == 0)
-		expr_set_bool(out, true);
-	else if (strncasecmp(text, "false", len) == 0 ||
-			 strncasecmp(text, "no", len) == 0 ||
-			 strcasecmp(text, "off") == 0 ||
-			 strcasecmp(text, "of") == 0)
-		expr_set_bool(out, false);
-	else if (expr_is_an_int(text))
-	{
-		char	   *end;
-		long long	v;
-
-		errno = 0;
-		v = strtoll(text, &end, 10);
-		if (errno != 0 || *end != '\0')
-			return expr_error(err, errlen,
-							  "malformed variable \"%s\" value: \"%s\"",
-							  name, text);
-		expr_set_int(out, (int64_t) v);
-	}
-	else
-	{
-		char	   *end;
-		double		d;
-
-		errno = 0;
-		d = strtod(text, &end);
-		if (errno != 0 || end == text || *end != '\0')
-			return expr_error(err, errlen,
-							  "malformed variable \"%s\" value: \"%s\"",
-							  name, text);
-		expr_set_double(out, d);
-	}
-	return true;
-}
-
-bool
-pgb_vars_get_value(struct pgb_vars *vars, const char *name, pgb_value *out,
-				   char *err, size_t errlen)
-{
-	struct expr_var *var = expr_vars_lookup(vars, name);
-
-	if (var == NULL)
-		return expr_error(err, errlen, "undefined variable \"%s\"", name);
-	if (!var->has_value)
-	{
-		if (!expr_text_to_value(var->name, var->text, &var->value, err, errlen))
-			return false;
-		var->has_value = true;
-	}
-	*out = var->value;
-	return true;
-}
-
-int
-pgb_vars_count(const struct pgb_vars *vars)
-{
-	return vars->nvars;
-}
-
-const char *
-pgb_vars_name_at(const struct pgb_vars *vars, int i)
-{
-	if (i < 0 || i >= vars->nvars)
-		return NULL;
-	return vars->vars[i].name;
 }
 
 /* -------------------------------------------------------------------------
@@ -997,11 +258,11 @@ pgb_expr_free(struct pgb_expr *e)
 static struct pgb_expr *
 expr_new(expr_kind kind)
 {
-	struct pgb_expr *e = expr_xmalloc(sizeof(*e));
+	struct pgb_expr *e = pd_malloc(sizeof(*e));
 
 	memset(e, 0, sizeof(*e));
 	e->kind = kind;
-	expr_set_null(&e->constant);
+	pgb_value_set_null(&e->constant);
 	return e;
 }
 
@@ -1010,7 +271,7 @@ expr_new_int(int64_t v)
 {
 	struct pgb_expr *e = expr_new(EK_CONST);
 
-	expr_set_int(&e->constant, v);
+	pgb_value_set_int(&e->constant, v);
 	return e;
 }
 
@@ -1019,7 +280,7 @@ expr_new_var(const char *name)
 {
 	struct pgb_expr *e = expr_new(EK_VAR);
 
-	e->varname = expr_xstrdup(name);
+	e->varname = pd_strdup(name);
 	return e;
 }
 
@@ -1030,7 +291,7 @@ expr_new_func(expr_func f, int nargs, struct pgb_expr **args)
 
 	e->func = f;
 	e->nargs = nargs;
-	e->args = expr_xmalloc(sizeof(struct pgb_expr *) * (nargs ? nargs : 1));
+	e->args = pd_malloc(sizeof(struct pgb_expr *) * (nargs ? nargs : 1));
 	for (int i = 0; i < nargs; i++)
 		e->args[i] = args[i];
 	return e;
@@ -1177,7 +438,7 @@ expr_next(struct expr_parser *ps)
 		ps->p = p;
 		if (isdouble)
 		{
-			char	   *num = expr_xstrndup(start, (size_t) (p - start));
+			char	   *num = pd_strndup(start, (size_t) (p - start));
 
 			ps->dval = strtod(num, NULL);
 			free(num);
@@ -1185,7 +446,7 @@ expr_next(struct expr_parser *ps)
 		}
 		else
 		{
-			char	   *num = expr_xstrndup(start, (size_t) (p - start));
+			char	   *num = pd_strndup(start, (size_t) (p - start));
 			unsigned long long u;
 
 			errno = 0;
@@ -1212,7 +473,7 @@ expr_next(struct expr_parser *ps)
 		p++;
 		while (expr_is_alnum((unsigned char) *p))
 			p++;
-		ps->str = expr_xstrndup(start + 1, (size_t) (p - start - 1));
+		ps->str = pd_strndup(start + 1, (size_t) (p - start - 1));
 		ps->tok = ET_VAR;
 		ps->p = p;
 		return;
@@ -1234,7 +495,7 @@ expr_next(struct expr_parser *ps)
 				return;
 			}
 		}
-		ps->str = expr_xstrndup(start, (size_t) (p - start));
+		ps->str = pd_strndup(start, (size_t) (p - start));
 		ps->tok = ET_IDENT;
 		return;
 	}
@@ -1484,7 +745,7 @@ expr_push_arg(struct pgb_expr ***args, int *nargs, int *maxargs,
 	if (*nargs == *maxargs)
 	{
 		*maxargs = *maxargs ? *maxargs * 2 : 8;
-		*args = expr_xrealloc(*args, sizeof(**args) * (size_t) *maxargs);
+		*args = pd_realloc(*args, sizeof(**args) * (size_t) *maxargs);
 	}
 	(*args)[(*nargs)++] = a;
 }
@@ -1598,7 +859,7 @@ expr_parse_prefix(struct expr_parser *ps)
 			break;
 		case ET_DOUBLE:
 			e = expr_new(EK_CONST);
-			expr_set_double(&e->constant, ps->dval);
+			pgb_value_set_double(&e->constant, ps->dval);
 			break;
 		case ET_NULL:
 			e = expr_new(EK_CONST);
@@ -1606,7 +867,7 @@ expr_parse_prefix(struct expr_parser *ps)
 		case ET_TRUE:
 		case ET_FALSE:
 			e = expr_new(EK_CONST);
-			expr_set_bool(&e->constant, ps->tok == ET_TRUE);
+			pgb_value_set_bool(&e->constant, ps->tok == ET_TRUE);
 			break;
 		case ET_VAR:
 			e = expr_new_var(ps->str);
@@ -1693,7 +954,7 @@ expr_parse_level(struct expr_parser *ps, int min)
 				}
 				rhs = expr_new(EK_CONST);
 				if (ps->tok != ET_NULL)
-					expr_set_bool(&rhs->constant, ps->tok == ET_TRUE);
+					pgb_value_set_bool(&rhs->constant, ps->tok == ET_TRUE);
 				expr_next(ps);
 			}
 			left = expr_new_op(EF_IS, left, rhs);
@@ -1846,26 +1107,26 @@ expr_eval_lazy(struct expr_ctx *cx, const struct pgb_expr *e, pgb_value *out)
 		return false;
 	if (a1.type == PGB_NULL)
 	{
-		expr_set_null(out);
+		pgb_value_set_null(out);
 		return true;
 	}
 	if (!expr_coerce_bool(&a1, &b1, cx->err, cx->errlen))
 		return false;
 	if (e->func == EF_AND ? !b1 : b1)
 	{
-		expr_set_bool(out, b1);
+		pgb_value_set_bool(out, b1);
 		return true;
 	}
 	if (!expr_eval(cx, e->args[1], &a2))
 		return false;
 	if (a2.type == PGB_NULL)
 	{
-		expr_set_null(out);
+		pgb_value_set_null(out);
 		return true;
 	}
 	if (!expr_coerce_bool(&a2, &b2, cx->err, cx->errlen))
 		return false;
-	expr_set_bool(out, b2);
+	pgb_value_set_bool(out, b2);
 	return true;
 }
 
@@ -1884,28 +1145,28 @@ expr_eval_arith(struct expr_ctx *cx, expr_func f, const pgb_value *l,
 		switch (f)
 		{
 			case EF_ADD:
-				expr_set_double(out, ld + rd);
+				pgb_value_set_double(out, ld + rd);
 				return true;
 			case EF_SUB:
-				expr_set_double(out, ld - rd);
+				pgb_value_set_double(out, ld - rd);
 				return true;
 			case EF_MUL:
-				expr_set_double(out, ld * rd);
+				pgb_value_set_double(out, ld * rd);
 				return true;
 			case EF_DIV:
-				expr_set_double(out, ld / rd);
+				pgb_value_set_double(out, ld / rd);
 				return true;
 			case EF_EQ:
-				expr_set_bool(out, ld == rd);
+				pgb_value_set_bool(out, ld == rd);
 				return true;
 			case EF_NE:
-				expr_set_bool(out, ld != rd);
+				pgb_value_set_bool(out, ld != rd);
 				return true;
 			case EF_LE:
-				expr_set_bool(out, ld <= rd);
+				pgb_value_set_bool(out, ld <= rd);
 				return true;
 			case EF_LT:
-				expr_set_bool(out, ld < rd);
+				pgb_value_set_bool(out, ld < rd);
 				return true;
 			default:
 				break;
@@ -1925,29 +1186,29 @@ expr_eval_arith(struct expr_ctx *cx, expr_func f, const pgb_value *l,
 			case EF_ADD:
 				if (__builtin_add_overflow(li, ri, &res))
 					return expr_error(cx->err, cx->errlen, "bigint add out of range");
-				expr_set_int(out, res);
+				pgb_value_set_int(out, res);
 				return true;
 			case EF_SUB:
 				if (__builtin_sub_overflow(li, ri, &res))
 					return expr_error(cx->err, cx->errlen, "bigint sub out of range");
-				expr_set_int(out, res);
+				pgb_value_set_int(out, res);
 				return true;
 			case EF_MUL:
 				if (__builtin_mul_overflow(li, ri, &res))
 					return expr_error(cx->err, cx->errlen, "bigint mul out of range");
-				expr_set_int(out, res);
+				pgb_value_set_int(out, res);
 				return true;
 			case EF_EQ:
-				expr_set_bool(out, li == ri);
+				pgb_value_set_bool(out, li == ri);
 				return true;
 			case EF_NE:
-				expr_set_bool(out, li != ri);
+				pgb_value_set_bool(out, li != ri);
 				return true;
 			case EF_LE:
-				expr_set_bool(out, li <= ri);
+				pgb_value_set_bool(out, li <= ri);
 				return true;
 			case EF_LT:
-				expr_set_bool(out, li < ri);
+				pgb_value_set_bool(out, li < ri);
 				return true;
 			case EF_DIV:
 			case EF_MOD:
@@ -1956,14 +1217,14 @@ expr_eval_arith(struct expr_ctx *cx, expr_func f, const pgb_value *l,
 				if (ri == -1)
 				{
 					if (f == EF_MOD)
-						expr_set_int(out, 0);
+						pgb_value_set_int(out, 0);
 					else if (li == INT64_MIN)
 						return expr_error(cx->err, cx->errlen, "bigint div out of range");
 					else
-						expr_set_int(out, -li);
+						pgb_value_set_int(out, -li);
 					return true;
 				}
-				expr_set_int(out, f == EF_DIV ? li / ri : li % ri);
+				pgb_value_set_int(out, f == EF_DIV ? li / ri : li % ri);
 				return true;
 			default:
 				break;
@@ -1993,7 +1254,7 @@ expr_eval_random(struct expr_ctx *cx, const struct pgb_expr *e,
 		return expr_error(cx->err, cx->errlen, "no random state to evaluate random functions");
 	if (e->func == EF_RANDOM)
 	{
-		expr_set_int(out, pgb_prng_range(cx->rng, imin, imax));
+		pgb_value_set_int(out, pgb_prng_range(cx->rng, imin, imax));
 		return true;
 	}
 	if (!expr_coerce_double(&args[2], &param, cx->err, cx->errlen))
@@ -2004,7 +1265,7 @@ expr_eval_random(struct expr_ctx *cx, const struct pgb_expr *e,
 			return expr_error(cx->err, cx->errlen,
 							  "gaussian parameter must be at least %f (not %f)",
 							  EXPR_MIN_GAUSSIAN_PARAM, param);
-		expr_set_int(out, expr_random_gaussian(cx->rng, imin, imax, param));
+		pgb_value_set_int(out, pgb_random_gaussian(cx->rng, imin, imax, param));
 	}
 	else if (e->func == EF_RANDOM_ZIPFIAN)
 	{
@@ -2012,7 +1273,7 @@ expr_eval_random(struct expr_ctx *cx, const struct pgb_expr *e,
 			return expr_error(cx->err, cx->errlen,
 							  "zipfian parameter must be in range [%.3f, %.0f] (not %f)",
 							  EXPR_MIN_ZIPFIAN_PARAM, EXPR_MAX_ZIPFIAN_PARAM, param);
-		expr_set_int(out, expr_random_zipfian(cx->rng, imin, imax, param));
+		pgb_value_set_int(out, pgb_random_zipfian(cx->rng, imin, imax, param));
 	}
 	else
 	{
@@ -2020,7 +1281,7 @@ expr_eval_random(struct expr_ctx *cx, const struct pgb_expr *e,
 			return expr_error(cx->err, cx->errlen,
 							  "exponential parameter must be greater than zero (not %f)",
 							  param);
-		expr_set_int(out, expr_random_exponential(cx->rng, imin, imax, param));
+		pgb_value_set_int(out, pgb_random_exponential(cx->rng, imin, imax, param));
 	}
 	return true;
 }
@@ -2040,7 +1301,7 @@ expr_eval_strict(struct expr_ctx *cx, const struct pgb_expr *e, pgb_value *out)
 	}
 	if (has_null && e->func != EF_IS && e->func != EF_DEBUG)
 	{
-		expr_set_null(out);
+		pgb_value_set_null(out);
 		return true;
 	}
 
@@ -2070,11 +1331,11 @@ expr_eval_strict(struct expr_ctx *cx, const struct pgb_expr *e, pgb_value *out)
 					!expr_coerce_int(&args[1], &ri, cx->err, cx->errlen))
 					return false;
 				if (e->func == EF_BITAND)
-					expr_set_int(out, li & ri);
+					pgb_value_set_int(out, li & ri);
 				else if (e->func == EF_BITOR)
-					expr_set_int(out, li | ri);
+					pgb_value_set_int(out, li | ri);
 				else if (e->func == EF_BITXOR)
-					expr_set_int(out, li ^ ri);
+					pgb_value_set_int(out, li ^ ri);
 				else
 				{
 					/* pgbench leaves this undefined in C; make it an error */
@@ -2082,9 +1343,9 @@ expr_eval_strict(struct expr_ctx *cx, const struct pgb_expr *e, pgb_value *out)
 						return expr_error(cx->err, cx->errlen,
 										  "shift count %" PRId64 " out of range", ri);
 					if (e->func == EF_LSHIFT)
-						expr_set_int(out, (int64_t) ((uint64_t) li << ri));
+						pgb_value_set_int(out, (int64_t) ((uint64_t) li << ri));
 					else
-						expr_set_int(out, li >> ri);
+						pgb_value_set_int(out, li >> ri);
 				}
 				return true;
 			}
@@ -2095,12 +1356,12 @@ expr_eval_strict(struct expr_ctx *cx, const struct pgb_expr *e, pgb_value *out)
 
 				if (!expr_coerce_bool(&args[0], &b, cx->err, cx->errlen))
 					return false;
-				expr_set_bool(out, !b);
+				pgb_value_set_bool(out, !b);
 				return true;
 			}
 
 		case EF_PI:
-			expr_set_double(out, M_PI);
+			pgb_value_set_double(out, M_PI);
 			return true;
 
 		case EF_ABS:
@@ -2108,10 +1369,10 @@ expr_eval_strict(struct expr_ctx *cx, const struct pgb_expr *e, pgb_value *out)
 			{
 				if (args[0].u.ival == INT64_MIN)
 					return expr_error(cx->err, cx->errlen, "bigint abs out of range");
-				expr_set_int(out, args[0].u.ival < 0 ? -args[0].u.ival : args[0].u.ival);
+				pgb_value_set_int(out, args[0].u.ival < 0 ? -args[0].u.ival : args[0].u.ival);
 			}
 			else if (args[0].type == PGB_DOUBLE)
-				expr_set_double(out, fabs(args[0].u.dval));
+				pgb_value_set_double(out, fabs(args[0].u.dval));
 			else
 				return expr_error(cx->err, cx->errlen, "cannot coerce %s to number",
 								  expr_type_name(&args[0]));
@@ -2145,7 +1406,7 @@ expr_eval_strict(struct expr_ctx *cx, const struct pgb_expr *e, pgb_value *out)
 					d = log(d);
 				else if (e->func == EF_EXP)
 					d = exp(d);
-				expr_set_double(out, d);
+				pgb_value_set_double(out, d);
 				return true;
 			}
 
@@ -2155,7 +1416,7 @@ expr_eval_strict(struct expr_ctx *cx, const struct pgb_expr *e, pgb_value *out)
 
 				if (!expr_coerce_int(&args[0], &i, cx->err, cx->errlen))
 					return false;
-				expr_set_int(out, i);
+				pgb_value_set_int(out, i);
 				return true;
 			}
 
@@ -2179,7 +1440,7 @@ expr_eval_strict(struct expr_ctx *cx, const struct pgb_expr *e, pgb_value *out)
 							return false;
 						x = (e->func == EF_LEAST) ? (d < x ? d : x) : (d > x ? d : x);
 					}
-					expr_set_double(out, x);
+					pgb_value_set_double(out, x);
 				}
 				else
 				{
@@ -2194,7 +1455,7 @@ expr_eval_strict(struct expr_ctx *cx, const struct pgb_expr *e, pgb_value *out)
 							return false;
 						x = (e->func == EF_LEAST) ? (v < x ? v : x) : (v > x ? v : x);
 					}
-					expr_set_int(out, x);
+					pgb_value_set_int(out, x);
 				}
 				return true;
 			}
@@ -2213,13 +1474,13 @@ expr_eval_strict(struct expr_ctx *cx, const struct pgb_expr *e, pgb_value *out)
 				if (!expr_coerce_double(&args[0], &l, cx->err, cx->errlen) ||
 					!expr_coerce_double(&args[1], &r, cx->err, cx->errlen))
 					return false;
-				expr_set_double(out, pow(l, r));
+				pgb_value_set_double(out, pow(l, r));
 				return true;
 			}
 
 		case EF_IS:
 			/* as permissive as pgbench: same type and same boolean bits */
-			expr_set_bool(out, args[0].type == args[1].type &&
+			pgb_value_set_bool(out, args[0].type == args[1].type &&
 						  (args[0].type == PGB_NULL ||
 						   args[0].u.bval == args[1].u.bval));
 			return true;
@@ -2233,7 +1494,7 @@ expr_eval_strict(struct expr_ctx *cx, const struct pgb_expr *e, pgb_value *out)
 				if (!expr_coerce_int(&args[0], &v, cx->err, cx->errlen) ||
 					!expr_coerce_int(&args[1], &seed, cx->err, cx->errlen))
 					return false;
-				expr_set_int(out, e->func == EF_HASH_FNV1A ?
+				pgb_value_set_int(out, e->func == EF_HASH_FNV1A ?
 							 pgb_hash_fnv1a(v, (uint64_t) seed) :
 							 pgb_hash_murmur2(v, (uint64_t) seed));
 				return true;
@@ -2252,7 +1513,7 @@ expr_eval_strict(struct expr_ctx *cx, const struct pgb_expr *e, pgb_value *out)
 				if (size <= 0)
 					return expr_error(cx->err, cx->errlen,
 									  "permute size parameter must be greater than zero");
-				expr_set_int(out, pgb_permute(v, size, seed));
+				pgb_value_set_int(out, pgb_permute(v, size, seed));
 				return true;
 			}
 

@@ -47,12 +47,7 @@ scratch_reserve(struct logparse_scratch *s, size_t need)
 		return;
 	while (s->cap < need)
 		s->cap = s->cap ? 2 * s->cap : 65536;
-	s->buf = realloc(s->buf, s->cap);
-	if (s->buf == NULL)
-	{
-		pd_error("out of memory");
-		abort();
-	}
+	s->buf = pd_realloc(s->buf, s->cap);
 }
 
 /* ------------------------------------------------------------ timestamps */
@@ -660,12 +655,7 @@ logparse_fd(int fd, logparse_format format, const struct logparse_callbacks *cb,
 			else
 			{
 				cap *= 2;
-				buf = realloc(buf, cap);
-				if (buf == NULL)
-				{
-					pd_error("out of memory");
-					abort();
-				}
+				buf = pd_realloc(buf, cap);
 				continue;
 			}
 		}

@@ -27,25 +27,13 @@
 
 #include <pg_query.h>
 
+#include "driver.h"
 #include "normalize.h"
 
 /* -------------------------------------------------------------------------
  * Helpers
  * -------------------------------------------------------------------------
  */
-
-static void *
-normalize_xmalloc(size_t n)
-{
-	void	   *p = malloc(n ? n : 1);
-
-	if (p == NULL)
-	{
-		fprintf(stderr, "perfdriver: error: out of memory\n");
-		abort();
-	}
-	return p;
-}
 
 static uint64_t
 normalize_fnv1a(const char *s)
@@ -131,7 +119,7 @@ static char *
 normalize_tidy(const char *in)
 {
 	size_t		n = strlen(in);
-	char	   *out = normalize_xmalloc(n + 1);
+	char	   *out = pd_malloc(n + 1);
 	char	   *o = out;
 	const char *p = in;
 	bool		pending_space = false;
@@ -222,7 +210,7 @@ pgb_normalize_lexical(const char *sql)
 	int			next = normalize_max_param(sql) + 1;
 
 	/* each replaced literal is at least 1 char and becomes at most 7 */
-	char	   *out = normalize_xmalloc(n * 7 + 16);
+	char	   *out = pd_malloc(n * 7 + 16);
 	char	   *o = out;
 	const char *p = sql;
 	bool		pending_space = false;

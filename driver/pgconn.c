@@ -29,6 +29,8 @@ struct pgconn_params
 	int			n;
 	char	   *keywords[PGCONN_MAX_PARAMS + 1];
 	char	   *values[PGCONN_MAX_PARAMS + 1];
+	bool		app_defaulted;	/* fallback_application_name is ours, not
+								 * the target's */
 };
 
 struct pgconn_result
@@ -188,7 +190,10 @@ pgconn_params_parse(const char *target, char *err, size_t errlen)
 			params_set(p, "dbname", target);
 	}
 	if (!params_has(p, "fallback_application_name"))
+	{
 		params_set(p, "fallback_application_name", "perfdriver");
+		p->app_defaulted = true;
+	}
 	return p;
 }
 
@@ -200,7 +205,18 @@ pgconn_params_with_dbname(const struct pgconn_params *p, const char *dbname)
 	for (int i = 0; i < p->n; i++)
 		params_set(q, p->keywords[i], p->values[i]);
 	params_set(q, "dbname", dbname);
+	q->app_defaulted = p->app_defaulted;
 	return q;
+}
+
+void
+pgconn_params_set_default(struct pgconn_params *p, const char *key,
+						  const char *value)
+{
+	if (strcmp(key, "fallback_application_name") == 0 && p->app_defaulted)
+		params_set(p, key, value);
+	else if (!params_has(p, key))
+		params_set(p, key, value);
 }
 
 void
@@ -285,10 +301,7 @@ pgconn_start(const struct pgconn_params *p)
 	c->conn = PQconnectStartParams((const char *const *) p->keywords,
 								   (const char *const *) p->values, 0);
 	if (c->conn == NULL)
-	{
-		pd_error("out of memory");
-		abort();
-	}
+		pd_out_of_memory();
 	PQsetNoticeProcessor(c->conn, quiet_notice, NULL);
 	return c;
 }
@@ -632,6 +645,26 @@ pgconn_exec(struct pgconn *c, const char *sql, struct pgconn_result **out,
 	if (last)
 		PQclear(last);
 	return ok;
+}
+
+struct pgconn_result *
+pgconn_exec_params(struct pgconn *c, const char *sql, int nparams,
+				   const char *const *values)
+{
+	PGresult   *res;
+	struct pgconn_result *r;
+
+	if (nparams == 0)
+		res = PQexec(c->conn, sql);
+	else
+		res = PQexecParams(c->conn, sql, nparams, NULL, values, NULL, NULL, 0);
+	if (res == NULL)
+		return NULL;
+	r = pd_calloc(1, sizeof(*r));
+	r->res = res;
+	r->owned = true;
+	r->conn_bad = PQstatus(c->conn) == CONNECTION_BAD;
+	return r;
 }
 
 bool

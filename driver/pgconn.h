@@ -2,7 +2,8 @@
  * pgconn.h
  *		perfdriver's only door to libpq: connection parameters, asynchronous
  *		connect, non-blocking query submission and result reading, pipeline
- *		mode, and the few blocking helpers that set-up and init need.
+ *		mode, and the few blocking helpers that set-up, init and the
+ *		store's session (store.c) need.
  *
  * Owns: every PGconn and PGresult of the program (wrapped in opaque structs).
  *
@@ -42,6 +43,14 @@ struct pgconn_params *pgconn_params_parse(const char *target, char *err,
  */
 struct pgconn_params *pgconn_params_with_dbname(const struct pgconn_params *p,
 												const char *dbname);
+
+/*
+ * pgconn_params_set_default: set key to value unless the target set it.  A
+ * fallback_application_name that pgconn_params_parse() filled in ("perfdriver")
+ * counts as not set, so a session can name itself ("perfdriver store").
+ */
+void		pgconn_params_set_default(struct pgconn_params *p, const char *key,
+									  const char *value);
 
 void		pgconn_params_free(struct pgconn_params *p);
 
@@ -196,6 +205,18 @@ const char *pgconn_result_value(const struct pgconn_result *r, int row,
  */
 bool		pgconn_exec(struct pgconn *c, const char *sql,
 						struct pgconn_result **out, char *err, size_t errlen);
+
+/*
+ * pgconn_exec_params: run one statement and wait: with nparams 0 in the
+ * simple protocol, else in the extended protocol with text parameters
+ * (values[i] NULL for SQL NULL).  Returns the statement's result, also
+ * when it is an error (read pgconn_result_status() and
+ * pgconn_result_message()); the caller clears it.  Returns NULL when libpq
+ * produced no result at all (read pgconn_error()).
+ */
+struct pgconn_result *pgconn_exec_params(struct pgconn *c, const char *sql,
+										 int nparams,
+										 const char *const *values);
 
 /*
  * COPY FROM STDIN: pgconn_copy_begin runs the COPY statement; put sends

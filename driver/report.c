@@ -1,9 +1,10 @@
 /*
  * report.c
  *		perfdriver's output and the measurement containers behind it:
- *		error lines, progress lines, the human tables and the JSON report.
+ *		progress lines, the human tables and the JSON report.
  *
- * Owns: the wording and layout of everything perfdriver prints, the JSON
+ * Owns: the wording and layout of everything perfdriver prints but the
+ * error lines (util.c), the JSON
  * shape documented in report.h, the malloc sketch allocator, and the
  * bounded SQLSTATE maps.
  *
@@ -24,81 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-/* ---------------------------------------------------------------- errors */
-
-void
-pd_error(const char *fmt,...)
-{
-	va_list		ap;
-
-	fputs("perfdriver: error: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-void
-pd_hint(const char *fmt,...)
-{
-	va_list		ap;
-
-	fputs("hint: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-void
-pd_warning(const char *fmt,...)
-{
-	va_list		ap;
-
-	fputs("perfdriver: warning: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-static void
-out_of_memory(void)
-{
-	fputs("perfdriver: error: out of memory\n", stderr);
-	abort();
-}
-
-void *
-pd_malloc(size_t size)
-{
-	void	   *p = malloc(size ? size : 1);
-
-	if (p == NULL)
-		out_of_memory();
-	return p;
-}
-
-void *
-pd_calloc(size_t n, size_t size)
-{
-	void	   *p = calloc(n ? n : 1, size ? size : 1);
-
-	if (p == NULL)
-		out_of_memory();
-	return p;
-}
-
-char *
-pd_strdup(const char *s)
-{
-	char	   *p = strdup(s);
-
-	if (p == NULL)
-		out_of_memory();
-	return p;
-}
 
 /* -------------------------------------------------------------- sketches */
 
@@ -124,7 +50,7 @@ pd_sketch_new(void)
 	struct sketch *s = sketch_create(&pd_sketch_alloc, PD_SKETCH_ALPHA);
 
 	if (s == NULL)
-		out_of_memory();
+		pd_out_of_memory();
 	return s;
 }
 
@@ -134,7 +60,7 @@ pd_sketch_add(struct sketch **sp, double v)
 	sketch_error e = sketch_add(sp, v, &pd_sketch_alloc);
 
 	if (e == SKETCH_ENOMEM)
-		out_of_memory();
+		pd_out_of_memory();
 }
 
 void
@@ -143,7 +69,7 @@ pd_sketch_merge(struct sketch **dst, const struct sketch *src)
 	sketch_error e = sketch_merge(dst, src, &pd_sketch_alloc);
 
 	if (e == SKETCH_ENOMEM)
-		out_of_memory();
+		pd_out_of_memory();
 }
 
 static void
@@ -159,10 +85,8 @@ pd_sketch_log_add(struct pd_sketch_log *log, const struct sketch *s)
 	if (log->n == log->cap)
 	{
 		log->cap = log->cap ? 2 * log->cap : 64;
-		log->data = realloc(log->data, log->cap * sizeof(*log->data));
-		log->len = realloc(log->len, log->cap * sizeof(*log->len));
-		if (log->data == NULL || log->len == NULL)
-			out_of_memory();
+		log->data = pd_realloc(log->data, log->cap * sizeof(*log->data));
+		log->len = pd_realloc(log->len, log->cap * sizeof(*log->len));
 	}
 	{
 		uint8_t    *buf = pd_malloc(sketch_packed_size(s));
@@ -520,9 +444,7 @@ table_row(struct table *t, const char *const *vals)
 	if (t->nrows == t->caprows)
 	{
 		t->caprows *= 2;
-		t->cells = realloc(t->cells, t->caprows * t->ncols * sizeof(char *));
-		if (t->cells == NULL)
-			out_of_memory();
+		t->cells = pd_realloc(t->cells, t->caprows * t->ncols * sizeof(char *));
 	}
 	for (int c = 0; c < t->ncols; c++)
 		t->cells[t->nrows * t->ncols + c] = pd_strdup(vals[c]);
@@ -1135,9 +1057,9 @@ report_json(const struct pd_report *r, size_t *len)
 	FILE	   *f = open_memstream(&buf, &size);
 
 	if (f == NULL)
-		out_of_memory();
+		pd_out_of_memory();
 	if (!json_report(f, r) || fclose(f) != 0)
-		out_of_memory();
+		pd_out_of_memory();
 	if (len)
 		*len = size;
 	return buf;

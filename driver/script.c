@@ -35,6 +35,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "driver.h"
 #include "normalize.h"
 #include "script.h"
 
@@ -44,47 +45,6 @@
  * Helpers
  * -------------------------------------------------------------------------
  */
-
-static void *
-script_xmalloc(size_t n)
-{
-	void	   *p = malloc(n ? n : 1);
-
-	if (p == NULL)
-	{
-		fprintf(stderr, "perfdriver: error: out of memory\n");
-		abort();
-	}
-	return p;
-}
-
-static void *
-script_xrealloc(void *p, size_t n)
-{
-	p = realloc(p, n ? n : 1);
-	if (p == NULL)
-	{
-		fprintf(stderr, "perfdriver: error: out of memory\n");
-		abort();
-	}
-	return p;
-}
-
-static char *
-script_xstrndup(const char *s, size_t n)
-{
-	char	   *p = script_xmalloc(n + 1);
-
-	memcpy(p, s, n);
-	p[n] = '\0';
-	return p;
-}
-
-static char *
-script_xstrdup(const char *s)
-{
-	return script_xstrndup(s, strlen(s));
-}
 
 /* A growable byte buffer. */
 struct script_buf
@@ -103,7 +63,7 @@ script_buf_reserve(struct script_buf *b, size_t more)
 
 		while (b->len + more + 1 > cap)
 			cap *= 2;
-		b->data = script_xrealloc(b->data, cap);
+		b->data = pd_realloc(b->data, cap);
 		b->cap = cap;
 	}
 }
@@ -292,7 +252,7 @@ script_new_command(struct script_builder *sb, pgb_command_type type, int line)
 	if (sb->ncmds == sb->maxcmds)
 	{
 		sb->maxcmds = sb->maxcmds ? sb->maxcmds * 2 : 32;
-		sb->cmds = script_xrealloc(sb->cmds,
+		sb->cmds = pd_realloc(sb->cmds,
 								   sizeof(struct pgb_command) * (size_t) sb->maxcmds);
 	}
 	c = &sb->cmds[sb->ncmds++];
@@ -384,12 +344,12 @@ script_analyze_sql(struct script_builder *sb, struct pgb_command *c)
 		if (c->nparams == maxrefs)
 		{
 			maxrefs = maxrefs ? maxrefs * 2 : 4;
-			c->param_names = script_xrealloc(c->param_names,
+			c->param_names = pd_realloc(c->param_names,
 											 sizeof(char *) * (size_t) maxrefs);
-			c->param_refs = script_xrealloc(c->param_refs,
+			c->param_refs = pd_realloc(c->param_refs,
 											sizeof(struct pgb_param_ref) * (size_t) maxrefs);
 		}
-		c->param_names[c->nparams] = script_xstrndup(name, n);
+		c->param_names[c->nparams] = pd_strndup(name, n);
 		c->param_refs[c->nparams].offset = (int) (p - sql);
 		c->param_refs[c->nparams].length = (int) (literal ? n + 3 : n + 1);
 		c->param_refs[c->nparams].literal = literal;
@@ -443,8 +403,8 @@ script_add_sql(struct script_builder *sb, const char *buf, int line,
 		end--;
 
 	c = script_new_command(sb, PGB_CMD_SQL, line);
-	c->text = script_xstrndup(p, (size_t) (end - p));
-	c->sql = script_xstrdup(c->text);
+	c->text = pd_strndup(p, (size_t) (end - p));
+	c->sql = pd_strdup(c->text);
 	c->multi = multi;
 	if (!script_analyze_sql(sb, c))
 		return false;
@@ -485,7 +445,7 @@ script_split_words(char *line, char **words, int maxwords)
 static bool
 script_add_meta(struct script_builder *sb, const char *line, int lineno)
 {
-	char	   *copy = script_xstrdup(line);
+	char	   *copy = pd_strdup(line);
 	char	   *words[8];
 	int			nwords;
 	const char *cmd;
@@ -532,8 +492,8 @@ script_add_meta(struct script_builder *sb, const char *line, int lineno)
 			goto done;
 		}
 		c = script_new_command(sb, PGB_CMD_SET, lineno);
-		c->text = script_xstrdup(line);
-		c->varname = script_xstrdup(words[1]);
+		c->text = pd_strdup(line);
+		c->varname = pd_strdup(words[1]);
 		c->expr = pgb_expr_parse(expr, eerr, sizeof(eerr));
 		if (c->expr == NULL)
 			ok = script_error(sb->err, sb->errlen, sb->name, lineno,
@@ -544,7 +504,7 @@ script_add_meta(struct script_builder *sb, const char *line, int lineno)
 		bool		is_if = strcasecmp(cmd, "if") == 0;
 
 		c = script_new_command(sb, is_if ? PGB_CMD_IF : PGB_CMD_ELIF, lineno);
-		c->text = script_xstrdup(line);
+		c->text = pd_strdup(line);
 		if (nwords < 2)
 		{
 			ok = script_error(sb->err, sb->errlen, sb->name, lineno,
@@ -574,7 +534,7 @@ script_add_meta(struct script_builder *sb, const char *line, int lineno)
 			goto done;
 		}
 		c = script_new_command(sb, PGB_CMD_SLEEP, lineno);
-		c->text = script_xstrdup(line);
+		c->text = pd_strdup(line);
 		arg = words[1];
 		if (nwords == 3)
 			unit = words[2];
@@ -587,7 +547,7 @@ script_add_meta(struct script_builder *sb, const char *line, int lineno)
 								  arg);
 				goto done;
 			}
-			c->sleep_var = script_xstrdup(arg + 1);
+			c->sleep_var = pd_strdup(arg + 1);
 		}
 		else
 		{
@@ -650,7 +610,7 @@ script_add_meta(struct script_builder *sb, const char *line, int lineno)
 			goto done;
 		}
 		prev->gset = strcasecmp(cmd, "gset") == 0 ? PGB_GSET_GSET : PGB_GSET_ASET;
-		prev->gset_prefix = script_xstrdup(nwords == 2 ? words[1] : "");
+		prev->gset_prefix = pd_strdup(nwords == 2 ? words[1] : "");
 	}
 	else if (strcasecmp(cmd, "else") == 0 || strcasecmp(cmd, "endif") == 0 ||
 			 strcasecmp(cmd, "startpipeline") == 0 ||
@@ -673,7 +633,7 @@ script_add_meta(struct script_builder *sb, const char *line, int lineno)
 		else
 			t = PGB_CMD_ENDPIPELINE;
 		c = script_new_command(sb, t, lineno);
-		c->text = script_xstrdup(line);
+		c->text = pd_strdup(line);
 	}
 	else if (strcasecmp(cmd, "setshell") == 0 || strcasecmp(cmd, "shell") == 0)
 		ok = script_error(sb->err, sb->errlen, sb->name, lineno,
@@ -695,9 +655,9 @@ done:
 static bool
 script_link_conditionals(struct script_builder *sb)
 {
-	int		   *stack = script_xmalloc(sizeof(int) * (size_t) (sb->ncmds + 1));
-	int		   *last_branch = script_xmalloc(sizeof(int) * (size_t) (sb->ncmds + 1));
-	bool	   *seen_else = script_xmalloc(sizeof(bool) * (size_t) (sb->ncmds + 1));
+	int		   *stack = pd_malloc(sizeof(int) * (size_t) (sb->ncmds + 1));
+	int		   *last_branch = pd_malloc(sizeof(int) * (size_t) (sb->ncmds + 1));
+	bool	   *seen_else = pd_malloc(sizeof(bool) * (size_t) (sb->ncmds + 1));
 	int			depth = 0;
 	bool		ok = true;
 
@@ -916,8 +876,8 @@ pgb_script_parse(const char *name, const char *text, char *err, size_t errlen)
 		free(sb.cmds);
 		return NULL;
 	}
-	script = script_xmalloc(sizeof(*script));
-	script->name = script_xstrdup(name);
+	script = pd_malloc(sizeof(*script));
+	script->name = pd_strdup(name);
 	script->weight = 1;
 	script->ncommands = sb.ncmds;
 	script->commands = sb.cmds;
@@ -945,7 +905,7 @@ pgb_script_split_weight(const char *arg, int *weight, char *err, size_t errlen)
 
 	*weight = 1;
 	if (at == NULL)
-		return script_xstrdup(arg);
+		return pd_strdup(arg);
 	errno = 0;
 	w = strtol(at + 1, &end, 10);
 	if (at[1] == '\0' || *end != '\0' || errno != 0 || w < 0 || w > INT_MAX)
@@ -955,7 +915,7 @@ pgb_script_split_weight(const char *arg, int *weight, char *err, size_t errlen)
 		return NULL;
 	}
 	*weight = (int) w;
-	return script_xstrndup(arg, (size_t) (at - arg));
+	return pd_strndup(arg, (size_t) (at - arg));
 }
 
 struct pgb_script *

@@ -1,38 +1,38 @@
 /*
  * store.c
- *		The store's writer and comparison reader: one blocking libpq
- *		connection that calls perfstore.store_run(), compare_runs() and
+ *		The store's writer and comparison reader: one blocking session
+ *		that calls perfstore.store_run(), compare_runs() and
  *		compare_to_history().
  *
- * Owns: struct pd_store and everything it sends to the store.
+ * Owns: struct pd_store, everything it sends to the store, and the
+ * wording of the store's errors (the first line of the server's or libpq's
+ * message, without a severity prefix).
  *
- * This file and pgconn.c are the only libpq users of perfdriver.  pgconn.c
- * wraps libpq for the load itself (asynchronous connects, non-blocking
- * submission, pipelines: the hot path) and its blocking helpers take no
- * parameters.  The store wants the opposite: a simple synchronous session,
- * off the hot path, after the run, that sends one large jsonb parameter
- * inside an explicit transaction and reads typed rows back.  Keeping it here
- * leaves pgconn.c's hot-path wrapper free of it; the conninfo is still
- * parsed and scrubbed by pgconn.c first.
+ * The session is a simple synchronous one, off the hot path, after the
+ * run: it sends one large jsonb parameter inside an explicit transaction
+ * and reads typed rows back, through pgconn.c's blocking helpers
+ * (pgconn_connect_blocking, pgconn_exec_params), so that pgconn.c stays the
+ * only file that includes libpq-fe.h.
  *
- * Must not: print anything (callers do), or put a password into a message:
- * a malformed conninfo is reported through pgconn_params_parse(), which
- * scrubs it, and libpq's connection and server messages do not contain one.
+ * Must not: include libpq-fe.h, print anything (callers do), or put a
+ * password into a message: a malformed conninfo is reported through
+ * pgconn_params_parse(), which scrubs it, and libpq's connection and server
+ * messages do not contain one.
  *
- * Memory: a struct pd_store and its PGconn are freed by pd_store_close();
- * comparison rows are malloc'd and freed by pd_cmp_free().
+ * Memory: a struct pd_store and its connection are freed by
+ * pd_store_close(); comparison rows are malloc'd and freed by
+ * pd_cmp_free().
  */
 #include "store.h"
 #include "pgconn.h"
 
-#include <libpq-fe.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 struct pd_store
 {
-	PGconn	   *conn;
+	struct pgconn *conn;
 };
 
 /*
@@ -62,58 +62,62 @@ store_msg(char *err, size_t errlen, const char *msg)
 }
 
 /*
- * store_result_msg: the error of a failed result: the server's primary
- * message when there is one, else libpq's (a lost connection).
+ * store_result_msg: the error of a failed statement: the server's primary
+ * message when there is one, else libpq's (a lost connection).  r may be
+ * NULL (no result at all).
  */
 static void
-store_result_msg(PGconn *conn, const PGresult *res, char *err, size_t errlen)
+store_result_msg(struct pgconn *conn, const struct pgconn_result *r,
+				 char *err, size_t errlen)
 {
-	const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	const char *msg = r ? pgconn_result_message(r) : "";
 
-	if (primary != NULL && PQstatus(conn) == CONNECTION_OK)
-		store_msg(err, errlen, primary);
-	else if (res != NULL && PQresultErrorMessage(res)[0] != '\0')
-		store_msg(err, errlen, PQresultErrorMessage(res));
+	if (msg[0] != '\0')
+		store_msg(err, errlen, msg);
 	else
-		store_msg(err, errlen, PQerrorMessage(conn));
+		store_msg(err, errlen, pgconn_error(conn));
+}
+
+/* Run one statement; true when it succeeded (r is then *out, to clear). */
+static bool
+store_exec(struct pd_store *st, const char *sql, int nparams,
+		   const char *const *values, struct pgconn_result **out,
+		   char *err, size_t errlen)
+{
+	struct pgconn_result *r = pgconn_exec_params(st->conn, sql, nparams, values);
+
+	if (r == NULL || pgconn_result_status(r) != PGCONN_R_OK)
+	{
+		store_result_msg(st->conn, r, err, errlen);
+		pgconn_result_clear(r);
+		*out = NULL;
+		return false;
+	}
+	*out = r;
+	return true;
 }
 
 struct pd_store *
 pd_store_connect(const char *dsn, char *err, size_t errlen)
 {
 	struct pgconn_params *params;
-	const char *keys[4];
-	const char *vals[4];
-	int			n = 0;
 	struct pd_store *st;
+	char		msg[512];
 
 	/* a malformed conninfo is reported with the password scrubbed */
 	params = pgconn_params_parse(dsn, err, errlen);
 	if (params == NULL)
 		return NULL;
-	pgconn_params_free(params);
-
-	/* later keywords win over the expanded dsn, so defaults come first */
 	if (getenv("PGCONNECT_TIMEOUT") == NULL)
-	{
-		keys[n] = "connect_timeout";
-		vals[n++] = "30";
-	}
-	keys[n] = "fallback_application_name";
-	vals[n++] = "perfdriver store";
-	if (dsn != NULL && dsn[0] != '\0')
-	{
-		keys[n] = "dbname";
-		vals[n++] = dsn;
-	}
-	keys[n] = NULL;
-	vals[n] = NULL;
+		pgconn_params_set_default(params, "connect_timeout", "30");
+	pgconn_params_set_default(params, "fallback_application_name", "perfdriver store");
 
 	st = pd_calloc(1, sizeof(*st));
-	st->conn = PQconnectdbParams(keys, vals, 1);
-	if (st->conn == NULL || PQstatus(st->conn) != CONNECTION_OK)
+	st->conn = pgconn_connect_blocking(params, msg, sizeof(msg));
+	pgconn_params_free(params);
+	if (st->conn == NULL)
 	{
-		store_msg(err, errlen, st->conn ? PQerrorMessage(st->conn) : "out of memory");
+		store_msg(err, errlen, msg);
 		pd_store_close(st);
 		return NULL;
 	}
@@ -125,8 +129,7 @@ pd_store_close(struct pd_store *st)
 {
 	if (st == NULL)
 		return;
-	if (st->conn != NULL)
-		PQfinish(st->conn);
+	pgconn_close(st->conn);
 	free(st);
 }
 
@@ -134,13 +137,12 @@ pd_store_close(struct pd_store *st)
 static bool
 store_command(struct pd_store *st, const char *sql, char *err, size_t errlen)
 {
-	PGresult   *res = PQexec(st->conn, sql);
-	bool		ok = res != NULL && PQresultStatus(res) == PGRES_COMMAND_OK;
+	struct pgconn_result *r;
 
-	if (!ok)
-		store_result_msg(st->conn, res, err, errlen);
-	PQclear(res);
-	return ok;
+	if (!store_exec(st, sql, 0, NULL, &r, err, errlen))
+		return false;
+	pgconn_result_clear(r);
+	return true;
 }
 
 bool
@@ -148,27 +150,25 @@ pd_store_run(struct pd_store *st, const char *doc, int64_t *id, char *err,
 			 size_t errlen)
 {
 	const char *values[1] = {doc};
-	PGresult   *res;
+	struct pgconn_result *r;
+	const char *v = NULL;
 
 	if (!store_command(st, "BEGIN", err, errlen))
 		return false;
-	res = PQexecParams(st->conn, "SELECT perfstore.store_run($1::jsonb)",
-					   1, NULL, values, NULL, NULL, 0);
-	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK ||
-		PQntuples(res) != 1 || PQgetisnull(res, 0, 0))
+	if (!store_exec(st, "SELECT perfstore.store_run($1::jsonb)", 1, values, &r,
+					err, errlen) ||
+		pgconn_result_ntuples(r) != 1 || (v = pgconn_result_value(r, 0, 0)) == NULL)
 	{
-		if (res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK)
+		if (r != NULL)
 			store_msg(err, errlen, "perfstore.store_run() returned no run id");
-		else
-			store_result_msg(st->conn, res, err, errlen);
-		PQclear(res);
+		pgconn_result_clear(r);
 		/* nothing was committed; leave the session clean if it is alive */
-		if (PQstatus(st->conn) == CONNECTION_OK)
-			PQclear(PQexec(st->conn, "ROLLBACK"));
+		if (!pgconn_is_bad(st->conn))
+			pgconn_result_clear(pgconn_exec_params(st->conn, "ROLLBACK", 0, NULL));
 		return false;
 	}
-	*id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-	PQclear(res);
+	*id = strtoll(v, NULL, 10);
+	pgconn_result_clear(r);
 	return store_command(st, "COMMIT", err, errlen);
 }
 
@@ -178,34 +178,44 @@ pd_store_has_history(struct pd_store *st, int64_t candidate, bool *has,
 {
 	char		idbuf[32];
 	const char *values[1] = {idbuf};
-	PGresult   *res;
+	struct pgconn_result *r = NULL;
 	bool		ok;
 
 	snprintf(idbuf, sizeof(idbuf), "%lld", (long long) candidate);
-	res = PQexecParams(st->conn,
-					   "SELECT EXISTS (SELECT 1 FROM perfstore.bench_runs b"
-					   " JOIN perfstore.bench_runs c ON c.id = $1::bigint"
-					   " WHERE b.name = c.name AND b.started_at < c.started_at)",
-					   1, NULL, values, NULL, NULL, 0);
-	ok = res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1;
+	ok = store_exec(st,
+					"SELECT EXISTS (SELECT 1 FROM perfstore.bench_runs b"
+					" JOIN perfstore.bench_runs c ON c.id = $1::bigint"
+					" WHERE b.name = c.name AND b.started_at < c.started_at)",
+					1, values, &r, err, errlen);
+	if (ok && pgconn_result_ntuples(r) != 1)
+	{
+		store_result_msg(st->conn, r, err, errlen);
+		ok = false;
+	}
 	if (ok)
-		*has = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-	else
-		store_result_msg(st->conn, res, err, errlen);
-	PQclear(res);
+	{
+		const char *v = pgconn_result_value(r, 0, 0);
+
+		*has = v != NULL && strcmp(v, "t") == 0;
+	}
+	pgconn_result_clear(r);
 	return ok;
 }
 
 static char *
-dup_or_null(const PGresult *res, int row, int col)
+dup_or_null(const struct pgconn_result *r, int row, int col)
 {
-	return PQgetisnull(res, row, col) ? NULL : pd_strdup(PQgetvalue(res, row, col));
+	const char *v = pgconn_result_value(r, row, col);
+
+	return v == NULL ? NULL : pd_strdup(v);
 }
 
 static double
-num_or_nan(const PGresult *res, int row, int col)
+num_or_nan(const struct pgconn_result *r, int row, int col)
 {
-	return PQgetisnull(res, row, col) ? NAN : strtod(PQgetvalue(res, row, col), NULL);
+	const char *v = pgconn_result_value(r, row, col);
+
+	return v == NULL ? NAN : strtod(v, NULL);
 }
 
 bool
@@ -218,7 +228,7 @@ pd_store_compare(struct pd_store *st, int64_t baseline, int last_n,
 				b3[64];
 	const char *values[3] = {b1, b2, b3};
 	const char *sql;
-	PGresult   *res;
+	struct pgconn_result *r;
 
 	memset(out, 0, sizeof(*out));
 	out->candidate = candidate;
@@ -242,40 +252,36 @@ pd_store_compare(struct pd_store *st, int64_t baseline, int last_n,
 			" change, spread, verdict"
 			" FROM perfstore.compare_runs($1::bigint, $2::bigint, $3::float8)";
 	}
-	res = PQexecParams(st->conn, sql, 3, NULL, values, NULL, NULL, 0);
-	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK)
-	{
-		store_result_msg(st->conn, res, err, errlen);
-		PQclear(res);
+	if (!store_exec(st, sql, 3, values, &r, err, errlen))
 		return false;
-	}
-	out->nrows = PQntuples(res);
+	out->nrows = pgconn_result_ntuples(r);
 	out->rows = pd_calloc(out->nrows, sizeof(*out->rows));
 	for (int i = 0; i < out->nrows; i++)
 	{
-		struct pd_cmp_row *r = &out->rows[i];
+		struct pd_cmp_row *row = &out->rows[i];
 
-		r->scope = dup_or_null(res, i, 0);
-		r->fingerprint = dup_or_null(res, i, 1);
-		r->query = dup_or_null(res, i, 2);
-		r->metric = dup_or_null(res, i, 3);
-		r->baseline = num_or_nan(res, i, 4);
-		r->candidate = num_or_nan(res, i, 5);
-		r->change = num_or_nan(res, i, 6);
-		r->spread = num_or_nan(res, i, 7);
-		r->verdict = dup_or_null(res, i, 8);
+		row->scope = dup_or_null(r, i, 0);
+		row->fingerprint = dup_or_null(r, i, 1);
+		row->query = dup_or_null(r, i, 2);
+		row->metric = dup_or_null(r, i, 3);
+		row->baseline = num_or_nan(r, i, 4);
+		row->candidate = num_or_nan(r, i, 5);
+		row->change = num_or_nan(r, i, 6);
+		row->spread = num_or_nan(r, i, 7);
+		row->verdict = dup_or_null(r, i, 8);
 	}
 	pd_cmp_set_gate(out, NULL);
-	PQclear(res);
+	pgconn_result_clear(r);
 
-	/* the run's name, for titles and JUnit suite names */
+	/* the run's name, for titles and JUnit suite names (best effort) */
 	snprintf(b1, sizeof(b1), "%lld", (long long) candidate);
-	res = PQexecParams(st->conn,
-					   "SELECT name FROM perfstore.bench_runs WHERE id = $1::bigint",
-					   1, NULL, values, NULL, NULL, 0);
-	if (res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
-		out->name = dup_or_null(res, 0, 0);
-	PQclear(res);
+	r = pgconn_exec_params(st->conn,
+						   "SELECT name FROM perfstore.bench_runs WHERE id = $1::bigint",
+						   1, values);
+	if (r != NULL && pgconn_result_status(r) == PGCONN_R_OK &&
+		pgconn_result_ntuples(r) == 1)
+		out->name = dup_or_null(r, 0, 0);
+	pgconn_result_clear(r);
 	return true;
 }
 

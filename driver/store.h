@@ -4,13 +4,13 @@
  *		writer behind "perfdriver run --store" and the reader behind
  *		"perfdriver compare" and "run --baseline".
  *
- * Owns: the two extra exit codes (3 regression, 4 not stored) and their
- * precedence, the comparison rows as read from perfstore.compare_runs() and
+ * Owns: the comparison rows as read from perfstore.compare_runs() and
  * perfstore.compare_to_history(), and struct pd_store (one blocking
- * connection to the store).
+ * connection to the store, through pgconn.c).  The exit codes 3
+ * (regression) and 4 (not stored) are in driver.h with the others.
  *
- * Must not: include libpq-fe.h (store.c does; struct pd_store is opaque
- * here), or put a password into a message.
+ * Must not: include libpq-fe.h (pgconn.c alone does; struct pd_store is
+ * opaque here), or put a password into a message.
  *
  * Memory: pd_store_connect() allocates a connection that pd_store_close()
  * frees; pd_store_compare() fills a struct pd_cmp whose strings and rows
@@ -26,25 +26,6 @@
 #include <string.h>
 
 #include "driver.h"
-
-#define PD_EXIT_REGRESSION	3	/* a comparison found a regression */
-#define PD_EXIT_STORE		4	/* the run could not be stored */
-
-/*
- * pd_exit_combine: the exit code to return when both a and b apply.
- * Precedence, highest first: 2 > 4 > 3 > 1 > 0.
- */
-static inline int
-pd_exit_combine(int a, int b)
-{
-	static const int rank[] = {0, 1, 4, 2, 3};	/* by exit code 0..4 */
-
-	if (a < 0 || a > 4)
-		return a;
-	if (b < 0 || b > 4)
-		return b;
-	return rank[a] >= rank[b] ? a : b;
-}
 
 /* "perfdriver compare" (cmd_compare.c). */
 int			cmd_compare(int argc, char **argv);

@@ -46,14 +46,15 @@ AS $$ SELECT (((now() AT TIME ZONE 'UTC')::date + n)::timestamp AT TIME ZONE 'UT
 -- Partitions: rows whose day has no partition are stored in the default
 -- partition; maintain() creates today's and the next days' partitions and
 -- moves stranded rows into partitions of their own days, up to the last
--- day ahead.  Far-future and infinite timestamps stay in the default.
+-- day ahead.  Far-future timestamps stay in the default; infinite ones are
+-- outside the accepted range and refused.
 --
 SELECT perfstore.record('p', 1, ts => pg_temp.day(-100) + interval '12 hours');
 SELECT perfstore.record('p', 2, ts => now());
 SELECT perfstore.record('p', 3, ts => pg_temp.day(2) + interval '1 hour');
 SELECT perfstore.record('p', 4, ts => pg_temp.day(400));
-SELECT perfstore.record('p', 5, ts => 'infinity');
-SELECT perfstore.record('p', 6, ts => '-infinity');
+SELECT pg_temp.err($$SELECT perfstore.record('p', 5, ts => 'infinity')$$);
+SELECT pg_temp.err($$SELECT perfstore.record('p', 6, ts => '-infinity')$$);
 SELECT count(*) AS partitions FROM perfstore.partitions WHERE NOT is_default;
 SELECT value, s.tableoid = 'perfstore.samples_default'::regclass AS in_default
 FROM perfstore.samples s ORDER BY value;
@@ -85,7 +86,11 @@ SELECT pg_temp.err($$SELECT perfstore.set_retention('1 hour')$$);
 INSERT INTO perfstore.ingest (metric, ts, value)
 SELECT 'ret', t, EXTRACT(epoch FROM t)
 FROM generate_series(now() - interval '40 days', now(), interval '1 hour') t;
-SELECT m->'partitions_created' AS created FROM perfstore.maintain() m;
+-- at most max_partitions a pass (8 by default): the rest is pending
+SELECT m->'partitions_created' AS created, m->'partitions_pending' AS pending
+FROM perfstore.maintain() m;
+SELECT m->'partitions_created' AS created, m->'partitions_pending' AS pending
+FROM perfstore.maintain(max_partitions => 100) m;
 -- everything from the first day that reaches into the window on
 CREATE TEMP TABLE window_before AS
 SELECT s.series_id, s.ts, s.value FROM perfstore.samples s WHERE s.ts >= pg_temp.day(-30);
@@ -107,7 +112,7 @@ SELECT (SELECT count(*) > 24 * 30 FROM window_before) AS rows_checked,
 -- what is gone is exactly the whole days before the window's first day
 SELECT count(*) FILTER (WHERE ts < pg_temp.day(-30) AND ts > '-infinity') AS before_first_day
 FROM perfstore.samples;
--- far-future and infinite timestamps are still stored
+-- the far-future timestamp is still stored
 SELECT value FROM perfstore.samples s JOIN perfstore.series sr ON sr.id = s.series_id
 WHERE sr.metric = 'p' ORDER BY value;
 SELECT perfstore.set_retention(NULL);

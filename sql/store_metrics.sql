@@ -75,11 +75,31 @@ SELECT pg_temp.err($$INSERT INTO perfstore.series (metric, labels) VALUES ('x', 
 SELECT (SELECT count(*) FROM perfstore.series) AS series,
        (SELECT count(*) FROM perfstore.samples) AS samples;
 
--- timestamps outside every partition are stored, not refused
+-- timestamps outside every partition are stored, not refused, within the
+-- accepted range: 1970-01-01 up to 2200-01-01 UTC
 SELECT perfstore.record('far', 1, ts => '1970-01-01 00:00:00+00');
-SELECT perfstore.record('far', 2, ts => '2999-12-31 23:59:59+00');
-SELECT perfstore.record('far', 3, ts => '-infinity');
-SELECT perfstore.record('far', 4, ts => 'infinity');
+SELECT perfstore.record('far', 2, ts => '2199-12-31 23:59:59.999999+00');
+SELECT pg_temp.err($$SELECT perfstore.record('far', 3, ts => '-infinity')$$);
+SELECT pg_temp.err($$SELECT perfstore.record('far', 4, ts => 'infinity')$$);
+SELECT pg_temp.err($$SELECT perfstore.record('far', 5, ts => '1969-12-31 23:59:59.999999+00')$$);
+SELECT pg_temp.err($$SELECT perfstore.record('far', 6, ts => '2200-01-01 00:00:00+00')$$);
+SELECT pg_temp.err($$SELECT perfstore.record('far', 7, ts => '0044-03-15 BC')$$);
+-- values: finite and within 1e100, so that stats stay finite
+SELECT perfstore.record('big', 1e100);
+SELECT perfstore.record('big', -1e100);
+SELECT pg_temp.err($$SELECT perfstore.record('big', 1e101)$$);
+SELECT pg_temp.err($$SELECT perfstore.record('big', -1e200)$$);
+SELECT pg_temp.err($$SELECT perfstore.record('big', 'NaN')$$);
+SELECT perfstore.stddev(perfstore.stats_agg(s.value)) > 0 AS finite_stats
+FROM perfstore.samples s JOIN perfstore.series sr ON sr.id = s.series_id WHERE sr.metric = 'big';
+-- the series key: at most 2000 bytes of metric and labels
+SELECT pg_temp.err($$SELECT perfstore.record('wide', 1, jsonb_build_object('k', repeat('x', 3000)))$$);
+SELECT perfstore.record('wide', 1, jsonb_build_object('k', repeat('x', 1900)));
+-- the same bounds for batch ingest
+SELECT pg_temp.err($$INSERT INTO perfstore.ingest (metric, ts, value) VALUES ('far', 'infinity', 1)$$);
+SELECT pg_temp.err($$INSERT INTO perfstore.ingest (metric, ts, value) VALUES ('far', '0044-03-15 BC', 1)$$);
+SELECT pg_temp.err($$INSERT INTO perfstore.ingest (metric, value) VALUES ('big', 1e200)$$);
+SELECT pg_temp.err($$INSERT INTO perfstore.ingest (metric, labels, value) VALUES ('wide', jsonb_build_object('k', repeat('x', 3000)), 1)$$);
 SELECT s.ts, s.value, s.tableoid::regclass AS stored_in
 FROM perfstore.samples s JOIN perfstore.series sr ON sr.id = s.series_id
 WHERE sr.metric = 'far' ORDER BY s.ts;

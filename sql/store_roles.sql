@@ -64,16 +64,32 @@ SELECT pg_temp.err($$SELECT perfstore.set_retention('1 day')$$);
 SELECT pg_temp.err('CREATE TABLE perfstore.mine (x int)');
 RESET ROLE;
 
--- row-level security on samples: batch ingest refuses rather than bypass it
--- (as COPY FROM into such a table would); record() obeys the policy
-ALTER TABLE perfstore.samples ENABLE ROW LEVEL SECURITY;
+-- no direct DML: every write goes through the functions and the ingest
+-- view, which run as the extension's owner (docs/security.md)
 SET ROLE regress_perfstore_writer;
-SELECT pg_temp.err($$INSERT INTO perfstore.ingest (metric, value) VALUES ('roles.rls', 1)$$);
-SELECT pg_temp.err($$SELECT perfstore.record('roles.rls', 1)$$);
+SELECT pg_temp.err($$INSERT INTO perfstore.samples VALUES (999999, now(), 1)$$);
+SELECT pg_temp.err($$INSERT INTO perfstore.series (metric) VALUES ('roles.direct')$$);
+SELECT pg_temp.err($$UPDATE perfstore.workflow_runs SET status = 'failed'$$);
+SELECT pg_temp.err($$INSERT INTO perfstore.bench_runs (name, started_at, finished_at) VALUES ('x', now(), now())$$);
+SELECT pg_temp.err($$UPDATE perfstore.bench_runs SET tps = tps * 10$$);
+SELECT pg_temp.err($$UPDATE perfstore.bench_statements SET calls = 0$$);
+SELECT pg_temp.err($$SELECT nextval('perfstore.series_id_seq')$$);
+-- the ingest trigger writes as the owner only for perfstore.ingest: on a
+-- view of the writer's own it refuses to run
+SELECT pg_temp.err($$CREATE TEMP VIEW mine AS SELECT 'm'::text AS metric, '{}'::jsonb AS labels, now() AS ts, 1::float8 AS value$$);
+SELECT pg_temp.err($$CREATE TRIGGER b BEFORE INSERT ON mine FOR EACH STATEMENT EXECUTE FUNCTION perfstore.ingest_trigger()$$);
+SELECT pg_temp.err($$CREATE TRIGGER r INSTEAD OF INSERT ON mine FOR EACH ROW EXECUTE FUNCTION perfstore.ingest_trigger()$$);
+SELECT pg_temp.err($$INSERT INTO mine VALUES ('roles.hijack', '{}', now(), 1)$$);
+-- a hostile search_path and operator do not reach the owner's statements
+SELECT pg_temp.err($$CREATE FUNCTION pg_temp.eq(text, text) RETURNS bool LANGUAGE sql AS 'SELECT true'$$);
+SET search_path = pg_temp, pg_catalog;
+SELECT pg_temp.err($$SELECT perfstore.record('roles.sp', 1)$$);
+SELECT pg_temp.err($$INSERT INTO perfstore.ingest (metric, value) VALUES ('roles.sp', 2)$$);
+RESET search_path;
 RESET ROLE;
-ALTER TABLE perfstore.samples DISABLE ROW LEVEL SECURITY;
-SELECT count(*) AS rls_rows FROM perfstore.samples s
-JOIN perfstore.series sr ON sr.id = s.series_id WHERE sr.metric = 'roles.rls';
+SELECT count(*) AS hijacked FROM perfstore.series WHERE metric IN ('roles.hijack', 'roles.direct');
+SELECT count(*) AS sp_rows FROM perfstore.samples s
+JOIN perfstore.series sr ON sr.id = s.series_id WHERE sr.metric = 'roles.sp';
 
 -- the reader reads the tables and views Grafana uses, and nothing else
 SET ROLE regress_perfstore_reader;

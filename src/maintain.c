@@ -1,24 +1,40 @@
 /*
  * maintain.c
- *		The optional background worker that runs perfstore.maintain()
- *		periodically when the library is preloaded (docs/store.md).
+ *		The optional background workers that run perfstore.maintain()
+ *		periodically when the library is preloaded (docs/store.md; the
+ *		trust model is in docs/security.md).
  *
+ * Owns: the GUCs perfstore.maintenance_interval and
+ * perfstore.maintenance_database, and two workers:
+ *   - the launcher, registered at server start and connected to no
+ *     database.  It waits until perfstore.maintenance_database exists,
+ *     starts the maintenance worker in it and waits for that worker to
+ *     exit (the database was dropped, say), then waits again;
+ *   - the maintenance worker, connected to that database.  Every round it
+ *     calls maintain() and then, one partition per transaction, the
+ *     partitions still pending, as the extension's owner.
+ * Both log at most once per state change: a missing database, a missing
+ * extension and a failing maintain() are each logged when they begin and
+ * when they end, not every round.
  *
- * Owns: _PG_init (the GUCs perfstore.maintenance_interval and
- * perfstore.maintenance_database, and the worker's registration when
- * loaded through shared_preload_libraries) and the worker's main loop.
- * Must not: do any maintenance itself (that is SQL: perfstore.maintain()),
- * or fail the server when the database or the extension is missing: the
- * worker then logs at most once per state change and waits for the next
- * round.  PG_MODULE_MAGIC lives in sketch_sql.c.
+ * Must not: do any maintenance itself (that is SQL); run any SQL before the
+ * maintenance worker has set its own search_path (pg_catalog, pg_temp),
+ * because the database's owner controls the database's settings; call any
+ * operator or function unqualified; or fail the server when the database
+ * or the extension is missing.
  *
- * Memory: each round runs in its own transaction; SPI's memory is released
- * at SPI_finish and the transaction's at commit.  Nothing is kept between
- * rounds but two ints.
+ * Memory: each round's transactions release SPI's memory at SPI_finish and
+ * their own at commit.  Nothing is kept between rounds but a few ints.
  */
 #include "postgres.h"
 
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
 #include "access/xact.h"
+#include "catalog/pg_database.h"
+#include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
@@ -29,11 +45,15 @@
 #include "storage/latch.h"
 #include "storage/proc.h"
 #include "tcop/tcopprot.h"
+#include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/wait_event.h"
 
-void		_PG_init(void);
+#include "perfstore_module.h"
+
+PGDLLEXPORT void perfstore_launcher_main(Datum main_arg);
 PGDLLEXPORT void perfstore_maintain_worker_main(Datum main_arg);
 
 /* seconds between rounds; 0 disables the worker's maintenance */
@@ -41,42 +61,245 @@ static int	maintain_interval = 60;
 /* the database whose perfstore the worker maintains */
 static char *maintain_database = NULL;
 
-/*
- * maintain_round: one call of perfstore.maintain() in its own transaction,
- * if the extension is installed.  Errors (for example a lock timeout in
- * maintain() itself, which it handles, or a dropped extension) are caught,
- * logged as a WARNING and the transaction aborted; the worker lives on.
- * Returns true when maintain() ran.
- */
-static bool
-maintain_round(void)
+/* at most this many one-partition transactions follow a round's maintain() */
+#define MAINTAIN_PENDING_PASSES		1000
+
+/* what the last round found; a message is logged only when it changes */
+typedef enum MaintainState
 {
-	MemoryContext oldcontext = CurrentMemoryContext;
-	bool		ran = false;
+	MAINTAIN_UNKNOWN,
+	MAINTAIN_NO_DATABASE,
+	MAINTAIN_NO_EXTENSION,
+	MAINTAIN_OK,
+	MAINTAIN_FAILING
+} MaintainState;
+
+/* the worker's wait between rounds, in ms */
+static long
+maintain_wait_ms(void)
+{
+	return (maintain_interval > 0 ? maintain_interval : 60) * 1000L;
+}
+
+/* wait for the next round or a signal; rereads the configuration on SIGHUP */
+static void
+maintain_sleep(long ms)
+{
+	(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+					 ms, PG_WAIT_EXTENSION);
+	ResetLatch(MyLatch);
+	CHECK_FOR_INTERRUPTS();
+	if (ConfigReloadPending)
+	{
+		ConfigReloadPending = false;
+		ProcessConfigFile(PGC_SIGHUP);
+	}
+}
+
+/*
+ * maintain_database_oid: the oid of perfstore.maintenance_database, or
+ * InvalidOid when no such database exists.  Reads only the shared catalog
+ * pg_database, so it works in a worker connected to no database.
+ */
+static Oid
+maintain_database_oid(void)
+{
+	Relation	rel;
+	TableScanDesc scan;
+	HeapTuple	tup;
+	Oid			dboid = InvalidOid;
+
+	/* a plain heap scan, as the autovacuum launcher reads pg_database */
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	(void) GetTransactionSnapshot();
+	rel = table_open(DatabaseRelationId, AccessShareLock);
+	scan = table_beginscan_catalog(rel, 0, NULL);
+	while (HeapTupleIsValid(tup = heap_getnext(scan, ForwardScanDirection)))
+	{
+		Form_pg_database db = (Form_pg_database) GETSTRUCT(tup);
+
+		if (strcmp(NameStr(db->datname), maintain_database) == 0)
+		{
+			dboid = db->oid;
+			break;
+		}
+	}
+	table_endscan(scan);
+	table_close(rel, AccessShareLock);
+	CommitTransactionCommand();
+	return dboid;
+}
+
+/*
+ * perfstore_launcher_main: the launcher's entry point (see the file
+ * header).  Never returns; the postmaster stops it with SIGTERM.
+ */
+void
+perfstore_launcher_main(Datum main_arg)
+{
+	MaintainState state = MAINTAIN_UNKNOWN;
+
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+	BackgroundWorkerInitializeConnection(NULL, NULL, 0);
+
+	for (;;)
+	{
+		BackgroundWorker worker;
+		BackgroundWorkerHandle *handle;
+		pid_t		pid;
+		Oid			dboid;
+
+		CHECK_FOR_INTERRUPTS();
+		if (maintain_interval <= 0)
+		{
+			maintain_sleep(maintain_wait_ms());
+			continue;
+		}
+		dboid = maintain_database_oid();
+		if (!OidIsValid(dboid))
+		{
+			if (state != MAINTAIN_NO_DATABASE)
+				ereport(LOG,
+						(errcode(ERRCODE_UNDEFINED_DATABASE),
+						 errmsg("perfstore maintenance worker: database \"%s\" does not exist, waiting for it",
+								maintain_database),
+						 errhint("Create the database, or set perfstore.maintenance_database.")));
+			state = MAINTAIN_NO_DATABASE;
+			maintain_sleep(maintain_wait_ms());
+			continue;
+		}
+
+		memset(&worker, 0, sizeof(worker));
+		worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+		worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+		worker.bgw_restart_time = BGW_NEVER_RESTART;
+		worker.bgw_main_arg = ObjectIdGetDatum(dboid);
+		worker.bgw_notify_pid = MyProcPid;
+		snprintf(worker.bgw_library_name, BGW_MAXLEN, "perfstore");
+		snprintf(worker.bgw_function_name, BGW_MAXLEN, "perfstore_maintain_worker_main");
+		snprintf(worker.bgw_name, BGW_MAXLEN, "perfstore maintenance worker");
+		snprintf(worker.bgw_type, BGW_MAXLEN, "perfstore maintenance worker");
+		if (!RegisterDynamicBackgroundWorker(&worker, &handle) ||
+			WaitForBackgroundWorkerStartup(handle, &pid) != BGWH_STARTED)
+		{
+			if (state != MAINTAIN_FAILING)
+				ereport(WARNING,
+						(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+						 errmsg("perfstore maintenance worker: could not start the worker for database \"%s\"",
+								maintain_database),
+						 errhint("Raise max_worker_processes.")));
+			state = MAINTAIN_FAILING;
+			maintain_sleep(maintain_wait_ms());
+			continue;
+		}
+		if (state != MAINTAIN_OK)
+			ereport(LOG,
+					(errcode(ERRCODE_SUCCESSFUL_COMPLETION),
+					 errmsg("perfstore maintenance worker started for database \"%s\", every %d s",
+							maintain_database, maintain_interval)));
+		state = MAINTAIN_OK;
+		(void) WaitForBackgroundWorkerShutdown(handle);
+		pfree(handle);
+		/* it ends when its database goes away; look again after a while */
+		maintain_sleep(maintain_wait_ms());
+	}
+}
+
+/*
+ * maintain_call: run one query that returns one int4 column (or none) in
+ * its own transaction, as the extension's owner, and return that value
+ * (0 when NULL or no row).  *installed is set to false, and nothing run,
+ * when the extension is not installed.  Errors propagate.
+ */
+static int
+maintain_call(const char *query, const char *fallback, bool *installed)
+{
+	Oid			save_user;
+	int			save_sec;
+	int			result = 0;
+	int			ret;
+	bool		isnull;
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
 	PushActiveSnapshot(GetTransactionSnapshot());
-	pgstat_report_activity(STATE_RUNNING, "SELECT perfstore.maintain()");
+	pgstat_report_activity(STATE_RUNNING, query);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "perfstore maintenance worker: SPI_connect failed");
+	ret = SPI_execute("SELECT 1 FROM pg_catalog.pg_extension e"
+					  " WHERE e.extname OPERATOR(pg_catalog.=) 'perfstore'::pg_catalog.name",
+					  true, 1);
+	*installed = (ret == SPI_OK_SELECT && SPI_processed == 1);
+	if (*installed)
+	{
+		/* a library newer than the installed extension: its plain call */
+		ret = SPI_execute("SELECT 1 FROM pg_catalog.pg_proc p"
+						  " WHERE p.oid OPERATOR(pg_catalog.=)"
+						  " pg_catalog.to_regprocedure('perfstore.maintain_partitions(integer,integer)')",
+						  true, 1);
+		if (ret != SPI_OK_SELECT || SPI_processed != 1)
+			query = fallback;
+
+		GetUserIdAndSecContext(&save_user, &save_sec);
+		SetUserIdAndSecContext(perfstore_extension_owner(),
+							   save_sec | SECURITY_LOCAL_USERID_CHANGE);
+		ret = SPI_execute(query, false, 0);
+		if (ret != SPI_OK_SELECT)
+			elog(ERROR, "perfstore maintenance worker: query returned %d", ret);
+		if (SPI_processed == 1 && SPI_tuptable->tupdesc->natts == 1)
+		{
+			Datum		d = SPI_getbinval(SPI_tuptable->vals[0],
+										  SPI_tuptable->tupdesc, 1, &isnull);
+
+			if (!isnull && SPI_gettypeid(SPI_tuptable->tupdesc, 1) == INT4OID)
+				result = DatumGetInt32(d);
+		}
+		SetUserIdAndSecContext(save_user, save_sec);
+	}
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	pgstat_report_stat(true);
+	pgstat_report_activity(STATE_IDLE, NULL);
+	return result;
+}
+
+/*
+ * maintain_round: maintain() once, then the partitions it left pending, one
+ * per transaction so that the lock on samples is held for one partition at
+ * a time.  Returns the state found.  An error is caught and reported as a
+ * WARNING with its SQLSTATE and DETAIL when the state changes (or its
+ * message does); the transaction is aborted and the worker lives on.
+ */
+static MaintainState
+maintain_round(MaintainState state, char **last_error)
+{
+	MemoryContext oldcontext = CurrentMemoryContext;
+	MaintainState result = MAINTAIN_OK;
 
 	PG_TRY();
 	{
-		int			ret;
+		bool		installed;
+		int			pending;
+		int			passes = 0;
 
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "perfstore maintenance worker: SPI_connect failed");
-		ret = SPI_execute("SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'perfstore'",
-						  true, 1);
-		if (ret == SPI_OK_SELECT && SPI_processed == 1)
+		pending = maintain_call("SELECT (m OPERATOR(pg_catalog.->>) 'partitions_pending'::pg_catalog.text)::pg_catalog.int4"
+								" FROM perfstore.maintain(200, 1) m",
+								"SELECT 0::pg_catalog.int4 FROM perfstore.maintain() m",
+								&installed);
+		if (!installed)
+			result = MAINTAIN_NO_EXTENSION;
+		while (installed && pending > 0 && passes++ < MAINTAIN_PENDING_PASSES)
 		{
-			ret = SPI_execute("SELECT perfstore.maintain()", false, 0);
-			if (ret != SPI_OK_SELECT)
-				elog(ERROR, "perfstore maintenance worker: maintain() returned %d", ret);
-			ran = true;
+			CHECK_FOR_INTERRUPTS();
+			pending = maintain_call("SELECT (m OPERATOR(pg_catalog.->>) 'partitions_pending'::pg_catalog.text)::pg_catalog.int4"
+									" FROM perfstore.maintain_partitions(200, 1) m",
+									"SELECT 0::pg_catalog.int4",
+									&installed);
 		}
-		SPI_finish();
-		PopActiveSnapshot();
-		CommitTransactionCommand();
 	}
 	PG_CATCH();
 	{
@@ -86,66 +309,78 @@ maintain_round(void)
 		edata = CopyErrorData();
 		FlushErrorState();
 		AbortCurrentTransaction();
-		ereport(WARNING,
-				(errcode(edata->sqlerrcode),
-				 errmsg("perfstore maintenance worker: maintain() failed: %s", edata->message)));
+		pgstat_report_activity(STATE_IDLE, NULL);
+		if (state != MAINTAIN_FAILING || *last_error == NULL ||
+			strcmp(*last_error, edata->message) != 0)
+		{
+			ereport(WARNING,
+					(errcode(edata->sqlerrcode),
+					 errmsg("perfstore maintenance worker: maintain() failed: %s", edata->message),
+					 edata->detail ? errdetail_internal("%s", edata->detail) : 0,
+					 edata->hint ? errhint("%s", edata->hint) : 0));
+			if (*last_error)
+				pfree(*last_error);
+			*last_error = MemoryContextStrdup(TopMemoryContext, edata->message);
+		}
 		FreeErrorData(edata);
-		ran = false;
+		result = MAINTAIN_FAILING;
 	}
 	PG_END_TRY();
 
-	pgstat_report_stat(true);
-	pgstat_report_activity(STATE_IDLE, NULL);
-	return ran;
+	if (result != state)
+	{
+		if (result == MAINTAIN_NO_EXTENSION)
+			ereport(LOG,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("perfstore maintenance worker: extension perfstore is not installed in database \"%s\", waiting for it",
+							maintain_database)));
+		else if (result == MAINTAIN_OK && state == MAINTAIN_FAILING)
+			ereport(LOG,
+					(errcode(ERRCODE_SUCCESSFUL_COMPLETION),
+					 errmsg("perfstore maintenance worker: maintain() succeeded again")));
+	}
+	return result;
 }
 
 /*
- * perfstore_maintain_worker_main: the worker's entry point.  Connects to
- * perfstore.maintenance_database and calls maintain_round() every
- * perfstore.maintenance_interval seconds until the postmaster asks it to
- * stop (SIGTERM).  SIGHUP rereads the configuration.
+ * perfstore_maintain_worker_main: the maintenance worker's entry point,
+ * started by the launcher with the database's oid.  Sets a safe
+ * search_path for the session before any SQL, then calls maintain_round()
+ * every perfstore.maintenance_interval seconds until the postmaster asks it
+ * to stop (SIGTERM) or its database goes away.
  */
 void
 perfstore_maintain_worker_main(Datum main_arg)
 {
+	MaintainState state = MAINTAIN_UNKNOWN;
+	char	   *last_error = NULL;
+
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
 
-	BackgroundWorkerInitializeConnection(maintain_database, NULL, 0);
-	ereport(LOG,
-			(errcode(ERRCODE_SUCCESSFUL_COMPLETION),
-			 errmsg("perfstore maintenance worker started for database \"%s\", every %d s",
-					maintain_database, maintain_interval)));
+	BackgroundWorkerInitializeConnectionByOid(DatumGetObjectId(main_arg), InvalidOid, 0);
+	/* the session's own setting beats ALTER DATABASE ... SET search_path */
+	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_SESSION);
 
 	for (;;)
 	{
-		long		wait_ms;
-
 		CHECK_FOR_INTERRUPTS();
-		if (ConfigReloadPending)
-		{
-			ConfigReloadPending = false;
-			ProcessConfigFile(PGC_SIGHUP);
-		}
 		if (maintain_interval > 0)
-			(void) maintain_round();
-
-		wait_ms = (maintain_interval > 0 ? maintain_interval : 60) * 1000L;
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 wait_ms, PG_WAIT_EXTENSION);
-		ResetLatch(MyLatch);
+			state = maintain_round(state, &last_error);
+		maintain_sleep(maintain_wait_ms());
 	}
 }
 
 /*
- * _PG_init: define the GUCs; when loaded from shared_preload_libraries,
- * register the maintenance worker.  Loaded any other way (CREATE
- * EXTENSION, a function call) it only defines the GUCs, which therefore
- * must not be PGC_POSTMASTER (defining one after startup is FATAL).
+ * perfstore_worker_init: define the GUCs; when loaded from
+ * shared_preload_libraries, register the launcher.  Loaded any other way
+ * (CREATE EXTENSION, a function call) it only defines the GUCs, which
+ * therefore must not be PGC_POSTMASTER (defining one after startup is
+ * FATAL).
  */
 void
-_PG_init(void)
+perfstore_worker_init(void)
 {
 	BackgroundWorker worker;
 
@@ -159,11 +394,11 @@ _PG_init(void)
 							NULL, NULL, NULL);
 	DefineCustomStringVariable("perfstore.maintenance_database",
 							   "Database whose perfstore the background worker maintains.",
-							   "Read when the worker starts: a change takes effect at the next server start.",
+							   "Read when the worker starts: a change takes effect at the next server start.  Only a superuser sets it; the worker runs maintain() there as the extension's owner.",
 							   &maintain_database,
 							   "postgres",
 							   PGC_SIGHUP,
-							   0,
+							   GUC_SUPERUSER_ONLY,
 							   NULL, NULL, NULL);
 #if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("perfstore");
@@ -179,8 +414,8 @@ _PG_init(void)
 	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
 	worker.bgw_restart_time = 10;
 	snprintf(worker.bgw_library_name, BGW_MAXLEN, "perfstore");
-	snprintf(worker.bgw_function_name, BGW_MAXLEN, "perfstore_maintain_worker_main");
-	snprintf(worker.bgw_name, BGW_MAXLEN, "perfstore maintenance worker");
-	snprintf(worker.bgw_type, BGW_MAXLEN, "perfstore maintenance worker");
+	snprintf(worker.bgw_function_name, BGW_MAXLEN, "perfstore_launcher_main");
+	snprintf(worker.bgw_name, BGW_MAXLEN, "perfstore maintenance launcher");
+	snprintf(worker.bgw_type, BGW_MAXLEN, "perfstore maintenance launcher");
 	RegisterBackgroundWorker(&worker);
 }

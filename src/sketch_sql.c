@@ -37,8 +37,6 @@
 
 #include "sketch.h"
 
-PG_MODULE_MAGIC;
-
 static void *
 sketch_palloc(size_t size, void *ctx)
 {
@@ -521,12 +519,13 @@ perfstore_sketch_add_alpha(PG_FUNCTION_ARGS)
 
 	if (likely(s != NULL && !PG_ARGISNULL(2) && PG_GETARG_FLOAT8(2) == s->alpha))
 		return sketch_transition_fast(fcinfo, s);
+	/* on every row with a value, not only the group's first */
+	if (PG_ARGISNULL(2) && !PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("sketch alpha must not be null")));
 	if (PG_ARGISNULL(0) && !PG_ARGISNULL(1))
 	{
-		if (PG_ARGISNULL(2))
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("sketch alpha must not be null")));
 		alpha = PG_GETARG_FLOAT8(2);
 		if (sketch_check_alpha(alpha) != SKETCH_OK)
 			ereport(ERROR,

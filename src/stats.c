@@ -7,7 +7,7 @@
  * Owns: the PerfstoreStats value, its text and binary forms, the transition
  * and combine functions of stats_agg(float8) and stats_agg(stats), and the
  * accessors.  Must not: hold state between calls, or modify an input value
- * outside aggregate context.  PG_MODULE_MAGIC lives in sketch_sql.c.
+ * outside aggregate context.  PG_MODULE_MAGIC lives in module.c.
  *
  * Memory: a value is a fixed-size 48-byte pass-by-reference datum.  The
  * transition and combine functions update their state in place when

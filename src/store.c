@@ -57,9 +57,12 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/rls.h"
+#include "utils/float.h"
 #include "utils/timestamp.h"
 
 #include <math.h>
+
+#include "perfstore_module.h"
 
 PG_FUNCTION_INFO_V1(perfstore_ingest_trigger);
 
@@ -71,6 +74,17 @@ PG_FUNCTION_INFO_V1(perfstore_ingest_trigger);
 #define INGEST_PENDING_MAX	(1024 * 1024)
 /* bytes of one (series_id, ts, value) row in COPY's binary format */
 #define INGEST_ROW_BYTES	(2 + 3 * (4 + 8))
+
+/*
+ * The accepted range of a sample, as perfstore.check_sample() states it
+ * (docs/store.md): timestamps from 1970-01-01 up to 2200-01-01 UTC (in
+ * microseconds from 2000-01-01), values within 1e100, and a series key
+ * (metric and labels) of at most 2000 bytes.
+ */
+#define INGEST_TS_MIN		INT64CONST(-946684800000000)
+#define INGEST_TS_MAX		INT64CONST(6311433600000000)
+#define INGEST_VALUE_MAX	1e100
+#define INGEST_KEY_MAX		2000
 
 /* a label set: the metric's bytes, a NUL, the jsonb's bytes */
 typedef struct IngestKey
@@ -112,6 +126,8 @@ typedef struct IngestPending
 typedef struct IngestBatch
 {
 	struct IngestBatch *outer;	/* the batch of an enclosing statement */
+	Oid			owner;			/* the extension's owner: writes run as it */
+	Oid			relid;			/* perfstore.ingest, whose statement opened it */
 	int			nestlevel;		/* transaction nest level that opened it */
 	MemoryContext cxt;
 	HTAB	   *series;			/* IngestKey -> IngestSeries */
@@ -232,6 +248,7 @@ ingest_open(void)
 	b = palloc0(sizeof(IngestBatch));
 	b->cxt = cxt;
 	b->nestlevel = GetCurrentTransactionNestLevel();
+	b->owner = perfstore_extension_owner();
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.keysize = sizeof(IngestKey);
 	ctl.entrysize = sizeof(IngestSeries);
@@ -246,6 +263,34 @@ ingest_open(void)
 	b->outer = ingest_batch;
 	ingest_batch = b;
 	return b;
+}
+
+/*
+ * The batch's writes (the series lookups and inserts, the COPY into
+ * samples) run as the extension's owner, as a SECURITY DEFINER function
+ * would: writers have INSERT on the view only (docs/security.md).  The
+ * switch covers our own statements and nothing of the caller's; an error
+ * in between is undone by the (sub)transaction's abort, which restores the
+ * user as it does for SECURITY DEFINER functions.
+ */
+typedef struct IngestUser
+{
+	Oid			user;
+	int			sec;
+} IngestUser;
+
+static void
+ingest_become_owner(const IngestBatch *b, IngestUser *saved)
+{
+	GetUserIdAndSecContext(&saved->user, &saved->sec);
+	SetUserIdAndSecContext(b->owner, saved->sec | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+}
+
+static void
+ingest_restore_user(const IngestUser *saved)
+{
+	SetUserIdAndSecContext(saved->user, saved->sec);
 }
 
 static void ingest_flush(IngestBatch *b);
@@ -377,9 +422,11 @@ ingest_flush(IngestBatch *b)
 	AclResult	aclresult;
 	IngestStream *st;
 	IngestStream *volatile outer_stream;
+	IngestUser	saved;
 
 	if (b->nrows == 0)
 		return;
+	ingest_become_owner(b, &saved);
 	nsp = get_namespace_oid("perfstore", false);
 	relid = get_relname_relid("samples", nsp);
 	if (!OidIsValid(relid))
@@ -430,6 +477,7 @@ ingest_flush(IngestBatch *b)
 	free_parsestate(pstate);
 	table_close(rel, NoLock);
 	pfree(st);
+	ingest_restore_user(&saved);
 
 	b->nrows = 0;
 }
@@ -451,13 +499,15 @@ ingest_varlena_copy(const char *data, Size len)
  * COMMITTED.
  */
 static bool
-ingest_lookup(IngestSeries *s)
+ingest_lookup(IngestBatch *b, IngestSeries *s)
 {
 	Datum		args[2];
 	bool		isnull;
 	bool		found = false;
 	int			rc;
+	IngestUser	saved;
 
+	ingest_become_owner(b, &saved);
 	SPI_connect();
 	if (ingest_lookup_plan == NULL)
 	{
@@ -486,6 +536,7 @@ ingest_lookup(IngestSeries *s)
 		found = !isnull;
 	}
 	SPI_finish();
+	ingest_restore_user(&saved);
 	return found;
 }
 
@@ -511,6 +562,7 @@ ingest_create_missing(IngestBatch *b)
 	int			i;
 	int			rc;
 	MemoryContext old;
+	IngestUser	saved;
 
 	if (n == 0)
 		return;
@@ -532,6 +584,7 @@ ingest_create_missing(IngestBatch *b)
 	alabels = construct_array(labels, n, JSONBOID, -1, false, TYPALIGN_INT);
 	MemoryContextSwitchTo(old);
 
+	ingest_become_owner(b, &saved);
 	SPI_connect();
 	if (ingest_create_plan == NULL || ingest_resolve_plan == NULL)
 	{
@@ -582,6 +635,7 @@ ingest_create_missing(IngestBatch *b)
 		}
 	}
 	SPI_finish();
+	ingest_restore_user(&saved);
 
 	for (i = 0; i < n; i++)
 	{
@@ -667,6 +721,29 @@ ingest_row(IngestBatch *b, HeapTuple tuple, TupleDesc desc)
 		ingest_bad_row(values, nulls, desc);
 	metric = pg_detoast_datum_packed((struct varlena *) DatumGetPointer(values[0]));
 	ts = DatumGetTimestampTz(values[2]);
+	if (value < -INGEST_VALUE_MAX || value > INGEST_VALUE_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cannot record value %s for metric \"%s\"",
+						float8out_internal(value), text_to_cstring((text *) metric)),
+				 errdetail("Samples must be finite numbers from -1e100 to 1e100."),
+				 errhint("No row of this statement was stored.")));
+	if (ts < INGEST_TS_MIN || ts >= INGEST_TS_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_FIELD_OVERFLOW),
+				 errmsg("cannot record a sample at %s for metric \"%s\"",
+						timestamptz_to_str(ts), text_to_cstring((text *) metric)),
+				 errdetail("Samples must have timestamps from 1970-01-01 up to 2200-01-01 UTC."),
+				 errhint("No row of this statement was stored.")));
+	if (VARSIZE_ANY_EXHDR(metric) + VARSIZE_ANY_EXHDR(labels) + VARHDRSZ > INGEST_KEY_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("labels of metric \"%s\" are too large",
+						text_to_cstring((text *) metric)),
+				 errdetail("The metric name and labels take %zu bytes; at most %d are allowed.",
+						   (size_t) (VARSIZE_ANY_EXHDR(metric) + VARSIZE_ANY_EXHDR(labels) + VARHDRSZ),
+						   INGEST_KEY_MAX),
+				 errhint("No row of this statement was stored.")));
 
 	/* the key: metric, NUL, labels (text has no NUL) */
 	resetStringInfo(&b->key);
@@ -690,7 +767,7 @@ ingest_row(IngestBatch *b, HeapTuple tuple, TupleDesc desc)
 		s->metric = (text *) ingest_varlena_copy(VARDATA_ANY(metric), VARSIZE_ANY_EXHDR(metric));
 		s->labels = (Jsonb *) ingest_varlena_copy(VARDATA_ANY(labels), VARSIZE_ANY_EXHDR(labels));
 		MemoryContextSwitchTo(old);
-		if (!ingest_lookup(s))
+		if (!ingest_lookup(b, s))
 		{
 			old = MemoryContextSwitchTo(b->cxt);
 			b->missing = lappend(b->missing, s);
@@ -780,8 +857,11 @@ perfstore_ingest_trigger(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 					 errmsg("perfstore_ingest_trigger: row trigger must be INSTEAD OF")));
-		if (ingest_batch == NULL)
-			elog(ERROR, "perfstore_ingest_trigger: no batch open for this row");
+		if (ingest_batch == NULL ||
+			ingest_batch->relid != RelationGetRelid(trigdata->tg_relation))
+			ereport(ERROR,
+					(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+					 errmsg("perfstore_ingest_trigger: must fire on INSERT into perfstore.ingest")));
 		ingest_row(ingest_batch, trigdata->tg_trigtuple,
 				   RelationGetDescr(trigdata->tg_relation));
 
@@ -795,10 +875,18 @@ perfstore_ingest_trigger(PG_FUNCTION_ARGS)
 	}
 	if (TRIGGER_FIRED_BEFORE(ev))
 	{
-		(void) ingest_open();
+		Relation	rel = trigdata->tg_relation;
+
+		/* only on the extension's own view: its writes run as the owner */
+		if (RelationGetNamespace(rel) != get_namespace_oid("perfstore", false) ||
+			strcmp(RelationGetRelationName(rel), "ingest") != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+					 errmsg("perfstore_ingest_trigger: must fire on INSERT into perfstore.ingest")));
+		ingest_open()->relid = RelationGetRelid(rel);
 		return PointerGetDatum(NULL);
 	}
-	if (ingest_batch == NULL)
+	if (ingest_batch == NULL || ingest_batch->relid != RelationGetRelid(trigdata->tg_relation))
 		elog(ERROR, "perfstore_ingest_trigger: no batch open for this statement");
 	ingest_create_missing(ingest_batch);
 	ingest_flush(ingest_batch);

@@ -6,8 +6,7 @@
  *		Built and run by tests/suites/nplus1.sh; prints
  *		"test_nplus1: N passed, N failed" and exits non-zero on failure.
  *
- * The driver's allocation helpers live in report.c, which pulls in the
- * whole driver; this program provides its own (abort on out-of-memory).
+ * Links driver/util.c for the driver's aborting allocators.
  */
 #include <math.h>
 #include <stdarg.h>
@@ -32,51 +31,6 @@ static int	failed;
 			printf("\n"); \
 		} \
 	} while (0)
-
-void	   *pd_malloc(size_t size);
-void	   *pd_calloc(size_t n, size_t size);
-char	   *pd_strdup(const char *s);
-void		pd_error(const char *fmt,...);
-
-void *
-pd_malloc(size_t size)
-{
-	void	   *p = malloc(size ? size : 1);
-
-	if (p == NULL)
-		abort();
-	return p;
-}
-
-void *
-pd_calloc(size_t n, size_t size)
-{
-	void	   *p = calloc(n ? n : 1, size ? size : 1);
-
-	if (p == NULL)
-		abort();
-	return p;
-}
-
-char *
-pd_strdup(const char *s)
-{
-	char	   *p = strdup(s);
-
-	if (p == NULL)
-		abort();
-	return p;
-}
-
-void
-pd_error(const char *fmt,...)
-{
-	va_list		ap;
-
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-}
 
 /* Feed statement fp with parameter value v (0: none) and duration ms. */
 static void

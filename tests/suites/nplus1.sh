@@ -95,7 +95,8 @@ fi
 
 # ------------------------------------------- 0. the detector alone (no server)
 if cc -std=gnu11 -O1 -g -Wall -Wextra -Werror -I"$ROOT/include" -I"$ROOT/driver" \
-	-o "$TMP/test_nplus1" "$ROOT/tests/nplus1/test_nplus1.c" "$ROOT/driver/nplus1.c" -lm >"$TMP/cc.out" 2>&1; then
+	-o "$TMP/test_nplus1" "$ROOT/tests/nplus1/test_nplus1.c" "$ROOT/driver/nplus1.c" \
+	"$ROOT/driver/util.c" -lm >"$TMP/cc.out" 2>&1; then
 	"$TMP/test_nplus1" >"$TMP/t.out" 2>&1
 	rc=$?
 	grep '^FAIL' "$TMP/t.out"

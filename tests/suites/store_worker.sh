@@ -92,6 +92,8 @@ fi
 # The worker starts before its database exists: it must survive that
 # (it is restarted by the postmaster after bgw_restart_time) and then wait
 # for the extension.
+# let the launcher look a few times first: it logs the wait once
+sleep 3.5
 "$PGBIN/psql" -X -q -h "$SOCK" -p "$PORT" -U postgres -d postgres -c "CREATE DATABASE worker"
 sleep 1
 
@@ -140,6 +142,59 @@ if wait_for "SELECT (SELECT count(*) FROM perfstore.samples_default) = 0
 	ok "it keeps running: a row stranded later is moved too"
 else
 	not_ok "it keeps running: a row stranded later was not moved"
+fi
+
+# ---- a missing database: one line, no FATAL restarts ---------------------
+waits=$(grep -c 'database "worker" does not exist, waiting for it' "$BASE/server.log")
+if [ "$waits" = 1 ] && ! grep -q 'FATAL:.*database "worker" does not exist' "$BASE/server.log"; then
+	ok "while its database is missing the worker waits quietly: one log line, no FATAL"
+else
+	grep -E 'worker|FATAL' "$BASE/server.log" >"$BASE/waits"
+	not_ok "while its database is missing the worker waits quietly ($waits lines)" "$BASE/waits"
+fi
+
+# ---- the database's owner cannot make the worker run its code -------------
+# A non-superuser owns the database, puts its own schema first in the
+# database's search_path and plants operators and functions there that
+# would make it superuser if a superuser ran them.
+q -c "CREATE ROLE regress_mallory LOGIN" >/dev/null
+q -c "ALTER DATABASE worker OWNER TO regress_mallory" >/dev/null
+"$PGBIN/psql" -X -q -h "$SOCK" -p "$PORT" -U regress_mallory -d worker -v ON_ERROR_STOP=1 >"$BASE/plant" 2>&1 <<'SQL'
+CREATE SCHEMA evil;
+CREATE TABLE evil.hits (who text, at timestamptz DEFAULT now());
+GRANT INSERT ON evil.hits TO PUBLIC;
+CREATE FUNCTION evil.pwn(a name, b name) RETURNS bool LANGUAGE plpgsql AS $$
+BEGIN
+	INSERT INTO evil.hits (who) VALUES (current_user);
+	BEGIN
+		ALTER ROLE regress_mallory SUPERUSER;
+	EXCEPTION WHEN OTHERS THEN NULL;
+	END;
+	RETURN a::text = b::text;
+END $$;
+CREATE OPERATOR evil.= (LEFTARG = name, RIGHTARG = name, FUNCTION = evil.pwn);
+CREATE FUNCTION evil.pwn2(a text, b text) RETURNS bool LANGUAGE sql AS $$
+	INSERT INTO evil.hits (who) VALUES (current_user) RETURNING a = b $$;
+CREATE OPERATOR evil.= (LEFTARG = text, RIGHTARG = text, FUNCTION = evil.pwn2);
+ALTER DATABASE worker SET search_path = evil, pg_catalog, public;
+SQL
+if [ $? -ne 0 ]; then
+	not_ok "the database owner's objects are planted" "$BASE/plant"
+fi
+# this script's own sessions keep a safe search_path from here on
+export PGOPTIONS='-c search_path=pg_catalog,public'
+# the worker reads the database's settings when it connects: restart it
+q -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE backend_type = 'perfstore maintenance worker'" >/dev/null
+sleep 4
+q -c "DELETE FROM perfstore.rollup_state" >/dev/null
+if wait_for "SELECT count(*) = 1 FROM perfstore.rollup_state" &&
+	[ "$(q -c "SELECT rolsuper FROM pg_roles WHERE rolname = 'regress_mallory'")" = f ] &&
+	[ "$(q -c "SELECT count(*) FROM evil.hits")" = 0 ]; then
+	ok "a database owner's search_path and operators do not run in the worker: maintain() ran, no hit, no superuser"
+else
+	q -c "SELECT rolsuper, (SELECT count(*) FROM evil.hits), (SELECT string_agg(who, ',') FROM evil.hits) FROM pg_roles WHERE rolname = 'regress_mallory'" >"$BASE/pwn" 2>&1
+	grep -E "worker|ERROR|WARNING" "$BASE/server.log" | tail -n 10 >>"$BASE/pwn"
+	not_ok "the worker must not run the database owner's operators" "$BASE/pwn"
 fi
 
 # ---- interval 0: no more calls ------------------------------------------

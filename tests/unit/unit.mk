@@ -3,7 +3,8 @@
 #   make -f tests/unit/unit.mk [ROOT=/path/to/checkout] [SANITIZE=1]
 #
 # One binary per tests/unit/test_*.c, linked with the driver's workload
-# layer (expr, script, builtin, normalize) and libpg_query.  SANITIZE=1
+# layer (expr, vars, prng, script, builtin, normalize, util) and
+# libpg_query.  SANITIZE=1
 # builds with AddressSanitizer and UBSan into tests/bin/asan/.
 ROOT     ?= $(abspath $(dir $(lastword $(MAKEFILE_LIST)))/../..)
 CC       ?= gcc
@@ -18,11 +19,13 @@ BINDIR   := $(ROOT)/tests/bin/asan
 endif
 
 SRCS     := $(ROOT)/driver/expr.c $(ROOT)/driver/script.c \
-            $(ROOT)/driver/builtin.c $(ROOT)/driver/normalize.c
-HDRS     := $(wildcard $(ROOT)/driver/expr.h $(ROOT)/driver/script.h \
+            $(ROOT)/driver/builtin.c $(ROOT)/driver/normalize.c \
+            $(ROOT)/driver/vars.c $(ROOT)/driver/prng.c $(ROOT)/driver/util.c
+HDRS     := $(wildcard $(ROOT)/driver/expr.h $(ROOT)/driver/vars.h \
+            $(ROOT)/driver/prng.h $(ROOT)/driver/script.h $(ROOT)/driver/driver.h \
             $(ROOT)/driver/normalize.h $(ROOT)/tests/unit/unit.h)
 # test_store_doc needs the report, JUnit and store layers as well (and
-# libpq, which store.c and pgconn.c link; no server is contacted)
+# libpq, which pgconn.c links; no server is contacted)
 PQ_INCLUDE := $(shell pg_config --includedir 2>/dev/null)
 STORE_SRCS := $(ROOT)/driver/report.c $(ROOT)/driver/nplus1.c \
             $(ROOT)/driver/junit.c $(ROOT)/driver/cmd_compare.c \
