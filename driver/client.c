@@ -912,6 +912,8 @@ client_step(struct client *c, int64_t now)
 				switch (c->pc->state)
 				{
 					case POOL_UP:
+						/* its new backend is profiled too (--flamegraph) */
+						pd_flame_run_note_conn(th->run->flame, c->pc->conn);
 						c->state = CS_CHOOSE;
 						break;
 					case POOL_DEAD:

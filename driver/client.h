@@ -162,6 +162,7 @@ struct run
 	int			main_pipe[2];	/* workers, SIGINT -> main */
 	struct thread_ctx *threads;
 	struct pool_conn *pool;
+	struct pd_flame_run *flame; /* --flamegraph, NULL otherwise */
 
 	/*
 	 * Per thread, its CPU (--cpu-affinity) or -1: planned by the main

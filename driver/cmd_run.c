@@ -6,8 +6,9 @@
  * Owns: the phases of a run and the main thread's part in it: connecting
  * once to check the target and count the scale, planning the per-command
  * tables, creating the threads and their clients, the start gate (the
- * clock starts when every thread has connected), watching the run
- * (progress intervals, SIGINT, the end of the run), the report, storing
+ * clock starts when every thread has connected), the profile of the
+ * measured window (--flamegraph, flamerun.c), watching the run (progress
+ * intervals, SIGINT, the end of the run), the report, storing
  * the run, and freeing it all.  Options are parsed by run_opts.c; the
  * clients and worker threads are client.c.
  *
@@ -25,6 +26,7 @@
 #include "affinity.h"
 #include "client.h"
 #include "driver.h"
+#include "flamerun.h"
 #include "nplus1.h"
 #include "pgconn.h"
 #include "pool.h"
@@ -394,6 +396,28 @@ run_create_threads(struct run *run)
 }
 
 /*
+ * run_profile_begin: with --flamegraph, start sampling the backends of the
+ * pool (all connected) so that perf counts from the clock's start.  When
+ * perf cannot run, flamerun.c says why in one line and the run goes on.
+ */
+static void
+run_profile_begin(struct run *run)
+{
+	const struct run_opts *o = run->o;
+	struct pgconn **conns;
+
+	if (o->flame.svg == NULL)
+		return;
+	conns = pd_calloc(o->clients, sizeof(*conns));
+	for (int i = 0; i < o->clients; i++)
+		conns[i] = run->pool[i].conn;
+	run->flame = pd_flame_run_begin(&o->flame, conns, o->clients,
+									conns[0] != NULL &&
+									pd_socket_is_local(pgconn_socket(conns[0])));
+	free(conns);
+}
+
+/*
  * run_start: start the threads, which open their connections; the clock
  * starts when all are up.  SIGINT goes to the main thread only, and until
  * then interrupts as usual.  When a thread cannot be created or a
@@ -433,6 +457,7 @@ run_start(struct run *run, struct run_main *m)
 			if (run->threads[t].bind_err[0] != '\0')
 				pd_warning("%s; thread %d runs where the kernel puts it",
 						   run->threads[t].bind_err, t);
+		run_profile_begin(run);
 		run->start_ns = pd_now_ns();
 		if (o->duration_s > 0)
 			run->end_ns = run->start_ns + (int64_t) (o->duration_s * 1e9);
@@ -512,7 +537,8 @@ run_watch(struct run *run, struct run_main *m)
 	m->next_iv = run->start_ns + (int64_t) (m->iv_len_s * 1e9);
 	while (atomic_load(&run->threads_done) < o->threads)
 	{
-		struct pollfd pfd = {run->main_pipe[0], POLLIN, 0};
+		struct pollfd pfd[2] = {{run->main_pipe[0], POLLIN, 0},
+		{pd_flame_run_fd(run->flame), POLLIN, 0}};
 		int64_t		now = pd_now_ns();
 		int64_t		wait_ns = m->next_iv - now;
 		struct timespec ts;
@@ -522,10 +548,12 @@ run_watch(struct run *run, struct run_main *m)
 			wait_ns = 0;
 		ts.tv_sec = wait_ns / 1000000000;
 		ts.tv_nsec = wait_ns % 1000000000;
-		if (ppoll(&pfd, 1, &ts, NULL) > 0)
+		if (ppoll(pfd, pfd[1].fd >= 0 ? 2 : 1, &ts, NULL) > 0)
 		{
 			while (read(run->main_pipe[0], buf, sizeof(buf)) > 0)
 				;
+			if (pfd[1].revents & POLLIN)
+				pd_flame_run_service(run->flame);	/* backends after reconnects */
 		}
 		if (got_sigint && !m->interrupted)
 		{
@@ -617,6 +645,7 @@ run_report(const struct run *run, struct run_main *m)
 			.interrupted = m->interrupted,
 			.nplus1 = total_np,
 			.meta = o->store.dsn ? &meta : NULL,
+			.flame = run->flame,
 		};
 		FILE	   *out = o->json && strcmp(o->json, "-") == 0 ? stderr : stdout;
 
@@ -645,6 +674,7 @@ run_free(struct run *run, struct run_main *m)
 {
 	const struct run_opts *o = run->o;
 
+	pd_flame_run_free(run->flame);
 	pool_close(run->pool, o->clients);
 	for (int t = 0; t < o->threads; t++)
 	{
@@ -719,6 +749,9 @@ cmd_run(int argc, char **argv)
 		return rc;
 
 	run_watch(&run, &m);
+	/* --flamegraph: the samples of the measured window, drawn */
+	pd_flame_run_end(run.flame, run.start_ns, m.stop_ns, NULL, 0, NULL, 0,
+					 o.store.dsn != NULL);
 	rc = run_report(&run, &m);
 	run_free(&run, &m);
 	run_opts_free(&o);

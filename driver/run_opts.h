@@ -18,6 +18,7 @@
 
 #include "affinity.h"
 #include "driver.h"
+#include "flamerun.h"
 #include "nplus1.h"
 #include "report.h"
 #include "script.h"
@@ -59,6 +60,7 @@ struct run_opts
 	struct pd_label labels[PD_MAX_LABELS];
 	int			nlabels;
 	struct pd_affinity affinity;	/* --cpu-affinity */
+	struct pd_flame_opts flame; /* --flamegraph, -hz, -self */
 };
 
 /*

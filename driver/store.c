@@ -310,30 +310,25 @@ pd_store_flamegraph(struct pd_store *st, int64_t run_id, const char *key,
 {
 	char		idbuf[32];
 	const char *values[2] = {idbuf, key};
-	PGresult   *res;
-	bool		ok;
+	struct pgconn_result *r;
 
 	*packed = *name = *event = NULL;
 	snprintf(idbuf, sizeof(idbuf), "%lld", (long long) run_id);
-	res = PQexecParams(st->conn,
-					   "SELECT r.report -> 'flamegraph' -> $2::text ->> 'data',"
-					   " r.name, r.report -> 'flamegraph' ->> 'event'"
-					   " FROM perfstore.bench_runs r WHERE r.id = $1::bigint",
-					   2, NULL, values, NULL, NULL, 0);
-	ok = res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK;
-	if (!ok)
-		store_result_msg(st->conn, res, err, errlen);
-	else if (PQntuples(res) == 0)
+	if (!store_exec(st,
+					"SELECT r.report -> 'flamegraph' -> $2::text ->> 'data',"
+					" r.name, r.report -> 'flamegraph' ->> 'event'"
+					" FROM perfstore.bench_runs r WHERE r.id = $1::bigint",
+					2, values, &r, err, errlen))
+		return false;
+	if (pgconn_result_ntuples(r) == 0)
 	{
 		snprintf(err, errlen, "run %lld is not in the store", (long long) run_id);
-		ok = false;
+		pgconn_result_clear(r);
+		return false;
 	}
-	else
-	{
-		*packed = dup_or_null(res, 0, 0);
-		*name = dup_or_null(res, 0, 1);
-		*event = dup_or_null(res, 0, 2);
-	}
-	PQclear(res);
-	return ok;
+	*packed = dup_or_null(r, 0, 0);
+	*name = dup_or_null(r, 0, 1);
+	*event = dup_or_null(r, 0, 2);
+	pgconn_result_clear(r);
+	return true;
 }

@@ -20,6 +20,9 @@ pkgs=(
 	gcc
 	clang
 	libclang-rt-14-dev
+	zlib1g-dev
+	linux-perf
+	libxml2-utils
 )
 if [ "${1:-}" = "--bench" ]; then
 	pkgs+=(pgbadger sysbench)
