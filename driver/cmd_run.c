@@ -750,7 +750,7 @@ cmd_run(int argc, char **argv)
 
 	run_watch(&run, &m);
 	/* --flamegraph: the samples of the measured window, drawn */
-	pd_flame_run_end(run.flame, run.start_ns, m.stop_ns, NULL, 0, NULL, 0,
+	pd_flame_run_end(run.flame, run.start_ns, m.stop_ns, NULL, 0, 0,
 					 o.store.dsn != NULL);
 	rc = run_report(&run, &m);
 	run_free(&run, &m);

@@ -157,17 +157,106 @@ write_pair(const struct pd_folded *f, const char *path, const char *svg,
 	return true;
 }
 
+static int
+point_cmp(const void *a, const void *b)
+{
+	const struct pd_flame_point *x = *(const struct pd_flame_point *const *) a;
+	const struct pd_flame_point *y = *(const struct pd_flame_point *const *) b;
+
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	return x->t_ns < y->t_ns ? -1 : x->t_ns > y->t_ns;
+}
+
+struct pd_flame_span *
+pd_flame_spans(const struct pd_flame_point *points, size_t npoints, int64_t period_ns,
+			   size_t *n)
+{
+	const struct pd_flame_point **order = pd_calloc(npoints + 1, sizeof(*order));
+	struct pd_flame_span *spans = pd_calloc(npoints + 1, sizeof(*spans));
+	int64_t		half = period_ns / 2;
+	size_t		k = 0;
+
+	for (size_t i = 0; i < npoints; i++)
+		order[i] = &points[i];
+	qsort(order, npoints, sizeof(*order), point_cmp);
+	for (size_t i = 0; i < npoints; i++)
+	{
+		const struct pd_flame_point *p = order[i];
+		struct pd_flame_span *prev = k > 0 ? &spans[k - 1] : NULL;
+		int64_t		start = p->t_ns - half;
+
+		if (p->statement == NULL)
+			continue;
+		if (prev != NULL && prev->pid == p->pid && start < prev->end_ns)
+			start = prev->end_ns;	/* no overlap with the previous one */
+		if (prev != NULL && prev->pid == p->pid && prev->end_ns >= start &&
+			strcmp(prev->label, p->statement) == 0)
+		{
+			prev->end_ns = p->t_ns + half;
+			continue;
+		}
+		spans[k].pid = p->pid;
+		spans[k].start_ns = start;
+		spans[k].end_ns = p->t_ns + half;
+		spans[k].label = p->statement;
+		k++;
+	}
+	free(order);
+	*n = k;
+	return spans;
+}
+
+void
+pd_flame_waits(const struct pd_flame_point *points, size_t npoints, struct pd_folded *w)
+{
+	char	   *stack = NULL;
+	size_t		cap = 0;
+
+	for (size_t i = 0; i < npoints; i++)
+	{
+		const char *st = points[i].statement ? points[i].statement : "[unknown]";
+		const char *wt = points[i].wait ? points[i].wait : "CPU";
+		size_t		need = strlen(st) + strlen(wt) + 3;
+		char	   *colon;
+
+		if (need > cap)
+		{
+			cap = need * 2;
+			free(stack);
+			stack = pd_malloc(cap);
+		}
+		snprintf(stack, cap, "%s", st);
+		for (char *p = stack; *p; p++)
+			if (*p == ';' || *p == '\n' || *p == '\r' || *p == '\t')
+				*p = *p == ';' ? ':' : ' ';
+		strcat(stack, ";");
+		colon = stack + strlen(stack);
+		strcat(stack, wt);
+		/* "Type:event" becomes two frames */
+		colon = strchr(colon, ':');
+		if (colon != NULL)
+			*colon = ';';
+		pd_folded_add(w, stack, 1);
+	}
+	free(stack);
+}
+
 void
 pd_flame_run_end(struct pd_flame_run *fr, int64_t from_ns, int64_t to_ns,
-				 const struct pd_flame_span *spans, size_t nspans,
-				 const struct pd_flame_wait *waits, size_t nwaits, bool with_store)
+				 const struct pd_flame_point *points, size_t npoints,
+				 int64_t period_ns, bool with_store)
 {
 	struct pd_folded f;
 	char		err[512];
 	char		sub[600];
+	struct pd_flame_span *spans = NULL;
+	size_t		nspans = 0;
 
 	if (fr == NULL || fr->prof == NULL)
 		return;
+	if (npoints > 0)
+		spans = pd_flame_spans(points, npoints, period_ns, &nspans);
 	pd_folded_init(&f);
 	if (!pd_profile_stop(fr->prof, from_ns, to_ns, spans, nspans, &f, &fr->res,
 						 err, sizeof(err)))
@@ -179,15 +268,19 @@ pd_flame_run_end(struct pd_flame_run *fr, int64_t from_ns, int64_t to_ns,
 		pd_profile_free(fr->prof);
 		fr->prof = NULL;
 		pd_folded_free(&f);
+		free(spans);
 		return;
 	}
+	free(spans);
 	pd_profile_free(fr->prof);
 	fr->prof = NULL;
 	if (fr->res.note[0] != '\0' && fr->note[0] == '\0')
 		snprintf(fr->note, sizeof(fr->note), "%s", fr->res.note);
-	snprintf(sub, sizeof(sub), "%s at %d Hz over %.3f s, %d backend%s%s%s",
+	snprintf(sub, sizeof(sub), "%s at %d Hz over %.3f s, %d backend%s%s%s%s",
 			 fr->res.event, fr->res.hz, (to_ns - from_ns) / 1e9, fr->res.backends,
-			 fr->res.backends == 1 ? "" : "s", fr->note[0] ? "; " : "", fr->note);
+			 fr->res.backends == 1 ? "" : "s",
+			 npoints > 0 ? ", statements as roots" : "",
+			 fr->note[0] ? "; " : "", fr->note);
 	{
 		struct pd_svg_opts so = {
 			.title = "perfdriver run: server CPU by stack",
@@ -207,46 +300,18 @@ pd_flame_run_end(struct pd_flame_run *fr, int64_t from_ns, int64_t to_ns,
 		fr->packed = pd_flame_pack(&f, &fr->packed_raw);
 	pd_folded_free(&f);
 
-	if (waits != NULL && nwaits > 0)
+	if (npoints > 0)
 	{
 		struct pd_folded w;
 		struct pd_svg_opts so = {
 			.title = "perfdriver run: statements by wait event",
-			.subtitle = "server-side samples of pg_stat_activity",
+			.subtitle = "server-side samples of pg_stat_activity (--observe)",
 			.min_width = -1,
 			.palette = PD_PALETTE_WAITS,
 		};
-		char	   *stack = NULL;
-		size_t		cap = 0;
 
 		pd_folded_init(&w);
-		for (size_t i = 0; i < nwaits; i++)
-		{
-			const char *st = waits[i].statement ? waits[i].statement : "[unknown]";
-			const char *ty = waits[i].wait_type ? waits[i].wait_type : "CPU";
-			const char *ev = waits[i].wait_type && waits[i].wait_event ? waits[i].wait_event : "";
-			size_t		need = strlen(st) + strlen(ty) + strlen(ev) + 3;
-
-			if (need > cap)
-			{
-				cap = need * 2;
-				free(stack);
-				stack = pd_malloc(cap);
-			}
-			snprintf(stack, cap, "%s", st);
-			for (char *p = stack; *p; p++)
-				if (*p == ';' || *p == '\n' || *p == '\r' || *p == '\t')
-					*p = *p == ';' ? ':' : ' ';
-			strcat(stack, ";");
-			strcat(stack, ty);
-			if (ev[0])
-			{
-				strcat(stack, ";");
-				strcat(stack, ev);
-			}
-			pd_folded_add(&w, stack, waits[i].count);
-		}
-		free(stack);
+		pd_flame_waits(points, npoints, &w);
 		fr->waits_folded = derived_name(fr->o.svg, ".waits.folded");
 		fr->waits_svg = derived_name(fr->o.svg, ".waits.svg");
 		fr->wait_samples = w.total;
@@ -335,7 +400,9 @@ pd_flame_run_json(FILE *f, const struct pd_flame_run *fr, bool with_data)
 				fr->res.max_depth);
 		fputs(", \"note\": ", f);
 		json_str(f, fr->note[0] ? fr->note : NULL);
-		fprintf(f, ", \"driver_sampled\": %s", fr->o.self ? "true" : "false");
+		fprintf(f, ", \"driver_sampled\": %s, \"sampling\": \"%s\"",
+				fr->o.self ? "true" : "false",
+				fr->res.system_wide ? "system-wide" : "per-process");
 		if (fr->waits_svg)
 		{
 			fputs(", \"waits_svg\": ", f);

@@ -36,15 +36,18 @@ struct pd_flame_opts
 };
 
 /*
- * One wait-event sample count of a statement, from --observe: wait_type
- * NULL means the backend was on CPU.  The strings are not copied.
+ * One server-side sample of the run's timeline (--observe): at t_ns
+ * (CLOCK_MONOTONIC) backend pid was running statement (its normalized
+ * text; NULL: none the driver knows of) and waiting on wait: "CPU" when it
+ * was not waiting, else "Type:event" as pg_stat_activity shows it
+ * ("Lock:transactionid").  The strings are not copied.
  */
-struct pd_flame_wait
+struct pd_flame_point
 {
+	int			pid;
+	int64_t		t_ns;
 	const char *statement;
-	const char *wait_type;
-	const char *wait_event;
-	uint64_t	count;
+	const char *wait;
 };
 
 struct pd_flame_run;
@@ -75,16 +78,34 @@ void		pd_flame_run_service(struct pd_flame_run *fr);
 /*
  * pd_flame_run_end: stop sampling, keep the samples from from_ns to to_ns
  * (the measured window, CLOCK_MONOTONIC), and write FILE.folded and
- * FILE.svg; with waits (--observe), FILE.waits.folded and FILE.waits.svg
- * too.  spans give samples a statement root (NULL, 0: the root is
- * "postgres").  with_store keeps the folded stacks packed for the stored
+ * FILE.svg.  With a timeline (--observe: npoints samples taken every
+ * period_ns), a perf sample whose backend was running a known statement
+ * gets the statement as its root frame (else "postgres"), and
+ * FILE.waits.folded and FILE.waits.svg show statement;wait_event_type;
+ * wait_event.  with_store keeps the folded stacks packed for the stored
  * report.  A failure prints one warning line and marks the profile
  * unavailable.
  */
 void		pd_flame_run_end(struct pd_flame_run *fr, int64_t from_ns, int64_t to_ns,
-							 const struct pd_flame_span *spans, size_t nspans,
-							 const struct pd_flame_wait *waits, size_t nwaits,
-							 bool with_store);
+							 const struct pd_flame_point *points, size_t npoints,
+							 int64_t period_ns, bool with_store);
+
+/*
+ * pd_flame_spans: the statement spans of a timeline: each sample with a
+ * statement stands for period_ns around it; consecutive samples of one
+ * backend running the same statement merge.  Returns a malloc'd array
+ * sorted by pid and start (caller frees), *n its length.
+ */
+struct pd_flame_span *pd_flame_spans(const struct pd_flame_point *points, size_t npoints,
+									 int64_t period_ns, size_t *n);
+
+/*
+ * pd_flame_waits: the timeline as folded stacks statement;type;event (a
+ * sample on CPU: statement;CPU), into w; samples without a statement are
+ * under "[unknown]".
+ */
+void		pd_flame_waits(const struct pd_flame_point *points, size_t npoints,
+						   struct pd_folded *w);
 
 /* The line of the human report ("flame graph: ..."); nothing for NULL. */
 void		pd_flame_run_print(FILE *out, const struct pd_flame_run *fr);

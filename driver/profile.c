@@ -146,7 +146,7 @@ try_event(int pid, int hz, uint32_t type, uint64_t config, bool user_only)
 	return 0;
 }
 
-/* The check of pid itself; *sw only probed once the pid can be sampled. */
+/* The checks of pd_profile_check() on pid itself, before system-wide. */
 static bool
 check_pid(int pid, int hz, char *event, size_t evlen, char *note,
 		  size_t notelen, char *reason, size_t rlen, char *fix, size_t fixlen);
@@ -713,9 +713,9 @@ pd_profile_stop(struct pd_profile *p, int64_t from_ns, int64_t to_ns,
 	memset(res, 0, sizeof(*res));
 	snprintf(res->event, sizeof(res->event), "%s", p->event);
 	res->hz = p->hz;
+	res->system_wide = p->system_wide;
 	res->processes = p->nprocs;
-	for (int i = 0; i < p->nknown; i++)
-		res->backends++;
+	res->backends = p->nknown;
 	/* perf record writes its file when interrupted */
 	for (int i = 0; i < p->nprocs; i++)
 		if (p->procs[i].pid > 0)

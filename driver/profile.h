@@ -43,6 +43,7 @@ struct pd_profile_result
 {
 	char		event[32];		/* the sampled event: "cycles", "cpu-clock" */
 	int			hz;
+	bool		system_wide;	/* one perf on every CPU, filtered by PID */
 	int			backends;		/* backend PIDs sampled */
 	int			processes;		/* perf record processes run */
 	uint64_t	samples;		/* kept: inside the measured window */

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 
 #include "flamegraph.h"
+#include "flamerun.h"
 #include "unit.h"
 
 /* Collapse text with opts into a fresh set. */
@@ -374,9 +375,47 @@ test_svg(void)
 	pd_folded_free(&f);
 }
 
+/* The timeline of --observe: statement spans and the wait-event stacks. */
+static void
+test_timeline(void)
+{
+	const int64_t ms = 1000000;
+	struct pd_flame_point pts[] = {
+		{11, 100 * ms, "C", "CPU"},
+		{10, 140 * ms, "B", "Lock:transactionid"},
+		{10, 100 * ms, "A", "CPU"},
+		{10, 120 * ms, "A", "IO:DataFileRead"},
+		{10, 200 * ms, "A", NULL},
+		{11, 120 * ms, NULL, "Client:ClientRead"},
+	};
+	size_t		n;
+	struct pd_flame_span *sp = pd_flame_spans(pts, 6, 20 * ms, &n);
+	struct pd_folded w;
+
+	CHECK(n == 4, "spans %zu", n);
+	CHECK(n == 4 && sp[0].pid == 10 && sp[0].start_ns == 90 * ms && sp[0].end_ns == 130 * ms &&
+		  strcmp(sp[0].label, "A") == 0, "consecutive samples of A merge");
+	CHECK(n == 4 && sp[1].start_ns == 130 * ms && sp[1].end_ns == 150 * ms &&
+		  strcmp(sp[1].label, "B") == 0, "B after A");
+	CHECK(n == 4 && sp[2].start_ns == 190 * ms && strcmp(sp[2].label, "A") == 0,
+		  "A again after a gap: a span of its own");
+	CHECK(n == 4 && sp[3].pid == 11 && sp[3].end_ns == 110 * ms, "an idle sample ends a span");
+	free(sp);
+
+	pd_folded_init(&w);
+	pd_flame_waits(pts, 6, &w);
+	CHECK(count_of(&w, "A;CPU") == 2, "on CPU (and no wait reported)");
+	CHECK(count_of(&w, "B;Lock;transactionid") == 1, "type and event as two frames");
+	CHECK(count_of(&w, "A;IO;DataFileRead") == 1, "IO wait");
+	CHECK(count_of(&w, "[unknown];Client;ClientRead") == 1, "no statement: [unknown]");
+	CHECK(w.total == 6, "every sample counted");
+	pd_folded_free(&w);
+}
+
 int
 main(void)
 {
+	test_timeline();
 	test_collapse();
 	test_deep();
 	test_folded_format();
