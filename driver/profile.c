@@ -29,6 +29,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -283,7 +284,8 @@ first_line(const char *path, char *buf, size_t len)
  * spawn: fork and exec argv (argv[0] the full path) with stdout to
  * /dev/null, stderr to errpath, keep_a and keep_b as descriptors 3 and 4
  * (when >= 0), and SIGINT from the terminal kept away (a process group of
- * its own: the driver decides when perf stops).  Returns the child or -1.
+ * its own: the driver decides when perf stops); it gets SIGTERM should the
+ * driver die first.  Returns the child or -1.
  * Everything the child calls between fork and exec is async-signal-safe:
  * worker threads may hold locks.
  */
@@ -292,6 +294,7 @@ spawn(char *const argv[], const char *errpath, int keep_a, int keep_b,
 	  int stdout_fd)
 {
 	pid_t		pid;
+	pid_t		parent = getpid();
 	sigset_t	none;
 
 	sigemptyset(&none);
@@ -304,6 +307,10 @@ spawn(char *const argv[], const char *errpath, int keep_a, int keep_b,
 		int			err = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 
 		setpgid(0, 0);
+		/* a perf -a left behind by a killed driver would record forever */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() != parent)
+			_exit(127);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		signal(SIGINT, SIG_DFL);
 		signal(SIGPIPE, SIG_DFL);
