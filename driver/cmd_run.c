@@ -399,6 +399,8 @@ run_create_threads(struct run *run)
  * run_profile_begin: with --flamegraph, start sampling the backends of the
  * pool (all connected) so that perf counts from the clock's start.  When
  * perf cannot run, flamerun.c says why in one line and the run goes on.
+ * Called under the gate lock, while the workers wait at the gate: starting
+ * perf delays the clock, not the measured window.
  */
 static void
 run_profile_begin(struct run *run)

@@ -15,6 +15,7 @@
  * index, both freed before pd_flame_svg() returns.  Node names point into
  * the folded sets' keys, which outlive the call.
  */
+#define _GNU_SOURCE				/* qsort_r */
 #include "flamegraph.h"
 #include "driver.h"
 
@@ -154,12 +155,12 @@ name_cmp(const struct node *a, const struct node *b)
 	return a->name_len < b->name_len ? -1 : a->name_len > b->name_len;
 }
 
-static struct tree *sort_tree;
-
 static int
-child_cmp(const void *a, const void *b)
+child_cmp(const void *a, const void *b, void *arg)
 {
-	return name_cmp(&sort_tree->n[*(const int *) a], &sort_tree->n[*(const int *) b]);
+	const struct tree *t = arg;
+
+	return name_cmp(&t->n[*(const int *) a], &t->n[*(const int *) b]);
 }
 
 /*
@@ -174,7 +175,6 @@ tree_layout(struct tree *t)
 	int			sp = 0;
 	int		   *kids = pd_malloc((t->len + 1) * sizeof(int));
 
-	sort_tree = t;
 	stack[sp++] = 0;
 	t->n[0].x = 0;
 	while (sp > 0)
@@ -185,7 +185,7 @@ tree_layout(struct tree *t)
 
 		for (int c = t->n[v].first; c >= 0; c = t->n[c].next)
 			kids[nk++] = c;
-		qsort(kids, nk, sizeof(int), child_cmp);
+		qsort_r(kids, nk, sizeof(int), child_cmp, t);
 		for (int i = 0; i < nk; i++)
 		{
 			t->n[kids[i]].x = x;
