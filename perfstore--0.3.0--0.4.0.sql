@@ -475,6 +475,125 @@ FROM PUBLIC;
 --
 -- names
 --
+-- Accessors that shadowed built-in aggregates: with perfstore on the
+-- search_path, count(s) over a sketch column called the scalar count of
+-- each sketch, one row per input row, instead of the count aggregate.
+-- They are num_vals, min_val and max_val now, as in Timescale's toolkit.
+-- sum, mean, stddev and the variances keep their names: PostgreSQL has no
+-- aggregate of those names that takes a sketch or a stats, so a call on
+-- one cannot change meaning (docs/sketch.md, "Names").
+ALTER FUNCTION perfstore.count(perfstore.sketch) RENAME TO num_vals;
+ALTER FUNCTION perfstore.min(perfstore.sketch) RENAME TO min_val;
+ALTER FUNCTION perfstore.max(perfstore.sketch) RENAME TO max_val;
+ALTER FUNCTION perfstore.count(perfstore.stats) RENAME TO num_vals;
+ALTER FUNCTION perfstore.min(perfstore.stats) RENAME TO min_val;
+ALTER FUNCTION perfstore.max(perfstore.stats) RENAME TO max_val;
+
+-- "Run" means a load-test run (store_run, compare_runs, bench_runs); the
+-- workflow API says workflow: start_workflow_run and finish_workflow_run.
+-- Their bodies are the old ones under the new name (plpgsql qualifies
+-- parameters by the function's name); writers keep their grants.
+DO $do$
+DECLARE
+	f record;
+	def text;
+	g record;
+BEGIN
+	FOR f IN
+		SELECT * FROM (VALUES
+			('start_run', 'start_workflow_run', 'text, jsonb, timestamp with time zone'),
+			('finish_run', 'finish_workflow_run', 'bigint, text, timestamp with time zone')) v(old, new, args)
+	LOOP
+		def := pg_catalog.pg_get_functiondef(pg_catalog.to_regprocedure(
+			'perfstore.' OPERATOR(pg_catalog.||) f.old OPERATOR(pg_catalog.||) '(' OPERATOR(pg_catalog.||) f.args OPERATOR(pg_catalog.||) ')'));
+		EXECUTE pg_catalog.regexp_replace(def, '\m' OPERATOR(pg_catalog.||) f.old OPERATOR(pg_catalog.||) '\M', f.new, 'g');
+		EXECUTE pg_catalog.format('REVOKE EXECUTE ON FUNCTION perfstore.%I(%s) FROM PUBLIC', f.new, f.args);
+		FOR g IN
+			SELECT a.grantee FROM pg_catalog.pg_proc p, pg_catalog.aclexplode(p.proacl) a
+			WHERE p.oid OPERATOR(pg_catalog.=) pg_catalog.to_regprocedure(
+				'perfstore.' OPERATOR(pg_catalog.||) f.old OPERATOR(pg_catalog.||) '(' OPERATOR(pg_catalog.||) f.args OPERATOR(pg_catalog.||) ')')
+			  AND a.privilege_type OPERATOR(pg_catalog.=) 'EXECUTE'::text
+			  AND a.grantee OPERATOR(pg_catalog.<>) p.proowner
+			  AND a.grantee OPERATOR(pg_catalog.<>) 0::pg_catalog.oid
+		LOOP
+			EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION perfstore.%I(%s) TO %s', f.new, f.args,
+				g.grantee::pg_catalog.regrole::pg_catalog.text);
+		END LOOP;
+		EXECUTE pg_catalog.format('DROP FUNCTION perfstore.%I(%s)', f.old, f.args);
+	END LOOP;
+END
+$do$;
+COMMENT ON FUNCTION perfstore.start_workflow_run(text, jsonb, timestamptz) IS
+	'start a workflow run; returns its id';
+COMMENT ON FUNCTION perfstore.finish_workflow_run(bigint, text, timestamptz) IS
+	'finish a workflow run with success, failed or cancelled';
+
+-- The internal helpers move out of the user's way, into the schema
+-- perfstore_internal, with EXECUTE for no one but the owner.  The
+-- functions that call them run as the owner (compare_runs and
+-- compare_to_history become SECURITY DEFINER for that: they only read) and
+-- are recreated with the new qualified names.
+CREATE SCHEMA perfstore_internal;
+COMMENT ON SCHEMA perfstore_internal IS
+	'perfstore''s internal helpers: not for direct use, and executable by the extension''s owner only';
+REVOKE ALL ON SCHEMA perfstore_internal FROM PUBLIC;
+DO $do$
+DECLARE
+	moved text[] := ARRAY['run_doc_text', 'run_doc_number', 'run_doc_count', 'run_doc_time',
+		'run_doc_sketch', 'run_doc_fail', 'compare_verdict', 'compare_run_sets',
+		'compare_check_run', 'compare_check_threshold', 'setting_interval', 'check_sample',
+		'refresh_rollups_skipping'];
+	f record;
+	def text;
+	n text;
+BEGIN
+	FOR f IN
+		SELECT p.oid FROM pg_catalog.pg_proc p
+		WHERE p.pronamespace OPERATOR(pg_catalog.=) 'perfstore'::pg_catalog.regnamespace
+		  AND p.proname OPERATOR(pg_catalog.=) ANY (moved::pg_catalog.name[])
+	LOOP
+		EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f.oid::pg_catalog.regprocedure);
+		EXECUTE pg_catalog.format('ALTER FUNCTION %s SET SCHEMA perfstore_internal', f.oid::pg_catalog.regprocedure);
+	END LOOP;
+	-- every function whose body calls one of them, in either schema
+	FOR f IN
+		SELECT p.oid FROM pg_catalog.pg_proc p
+		WHERE p.pronamespace OPERATOR(pg_catalog.=) ANY (ARRAY['perfstore'::pg_catalog.regnamespace,
+		                                                      'perfstore_internal'::pg_catalog.regnamespace]::pg_catalog.oid[])
+		  AND p.prosrc OPERATOR(pg_catalog.~) ('perfstore\.(' OPERATOR(pg_catalog.||) pg_catalog.array_to_string(moved, '|') OPERATOR(pg_catalog.||) ')\M')
+		ORDER BY p.oid
+	LOOP
+		def := pg_catalog.pg_get_functiondef(f.oid);
+		FOREACH n IN ARRAY moved LOOP
+			def := pg_catalog.regexp_replace(def, 'perfstore\.' OPERATOR(pg_catalog.||) n OPERATOR(pg_catalog.||) '\M',
+				'perfstore_internal.' OPERATOR(pg_catalog.||) n, 'g');
+		END LOOP;
+		EXECUTE def;
+	END LOOP;
+END
+$do$;
+ALTER FUNCTION perfstore.compare_runs(bigint, bigint, float8) SECURITY DEFINER;
+ALTER FUNCTION perfstore.compare_to_history(bigint, integer, float8) SECURITY DEFINER;
+REVOKE ALL ON FUNCTION perfstore.ingest_trigger() FROM PUBLIC;
+
+-- grant_writer grants the renamed workflow functions
+CREATE OR REPLACE FUNCTION perfstore.grant_writer(role regrole) RETURNS void
+	LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM perfstore.grant_reader(role);
+	-- the batch ingest view; its trigger stores the rows as the owner
+	EXECUTE pg_catalog.format('GRANT SELECT, INSERT ON perfstore.ingest TO %s', role);
+	-- everything else through functions that run as the owner
+	EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION perfstore.record(text, float8, jsonb, timestamptz),
+		perfstore.start_workflow_run(text, jsonb, timestamptz),
+		perfstore.finish_workflow_run(bigint, text, timestamptz),
+		perfstore.start_task(bigint, text, text, integer, jsonb, timestamptz),
+		perfstore.finish_task(bigint, text, timestamptz),
+		perfstore.store_run(jsonb) TO %s', role);
+END
+$$;
 
 --
 -- load-test runs: verdicts, diagnosis and profiles

@@ -78,7 +78,7 @@ static const struct
  * of workers calling the workflow API and UI pages reading through indexes;
  * ingest is a metrics agent calling perfstore.record() with an occasional
  * batch through perfstore.ingest.  Each row workflow and ingest add is
- * counted in the report: the rows of start_run and start_task are the runs
+ * counted in the report: the rows of start_workflow_run and start_task are the runs
  * and tasks added, and the rows of record() and of the INSERT into
  * perfstore.ingest are the samples added.
  */
@@ -138,8 +138,8 @@ static const struct
 		"workflow",
 		"<builtin: workflow workers and monitoring UI on perfstore's workflow API>",
 		"-- a CI system on the store's workflow API: 3 transactions in 10 are a\n"
-		"-- worker running one workflow (start_run, four tasks, two of them side\n"
-		"-- by side, finish_run; 1 run in 20 fails), 7 in 10 a monitoring UI page\n"
+		"-- worker running one workflow (start_workflow_run, four tasks, two of them side\n"
+		"-- by side, finish_workflow_run; 1 run in 20 fails), 7 in 10 a monitoring UI page\n"
 		"-- (a workflow's ten latest runs, their tasks in one query, the open\n"
 		"-- runs, an agent's latest tasks).  Every read uses an index.\n"
 		"\\set wf random(0, 4)\n"
@@ -147,7 +147,7 @@ static const struct
 		"\\set kind random(1, 10)\n"
 		"\\if :kind <= 3\n"
 		"\\set fail random(1, 20)\n"
-		"SELECT perfstore.start_run('workflow-' || :wf, jsonb_build_object('branch', 'main', 'trigger', 'push')) AS run_id \\gset\n"
+		"SELECT perfstore.start_workflow_run('workflow-' || :wf, jsonb_build_object('branch', 'main', 'trigger', 'push')) AS run_id \\gset\n"
 		"SELECT perfstore.start_task(:run_id, 'agent-' || :agent, 'checkout') AS task_id \\gset\n"
 		"SELECT perfstore.finish_task(:task_id, 'success');\n"
 		"SELECT perfstore.start_task(:run_id, 'agent-' || :agent, 'build', 2, jsonb_build_object('cache', 'warm')) AS build_id \\gset\n"
@@ -156,7 +156,7 @@ static const struct
 		"SELECT perfstore.finish_task(:build_id, 'success');\n"
 		"SELECT perfstore.start_task(:run_id, 'agent-' || :agent, 'test') AS test_id \\gset\n"
 		"SELECT perfstore.finish_task(:test_id, CASE WHEN :fail = 1 THEN 'failed' ELSE 'success' END);\n"
-		"SELECT perfstore.finish_run(:run_id, CASE WHEN :fail = 1 THEN 'failed' ELSE 'success' END);\n"
+		"SELECT perfstore.finish_workflow_run(:run_id, CASE WHEN :fail = 1 THEN 'failed' ELSE 'success' END);\n"
 		"\\else\n"
 		"SELECT coalesce(ids[1], 0) AS r1, coalesce(ids[2], 0) AS r2, coalesce(ids[3], 0) AS r3, coalesce(ids[4], 0) AS r4, coalesce(ids[5], 0) AS r5, coalesce(ids[6], 0) AS r6, coalesce(ids[7], 0) AS r7, coalesce(ids[8], 0) AS r8, coalesce(ids[9], 0) AS r9, coalesce(ids[10], 0) AS r10\n"
 		"  FROM (SELECT array_agg(id ORDER BY started_at DESC, id DESC) AS ids\n"

@@ -113,8 +113,8 @@ SELECT fingerprint, query, calls, rows, errors, error_rate, round(p95_ms::numeri
            AS p95_is_sketch_quantile,
        max_ms, mean_ms
 FROM perfstore.bench_statement_summary ORDER BY fingerprint COLLATE "C";
-SELECT seq, started_at, length_s, transactions, failed, errors, tps, perfstore.count(latency) AS n,
-       perfstore.min(latency) AS min, perfstore.max(latency) AS max
+SELECT seq, started_at, length_s, transactions, failed, errors, tps, perfstore.num_vals(latency) AS n,
+       perfstore.min_val(latency) AS min, perfstore.max_val(latency) AS max
 FROM perfstore.bench_intervals ORDER BY seq;
 SELECT source_fingerprint, repeated_fingerprint, source, repeated, occurrences, repeats_total,
        repeats_max, time_ms, example_params, suggestion
@@ -175,15 +175,15 @@ FROM perfstore.bench_runs WHERE id = :g1;
 -- the group's p95 is the quantile of the merged sketches
 SELECT s.p95_ms = perfstore.quantile(k.s, 0.95) AS p95_of_both,
        s.p50_ms = perfstore.quantile(k.s, 0.5) AS p50_of_both,
-       perfstore.count(r.latency) AS n, s.max_ms, s.mean_ms
+       perfstore.num_vals(r.latency) AS n, s.max_ms, s.mean_ms
 FROM perfstore.bench_run_summary s
 JOIN perfstore.bench_runs r USING (id),
      (SELECT perfstore.sketch_agg(x::perfstore.sketch) AS s
       FROM unnest(ARRAY[pg_temp.sk(1, 1000), pg_temp.sk(1001, 1500)]) x) k
 WHERE s.id = :g1;
-SELECT fingerprint, query, calls, rows, errors, perfstore.count(latency) AS n, perfstore.max(latency) AS max
+SELECT fingerprint, query, calls, rows, errors, perfstore.num_vals(latency) AS n, perfstore.max_val(latency) AS max
 FROM perfstore.bench_statements WHERE run_id = :g1 ORDER BY fingerprint COLLATE "C";
-SELECT seq, started_at, length_s, transactions, failed, errors, tps, perfstore.count(latency) AS n
+SELECT seq, started_at, length_s, transactions, failed, errors, tps, perfstore.num_vals(latency) AS n
 FROM perfstore.bench_intervals WHERE run_id = :g1 ORDER BY seq;
 SELECT occurrences, repeats_total, repeats_max, time_ms, example_params
 FROM perfstore.nplus1_findings WHERE run_id = :g1;
@@ -240,7 +240,7 @@ UNION ALL
 SELECT 'z2 -> z0', baseline, candidate, change, verdict
 FROM perfstore.compare_runs(:z2, :z0, 0.10) WHERE scope = 'run' AND metric = 'error_rate';
 -- the verdict rules, one by one
-SELECT m, b, c, t, s, perfstore.compare_verdict(m, b, c, t, s, sa) AS verdict
+SELECT m, b, c, t, s, perfstore_internal.compare_verdict(m, b, c, t, s, sa) AS verdict
 FROM (VALUES ('tps', 100, 150, 0.1, NULL, NULL), ('tps', 100, 50, 0.1, NULL, NULL),
              ('tps', 100, 105, 0.1, NULL, NULL), ('tps', 100, 110, 0.1, NULL, NULL),
              ('p95_ms', 10, 12, 0.1, NULL, NULL), ('p95_ms', 10, 12, 0.1, 0.25, 2.5),

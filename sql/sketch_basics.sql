@@ -49,9 +49,9 @@ FROM b_sk WHERE g = 2;
 -- extreme finite values round-trip too
 SELECT s::text::sketch::text = s::text AS text_roundtrip,
        s::bytea::sketch::bytea = s::bytea AS bytea_roundtrip,
-       min(s) = -1.7976931348623157e308 AS min_exact,
-       max(s) = 1.7976931348623157e308 AS max_exact,
-       count(s) = 6 AS count_ok
+       min_val(s) = -1.7976931348623157e308 AS min_exact,
+       max_val(s) = 1.7976931348623157e308 AS max_exact,
+       num_vals(s) = 6 AS count_ok
 FROM (SELECT sketch_agg(x) AS s FROM (VALUES (5e-324::float8), (-5e-324),
       (1.7976931348623157e308), (-1.7976931348623157e308), (2.2250738585072014e-308),
       (1)) t(x)) y;
@@ -85,27 +85,27 @@ SELECT (SELECT sketch_agg(v)::text FROM b_data WHERE g = 1)
 
 -- exact count, sum, mean, min, max; alpha; collapsed
 SELECT k.g,
-       count(k.s) = (SELECT count(v) FROM b_data d WHERE d.g = k.g) AS count_ok,
+       num_vals(k.s) = (SELECT count(v) FROM b_data d WHERE d.g = k.g) AS count_ok,
        sum(k.s) = (SELECT sum(v::numeric)::float8 FROM b_data d WHERE d.g = k.g) AS sum_ok,
        mean(k.s) = (SELECT (sum(v::numeric) / count(v))::float8 FROM b_data d WHERE d.g = k.g) AS mean_ok,
-       min(k.s) = (SELECT min(v) FROM b_data d WHERE d.g = k.g) AS min_ok,
-       max(k.s) = (SELECT max(v) FROM b_data d WHERE d.g = k.g) AS max_ok,
+       min_val(k.s) = (SELECT min(v) FROM b_data d WHERE d.g = k.g) AS min_ok,
+       max_val(k.s) = (SELECT max(v) FROM b_data d WHERE d.g = k.g) AS max_ok,
        alpha(k.s) AS alpha, alpha(k.s3) AS alpha3,
        collapsed(k.s) AS collapsed, collapsed(k.s3) AS collapsed3
 FROM b_sk k ORDER BY k.g;
-SELECT count(s), sum(s), mean(s), min(s), max(s), alpha(s), collapsed(s)
+SELECT num_vals(s), sum(s), mean(s), min_val(s), max_val(s), alpha(s), collapsed(s)
 FROM (SELECT sketch_agg(x::float8, 0.05) AS s FROM generate_series(-3, 7) x) y;
 
 -- buckets(): ascending, lower <= upper, counts sum to count, and every
 -- value lies in a bucket that holds it
 SELECT k.g,
-       (SELECT sum(count) FROM buckets(k.s)) = count(k.s) AS counts_sum,
+       (SELECT sum(count) FROM buckets(k.s)) = num_vals(k.s) AS counts_sum,
        (SELECT bool_and(lower <= upper AND count > 0) FROM buckets(k.s)) AS lower_le_upper,
        (SELECT bool_and(lower >= prev_upper) FROM
           (SELECT lower, lag(upper) OVER (ORDER BY n) AS prev_upper
            FROM buckets(k.s) WITH ORDINALITY AS b(lower, upper, count, n)) x
         WHERE prev_upper IS NOT NULL) AS ascending,
-       (SELECT sum(count) FROM buckets(k.s3)) = count(k.s3) AS counts_sum3
+       (SELECT sum(count) FROM buckets(k.s3)) = num_vals(k.s3) AS counts_sum3
 FROM b_sk k ORDER BY k.g;
 -- the mixed-sign sketch: negative buckets first, then zero, then positive
 SELECT lower, upper, count
@@ -125,8 +125,8 @@ SELECT k.g,
        quantiles(k.s, '{0, 0.1, 0.5, 0.9, 0.99, 1}')
          = ARRAY[quantile(k.s, 0), quantile(k.s, 0.1), quantile(k.s, 0.5),
                  quantile(k.s, 0.9), quantile(k.s, 0.99), quantile(k.s, 1)] AS same,
-       quantile(k.s, 0) = min(k.s) AS q0_is_min,
-       quantile(k.s, 1) = max(k.s) AS q1_is_max,
+       quantile(k.s, 0) = min_val(k.s) AS q0_is_min,
+       quantile(k.s, 1) = max_val(k.s) AS q1_is_max,
        array_length(quantiles(k.s, '{}'), 1) IS NULL AS empty_array
 FROM b_sk k ORDER BY k.g;
 SELECT quantiles(sketch_agg(x::float8), '{0, 0.25, 0.5, 0.75, 1}')
@@ -134,15 +134,15 @@ FROM generate_series(1, 100) x;
 -- quantiles are monotone in q and clamped to [min, max]
 SELECT k.g,
        bool_and(quantile(k.s, q / 1000.0) <= quantile(k.s, (q + 1) / 1000.0)) AS monotone,
-       bool_and(quantile(k.s, q / 1000.0) BETWEEN min(k.s) AND max(k.s)) AS clamped
+       bool_and(quantile(k.s, q / 1000.0) BETWEEN min_val(k.s) AND max_val(k.s)) AS clamped
 FROM b_sk k, generate_series(0, 999) q GROUP BY k.g ORDER BY k.g;
 
 -- rank(): monotone, 0 below min, 1 at and above max, close to the exact
 -- fraction (within the bucket of x)
 SELECT k.g,
-       rank(k.s, min(k.s) - 1) AS below_min,
-       rank(k.s, max(k.s)) AS at_max,
-       rank(k.s, max(k.s) + 1) AS above_max,
+       rank(k.s, min_val(k.s) - 1) AS below_min,
+       rank(k.s, max_val(k.s)) AS at_max,
+       rank(k.s, max_val(k.s) + 1) AS above_max,
        rank(k.s, 1e300) AS huge
 FROM b_sk k ORDER BY k.g;
 SELECT k.g,
@@ -190,7 +190,7 @@ CREATE TEMP TABLE b_wide_sk AS
 SELECT sketch_agg(v, 0.0001) AS s, sketch_agg(-v, 0.0001) AS n FROM b_wide;
 SELECT collapsed(s) = 300 AS collapsed_counted,
        collapsed(n) = 300 AS collapsed_counted_neg,
-       count(s) = 60000 AS count_ok,
+       num_vals(s) = 60000 AS count_ok,
        quantile(s, 0) = (SELECT min(v) FROM b_wide) AS q0_exact,
        quantile(s, 1) = (SELECT max(v) FROM b_wide) AS q1_exact,
        quantile(n, 0) = (SELECT min(-v) FROM b_wide) AS q0_exact_neg,
@@ -205,7 +205,7 @@ FROM b_wide_sk,
               GROUP BY q) z;
 -- the collapsed values answer with the lowest kept bucket, clamped
 SELECT quantile(s, 0.001) <= quantile(s, 0.01) AS ordered,
-       quantile(s, 0.001) >= min(s) AS clamped,
+       quantile(s, 0.001) >= min_val(s) AS clamped,
        quantile(s, 0.001) > 1e-300 AS not_exact
 FROM b_wide_sk;
 -- buckets() shows the collapsed values as one bucket ending at the floor
@@ -216,8 +216,8 @@ SELECT s::text::sketch::text = s::text AS text_roundtrip,
        s::bytea::sketch::bytea = s::bytea AS bytea_roundtrip,
        n::text::sketch::text = n::text AS text_roundtrip_neg,
        n::bytea::sketch::bytea = n::bytea AS bytea_roundtrip_neg,
-       (SELECT sum(count) FROM buckets(s)) = count(s) AS buckets_sum,
-       (SELECT sum(count) FROM buckets(n)) = count(n) AS buckets_sum_neg
+       (SELECT sum(count) FROM buckets(s)) = num_vals(s) AS buckets_sum,
+       (SELECT sum(count) FROM buckets(n)) = num_vals(n) AS buckets_sum_neg
 FROM b_wide_sk;
 -- at the default alpha, 1e-300 .. 1e300 collapses all but the top 2^58
 SELECT collapsed(s) > 0 AS collapsed,
@@ -229,21 +229,21 @@ FROM (SELECT sketch_agg(10 ^ (i - 300)::float8) AS s
 -- in place; every row's result is still its own frame's sketch)
 CREATE TEMP TABLE b_win AS
 SELECT i, exp((i * 7919 % 1000) / 100.0) AS v FROM generate_series(1, 2000) i;
-SELECT bool_and(count(s) = i) AS running_count,
+SELECT bool_and(num_vals(s) = i) AS running_count,
        bool_and(s::text = (SELECT sketch_agg(v)::text FROM b_win w WHERE w.i <= x.i))
          FILTER (WHERE i % 97 = 0) AS running_same,
        bool_and(ap = (SELECT approx_percentile(v, 0.9) FROM b_win w WHERE w.i <= x.i))
          FILTER (WHERE i % 97 = 0) AS running_ap
 FROM (SELECT i, sketch_agg(v) OVER (ORDER BY i) AS s,
              approx_percentile(v, 0.9) OVER (ORDER BY i) AS ap FROM b_win) x;
-SELECT bool_and(count(s) = least(i, 3)) AS moving_count,
+SELECT bool_and(num_vals(s) = least(i, 3)) AS moving_count,
        bool_and(s::text = (SELECT sketch_agg(v)::text FROM b_win w WHERE w.i BETWEEN x.i - 2 AND x.i))
          FILTER (WHERE i % 97 = 0) AS moving_same
 FROM (SELECT i, sketch_agg(v) OVER (ORDER BY i ROWS BETWEEN 2 PRECEDING AND CURRENT ROW) AS s
       FROM b_win) x;
 -- two identical aggregates in one query share their state
 SELECT sketch_agg(v)::text = sketch_agg(v)::text AS shared_same,
-       count(sketch_agg(v)) = 2000 AS shared_count
+       num_vals(sketch_agg(v)) = 2000 AS shared_count
 FROM b_win;
 
 -- the packed form is compact: 1M lognormal latencies under 2 KB, and a

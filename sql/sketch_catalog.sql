@@ -80,7 +80,7 @@ ORDER BY signature COLLATE "C";
 SELECT signature, provolatile, proparallel
 FROM ext_proc
 WHERE (provolatile NOT IN ('i', 's') OR proparallel <> 's')
-  AND signature !~ '^perfstore\.(record|set_unit|ingest_move|start_run|finish_run|start_task|finish_task|set_retention|set_late_window|set_partitions_ahead|create_partition|refresh_rollups|maintain|grant_reader|grant_writer|ingest_trigger)\('
+  AND signature !~ '^perfstore\.(record|set_unit|ingest_move|start_workflow_run|finish_workflow_run|start_task|finish_task|set_retention|set_late_window|set_partitions_ahead|create_partition|refresh_rollups|maintain|grant_reader|grant_writer|ingest_trigger)\('
 ORDER BY signature COLLATE "C";
 -- the sketch functions are immutable: the same inputs give the same
 -- sketch (offenders listed; expected: none)
@@ -103,7 +103,7 @@ SELECT x.signature, x.proisstrict AS strict, x.provolatile AS volatility,
        x.proparallel AS parallel
 FROM ext_proc x
 WHERE x.prokind = 'f'
-  AND x.signature ~ '^perfstore\.(quantiles?|rank|count|sum|mean|min|max|alpha|collapsed|buckets)\(perfstore\.sketch'
+  AND x.signature ~ '^perfstore\.(quantiles?|rank|num_vals|sum|mean|min_val|max_val|alpha|collapsed|buckets)\(perfstore\.sketch'
 ORDER BY signature COLLATE "C";
 
 DROP VIEW ext_proc;

@@ -27,7 +27,7 @@ UNION ALL SELECT 7, sketch_agg(0::float8) FROM generate_series(1, 5)
 UNION ALL SELECT 8, sketch_agg(-x::float8 * 1e-9, 0.1) FROM generate_series(1, 40) x
 UNION ALL SELECT 9, sketch_agg(1.7976931348623157e308::float8)
 UNION ALL SELECT 10, sketch_agg(exp(x / 100.0)) FROM generate_series(-1000, 1000, 3) x;
-SELECT id, count(s), collapsed(s) > 0 AS collapsed, length(s::bytea) AS packed_bytes
+SELECT id, num_vals(s), collapsed(s) > 0 AS collapsed, length(s::bytea) AS packed_bytes
 FROM d_pool ORDER BY id;
 CREATE TEMP TABLE d_pool_bytes AS
 SELECT array_agg(s::bytea ORDER BY id) AS b, array_agg(s::text ORDER BY id) AS t FROM d_pool;
@@ -37,23 +37,23 @@ SELECT array_agg(s::bytea ORDER BY id) AS b, array_agg(s::text ORDER BY id) AS t
 CREATE FUNCTION pg_temp.usable(s sketch) RETURNS bool LANGUAGE plpgsql
 AS $$
 DECLARE
-	n bigint := perfstore.count(s);
+	n bigint := perfstore.num_vals(s);
 	ok bool := true;
 BEGIN
 	ok := ok AND s::text::perfstore.sketch::text = s::text;
 	ok := ok AND s::bytea::perfstore.sketch::bytea = s::bytea;
 	ok := ok AND s::text::perfstore.sketch::bytea = s::bytea;
 	ok := ok AND coalesce((SELECT sum(b.count) FROM perfstore.buckets(s) b), 0) = n;
-	ok := ok AND perfstore.count(perfstore.sketch_combine(s, s)) = 2 * n;
+	ok := ok AND perfstore.num_vals(perfstore.sketch_combine(s, s)) = 2 * n;
 	ok := ok AND perfstore.alpha(s) BETWEEN 0.0001 AND 0.1;
 	ok := ok AND perfstore.collapsed(s) BETWEEN 0 AND n;
 	IF n > 0 THEN
-		ok := ok AND perfstore.quantile(s, 0) = perfstore.min(s);
-		ok := ok AND perfstore.quantile(s, 1) = perfstore.max(s);
-		ok := ok AND perfstore.quantile(s, 0.5) BETWEEN perfstore.min(s) AND perfstore.max(s);
+		ok := ok AND perfstore.quantile(s, 0) = perfstore.min_val(s);
+		ok := ok AND perfstore.quantile(s, 1) = perfstore.max_val(s);
+		ok := ok AND perfstore.quantile(s, 0.5) BETWEEN perfstore.min_val(s) AND perfstore.max_val(s);
 		ok := ok AND perfstore.quantiles(s, '{0.01, 0.99}') IS NOT NULL;
 		ok := ok AND perfstore.rank(s, perfstore.quantile(s, 0.5)) BETWEEN 0 AND 1;
-		ok := ok AND perfstore.min(s) <= perfstore.max(s);
+		ok := ok AND perfstore.min_val(s) <= perfstore.max_val(s);
 		-- the sum may legitimately be out of range for float8 (22003)
 		BEGIN
 			ok := ok AND perfstore.mean(s) IS NOT NULL;
@@ -260,6 +260,6 @@ FROM d_result ORDER BY decoder COLLATE "C";
 
 -- the server is still up and the session still works
 SELECT 1 AS alive;
-SELECT count(s) AS pool_count FROM d_pool WHERE id = 1;
+SELECT num_vals(s) AS pool_count FROM d_pool WHERE id = 1;
 
 DROP AGGREGATE pg_temp.ap_state(float8, float8[]);

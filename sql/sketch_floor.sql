@@ -29,14 +29,14 @@ CREATE TEMP TABLE floor_merged AS
 		  FROM floor_rows GROUP BY g, i % 10) AS parts
 	GROUP BY g;
 
-SELECT u.g, count(u.s) AS n, collapsed(u.s) > 0 AS collapsed,
-	   (SELECT sum(b.count) FROM buckets(u.s) AS b) = count(u.s) AS adds_up,
+SELECT u.g, num_vals(u.s) AS n, collapsed(u.s) > 0 AS collapsed,
+	   (SELECT sum(b.count) FROM buckets(u.s) AS b) = num_vals(u.s) AS adds_up,
 	   u.s::text = d.s::text AS same_as_descending,
 	   u.s::text = m.s::text AS same_as_merged
 FROM floor_up AS u JOIN floor_down AS d USING (g) JOIN floor_merged AS m USING (g)
 ORDER BY g;
 
-SELECT g, collapsed(s) AS collapsed, count(s) AS count FROM floor_up ORDER BY g;
+SELECT g, collapsed(s) AS collapsed, num_vals(s) AS count FROM floor_up ORDER BY g;
 
 -- the top of the distribution keeps the guarantee
 SELECT u.g,

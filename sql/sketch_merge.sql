@@ -46,7 +46,7 @@ CREATE TEMP TABLE m_daily (day date, s sketch, s3 sketch);
 INSERT INTO m_daily
 SELECT date_trunc('day', ts, 'UTC')::date, sketch_agg(v), sketch_agg(v, 0.001)
 FROM m_data GROUP BY 1;
-SELECT count(*) AS days, count(*) FILTER (WHERE count(s) BETWEEN 4000 AND 6000) AS plausible
+SELECT count(*) AS days, count(*) FILTER (WHERE num_vals(s) BETWEEN 4000 AND 6000) AS plausible
 FROM m_daily;
 
 -- merged = the sketch of all the data: identical text form
@@ -85,11 +85,11 @@ FROM (SELECT 1 AS k, sketch_agg(s) AS x FROM m_daily WHERE extract(day FROM day)
       SELECT 0, (SELECT sketch_agg(s) FROM m_daily WHERE false)) y;
 
 -- exact count, sum, min and max of the merged sketch
-SELECT count(x) = n AS count_ok, sum(x) = total AS sum_ok, min(x) = mn AS min_ok,
-       max(x) = mx AS max_ok, mean(x) = (SELECT (sum(v::numeric) / count(v))::float8 FROM m_data) AS mean_ok
+SELECT num_vals(x) = n AS count_ok, sum(x) = total AS sum_ok, min_val(x) = mn AS min_ok,
+       max_val(x) = mx AS max_ok, mean(x) = (SELECT (sum(v::numeric) / count(v))::float8 FROM m_data) AS mean_ok
 FROM (SELECT sketch_agg(s ORDER BY md5(day::text)) AS x FROM m_daily) y, m_all;
-SELECT count(x) = n AS count_ok, sum(x) = total AS sum_ok, min(x) = mn AS min_ok,
-       max(x) = mx AS max_ok
+SELECT num_vals(x) = n AS count_ok, sum(x) = total AS sum_ok, min_val(x) = mn AS min_ok,
+       max_val(x) = mx AS max_ok
 FROM (SELECT sketch_agg(s3 ORDER BY week DESC) AS x FROM m_weekly) y, m_all;
 
 -- the merged sketch keeps the guarantee
@@ -115,7 +115,7 @@ SELECT s::text = (SELECT sketch_agg(v)::text FROM m_data
                   WHERE ts >= '2024-03-01 00:00+00' AND ts < '2024-03-02 00:00+00') AS input_unchanged
 FROM (SELECT a.s, sketch_combine(a.s, a.s) AS doubled FROM m_daily a WHERE a.day = '2024-03-01') y;
 -- merging a sketch with itself doubles every count
-SELECT count(sketch_combine(s, s)) = 2 * count(s) AS doubled,
+SELECT num_vals(sketch_combine(s, s)) = 2 * num_vals(s) AS doubled,
        (SELECT array_agg(count ORDER BY lower) FROM buckets(sketch_combine(s, s)))
          = (SELECT array_agg(2 * count ORDER BY lower) FROM buckets(s)) AS buckets_doubled
 FROM m_daily WHERE day = '2024-03-09';
@@ -201,7 +201,7 @@ SELECT count(*) AS orders, count(DISTINCT t) AS distinct_results,
        bool_and(t = (SELECT sketch_agg(s ORDER BY md5(v::text))::text FROM m_b16_single)) AS same_shuffled
 FROM (SELECT (SELECT sketch_agg(s ORDER BY array_position(p, k))::text FROM m_b16) AS t
       FROM perms WHERE array_length(p, 1) = 4) z;
-SELECT collapsed(s) AS collapsed, count(s) AS n,
+SELECT collapsed(s) AS collapsed, num_vals(s) AS n,
        quantile(s, 1) = (SELECT max(v) FROM m_b16_values) AS max_exact,
        abs(quantile(s, 0.9) - e) <= 0.1 * abs(e) AS top_within
 FROM (SELECT sketch_agg(s) AS s FROM m_b16) y,

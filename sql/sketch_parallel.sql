@@ -91,7 +91,7 @@ ANALYZE par_sketches;
 EXPLAIN (COSTS OFF) SELECT sketch_agg(s) FROM par_sketches;
 SELECT sketch_agg(s)::text = (SELECT s FROM par_serial) AS merged_same
 FROM par_sketches;
-SELECT count(sketch_agg(s)) = (SELECT count(v) FROM par_data) AS merged_count
+SELECT num_vals(sketch_agg(s)) = (SELECT count(v) FROM par_data) AS merged_count
 FROM par_sketches;
 
 -- GROUP BY with many groups, hash aggregation in parallel

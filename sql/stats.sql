@@ -38,14 +38,14 @@ INSERT INTO stats_small
 INSERT INTO stats_small VALUES (0, NULL), (1, NULL), (2, NULL);
 
 SELECT perfstore.stats_agg(x) FROM generate_series(1, 3) x;
-SELECT perfstore.count(s), perfstore.sum(s), perfstore.mean(s),
+SELECT perfstore.num_vals(s), perfstore.sum(s), perfstore.mean(s),
 	   perfstore.var_pop(s), perfstore.var_samp(s), perfstore.variance(s),
 	   perfstore.stddev_pop(s), perfstore.stddev_samp(s), perfstore.stddev(s),
-	   perfstore.min(s), perfstore.max(s)
+	   perfstore.min_val(s), perfstore.max_val(s)
 FROM (SELECT perfstore.stats_agg(x) AS s FROM stats_small) sub;
 
 SELECT g,
-	   perfstore.count(s) = n AS count,
+	   perfstore.num_vals(s) = n AS count,
 	   pg_temp.close(perfstore.sum(s), sum) AS sum,
 	   pg_temp.close(perfstore.mean(s), avg) AS mean,
 	   pg_temp.close(perfstore.var_pop(s), var_pop) AS var_pop,
@@ -54,8 +54,8 @@ SELECT g,
 	   pg_temp.close(perfstore.stddev_pop(s), stddev_pop) AS stddev_pop,
 	   pg_temp.close(perfstore.stddev_samp(s), stddev_samp) AS stddev_samp,
 	   pg_temp.close(perfstore.stddev(s), stddev) AS stddev,
-	   perfstore.min(s) = min AS min,
-	   perfstore.max(s) = max AS max
+	   perfstore.min_val(s) = min AS min,
+	   perfstore.max_val(s) = max AS max
 FROM (SELECT g, perfstore.stats_agg(x) AS s, count(x) AS n, sum(x), avg(x),
 			 var_pop(x), var_samp(x), variance(x), stddev_pop(x),
 			 stddev_samp(x), stddev(x), min(x), max(x)
@@ -65,11 +65,11 @@ ORDER BY g;
 -- no rows, only NULLs, one value, the empty value
 SELECT perfstore.stats_agg(x) IS NULL AS t FROM stats_small WHERE false;
 SELECT perfstore.stats_agg(x) IS NULL AS t FROM stats_small WHERE x IS NULL;
-SELECT s, perfstore.count(s), perfstore.var_pop(s), perfstore.var_samp(s),
+SELECT s, perfstore.num_vals(s), perfstore.var_pop(s), perfstore.var_samp(s),
 	   perfstore.stddev_pop(s), perfstore.stddev_samp(s), perfstore.mean(s)
 FROM (SELECT perfstore.stats_agg(x) AS s FROM (VALUES (NULL), (-2.5), (NULL)) v(x)) sub;
-SELECT perfstore.count(s), perfstore.sum(s), perfstore.mean(s),
-	   perfstore.var_pop(s), perfstore.min(s), perfstore.max(s)
+SELECT perfstore.num_vals(s), perfstore.sum(s), perfstore.mean(s),
+	   perfstore.var_pop(s), perfstore.min_val(s), perfstore.max_val(s)
 FROM (SELECT '(count:0,sum:0,sumc:0,m2:0,min:0,max:0)'::perfstore.stats AS s) sub;
 -- integer and numeric input through the implicit casts to float8
 SELECT perfstore.stats_agg(i) FROM generate_series(1, 4) i;
@@ -86,7 +86,7 @@ FROM (SELECT perfstore.mean(perfstore.stats_agg(x) OVER w) AS m, avg(x) OVER w A
 	  FROM stats_small WHERE x IS NOT NULL
 	  WINDOW w AS (ORDER BY x, g ROWS UNBOUNDED PRECEDING),
 			 w3 AS (ORDER BY x, g ROWS 2 PRECEDING)) sub;
-SELECT g, perfstore.count(perfstore.stats_agg(s) OVER (ORDER BY g))
+SELECT g, perfstore.num_vals(perfstore.stats_agg(s) OVER (ORDER BY g))
 FROM (SELECT g, perfstore.stats_agg(x) AS s FROM stats_small GROUP BY g
 	  UNION ALL SELECT 3, NULL) sub
 ORDER BY g;
@@ -129,13 +129,13 @@ FROM (SELECT perfstore.stats_agg(p) AS s FROM
 --
 CREATE TEMP TABLE stats_parts AS
 	SELECT g, perfstore.stats_agg(x) AS s FROM stats_small GROUP BY g;
-SELECT perfstore.count(m) = perfstore.count(a) AS count,
+SELECT perfstore.num_vals(m) = perfstore.num_vals(a) AS count,
 	   pg_temp.close(perfstore.sum(m), perfstore.sum(a)) AS sum,
 	   pg_temp.close(perfstore.mean(m), perfstore.mean(a)) AS mean,
 	   pg_temp.close(perfstore.var_pop(m), perfstore.var_pop(a)) AS var_pop,
 	   pg_temp.close(perfstore.stddev(m), perfstore.stddev(a)) AS stddev,
-	   perfstore.min(m) = perfstore.min(a) AS min,
-	   perfstore.max(m) = perfstore.max(a) AS max
+	   perfstore.min_val(m) = perfstore.min_val(a) AS min,
+	   perfstore.max_val(m) = perfstore.max_val(a) AS max
 FROM (SELECT perfstore.stats_agg(s) AS m FROM stats_parts) merged,
 	 (SELECT perfstore.stats_agg(x) AS a FROM stats_small) direct;
 -- NULL and empty states are ignored; merging with text round-tripped
@@ -175,13 +175,13 @@ SET min_parallel_table_scan_size = 0;
 SET max_parallel_workers_per_gather = 2;
 EXPLAIN (COSTS OFF) SELECT perfstore.stats_agg(x) FROM stats_big;
 SELECT perfstore.stats_agg(x) AS parallel_all FROM stats_big \gset
-SELECT perfstore.count(p) = perfstore.count(s) AS count,
+SELECT perfstore.num_vals(p) = perfstore.num_vals(s) AS count,
 	   pg_temp.close(perfstore.sum(p), perfstore.sum(s)) AS sum,
 	   pg_temp.close(perfstore.mean(p), perfstore.mean(s)) AS mean,
 	   pg_temp.close(perfstore.var_pop(p), perfstore.var_pop(s)) AS var_pop,
 	   pg_temp.close(perfstore.stddev(p), perfstore.stddev(s)) AS stddev,
-	   perfstore.min(p) = perfstore.min(s) AS min,
-	   perfstore.max(p) = perfstore.max(s) AS max,
+	   perfstore.min_val(p) = perfstore.min_val(s) AS min,
+	   perfstore.max_val(p) = perfstore.max_val(s) AS max,
 	   pg_temp.close(perfstore.stddev(p)::numeric, exact_stddev) AS stddev_exact
 FROM (SELECT :'parallel_all'::perfstore.stats AS p, :'serial_all'::perfstore.stats AS s) sub,
 	 (SELECT stddev_samp(x::numeric) AS exact_stddev FROM stats_big) exact;
@@ -189,7 +189,7 @@ EXPLAIN (COSTS OFF) SELECT g, perfstore.stats_agg(x) FROM stats_big GROUP BY g;
 CREATE TEMP TABLE stats_parallel_groups AS
 	SELECT g, perfstore.stats_agg(x) AS s FROM stats_big GROUP BY g;
 SELECT count(*) AS groups,
-	   bool_and(perfstore.count(p.s) = perfstore.count(s.s)
+	   bool_and(perfstore.num_vals(p.s) = perfstore.num_vals(s.s)
 				AND pg_temp.close(perfstore.mean(p.s), perfstore.mean(s.s))
 				AND pg_temp.close(perfstore.stddev(p.s), perfstore.stddev(s.s))) AS equal
 FROM stats_parallel_groups p JOIN stats_serial_groups s USING (g);
@@ -198,7 +198,7 @@ CREATE TABLE stats_big_parts AS
 	SELECT i % 20000 AS g, perfstore.stats_agg(x) AS s FROM stats_big GROUP BY 1;
 ANALYZE stats_big_parts;
 EXPLAIN (COSTS OFF) SELECT perfstore.stats_agg(s) FROM stats_big_parts;
-SELECT perfstore.count(r) = 100000 AS count,
+SELECT perfstore.num_vals(r) = 100000 AS count,
 	   pg_temp.close(perfstore.mean(r), perfstore.mean(:'serial_all'::perfstore.stats)) AS mean,
 	   pg_temp.close(perfstore.stddev(r), perfstore.stddev(:'serial_all'::perfstore.stats)) AS stddev
 FROM (SELECT perfstore.stats_agg(s) AS r FROM stats_big_parts) sub;
@@ -234,7 +234,7 @@ CREATE TEMP TABLE stats_sorted AS
 RESET enable_hashagg;
 RESET work_mem;
 SELECT count(*) AS groups,
-	   bool_and(perfstore.count(h.s) = perfstore.count(o.s)
+	   bool_and(perfstore.num_vals(h.s) = perfstore.num_vals(o.s)
 				AND pg_temp.close(perfstore.mean(h.s), perfstore.mean(o.s))
 				AND pg_temp.close(perfstore.var_pop(h.s), perfstore.var_pop(o.s))) AS equal
 FROM stats_hashed h JOIN stats_sorted o USING (g);

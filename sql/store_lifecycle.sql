@@ -163,7 +163,7 @@ LANGUAGE sql AS $$
 		       (SELECT perfstore.quantiles(perfstore.sketch_agg(m.sketch), '{0.5,0.9,0.99}')
 		        FROM perfstore.samples_1m m
 		        WHERE m.series_id = w.sid AND m.bucket >= w.a AND m.bucket < w.a + w.len) AS m_q,
-		       (SELECT coalesce(sum(perfstore.count(m.sketch)), 0) FROM perfstore.samples_1m m
+		       (SELECT coalesce(sum(perfstore.num_vals(m.sketch)), 0) FROM perfstore.samples_1m m
 		        WHERE m.series_id = w.sid AND m.bucket >= w.a AND m.bucket < w.a + w.len) AS m_n
 		FROM w
 	), hw AS (
@@ -212,12 +212,12 @@ FROM generate_series(1, 3) h, generate_series(1, 200) i;
 -- (until then the view misses it: the comparison can tell)
 SELECT (SELECT count(*) FROM perfstore.samples s, perfstore.rollup_state st
         WHERE s.ts >= st.watermark - interval '3 minutes' AND s.ts < st.watermark - interval '2 minutes')
-     - (SELECT sum(perfstore.count(m.sketch)) FROM perfstore.samples_1m m, perfstore.rollup_state st
+     - (SELECT sum(perfstore.num_vals(m.sketch)) FROM perfstore.samples_1m m, perfstore.rollup_state st
         WHERE m.bucket = st.watermark - interval '3 minutes') AS missing_from_view;
 SELECT (m->>'busy')::bool AS busy FROM perfstore.maintain() m;
 SELECT (SELECT count(*) FROM perfstore.samples s, perfstore.rollup_state st
         WHERE s.ts >= st.watermark - interval '3 minutes' AND s.ts < st.watermark - interval '2 minutes')
-     - (SELECT sum(perfstore.count(m.sketch)) FROM perfstore.samples_1m m, perfstore.rollup_state st
+     - (SELECT sum(perfstore.num_vals(m.sketch)) FROM perfstore.samples_1m m, perfstore.rollup_state st
         WHERE m.bucket = st.watermark - interval '3 minutes') AS missing_from_view;
 SELECT * FROM pg_temp.compare(8);
 -- a backfill older than the late window: refresh_rollups() re-aggregates
@@ -235,7 +235,7 @@ FROM (SELECT s.series_id, date_bin('5 minutes', s.ts, '2000-01-01 00:00+00') AS 
              perfstore.quantiles(perfstore.sketch_agg(s.value), '{0.5,0.9,0.99}') AS q, count(*) AS n
       FROM perfstore.samples s WHERE s.ts >= now() - interval '1 day' GROUP BY 1, 2) r
 FULL JOIN (SELECT m.series_id, m.bucket AS b, perfstore.quantiles(m.sketch, '{0.5,0.9,0.99}') AS q,
-                  perfstore.count(m.sketch) AS n
+                  perfstore.num_vals(m.sketch) AS n
            FROM perfstore.samples_5m m
            WHERE m.bucket >= date_bin('5 minutes', now() - interval '1 day', '2000-01-01 00:00+00')) v
   USING (series_id, b)

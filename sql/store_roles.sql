@@ -33,7 +33,7 @@ CREATE ROLE regress_perfstore_writer;
 SELECT perfstore.grant_reader('regress_perfstore_reader');
 SELECT perfstore.grant_writer('regress_perfstore_writer');
 SELECT perfstore.record('roles', 1, '{"k": "v"}', now() - interval '1 minute');
-SELECT perfstore.start_run('roles') AS run \gset
+SELECT perfstore.start_workflow_run('roles') AS run \gset
 
 -- the writer writes through the API and the batch path, and reads
 SET ROLE regress_perfstore_writer;
@@ -45,7 +45,7 @@ roles.copy	6
 \.
 SELECT pg_temp.err(format('SELECT perfstore.start_task(%s, ''w'', ''t'')', :run));
 SELECT pg_temp.err('SELECT perfstore.finish_task(1)');
-SELECT pg_temp.err(format('SELECT perfstore.finish_run(%s)', :run));
+SELECT pg_temp.err(format('SELECT perfstore.finish_workflow_run(%s)', :run));
 SELECT count(*) AS samples FROM perfstore.samples;
 SELECT count(*) AS minutes FROM perfstore.samples_1m;
 SELECT runs, succeeded FROM perfstore.workflow_summary;
@@ -108,8 +108,8 @@ SELECT pg_temp.err($$INSERT INTO perfstore.ingest (metric, value) VALUES ('roles
 SELECT pg_temp.err($$INSERT INTO perfstore.series (metric) VALUES ('x')$$);
 SELECT pg_temp.err('UPDATE perfstore.series SET unit = ''s''');
 SELECT pg_temp.err('DELETE FROM perfstore.workflow_runs');
-SELECT pg_temp.err('SELECT perfstore.start_run(''x'')');
-SELECT pg_temp.err(format('SELECT perfstore.finish_run(%s)', :run));
+SELECT pg_temp.err('SELECT perfstore.start_workflow_run(''x'')');
+SELECT pg_temp.err(format('SELECT perfstore.finish_workflow_run(%s)', :run));
 SELECT pg_temp.err('SELECT perfstore.maintain()');
 SELECT pg_temp.err('DROP TABLE perfstore.samples');
 SELECT pg_temp.err('ALTER TABLE perfstore.series ADD COLUMN x int');
@@ -122,7 +122,7 @@ SELECT count(*) AS series FROM perfstore.series;
 SELECT p.oid::regprocedure AS public_can_execute
 FROM pg_proc p
 WHERE p.pronamespace = 'perfstore'::regnamespace
-  AND p.proname IN ('record', 'start_run', 'finish_run', 'start_task', 'finish_task',
+  AND p.proname IN ('record', 'start_workflow_run', 'finish_workflow_run', 'start_task', 'finish_task',
                     'maintain', 'set_retention', 'refresh_rollups', 'create_partition')
   AND has_function_privilege('public', p.oid, 'EXECUTE')
 ORDER BY p.oid::regprocedure::text COLLATE "C";

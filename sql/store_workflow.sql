@@ -37,28 +37,28 @@ $$;
 -- runs 4, running 1, succeeded 2, failed 1, success rate 2/3,
 -- duration p50 20, p95 30, p99 30, parallelism (14+20+60)/(10+20+30).
 --
-SELECT perfstore.start_run('build', '{"branch": "main"}', '2026-02-01 10:00:00+00') AS r1 \gset
+SELECT perfstore.start_workflow_run('build', '{"branch": "main"}', '2026-02-01 10:00:00+00') AS r1 \gset
 SELECT perfstore.start_task(:r1, 'a', 'compile', 1, '{}', '2026-02-01 10:00:00+00') AS t1a \gset
 SELECT perfstore.start_task(:r1, 'b', 'test', 2, '{"shard": 1}', '2026-02-01 10:00:01+00') AS t1b \gset
 SELECT perfstore.finish_task(:t1a, 'success', '2026-02-01 10:00:06+00');
 SELECT perfstore.finish_task(:t1b, 'success', '2026-02-01 10:00:09+00');
-SELECT perfstore.finish_run(:r1, 'success', '2026-02-01 10:00:10+00');
+SELECT perfstore.finish_workflow_run(:r1, 'success', '2026-02-01 10:00:10+00');
 
-SELECT perfstore.start_run('build', started_at => '2026-02-01 11:00:00+00') AS r2 \gset
+SELECT perfstore.start_workflow_run('build', started_at => '2026-02-01 11:00:00+00') AS r2 \gset
 SELECT perfstore.start_task(:r2, 'a', 'compile', started_at => '2026-02-01 11:00:00+00') AS t2a \gset
 SELECT perfstore.finish_task(:t2a, 'failed', '2026-02-01 11:00:20+00');
-SELECT perfstore.finish_run(:r2, 'failed', '2026-02-01 11:00:20+00');
+SELECT perfstore.finish_workflow_run(:r2, 'failed', '2026-02-01 11:00:20+00');
 
-SELECT perfstore.start_run('build', started_at => '2026-02-01 12:00:00+00') AS r3 \gset
+SELECT perfstore.start_workflow_run('build', started_at => '2026-02-01 12:00:00+00') AS r3 \gset
 SELECT perfstore.start_task(:r3, 'a', 'compile', started_at => '2026-02-01 12:00:00+00') AS t3a \gset
 SELECT perfstore.start_task(:r3, 'b', 'test', started_at => '2026-02-01 12:00:10+00') AS t3b \gset
 SELECT perfstore.start_task(:r3, 'c', 'lint', started_at => '2026-02-01 12:00:00+00') AS t3c \gset
 SELECT perfstore.finish_task(:t3a, finished_at => '2026-02-01 12:00:10+00');
 SELECT perfstore.finish_task(:t3b, finished_at => '2026-02-01 12:00:30+00');
 SELECT perfstore.finish_task(:t3c, finished_at => '2026-02-01 12:00:30+00');
-SELECT perfstore.finish_run(:r3, finished_at => '2026-02-01 12:00:30+00');
+SELECT perfstore.finish_workflow_run(:r3, finished_at => '2026-02-01 12:00:30+00');
 
-SELECT perfstore.start_run('build', started_at => '2026-02-01 13:00:00+00') AS r4 \gset
+SELECT perfstore.start_workflow_run('build', started_at => '2026-02-01 13:00:00+00') AS r4 \gset
 SELECT perfstore.start_task(:r4, 'c', 'lint', started_at => '2026-02-01 13:00:00+00') AS t4c \gset
 
 SELECT id, workflow, started_at, finished_at, status, labels::text FROM perfstore.workflow_runs ORDER BY id;
@@ -107,12 +107,12 @@ FROM perfstore.workflow_summary w, exact e WHERE w.workflow = 'deploy';
 --
 CREATE TEMP TABLE before_runs AS SELECT * FROM perfstore.workflow_runs;
 CREATE TEMP TABLE before_tasks AS SELECT * FROM perfstore.task_executions;
-SELECT pg_temp.err('SELECT perfstore.finish_run(999999)');
-SELECT pg_temp.err(format('SELECT perfstore.finish_run(%s)', :r1));
-SELECT pg_temp.err(format('SELECT perfstore.finish_run(%s, ''failed'')', :r2));
-SELECT pg_temp.err(format('SELECT perfstore.finish_run(%s, ''running'')', :r4));
-SELECT pg_temp.err(format('SELECT perfstore.finish_run(%s, ''done'')', :r4));
-SELECT pg_temp.err(format('SELECT perfstore.finish_run(%s, ''success'', ''2026-01-01'')', :r4));
+SELECT pg_temp.err('SELECT perfstore.finish_workflow_run(999999)');
+SELECT pg_temp.err(format('SELECT perfstore.finish_workflow_run(%s)', :r1));
+SELECT pg_temp.err(format('SELECT perfstore.finish_workflow_run(%s, ''failed'')', :r2));
+SELECT pg_temp.err(format('SELECT perfstore.finish_workflow_run(%s, ''running'')', :r4));
+SELECT pg_temp.err(format('SELECT perfstore.finish_workflow_run(%s, ''done'')', :r4));
+SELECT pg_temp.err(format('SELECT perfstore.finish_workflow_run(%s, ''success'', ''2026-01-01'')', :r4));
 SELECT pg_temp.err('SELECT perfstore.finish_task(999999)');
 SELECT pg_temp.err(format('SELECT perfstore.finish_task(%s)', :t1a));
 SELECT pg_temp.err(format('SELECT perfstore.finish_task(%s, ''bogus'')', :t4c));
@@ -121,8 +121,8 @@ SELECT pg_temp.err('SELECT perfstore.start_task(999999, ''a'', ''x'')');
 SELECT pg_temp.err(format('SELECT perfstore.start_task(%s, ''a'', ''x'')', :r1));
 SELECT pg_temp.err(format('SELECT perfstore.start_task(%s, ''a'', ''x'', 0)', :r4));
 SELECT pg_temp.err(format('SELECT perfstore.start_task(%s, ''a'', ''x'', 1, ''[]'')', :r4));
-SELECT pg_temp.err('SELECT perfstore.start_run(''x'', ''"no"'')');
-SELECT pg_temp.err('SELECT perfstore.start_run(NULL)');
+SELECT pg_temp.err('SELECT perfstore.start_workflow_run(''x'', ''"no"'')');
+SELECT pg_temp.err('SELECT perfstore.start_workflow_run(NULL)');
 SELECT (SELECT count(*) FROM (SELECT * FROM perfstore.workflow_runs EXCEPT ALL SELECT * FROM before_runs) x)
      + (SELECT count(*) FROM (SELECT * FROM before_runs EXCEPT ALL SELECT * FROM perfstore.workflow_runs) x)
        AS runs_changed,
@@ -165,10 +165,10 @@ EXPLAIN (COSTS OFF) SELECT * FROM perfstore.task_executions WHERE finished_at IS
 BEGIN;
 CREATE TEMP TABLE scans_before AS
 SELECT relname, seq_scan, idx_scan FROM pg_stat_xact_user_tables WHERE schemaname = 'perfstore';
-SELECT perfstore.start_run('bulk1') AS br \gset
+SELECT perfstore.start_workflow_run('bulk1') AS br \gset
 SELECT perfstore.start_task(:br, 'agent1', 'compile') AS bt \gset
 SELECT perfstore.finish_task(:bt);
-SELECT perfstore.finish_run(:br);
+SELECT perfstore.finish_workflow_run(:br);
 SELECT perfstore.record('m7', 1, '{"host": "h7"}', '2026-03-05');
 SELECT perfstore.record('m7', 2, '{"host": "new"}', '2026-03-05');
 SELECT a.relname, a.seq_scan - coalesce(b.seq_scan, 0) AS seq_scans,

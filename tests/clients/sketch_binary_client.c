@@ -1069,7 +1069,7 @@ test_stats(unsigned int stats_oid)
 		}
 		lengths[0] = (int) len;
 		nmut++;
-		r = PQexecParams(conn, "SELECT perfstore.count($1)", 1, types,
+		r = PQexecParams(conn, "SELECT perfstore.num_vals($1)", 1, types,
 						 values, lengths, formats, 0);
 		st = PQresultErrorField(r, PG_DIAG_SQLSTATE);
 		if (PQresultStatus(r) != PGRES_FATAL_ERROR || st == NULL ||

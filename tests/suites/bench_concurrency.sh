@@ -117,16 +117,16 @@ check "three runs, one per group, every driver counted" \
 	"SELECT count(*), sum(drivers), sum(clients), sum(cardinality(hosts)) FROM perfstore.bench_runs" \
 	"3|$n|$n|$n"
 check "no lost update of the run counters" \
-	"SELECT sum(transactions), sum(failed_transactions), sum(tps), sum((errors->>'40001')::bigint), sum(perfstore.count(latency)) FROM perfstore.bench_runs" \
+	"SELECT sum(transactions), sum(failed_transactions), sum(tps), sum((errors->>'40001')::bigint), sum(perfstore.num_vals(latency)) FROM perfstore.bench_runs" \
 	"$((n * 10))|$n|$n|$((n * 2))|$((n * 10))"
 check "the group's sketch is the merge of its drivers' sketches" \
-	"SELECT bool_and(perfstore.max(latency) = 10 AND perfstore.min(latency) = 1 AND perfstore.sum(latency) = drivers * 55) FROM perfstore.bench_runs" \
+	"SELECT bool_and(perfstore.max_val(latency) = 10 AND perfstore.min_val(latency) = 1 AND perfstore.sum(latency) = drivers * 55) FROM perfstore.bench_runs" \
 	"t"
 check "statements merged by fingerprint: the shared one, one per session and group" \
-	"SELECT sum(calls) FILTER (WHERE fingerprint = 'shared'), sum(perfstore.count(latency)), count(*) FILTER (WHERE fingerprint = 'shared'), sum(calls) FILTER (WHERE fingerprint <> 'shared') FROM perfstore.bench_statements" \
+	"SELECT sum(calls) FILTER (WHERE fingerprint = 'shared'), sum(perfstore.num_vals(latency)), count(*) FILTER (WHERE fingerprint = 'shared'), sum(calls) FILTER (WHERE fingerprint <> 'shared') FROM perfstore.bench_statements" \
 	"$((n * 10))|$((n * 10))|3|$n"
 check "intervals merged by position" \
-	"SELECT count(*), sum(transactions), sum(failed), sum(perfstore.count(latency)) FROM perfstore.bench_intervals" \
+	"SELECT count(*), sum(transactions), sum(failed), sum(perfstore.num_vals(latency)) FROM perfstore.bench_intervals" \
 	"6|$((n * 10))|$n|$((n * 10))"
 check "N+1 findings merged by fingerprint pair" \
 	"SELECT count(*), sum(occurrences), sum(repeats_total), max(repeats_max) FROM perfstore.nplus1_findings" \

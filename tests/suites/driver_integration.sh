@@ -149,7 +149,7 @@ done
 
 # --- the store's built-ins: workflow and ingest ----------------------------
 # They run on a database with the extension; the rows each reports (the rows
-# of start_run and start_task, of record() and of the INSERT into
+# of start_workflow_run and start_task, of record() and of the INSERT into
 # perfstore.ingest) must be the rows it added, with no error, in every
 # protocol, and with -T (transactions under way at the deadline finish).
 newdb pd_store_builtins
@@ -171,7 +171,7 @@ for spec in "simple:-t 40" "extended:-t 40" "prepared:-t 40" "prepared:-T 2"; do
 	rc=$?
 	read -r runs1 tasks1 open_runs open_tasks <<<"$(psqlv -d pd_store_builtins -c "$wf_counts")"
 	rep=$(jget "$TMP/wf.json" '"%d %d %d %d %d" % (j["transactions"], j["failed_transactions"], sum(j["errors"].values()),
-		sum(s["rows"] for s in j["statements"] if "perfstore.start_run(" in s["query"]),
+		sum(s["rows"] for s in j["statements"] if "perfstore.start_workflow_run(" in s["query"]),
 		sum(s["rows"] for s in j["statements"] if "perfstore.start_task(" in s["query"]))' 2>/dev/null)
 	read -r n failed errs rep_runs rep_tasks <<<"$rep"
 	if [ $rc -eq 0 ] && [ "${n:-0}" -gt 0 ] && [ "$failed" = 0 ] && [ "$errs" = 0 ]; then

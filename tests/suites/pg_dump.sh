@@ -68,16 +68,16 @@ TEXT_SQL="SELECT id, label, s::text, t::text, w::text, st::text
 # What the accessors read from them (shortest exact float8 output).
 VALUES_SQL="SET extra_float_digits = 1;
 SELECT id,
-	perfstore.count(s), perfstore.sum(s), perfstore.mean(s),
-	perfstore.min(s), perfstore.max(s),
+	perfstore.num_vals(s), perfstore.sum(s), perfstore.mean(s),
+	perfstore.min_val(s), perfstore.max_val(s),
 	perfstore.quantiles(s, '{0,0.01,0.25,0.5,0.9,0.99,0.999,1}'),
 	perfstore.rank(s, 1), perfstore.alpha(s), perfstore.collapsed(s),
-	perfstore.count(t), perfstore.sum(t), perfstore.mean(t),
+	perfstore.num_vals(t), perfstore.sum(t), perfstore.mean(t),
 	perfstore.quantiles(t, '{0,0.5,0.99,1}'),
-	perfstore.count(w), perfstore.sum(w), perfstore.mean(w),
+	perfstore.num_vals(w), perfstore.sum(w), perfstore.mean(w),
 	perfstore.quantiles(w, '{0,0.5,0.99,1}'), perfstore.collapsed(w),
-	perfstore.count(st), perfstore.sum(st), perfstore.mean(st),
-	perfstore.stddev(st), perfstore.min(st), perfstore.max(st)
+	perfstore.num_vals(st), perfstore.sum(st), perfstore.mean(st),
+	perfstore.stddev(st), perfstore.min_val(st), perfstore.max_val(st)
 FROM perfstore_dump ORDER BY id"
 
 # snapshot DB TAG: write DB's text forms and accessor values to files.
@@ -178,10 +178,10 @@ fi
 # empty sketch and an empty stats value.
 cat >"$TMP/sanity.sql" <<'SQL'
 SELECT count(*) FILTER (WHERE perfstore.collapsed(w) > 0) >= 2
-	AND count(*) FILTER (WHERE perfstore.min(s) < 0) >= 3
-	AND count(*) FILTER (WHERE perfstore.rank(s, 0) > 0 AND perfstore.min(s) < 0) >= 1
-	AND count(*) FILTER (WHERE perfstore.count(s) = 0) = 1
-	AND count(*) FILTER (WHERE perfstore.count(st) = 0) = 1
+	AND count(*) FILTER (WHERE perfstore.min_val(s) < 0) >= 3
+	AND count(*) FILTER (WHERE perfstore.rank(s, 0) > 0 AND perfstore.min_val(s) < 0) >= 1
+	AND count(*) FILTER (WHERE perfstore.num_vals(s) = 0) = 1
+	AND count(*) FILTER (WHERE perfstore.num_vals(st) = 0) = 1
 	AND count(*) FILTER (WHERE s IS NULL AND st IS NULL) >= 1
 	AND count(*) FILTER (WHERE perfstore.alpha(w) = 0.0001) >= 10
 FROM perfstore_dump

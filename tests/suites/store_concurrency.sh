@@ -122,10 +122,10 @@ cat >"$TMP/workload.sql" <<'SQL'
 \set v random(1, 100000)
 \set d random(0, 6)
 SELECT perfstore.record('conc.m' || :m, :v / 100.0, jsonb_build_object('client', :client_id % 4), now() + :d * interval '1 day');
-SELECT perfstore.start_run('conc.wf', jsonb_build_object('client', :client_id)) AS run \gset
+SELECT perfstore.start_workflow_run('conc.wf', jsonb_build_object('client', :client_id)) AS run \gset
 SELECT perfstore.start_task(:run, 'agent' || (:client_id % 8), 'step') AS task \gset
 SELECT perfstore.finish_task(:task);
-SELECT perfstore.finish_run(:run);
+SELECT perfstore.finish_workflow_run(:run);
 SQL
 # One transaction of the batch path: 10 rows for label sets drawn from 50,
 # so that concurrent batches create the same new series at the same time.
@@ -247,11 +247,11 @@ after=$(psql -d "$DB" -F ' ' -c "SELECT perfstore.set_partitions_ahead(7);" -c "
 	(perfstore.maintain()->>'busy')" -c "SELECT
 	(SELECT count(*) FROM perfstore.samples s JOIN perfstore.series sr ON sr.id = s.series_id
 	 WHERE sr.metric LIKE 'conc.m%' AND s.ts < (SELECT watermark FROM perfstore.rollup_state)) =
-	(SELECT coalesce(sum(perfstore.count(r.sketch)), 0) FROM perfstore.rollup_1m r
+	(SELECT coalesce(sum(perfstore.num_vals(r.sketch)), 0) FROM perfstore.rollup_1m r
 	 JOIN perfstore.series sr ON sr.id = r.series_id WHERE sr.metric LIKE 'conc.m%'),
 	(SELECT count(*) FROM perfstore.samples s JOIN perfstore.series sr ON sr.id = s.series_id
 	 WHERE sr.metric LIKE 'conc.m%') =
-	(SELECT sum(perfstore.count(m.sketch)) FROM perfstore.samples_1m m
+	(SELECT sum(perfstore.num_vals(m.sketch)) FROM perfstore.samples_1m m
 	 JOIN perfstore.series sr ON sr.id = m.series_id WHERE sr.metric LIKE 'conc.m%'),
 	(SELECT count(*) FROM perfstore.samples_default WHERE ts < now() + interval '7 days')" 2>&1)
 check "after a last maintain(): rollups count every sample before the watermark, the real-time view every sample, no row stranded in the default partition" \

@@ -123,7 +123,7 @@ FROM generate_series(1, 500) i, LATERAL (SELECT now() - i * interval '5 minutes'
 INSERT INTO perfstore.task_executions (run_id, agent, task, started_at, finished_at, status)
 SELECT r.id, 'agent' || ((r.id + k) % 4), 'step' || k, r.started_at, r.finished_at - k * interval '1 second', r.status
 FROM perfstore.workflow_runs r, generate_series(1, 3) k;
-SELECT perfstore.start_run('wf0') AS run \gset
+SELECT perfstore.start_workflow_run('wf0') AS run \gset
 SELECT perfstore.start_task(:run, 'agent1', 'open');
 -- load-test runs: one every 110 minutes, the latest a group of two drivers;
 -- statement "SELECT b" slows down from the 8th run on, N+1 in even runs

@@ -299,7 +299,7 @@ else
 	not_ok "pg_dump and pg_restore of a populated store" "$TMP/dump.log"
 fi
 after_restore=$(psql -d "$RESTORE" -c "SELECT perfstore.record('upgrade.latency', 1, '{\"host\": \"new\"}')" \
-	-c "SELECT perfstore.start_run('after.restore') > 1" \
+	-c "SELECT perfstore.start_workflow_run('after.restore') > 1" \
 	-c "SELECT value FROM perfstore.settings WHERE name = 'retention'" \
 	-c "SELECT (perfstore.maintain()->>'busy')" \
 	-c "SELECT perfstore.store_run((SELECT report || jsonb_build_object('host', 'late', 'latency_sketch', latency::text)
@@ -310,7 +310,7 @@ if [ "$after_restore" = "$(printf '\nt\n30 days\nfalse\nt\n3\nt')" ]; then
 	ok "after the restore: sequences continue, settings kept, maintain() works, a driver joins a restored run group"
 else
 	echo "$after_restore" >"$TMP/after_restore"
-	not_ok "after the restore: record(), start_run(), settings, maintain() and store_run()" "$TMP/after_restore"
+	not_ok "after the restore: record(), start_workflow_run(), settings, maintain() and store_run()" "$TMP/after_restore"
 fi
 
 finish
