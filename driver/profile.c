@@ -568,8 +568,13 @@ pd_profile_wake_fd(const struct pd_profile *p)
 	return p ? p->wake[0] : -1;
 }
 
-void
-pd_profile_service(struct pd_profile *p)
+/*
+ * take_queue: the PIDs queued by the worker threads become known.  With
+ * start (and not system-wide), one perf process starts on them; without,
+ * per process they count as not sampled.
+ */
+static void
+take_queue(struct pd_profile *p, bool start)
 {
 	char		buf[64];
 	int		   *q;
@@ -578,8 +583,6 @@ pd_profile_service(struct pd_profile *p)
 	char	   *list;
 	char		err[256];
 
-	if (p == NULL)
-		return;
 	while (read(p->wake[0], buf, sizeof(buf)) > 0)
 		;
 	pthread_mutex_lock(&p->lock);
@@ -593,7 +596,7 @@ pd_profile_service(struct pd_profile *p)
 			q[nnew++] = q[i];
 	if (p->system_wide)
 		nnew = 0;				/* sampled already: perf script keeps them */
-	if (nnew > 0 && p->nprocs >= PD_PROFILE_MAX_PROCS)
+	if (nnew > 0 && (!start || p->nprocs >= PD_PROFILE_MAX_PROCS))
 		p->dropped += nnew;
 	else if (nnew > 0)
 	{
@@ -604,6 +607,13 @@ pd_profile_service(struct pd_profile *p)
 		free(list);
 	}
 	free(q);
+}
+
+void
+pd_profile_service(struct pd_profile *p)
+{
+	if (p != NULL)
+		take_queue(p, true);
 }
 
 /* Wait for pid until deadline (ms of CLOCK_MONOTONIC); kill it after. */
@@ -717,12 +727,14 @@ pd_profile_stop(struct pd_profile *p, int64_t from_ns, int64_t to_ns,
 	char		first_err[256] = "";
 	char	   *filter = NULL;
 
+	/* backends that appeared since the main thread last looked */
+	take_queue(p, false);
 	memset(res, 0, sizeof(*res));
 	snprintf(res->event, sizeof(res->event), "%s", p->event);
 	res->hz = p->hz;
 	res->system_wide = p->system_wide;
 	res->processes = p->nprocs;
-	res->backends = p->nknown;
+	res->backends = p->nknown - p->dropped;
 	/* perf record writes its file when interrupted */
 	for (int i = 0; i < p->nprocs; i++)
 		if (p->procs[i].pid > 0)

@@ -182,6 +182,36 @@ else
 	chmod 755 "$TMP"
 fi
 
+# --- the server's OS user with perf_event_paranoid 2: user space, per process
+if [ "$PERF_OK" = 1 ] && [ "$(id -u)" -eq 0 ] && [ "$paranoid" -eq 2 ] && id postgres >/dev/null 2>&1 &&
+	setpriv --reuid=postgres --regid=postgres --clear-groups \
+		env PGHOST="$PGHOST" PGPORT="$PGPORT" PGUSER="$PGUSER" psql -X -q -d pd_flame -c 'select 1' >/dev/null 2>&1; then
+	chmod 777 "$TMP"
+	printf '%s\n' '\set r random(1, 3)' 'select sum(i) from generate_series(1, 200000) i;' \
+		'select case when :r = 1 then pg_terminate_backend(pg_backend_pid()) end;' >"$TMP/term_pp.sql"
+	setpriv --reuid=postgres --regid=postgres --clear-groups \
+		env PATH="$PATH" PGHOST="$PGHOST" PGPORT="$PGPORT" PGUSER="$PGUSER" \
+		"$PD" run -d pd_flame -f "$TMP/term_pp.sql" -c 2 -j 1 -T 3 --flamegraph "$TMP/pg.svg" \
+		--json "$TMP/pg.json" >"$TMP/pg.out" 2>"$TMP/pg.err"
+	rc=$?
+	chmod 755 "$TMP"
+	check "as the server's OS user: the run completes" test "$rc" -le 1
+	check "as the server's OS user: user space only (cpu-clock:u)" \
+		test "$(jget "$TMP/pg.json" "j['flamegraph']['event']")" = "cpu-clock:u"
+	check "as the server's OS user: one perf per batch of backends" \
+		test "$(jget "$TMP/pg.json" "j['flamegraph']['sampling']")" = "per-process"
+	check "as the server's OS user: the note says kernel frames are missing" \
+		grep -q 'kernel frames not sampled' <(jget "$TMP/pg.json" "j['flamegraph']['note']")
+	check "as the server's OS user: no kernel frame" test "$(grep -c '_\[k\]' "$TMP/pg.folded")" -eq 0
+	check "as the server's OS user: the executor is there" grep -q ';standard_ExecutorRun;' "$TMP/pg.folded"
+	rec=$(jget "$TMP/pg.json" "j['reconnects']")
+	backends=$(jget "$TMP/pg.json" "j['flamegraph']['backends']")
+	check "as the server's OS user: backends after reconnects are sampled ($backends of 2 + $rec)" \
+		test "$backends" -gt 2 -a "$backends" -le $((2 + rec))
+else
+	skip "the server's OS user" "needs root, perf, paranoid 2 and a postgres user that reaches the cluster"
+fi
+
 if [ "$PERF_OK" = 1 ]; then
 	# --- a run shorter than one sample period --------------------------------
 	echo 'select 1;' >"$TMP/one.sql"
