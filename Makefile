@@ -9,7 +9,7 @@
 
 EXTENSION  = perfstore
 MODULE_big = perfstore
-OBJS       = src/module.o src/sketch.o src/sketch_sql.o src/stats.o src/maintain.o src/store.o
+OBJS       = src/module.o src/sketch.o src/sketch_sql.o src/stats.o src/maintain.o src/ingest.o
 # A fresh install runs one script, perfstore--0.4.0.sql, built from the
 # released chain with the upgrade script's schema check in front of it, so
 # that the check runs before any object is created (docs/security.md).
@@ -18,9 +18,11 @@ DATA       = $(filter-out $(DATA_built),$(wildcard perfstore--*.sql))
 REGRESS    = $(sort $(basename $(notdir $(wildcard sql/*.sql))))
 REGRESS_OPTS = --inputdir=. --load-extension=perfstore
 PG_CPPFLAGS = -I$(srcdir)/include
-# PostgreSQL's headers are not -Wextra clean; everything else is.
+# -Wextra, less three warnings that PostgreSQL's own headers and macros
+# set off: unused fmgr parameters, partly initialised structs, and
+# variables that PG_TRY's longjmp might clobber.
 PG_CFLAGS  = -Wall -Wextra -Werror -Wno-unused-parameter \
-             -Wno-missing-field-initializers -Wno-sign-compare -Wno-clobbered
+             -Wno-missing-field-initializers -Wno-clobbered
 
 PG_CONFIG ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_config)
 PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)

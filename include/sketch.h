@@ -38,6 +38,9 @@
 #define SKETCH_MIN_ALPHA			0.0001
 #define SKETCH_MAX_ALPHA			0.1
 #define SKETCH_DEFAULT_MAX_BUCKETS	2048
+/* the bounds of a sketch's max_buckets (per sign), checked by every decoder */
+#define SKETCH_MIN_MAX_BUCKETS	16
+#define SKETCH_MAX_MAX_BUCKETS	(1 << 18)
 #define SKETCH_MAX_QUANTILES		255
 #define SKETCH_PACKED_VERSION		1
 

@@ -34,8 +34,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SKETCH_MIN_MAX_BUCKETS	16
-#define SKETCH_MAX_MAX_BUCKETS	(1 << 18)
 #define SUM_CHUNKS_MAX			70		/* 2098 bits of range + carries */
 #define SUM_PENDING_LIMIT		(1u << 30)
 #define MAPPING_SLOTS			8

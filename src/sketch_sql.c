@@ -154,7 +154,7 @@ sketch_check_dense(const struct sketch *s)
 		s->sum.base + s->sum.cap <= 70 &&
 		s->sum.data + sizeof(int64) * (Size) s->sum.cap <= size;
 	ok &= sketch_check_alpha(s->alpha) == SKETCH_OK;
-	ok &= s->max_buckets >= 16 && s->max_buckets <= (1 << 18);
+	ok &= s->max_buckets >= SKETCH_MIN_MAX_BUCKETS && s->max_buckets <= SKETCH_MAX_MAX_BUCKETS;
 	for (int side = 0; side < 2 && ok; side++)
 	{
 		const struct sketch_store *st = side ? &s->neg : &s->pos;

@@ -177,7 +177,7 @@ stats_invalid_reason(const PerfstoreStats *s)
 
 	if (s->count < 0)
 		return "Field \"count\" must not be negative.";
-	for (i = 0; i < lengthof(fields); i++)
+	for (i = 0; i < (int) lengthof(fields); i++)
 	{
 		if (!isfinite(fields[i]))
 			return psprintf("Field \"%s\" must be finite.",
@@ -417,7 +417,7 @@ perfstore_stats_in(PG_FUNCTION_ARGS)
 		stats_syntax_error(input, "Expected \"(\" at the start.");
 	p++;
 
-	for (i = 0; i < STATS_NFIELDS; i++)
+	for (i = 0; i < (int) STATS_NFIELDS; i++)
 	{
 		const char *name = stats_field_names[i];
 		size_t		len = strlen(name);
@@ -458,7 +458,7 @@ perfstore_stats_in(PG_FUNCTION_ARGS)
 										name));
 		p = stats_skip_space(end);
 
-		if (i < STATS_NFIELDS - 1)
+		if (i < (int) STATS_NFIELDS - 1)
 		{
 			if (*p != ',')
 				stats_syntax_error(input,

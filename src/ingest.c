@@ -1,5 +1,5 @@
 /*
- * store.c
+ * ingest.c
  *		The batch ingest path of the store: the triggers of the view
  *		perfstore.ingest (docs/store.md).
  *
