@@ -361,12 +361,6 @@ pgconn_socket(const struct pgconn *c)
 	return PQsocket(c->conn);
 }
 
-int
-pgconn_backend_pid(const struct pgconn *c)
-{
-	return c ? PQbackendPID(c->conn) : 0;
-}
-
 const char *
 pgconn_error(struct pgconn *c)
 {
@@ -731,4 +725,10 @@ pgconn_quote_ident(const char *s)
 	*o++ = '"';
 	*o = '\0';
 	return out;
+}
+
+int
+pgconn_backend_pid(const struct pgconn *c)
+{
+	return c && c->conn ? PQbackendPID(c->conn) : 0;
 }

@@ -99,9 +99,6 @@ void		pgconn_close(struct pgconn *c);
 /* The socket, or -1. */
 int			pgconn_socket(const struct pgconn *c);
 
-/* The server process serving c (PQbackendPID), or 0 when not connected. */
-int			pgconn_backend_pid(const struct pgconn *c);
-
 /* libpq's last error message for c without the trailing newline. */
 const char *pgconn_error(struct pgconn *c);
 
@@ -231,5 +228,8 @@ bool		pgconn_copy_end(struct pgconn *c, char *err, size_t errlen);
 
 /* Quote an identifier for SQL (malloc'd), e.g. for CREATE DATABASE. */
 char	   *pgconn_quote_ident(const char *s);
+
+/* The server process id of the session (PQbackendPID), 0 when unknown. */
+int			pgconn_backend_pid(const struct pgconn *c);
 
 #endif							/* PERFDRIVER_PGCONN_H */
