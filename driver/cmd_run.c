@@ -708,6 +708,20 @@ run_free(struct run *run, struct run_main *m)
 	pgconn_params_free(run->params);
 }
 
+/*
+ * run_profile_end: with --flamegraph, stop sampling and draw the measured
+ * window, from the start of the clock to the end of the run (m->stop_ns),
+ * before the report that names the graph.
+ */
+static void
+run_profile_end(struct run *run, struct run_main *m)
+{
+	if (run->flame == NULL)
+		return;
+	pd_flame_run_end(run->flame, run->start_ns, m->stop_ns, NULL, 0, 0,
+					 run->o->store.dsn != NULL);
+}
+
 /* ----------------------------------------------------------------- run */
 
 /*
@@ -751,9 +765,7 @@ cmd_run(int argc, char **argv)
 		return rc;
 
 	run_watch(&run, &m);
-	/* --flamegraph: the samples of the measured window, drawn */
-	pd_flame_run_end(run.flame, run.start_ns, m.stop_ns, NULL, 0, 0,
-					 o.store.dsn != NULL);
+	run_profile_end(&run, &m);
 	rc = run_report(&run, &m);
 	run_free(&run, &m);
 	run_opts_free(&o);
