@@ -5,7 +5,12 @@
 #                 run the demo
 #   make test     install what is missing, build, run every test suite
 #   make bench    benchmarks with ratios against their anchors
-#   make fuzz     run the sketch decoder fuzz target for a bounded time
+#   make fuzz     run the fuzz targets (sketch decoders, script parser and
+#                 expressions, analyze --log) for a bounded time each
+#   make deb      build the Debian packages (postgresql-15-perfstore,
+#                 perfdriver) into dist/ from a copy of the tree
+#   make install  the extension, and perfdriver with its man page into
+#                 PostgreSQL's bindir and mandir (DESTDIR honoured)
 
 EXTENSION  = perfstore
 MODULE_big = perfstore
@@ -27,7 +32,7 @@ PG_CFLAGS  = -Wall -Wextra -Werror -Wno-unused-parameter \
 PG_CONFIG ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_config)
 PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
 
-.PHONY: deps test demo bench fuzz check-driver
+.PHONY: deps test demo bench fuzz check-driver deb
 
 
 ifneq ($(wildcard $(PGXS)),)
@@ -71,3 +76,7 @@ bench:
 
 fuzz: deps
 	@tests/fuzz/run.sh
+
+DEB_DIR ?= dist
+deb:
+	@scripts/build-deb.sh $(DEB_DIR)

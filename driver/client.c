@@ -909,6 +909,13 @@ client_step(struct client *c, int64_t now)
 			case CS_ROLLBACK:
 				return;
 			case CS_RECONNECT:
+				/* the deadline ends a reconnect: nothing is measured after it */
+				if (th->run->end_ns > 0 && now >= th->run->end_ns &&
+					c->pc->state != POOL_UP)
+				{
+					c->state = CS_DONE;
+					return;
+				}
 				switch (c->pc->state)
 				{
 					case POOL_UP:
@@ -1257,7 +1264,9 @@ client_thread_main(void *arg)
 						client_step(c, now);
 					break;
 				case CS_RECONNECT:
-					if (c->pc->state == POOL_BACKOFF ||
+					if (run->end_ns > 0 && now >= run->end_ns)
+						client_step(c, now);
+					else if (c->pc->state == POOL_BACKOFF ||
 						(c->pc->state == POOL_CONNECTING && pool_conn_fd(c->pc) < 0))
 						client_reconnect_step(c, now);
 					else if (c->pc->state != POOL_CONNECTING)

@@ -650,20 +650,36 @@ run_report(const struct run *run, struct run_main *m)
 			.flame = run->flame,
 		};
 		FILE	   *out = o->json && strcmp(o->json, "-") == 0 ? stderr : stdout;
+		struct pd_store_opts so = o->store;
+		struct pd_assert_set asserts = o->asserts;	/* results are ours */
 
 		if (o->store.dsn)
 			fill_run_meta(&meta, o, run, m->stop_ns, &m->ivlog, host, sizeof(host));
+		if (asserts.n > 0)
+		{
+			/* before the JSON and the store, which keep the results */
+			pd_evaluate_run_assertions(&asserts, &rep);
+			rep.assertions = &asserts;
+			so.assertions = &asserts;
+		}
 		report_print(out, &rep);
 		exit_code = (total.failed > 0 || total.aborted_clients > 0)
 			? PD_EXIT_ERRORS : PD_EXIT_OK;
+		if (pd_assert_failures(&asserts) > 0)
+			exit_code = pd_exit_combine(exit_code, PD_EXIT_ASSERTION);
 		if (o->json && !report_write_json(o->json, &rep, err, sizeof(err)))
 		{
 			pd_error("%s", err);
 			exit_code = PD_EXIT_USAGE;
 		}
+		else if (o->json)
+			so.json_written = o->json;
 		if (o->store.dsn)
+			exit_code = pd_exit_combine(exit_code, store_and_compare(&so, &rep, out));
+		else if (o->store.junit)
 			exit_code = pd_exit_combine(exit_code,
-										store_and_compare(&o->store, &rep, out));
+										pd_write_assertions_junit(o->store.junit, o->name, &asserts));
+		pd_assert_results_free(&asserts);
 	}
 	nplus1_free(total_np);
 	pd_stats_free(&total);
@@ -743,7 +759,7 @@ cmd_run(int argc, char **argv)
 		run_opts_usage(stdout);
 		return PD_EXIT_OK;
 	}
-	if (!run_opts_check_scripts(&o))
+	if (!run_opts_check_scripts(&o) || !run_opts_check_outputs(&o))
 		return PD_EXIT_USAGE;
 
 	memset(&run, 0, sizeof(run));

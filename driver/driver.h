@@ -28,7 +28,7 @@
 /*
  * Exit codes, the one list every subcommand returns from (perfdriver --help
  * prints them; docs/perfdriver.md relates them to pgbench's).  When several
- * apply, pd_exit_combine() picks one: 2 > 4 > 3 > 1 > 0.
+ * apply, pd_exit_combine() picks one: 2 > 4 > 130 > 5 > 3 > 1 > 0.
  */
 enum pd_exit
 {
@@ -37,24 +37,51 @@ enum pd_exit
 								 * (analyze: findings with --fail-on-findings) */
 	PD_EXIT_USAGE = 2,			/* usage, script, connection or file error */
 	PD_EXIT_REGRESSION = 3,		/* a comparison found a regression */
-	PD_EXIT_STORE = 4			/* the run could not be stored */
+	PD_EXIT_STORE = 4,			/* the run could not be stored */
+	PD_EXIT_ASSERTION = 5,		/* a target assertion failed (--assert) */
+	PD_EXIT_INTERRUPTED = 130	/* run: SIGINT stopped it (report printed) */
 };
+
+/* The rank of an exit code in the precedence (higher wins); -1 unknown. */
+static inline int
+pd_exit_rank(int code)
+{
+	switch (code)
+	{
+		case PD_EXIT_OK:
+			return 0;
+		case PD_EXIT_ERRORS:
+			return 1;
+		case PD_EXIT_REGRESSION:
+			return 2;
+		case PD_EXIT_ASSERTION:
+			return 3;
+		case PD_EXIT_INTERRUPTED:
+			return 4;
+		case PD_EXIT_STORE:
+			return 5;
+		case PD_EXIT_USAGE:
+			return 6;
+	}
+	return -1;
+}
 
 /*
  * pd_exit_combine: the exit code to return when both a and b apply.
- * Precedence, highest first: 2 > 4 > 3 > 1 > 0.  A code outside 0..4 wins
- * unchanged.
+ * Precedence, highest first: 2 > 4 > 130 > 5 > 3 > 1 > 0: a usage error or
+ * a run that could not be stored loses data, an interrupted run's verdicts
+ * are about part of a run, a missed explicit target outranks a relative
+ * regression, which outranks failed transactions.  A code not in the list
+ * wins unchanged.
  */
 static inline int
 pd_exit_combine(int a, int b)
 {
-	static const int rank[] = {0, 1, 4, 2, 3};	/* by exit code 0..4 */
-
-	if (a < 0 || a > 4)
+	if (pd_exit_rank(a) < 0)
 		return a;
-	if (b < 0 || b > 4)
+	if (pd_exit_rank(b) < 0)
 		return b;
-	return rank[a] >= rank[b] ? a : b;
+	return pd_exit_rank(a) >= pd_exit_rank(b) ? a : b;
 }
 
 /* The subcommands (cmd_run.c, cmd_init.c, cmd_analyze.c); each returns the exit code. */
@@ -62,6 +89,12 @@ int			cmd_run(int argc, char **argv);
 int			cmd_init(int argc, char **argv);
 int			cmd_analyze(int argc, char **argv);
 int			cmd_flamegraph(int argc, char **argv);
+
+/*
+ * "perfdriver --version" (version.c): perfdriver's version and those of the
+ * libpq and libpg_query it runs with, one per line.
+ */
+void		pd_print_version(FILE *out);
 
 /* Relative accuracy of every latency sketch. */
 #define PD_SKETCH_ALPHA 0.01

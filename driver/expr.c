@@ -8,7 +8,13 @@
  * (lowest first): OR, AND, NOT (prefix), IS/ISNULL/NOTNULL (non-assoc),
  * comparisons (non-assoc), bit operators & | # << >> and prefix ~, + -,
  * * / %, unary + -.  Integer arithmetic is checked for overflow; an
- * operation with a double operand is done in double (except %).
+ * operation with a double operand is done in double (except %), and a
+ * double result must be finite: the operation fails with PostgreSQL's
+ * message otherwise, so no "inf" or "nan" reaches the SQL.
+ *
+ * Bounded stack: the parser refuses nesting deeper than EXPR_MAX_DEPTH; a
+ * chain of binary operators (a + b + ... + z, however long) is parsed in a
+ * loop and evaluated and freed without recursing down it.
  *
  * Must not: talk to libpq, or print anything but debug() output (stderr).
  *
@@ -38,6 +44,18 @@
 #define EXPR_MIN_ZIPFIAN_PARAM		1.001
 #define EXPR_MAX_ZIPFIAN_PARAM		1000.0
 #define EXPR_MAX_FARGS				16
+
+/*
+ * Deepest nesting the parser accepts (parentheses, function calls, prefix
+ * operators, CASE), so that a hostile script cannot overflow the stack of
+ * the parser, the evaluator or pgb_expr_free(): their recursion follows
+ * this nesting.  Chains of binary operators, such as a flat sum of many
+ * terms, are not nesting: they are parsed, evaluated and freed in loops.
+ */
+#define EXPR_MAX_DEPTH				1000
+
+/* A longer expression is cut to this many bytes in parse error messages. */
+#define EXPR_ERROR_TEXT_MAX			100
 
 /* FNV-1a and MurmurHash64A constants, as pgbench */
 #define EXPR_FNV_PRIME			UINT64_C(0x100000001b3)
@@ -243,16 +261,25 @@ static const struct
 	{"sqrt", 1, EF_SQRT},
 };
 
+/*
+ * Frees the tree.  Recurses into every argument but the first and loops
+ * down the first, so a long left-deep chain (a flat sum) costs no stack;
+ * the recursion is bounded by the parser's nesting limit.
+ */
 void
 pgb_expr_free(struct pgb_expr *e)
 {
-	if (e == NULL)
-		return;
-	for (int i = 0; i < e->nargs; i++)
-		pgb_expr_free(e->args[i]);
-	free(e->args);
-	free(e->varname);
-	free(e);
+	while (e != NULL)
+	{
+		struct pgb_expr *first = e->nargs > 0 ? e->args[0] : NULL;
+
+		for (int i = 1; i < e->nargs; i++)
+			pgb_expr_free(e->args[i]);
+		free(e->args);
+		free(e->varname);
+		free(e);
+		e = first;
+	}
 }
 
 static struct pgb_expr *
@@ -338,6 +365,7 @@ struct expr_parser
 	char	   *err;
 	size_t		errlen;
 	bool		failed;
+	int			depth;			/* current nesting of expr_parse_level */
 };
 
 static bool
@@ -365,8 +393,14 @@ expr_parse_error(struct expr_parser *ps, const char *fmt,...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	expr_error(ps->err, ps->errlen, "%s at column %d of expression \"%s\"",
-			   msg, (int) (ps->tokstart - ps->text) + 1, ps->text);
+	if (strlen(ps->text) > EXPR_ERROR_TEXT_MAX)
+		expr_error(ps->err, ps->errlen,
+				   "%s at column %d of expression \"%.*s...\"",
+				   msg, (int) (ps->tokstart - ps->text) + 1,
+				   EXPR_ERROR_TEXT_MAX, ps->text);
+	else
+		expr_error(ps->err, ps->errlen, "%s at column %d of expression \"%s\"",
+				   msg, (int) (ps->tokstart - ps->text) + 1, ps->text);
 }
 
 static const struct
@@ -443,6 +477,11 @@ expr_next(struct expr_parser *ps)
 			ps->dval = strtod(num, NULL);
 			free(num);
 			ps->tok = ET_DOUBLE;
+			if (!isfinite(ps->dval))
+			{
+				ps->tokstart = start;
+				expr_parse_error(ps, "double constant overflow");
+			}
 		}
 		else
 		{
@@ -911,8 +950,17 @@ expr_parse_prefix(struct expr_parser *ps)
 static struct pgb_expr *
 expr_parse_level(struct expr_parser *ps, int min)
 {
-	struct pgb_expr *left = expr_parse_prefix(ps);
+	struct pgb_expr *left;
 	int			last_nonassoc = 0;
+
+	if (ps->depth >= EXPR_MAX_DEPTH)
+	{
+		expr_parse_error(ps, "expression is nested too deeply (maximum depth is %d)",
+						 EXPR_MAX_DEPTH);
+		return NULL;
+	}
+	ps->depth++;
+	left = expr_parse_prefix(ps);
 
 	while (left != NULL && !ps->failed)
 	{
@@ -1028,6 +1076,7 @@ expr_parse_level(struct expr_parser *ps, int min)
 				break;
 		}
 	}
+	ps->depth--;
 	if (ps->failed)
 	{
 		pgb_expr_free(left);
@@ -1080,9 +1129,28 @@ struct expr_ctx
 static bool expr_eval(struct expr_ctx *cx, const struct pgb_expr *e,
 					  pgb_value *out);
 
-/* AND, OR, CASE evaluate their arguments lazily. */
+/*
+ * Store d in out, or fail as PostgreSQL's float8 arithmetic does when d is
+ * not finite, so that no "inf" or "nan" reaches the SQL text.
+ */
 static bool
-expr_eval_lazy(struct expr_ctx *cx, const struct pgb_expr *e, pgb_value *out)
+expr_set_finite(struct expr_ctx *cx, pgb_value *out, double d)
+{
+	if (isnan(d))
+		return expr_error(cx->err, cx->errlen, "double value is not a number");
+	if (isinf(d))
+		return expr_error(cx->err, cx->errlen, "value out of range: overflow");
+	pgb_value_set_double(out, d);
+	return true;
+}
+
+/*
+ * AND, OR, CASE evaluate their arguments lazily.  first, when not NULL, is
+ * the value of args[0], already computed (see expr_eval_chain).
+ */
+static bool
+expr_eval_lazy(struct expr_ctx *cx, const struct pgb_expr *e,
+			   const pgb_value *first, pgb_value *out)
 {
 	pgb_value	a1,
 				a2;
@@ -1103,7 +1171,9 @@ expr_eval_lazy(struct expr_ctx *cx, const struct pgb_expr *e, pgb_value *out)
 		return expr_eval(cx, e->args[e->nargs - 1], out);
 	}
 
-	if (!expr_eval(cx, e->args[0], &a1))
+	if (first != NULL)
+		a1 = *first;
+	else if (!expr_eval(cx, e->args[0], &a1))
 		return false;
 	if (a1.type == PGB_NULL)
 	{
@@ -1145,17 +1215,15 @@ expr_eval_arith(struct expr_ctx *cx, expr_func f, const pgb_value *l,
 		switch (f)
 		{
 			case EF_ADD:
-				pgb_value_set_double(out, ld + rd);
-				return true;
+				return expr_set_finite(cx, out, ld + rd);
 			case EF_SUB:
-				pgb_value_set_double(out, ld - rd);
-				return true;
+				return expr_set_finite(cx, out, ld - rd);
 			case EF_MUL:
-				pgb_value_set_double(out, ld * rd);
-				return true;
+				return expr_set_finite(cx, out, ld * rd);
 			case EF_DIV:
-				pgb_value_set_double(out, ld / rd);
-				return true;
+				if (rd == 0.0)
+					return expr_error(cx->err, cx->errlen, "division by zero");
+				return expr_set_finite(cx, out, ld / rd);
 			case EF_EQ:
 				pgb_value_set_bool(out, ld == rd);
 				return true;
@@ -1259,6 +1327,13 @@ expr_eval_random(struct expr_ctx *cx, const struct pgb_expr *e,
 	}
 	if (!expr_coerce_double(&args[2], &param, cx->err, cx->errlen))
 		return false;
+	/* an infinite or NaN parameter would make the draw undefined */
+	if (!isfinite(param))
+		return expr_error(cx->err, cx->errlen,
+						  "%s parameter must be a finite number (not %f)",
+						  e->func == EF_RANDOM_GAUSSIAN ? "gaussian" :
+						  e->func == EF_RANDOM_ZIPFIAN ? "zipfian" : "exponential",
+						  param);
 	if (e->func == EF_RANDOM_GAUSSIAN)
 	{
 		if (param < EXPR_MIN_GAUSSIAN_PARAM)
@@ -1286,16 +1361,22 @@ expr_eval_random(struct expr_ctx *cx, const struct pgb_expr *e,
 	return true;
 }
 
-/* Functions whose arguments are all evaluated first. */
+/*
+ * Functions whose arguments are all evaluated first.  first, when not NULL,
+ * is the value of args[0], already computed (see expr_eval_chain).
+ */
 static bool
-expr_eval_strict(struct expr_ctx *cx, const struct pgb_expr *e, pgb_value *out)
+expr_eval_strict(struct expr_ctx *cx, const struct pgb_expr *e,
+				 const pgb_value *first, pgb_value *out)
 {
 	pgb_value	args[EXPR_MAX_FARGS + 1];
 	bool		has_null = false;
 
 	for (int i = 0; i < e->nargs; i++)
 	{
-		if (!expr_eval(cx, e->args[i], &args[i]))
+		if (i == 0 && first != NULL)
+			args[0] = *first;
+		else if (!expr_eval(cx, e->args[i], &args[i]))
 			return false;
 		has_null |= (args[i].type == PGB_NULL);
 	}
@@ -1372,7 +1453,7 @@ expr_eval_strict(struct expr_ctx *cx, const struct pgb_expr *e, pgb_value *out)
 				pgb_value_set_int(out, args[0].u.ival < 0 ? -args[0].u.ival : args[0].u.ival);
 			}
 			else if (args[0].type == PGB_DOUBLE)
-				pgb_value_set_double(out, fabs(args[0].u.dval));
+				return expr_set_finite(cx, out, fabs(args[0].u.dval));
 			else
 				return expr_error(cx->err, cx->errlen, "cannot coerce %s to number",
 								  expr_type_name(&args[0]));
@@ -1400,14 +1481,27 @@ expr_eval_strict(struct expr_ctx *cx, const struct pgb_expr *e, pgb_value *out)
 
 				if (!expr_coerce_double(&args[0], &d, cx->err, cx->errlen))
 					return false;
+				/* PostgreSQL's messages for sqrt(), ln() and exp() */
 				if (e->func == EF_SQRT)
+				{
+					if (d < 0.0)
+						return expr_error(cx->err, cx->errlen,
+										  "cannot take square root of a negative number");
 					d = sqrt(d);
+				}
 				else if (e->func == EF_LN)
+				{
+					if (d == 0.0)
+						return expr_error(cx->err, cx->errlen,
+										  "cannot take logarithm of zero");
+					if (d < 0.0)
+						return expr_error(cx->err, cx->errlen,
+										  "cannot take logarithm of a negative number");
 					d = log(d);
+				}
 				else if (e->func == EF_EXP)
 					d = exp(d);
-				pgb_value_set_double(out, d);
-				return true;
+				return expr_set_finite(cx, out, d);
 			}
 
 		case EF_INT:
@@ -1440,7 +1534,7 @@ expr_eval_strict(struct expr_ctx *cx, const struct pgb_expr *e, pgb_value *out)
 							return false;
 						x = (e->func == EF_LEAST) ? (d < x ? d : x) : (d > x ? d : x);
 					}
-					pgb_value_set_double(out, x);
+					return expr_set_finite(cx, out, x);
 				}
 				else
 				{
@@ -1474,8 +1568,14 @@ expr_eval_strict(struct expr_ctx *cx, const struct pgb_expr *e, pgb_value *out)
 				if (!expr_coerce_double(&args[0], &l, cx->err, cx->errlen) ||
 					!expr_coerce_double(&args[1], &r, cx->err, cx->errlen))
 					return false;
-				pgb_value_set_double(out, pow(l, r));
-				return true;
+				/* PostgreSQL's messages for power() */
+				if (l == 0.0 && r < 0.0)
+					return expr_error(cx->err, cx->errlen,
+									  "zero raised to a negative power is undefined");
+				if (l < 0.0 && floor(r) != r)
+					return expr_error(cx->err, cx->errlen,
+									  "a negative number raised to a non-integer power yields a complex result");
+				return expr_set_finite(cx, out, pow(l, r));
 			}
 
 		case EF_IS:
@@ -1525,6 +1625,99 @@ expr_eval_strict(struct expr_ctx *cx, const struct pgb_expr *e, pgb_value *out)
 	return expr_error(cx->err, cx->errlen, "unexpected function");
 }
 
+/* Evaluate the function node e; first as for expr_eval_strict. */
+static bool
+expr_eval_func(struct expr_ctx *cx, const struct pgb_expr *e,
+			   const pgb_value *first, pgb_value *out)
+{
+	if (e->func == EF_AND || e->func == EF_OR || e->func == EF_CASE)
+		return expr_eval_lazy(cx, e, first, out);
+	return expr_eval_strict(cx, e, first, out);
+}
+
+/*
+ * True for the nodes that a chain of operators builds on their first
+ * argument: binary operators (the parser makes "a + b + c" ((a + b) + c))
+ * and NOT (which IS NOT wraps around its IS node).
+ */
+static bool
+expr_is_chain_link(const struct pgb_expr *e)
+{
+	if (e->kind != EK_FUNC)
+		return false;
+	switch (e->func)
+	{
+		case EF_ADD:
+		case EF_SUB:
+		case EF_MUL:
+		case EF_DIV:
+		case EF_MOD:
+		case EF_AND:
+		case EF_OR:
+		case EF_NOT:
+		case EF_BITAND:
+		case EF_BITOR:
+		case EF_BITXOR:
+		case EF_LSHIFT:
+		case EF_RSHIFT:
+		case EF_EQ:
+		case EF_NE:
+		case EF_LE:
+		case EF_LT:
+		case EF_IS:
+			return true;
+		default:
+			return false;
+	}
+}
+
+/*
+ * Evaluate a chain of operators without recursing down it: collect the
+ * links from e down the first arguments, evaluate the innermost first
+ * argument, then apply the links from the inside out.  Same order of
+ * evaluation, laziness and errors as the recursive walk, with a stack use
+ * independent of the chain's length (a sum of 20,000 terms is one chain).
+ * Chains longer than the local array are collected in a malloc'd one.
+ */
+static bool
+expr_eval_chain(struct expr_ctx *cx, const struct pgb_expr *e, pgb_value *out)
+{
+	const struct pgb_expr *local[32];
+	const struct pgb_expr **links = local;
+	int			nlinks = 0;
+	int			maxlinks = (int) (sizeof(local) / sizeof(local[0]));
+	pgb_value	acc;
+	pgb_value	next;
+	bool		ok;
+
+	for (const struct pgb_expr *x = e; expr_is_chain_link(x); x = x->args[0])
+	{
+		if (nlinks == maxlinks)
+		{
+			maxlinks *= 2;
+			if (links == local)
+			{
+				links = pd_malloc(sizeof(*links) * (size_t) maxlinks);
+				memcpy(links, local, sizeof(local));
+			}
+			else
+				links = pd_realloc(links, sizeof(*links) * (size_t) maxlinks);
+		}
+		links[nlinks++] = x;
+	}
+	ok = expr_eval(cx, links[nlinks - 1]->args[0], &acc);
+	for (int i = nlinks - 1; ok && i >= 0; i--)
+	{
+		ok = expr_eval_func(cx, links[i], &acc, &next);
+		acc = next;
+	}
+	if (links != local)
+		free(links);
+	if (ok)
+		*out = acc;
+	return ok;
+}
+
 static bool
 expr_eval(struct expr_ctx *cx, const struct pgb_expr *e, pgb_value *out)
 {
@@ -1537,13 +1730,18 @@ expr_eval(struct expr_ctx *cx, const struct pgb_expr *e, pgb_value *out)
 			return pgb_vars_get_value(cx->vars, e->varname, out,
 									  cx->err, cx->errlen);
 		case EK_FUNC:
-			if (e->func == EF_AND || e->func == EF_OR || e->func == EF_CASE)
-				return expr_eval_lazy(cx, e, out);
-			return expr_eval_strict(cx, e, out);
+			if (e->nargs > 0 && expr_is_chain_link(e) &&
+				expr_is_chain_link(e->args[0]))
+				return expr_eval_chain(cx, e, out);
+			return expr_eval_func(cx, e, NULL, out);
 	}
 	return expr_error(cx->err, cx->errlen, "unexpected expression node");
 }
 
+/*
+ * A double result must be finite even when it comes straight from a
+ * variable (text such as "inf" given with -D): it is substituted into SQL.
+ */
 bool
 pgb_expr_eval(const struct pgb_expr *e, struct pgb_vars *vars,
 			  struct pgb_prng *rng, pgb_value *out, char *err, size_t errlen)
@@ -1552,6 +1750,8 @@ pgb_expr_eval(const struct pgb_expr *e, struct pgb_vars *vars,
 	pgb_value	v;
 
 	if (!expr_eval(&cx, e, &v))
+		return false;
+	if (v.type == PGB_DOUBLE && !expr_set_finite(&cx, &v, v.u.dval))
 		return false;
 	*out = v;
 	return true;

@@ -44,8 +44,10 @@ struct pgb_expr;
 /*
  * pgb_expr_parse: parse text (the rest of a \set, \if or \elif line).
  * Returns the expression, or NULL with a message such as 'syntax error at
- * column 7' or 'unrecognized function "foo"' in err.  Free with
- * pgb_expr_free().
+ * column 7' or 'unrecognized function "foo"' in err.  Nesting deeper than
+ * 1000 (parentheses, calls, prefix operators, CASE) is 'expression is
+ * nested too deeply (maximum depth is 1000)'; a long chain of operators is
+ * not nesting.  Free with pgb_expr_free().
  */
 struct pgb_expr *pgb_expr_parse(const char *text, char *err, size_t errlen);
 
@@ -54,8 +56,10 @@ void		pgb_expr_free(struct pgb_expr *e);
 /*
  * pgb_expr_eval: evaluate e with the client's variables and PRNG.  Returns
  * false, with a message in err, on a runtime error: integer overflow,
- * division by zero, undefined or malformed variable, out-of-range argument
- * to a random function, wrong argument type.  *out is untouched on failure.
+ * division by zero, a double that is not finite (PostgreSQL's messages:
+ * "value out of range: overflow", "cannot take square root of a negative
+ * number"...), undefined or malformed variable, out-of-range argument to a
+ * random function, wrong argument type.  *out is untouched on failure.
  */
 bool		pgb_expr_eval(const struct pgb_expr *e, struct pgb_vars *vars,
 						  struct pgb_prng *rng, pgb_value *out,

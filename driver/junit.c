@@ -7,14 +7,18 @@
  * gated metrics (all unless --gate-metrics) has the verdict "regression",
  * and its failure element lists those metrics with baseline, candidate and
  * change.  Rows of one statement are
- * adjacent in the server's order (by query, then metric), which is what the
- * grouping below relies on.
+ * adjacent in the comparison's order (by query, then metric; the text
+ * report sorts by severity, this file does not), which is what the
+ * grouping below relies on.  Target assertions (targets.c) follow, one
+ * test case each.
  *
- * Must not: depend on anything but the C library and store.h's types.
+ * Must not: depend on anything but the C library, libjansson (through
+ * targets.h) and store.h's types.
  *
  * Memory: none kept.
  */
 #include "junit.h"
+#include "targets.h"
 
 #include <errno.h>
 #include <math.h>
@@ -188,22 +192,33 @@ junit_write_stream(FILE *f, const struct pd_cmp *c)
 		nfailed += failed;
 		i = j;
 	}
+	if (c->assertions != NULL)
+	{
+		ncases += c->assertions->n;
+		nfailed += pd_assert_failures(c->assertions);
+	}
 
 	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", f);
 	fprintf(f, "<testsuites tests=\"%d\" failures=\"%d\">\n", ncases, nfailed);
 	fputs("  <testsuite name=\"perfdriver.", f);
 	junit_escape(f, name);
 	fprintf(f, "\" tests=\"%d\" failures=\"%d\" errors=\"0\">\n", ncases, nfailed);
-	fputs("    <properties>\n", f);
-	fprintf(f, "      <property name=\"candidate\" value=\"%lld\"/>\n",
-			(long long) c->candidate);
-	if (c->last_n > 0)
-		fprintf(f, "      <property name=\"baseline\" value=\"last:%d\"/>\n", c->last_n);
-	else
-		fprintf(f, "      <property name=\"baseline\" value=\"%lld\"/>\n",
-				(long long) c->baseline);
-	fprintf(f, "      <property name=\"threshold\" value=\"%.6g\"/>\n", c->threshold);
-	fputs("    </properties>\n", f);
+	if (c->candidate > 0 && (c->baseline > 0 || c->last_n > 0))
+	{
+		fputs("    <properties>\n", f);
+		fprintf(f, "      <property name=\"candidate\" value=\"%lld\"/>\n",
+				(long long) c->candidate);
+		if (c->last_n > 0)
+		{
+			fprintf(f, "      <property name=\"baseline\" value=\"last:%d\"/>\n", c->last_n);
+			fprintf(f, "      <property name=\"baseline_runs\" value=\"%d\"/>\n", c->nbase);
+		}
+		else
+			fprintf(f, "      <property name=\"baseline\" value=\"%lld\"/>\n",
+					(long long) c->baseline);
+		fprintf(f, "      <property name=\"threshold\" value=\"%.6g\"/>\n", c->threshold);
+		fputs("    </properties>\n", f);
+	}
 
 	for (int i = 0; i < c->nrows;)
 	{
@@ -239,11 +254,11 @@ junit_write_stream(FILE *f, const struct pd_cmp *c)
 				if (pd_cmp_gated(c, &c->rows[k]))
 				{
 					describe(f, &c->rows[k]);
-					fputs(", spread ", f);
-					if (isnan(c->rows[k].spread))
+					fputs(", noise ", f);
+					if (isnan(c->rows[k].noise))
 						fputs("-", f);
 					else
-						fprintf(f, "%.1f%%", 100.0 * c->rows[k].spread);
+						fprintf(f, "%.1f%%", 100.0 * c->rows[k].noise);
 					fputs("&#10;", f);
 				}
 			if (!is_run_row(head) && head->fingerprint)
@@ -256,6 +271,8 @@ junit_write_stream(FILE *f, const struct pd_cmp *c)
 		fputs("</testcase>\n", f);
 		i = j;
 	}
+	if (c->assertions != NULL)
+		pd_assert_junit_cases(f, c->assertions, name, junit_escape);
 	fputs("  </testsuite>\n</testsuites>\n", f);
 	return !ferror(f);
 }

@@ -528,6 +528,13 @@ csv_chunk(const char *buf, size_t len, bool eof, const struct logparse_callbacks
 
 		if (n == 0)
 			break;
+		/* fields the record does not have are empty, not the last record's */
+		for (int i = nf < 0 ? 0 : nf; i < LOGPARSE_CSV_FIELDS; i++)
+		{
+			fs[i] = 0;
+			fl[i] = 0;
+			fq[i] = false;
+		}
 		if (buf[pos] == '\n')
 		{
 			st->lines++;

@@ -370,3 +370,9 @@ pgb_normalize_thread_done(void)
 {
 	pg_query_exit();
 }
+
+const char *
+pgb_normalize_parser_version(void)
+{
+	return PG_VERSION;
+}

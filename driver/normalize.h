@@ -49,6 +49,13 @@ char	   *pgb_normalize_text(const char *sql);
  */
 char	   *pgb_normalize_lexical(const char *sql);
 
+/*
+ * pgb_normalize_parser_version: the PostgreSQL version whose parser the
+ * libpg_query headers perfdriver was built with describe ("15.1").  A
+ * static string.
+ */
+const char *pgb_normalize_parser_version(void);
+
 /* Free libpg_query's per-thread memory. */
 void		pgb_normalize_thread_done(void);
 

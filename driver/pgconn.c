@@ -3,7 +3,9 @@
  *		The only file of perfdriver that includes libpq-fe.h.
  *
  * Owns: PGconn and PGresult lifetimes, connection parameters, and the
- * mapping of libpq's statuses onto the small enums of pgconn.h.
+ * mapping of libpq's statuses onto the small enums of pgconn.h.  A COPY
+ * that a statement starts is ended here (pgconn_next_result), so callers
+ * never see the COPY protocol.
  *
  * Must not: print, or keep global state (several threads use it at once,
  * each on its own connections).  Passwords stay inside the parameter arrays
@@ -467,6 +469,41 @@ pgconn_in_pipeline(const struct pgconn *c)
 	return PQpipelineStatus(c->conn) != PQ_PIPELINE_OFF;
 }
 
+/*
+ * pgconn_leave_copy: end the COPY that res started, so the connection
+ * returns to normal: COPY FROM STDIN is failed with a message the server
+ * reports back as the command's error; the data of COPY TO STDOUT is read
+ * and discarded, as a query's rows are.  Blocks until done (the connection
+ * is switched to blocking mode meanwhile): scripts cannot normally start a
+ * COPY (the parser refuses it), this is the path of SQL built at run time.
+ * Returns false when the connection failed.
+ */
+static bool
+pgconn_leave_copy(struct pgconn *c, const PGresult *res)
+{
+	ExecStatusType st = PQresultStatus(res);
+	bool		ok = true;
+	int			nonblocking = PQisnonblocking(c->conn);
+
+	if (nonblocking)
+		(void) PQsetnonblocking(c->conn, 0);
+	if (st == PGRES_COPY_IN || st == PGRES_COPY_BOTH)
+		ok = PQputCopyEnd(c->conn, "COPY FROM STDIN is not supported in scripts") == 1 &&
+			PQflush(c->conn) == 0;
+	if (ok && (st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH))
+	{
+		char	   *buf;
+		int			n;
+
+		while ((n = PQgetCopyData(c->conn, &buf, 0)) > 0)
+			PQfreemem(buf);
+		ok = n == -1;
+	}
+	if (nonblocking)
+		(void) PQsetnonblocking(c->conn, 1);
+	return ok;
+}
+
 struct pgconn_result *
 pgconn_next_result(struct pgconn *c)
 {
@@ -478,6 +515,20 @@ pgconn_next_result(struct pgconn *c)
 		c->cur.res = NULL;
 	}
 	res = PQgetResult(c->conn);
+	/*
+	 * A COPY result repeats until the COPY ends: end it here and go on with
+	 * the command's real outcome.  If that fails, the COPY result is passed
+	 * on (reported as unsupported) with the connection marked bad.
+	 */
+	while (res != NULL && (PQresultStatus(res) == PGRES_COPY_OUT ||
+						   PQresultStatus(res) == PGRES_COPY_IN ||
+						   PQresultStatus(res) == PGRES_COPY_BOTH))
+	{
+		if (!pgconn_leave_copy(c, res))
+			break;
+		PQclear(res);
+		res = PQgetResult(c->conn);
+	}
 	if (res == NULL)
 		return NULL;
 	c->cur.res = res;
@@ -731,4 +782,10 @@ int
 pgconn_backend_pid(const struct pgconn *c)
 {
 	return c && c->conn ? PQbackendPID(c->conn) : 0;
+}
+
+int
+pgconn_libpq_version(void)
+{
+	return PQlibVersion();
 }

@@ -156,7 +156,8 @@ typedef enum pgconn_rstatus
 	PGCONN_R_ERROR,				/* error, with sqlstate */
 	PGCONN_R_PIPELINE_SYNC,
 	PGCONN_R_PIPELINE_ABORTED,
-	PGCONN_R_COPY,				/* COPY started: unsupported in scripts */
+	PGCONN_R_COPY,				/* a COPY that could not be ended (the
+								 * connection broke) */
 	PGCONN_R_OTHER
 } pgconn_rstatus;
 
@@ -165,7 +166,9 @@ struct pgconn_result;
 /*
  * pgconn_next_result: the next result, or NULL when the current command has
  * no more.  Call only when pgconn_busy() is false (else it blocks).  Free
- * with pgconn_result_clear().
+ * with pgconn_result_clear().  A COPY the command started is ended first
+ * (blocking): COPY FROM STDIN is failed (the server reports SQLSTATE 57014
+ * as the next result), the data of COPY TO STDOUT is read and dropped.
  */
 struct pgconn_result *pgconn_next_result(struct pgconn *c);
 
@@ -231,5 +234,11 @@ char	   *pgconn_quote_ident(const char *s);
 
 /* The server process id of the session (PQbackendPID), 0 when unknown. */
 int			pgconn_backend_pid(const struct pgconn *c);
+
+/*
+ * pgconn_libpq_version: the version of the libpq this process runs with
+ * (PQlibVersion(), for example 150020 for 15.20).
+ */
+int			pgconn_libpq_version(void);
 
 #endif							/* PERFDRIVER_PGCONN_H */

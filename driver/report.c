@@ -18,6 +18,7 @@
 #include "flamerun.h"
 #include "affinity.h"
 #include "store.h"
+#include "targets.h"
 
 #include <errno.h>
 #include <math.h>
@@ -545,6 +546,60 @@ fmt_query(char *buf, size_t len, const char *q, size_t max)
 	buf[o] = '\0';
 }
 
+/* Statements too long for a table cell, listed in full below the table. */
+struct stmt_notes
+{
+	int			n;
+	const char **q;				/* capacity: the table's rows */
+};
+
+/* The note number (from 1) of query q, added when new. */
+static int
+statement_note(struct stmt_notes *notes, const char *q)
+{
+	for (int i = 0; i < notes->n; i++)
+		if (strcmp(notes->q[i], q) == 0)
+			return i + 1;
+	notes->q[notes->n++] = q;
+	return notes->n;
+}
+
+/* "[N] full normalized text", one per note, whitespace runs folded. */
+static void
+print_statement_notes(FILE *out, const struct stmt_notes *notes)
+{
+	for (int i = 0; i < notes->n; i++)
+	{
+		size_t		len = strlen(notes->q[i]) + 1;
+		char	   *buf = pd_calloc(len + 4, 1);
+
+		fmt_query(buf, len + 4, notes->q[i], len);
+		fprintf(out, "  [%d] %s\n", i + 1, buf);
+		free(buf);
+	}
+}
+
+/*
+ * print_rate_note: with -R, say so when the started transactions fell
+ * short of the target rate by more than 5% and by more than three Poisson
+ * standard deviations (a short run's arrivals vary on their own).
+ */
+static void
+print_rate_note(FILE *out, const struct pd_report *r)
+{
+	const struct pd_stats *s = r->stats;
+	double		expected = r->rate * r->duration_s;
+	double		started = (double) (s->transactions + s->failed);
+
+	if (r->rate <= 0 || r->duration_s <= 0 || expected <= 0)
+		return;
+	if (started < 0.95 * expected && expected - started > 3 * sqrt(expected))
+		fprintf(out, "\nnote: the achieved rate, %.1f tps, fell short of the target -R %.1f (%.0f%%): "
+				"the server or the driver could not keep up, and the latencies include the "
+				"schedule lag\n", started / r->duration_s, r->rate,
+				100.0 * started / expected);
+}
+
 void
 report_print(FILE *out, const struct pd_report *r)
 {
@@ -556,6 +611,7 @@ report_print(FILE *out, const struct pd_report *r)
 	struct table t;
 	struct stmt_group *g;
 	int			ng;
+	struct stmt_notes notes = {0, NULL};
 
 	for (int i = 0; i < MAXCOLS; i++)
 		v[i] = b[i];
@@ -664,6 +720,7 @@ report_print(FILE *out, const struct pd_report *r)
 	}
 
 	g = group_statements(r, &ng);
+	notes.q = pd_calloc(ng + 1, sizeof(char *));
 	if (ng > 0)
 	{
 		static const char *const h[] = {"calls", "rows", "errors", "p50", "p95", "p99", "p99.9", "max", "mean", "statement"};
@@ -684,11 +741,22 @@ report_print(FILE *out, const struct pd_report *r)
 			fmt_ms(b[6], 64, q.p999);
 			fmt_ms(b[7], 64, q.max);
 			fmt_ms(b[8], 64, q.mean);
-			fmt_query(b[9], 64, g[i].query, 56);
+			if (strlen(g[i].query) <= 56)
+				fmt_query(b[9], 64, g[i].query, 56);
+			else
+			{
+				/* the full text follows the table, so no WHERE clause is lost */
+				char		tmp[64];
+
+				fmt_query(tmp, sizeof(tmp), g[i].query, 48);
+				snprintf(b[9], 64, "[%d] %.52s", statement_note(&notes, g[i].query) % 100000, tmp);
+			}
 			table_row(&t, v);
 		}
 		table_print(out, &t, "  ");
+		print_statement_notes(out, &notes);
 	}
+	free(notes.q);
 	free_groups(g, ng);
 	if (r->nplus1 != NULL)
 	{
@@ -696,6 +764,9 @@ report_print(FILE *out, const struct pd_report *r)
 		nplus1_print(out, r->nplus1, 0, "  ");
 	}
 	pd_flame_run_print(out, r->flame);
+	print_rate_note(out, r);
+	if (r->assertions != NULL)
+		pd_assert_print(out, r->assertions);
 	fflush(out);
 }
 
@@ -1043,6 +1114,13 @@ json_report(FILE *f, const struct pd_report *r)
 		fprintf(f, ",\n  \"flamegraph\": ");
 		pd_flame_run_json(f, r->flame, m != NULL);
 	}
+	if (r->assertions != NULL)
+	{
+		char	   *txt = pd_assert_json_text(r->assertions);
+
+		fprintf(f, ",\n  \"assertions\": %s", txt ? txt : "[]");
+		free(txt);
+	}
 	if (m != NULL)
 		json_meta(f, r, m);
 	fprintf(f, "\n}\n");
@@ -1118,51 +1196,157 @@ fmt_pct(char *buf, size_t len, double v, bool sign)
 		snprintf(buf, len, sign ? "%+.1f%%" : "%.1f%%", 100.0 * v);
 }
 
+/* Short metric names for the header, in the order of PD_CMP_METRICS. */
+static const char *const cmp_short[PD_GATE_NMETRICS] = {"tps", "p50", "p95", "p99", "error_rate"};
+
+/* Severity rank of a row: gated regressions first, unchanged last. */
+static int
+cmp_rank(const struct pd_cmp *c, const struct pd_cmp_row *r)
+{
+	const char *v = r->verdict ? r->verdict : "";
+
+	if (pd_cmp_gated(c, r))
+		return 0;
+	if (strcmp(v, "regression") == 0)
+		return 1;
+	if (strcmp(v, "new") == 0 || strcmp(v, "gone") == 0)
+		return 2;
+	if (strcmp(v, "improvement") == 0)
+		return 3;
+	return 4;
+}
+
+static const struct pd_cmp *cmp_sorting;
+
+/* qsort on row indexes: by rank, then severity (worst first), then position. */
+static int
+cmp_severity(const void *a, const void *b)
+{
+	int			i = *(const int *) a;
+	int			j = *(const int *) b;
+	const struct pd_cmp_row *x = &cmp_sorting->rows[i];
+	const struct pd_cmp_row *y = &cmp_sorting->rows[j];
+	int			rx = cmp_rank(cmp_sorting, x);
+	int			ry = cmp_rank(cmp_sorting, y);
+
+	if (rx != ry)
+		return rx - ry;
+	if (rx <= 1 && x->severity != y->severity)
+		return x->severity > y->severity ? -1 : 1;
+	return i - j;
+}
+
+/* The header: what was compared, with how many runs, and by which rules. */
+static void
+print_comparison_header(FILE *out, const struct pd_cmp *c)
+{
+	bool		same = true;
+
+	if (c->last_n > 0)
+	{
+		fprintf(out, "comparison: run %lld against the median of %d run%s named \"%s\"",
+				(long long) c->candidate, c->nbase, c->nbase == 1 ? "" : "s",
+				c->name ? c->name : "?");
+		if (c->nbase < c->last_n)
+			fprintf(out, " (%d asked for, %d found)", c->last_n, c->nbase);
+		fprintf(out, "\n");
+		fprintf(out, "baseline:   run%s", c->nbase == 1 ? "" : "s");
+		for (int i = 0; i < c->nbase && c->base_ids; i++)
+			fprintf(out, "%s %lld", i ? "," : "", (long long) c->base_ids[i]);
+		if (c->nbase >= 3)
+		{
+			fprintf(out, "; run-to-run noise (sd / median):");
+			for (int m = 0; m < PD_GATE_NMETRICS; m++)
+			{
+				if (m == PD_GATE_ERROR_RATE)
+					continue;
+				if (isnan(c->run_sd[m]))
+					fprintf(out, " %s -", cmp_short[m]);
+				else
+					fprintf(out, " %s %.1f%%", cmp_short[m], 100.0 * c->run_sd[m]);
+			}
+			fprintf(out, "\n");
+		}
+		else
+			fprintf(out, "; too few for a run-to-run noise estimate (3 needed): within-run noise only\n");
+	}
+	else
+		fprintf(out, "comparison: run %lld against run %lld (within-run noise only)\n",
+				(long long) c->candidate, (long long) c->baseline);
+	for (int m = 1; m < PD_GATE_NMETRICS; m++)
+		same = same && c->thresholds[m] == c->thresholds[0];
+	fprintf(out, "gate:       threshold");
+	if (same)
+		fprintf(out, " %.1f%%", 100.0 * c->thresholds[0]);
+	else
+		for (int m = 0; m < PD_GATE_NMETRICS; m++)
+			fprintf(out, "%s %s %.1f%%", m ? "," : "", cmp_short[m], 100.0 * c->thresholds[m]);
+	fprintf(out, "; min change %.3g ms; scope %s%s%s\n", c->min_change_ms,
+			c->gate_scope == PD_GATE_SCOPE_RUN ? "run"
+			: c->gate_scope == PD_GATE_SCOPE_STATEMENTS ? "statements" : "all",
+			c->gate ? "; metrics " : "", c->gate ? c->gate : "");
+}
+
 void
 report_print_comparison(FILE *out, const struct pd_cmp *c)
 {
-	static const char *const h[] = {"metric", "baseline", "candidate", "change", "spread", "verdict", "statement"};
+	static const char *const h[] = {"metric", "baseline", "candidate", "change", "noise", "verdict", "statement"};
 	static const bool l[] = {true, false, false, false, false, true, true};
 	char		b[7][64];
 	const char *v[7];
 	struct table t;
+	int		   *order = pd_calloc(c->nrows + 1, sizeof(int));
+	struct stmt_notes notes = {0, pd_calloc(c->nrows + 1, sizeof(char *))};
 
 	for (int i = 0; i < 7; i++)
 		v[i] = b[i];
-	if (c->last_n > 0)
-		fprintf(out, "comparison: run %lld against the median of the last %d runs named \"%s\" (threshold %.1f%%)\n",
-				(long long) c->candidate, c->last_n, c->name ? c->name : "?",
-				100.0 * c->threshold);
-	else
-		fprintf(out, "comparison: run %lld against run %lld (threshold %.1f%%)\n",
-				(long long) c->candidate, (long long) c->baseline,
-				100.0 * c->threshold);
-	table_init(&t, 7, h, l);
+	print_comparison_header(out, c);
 	for (int i = 0; i < c->nrows; i++)
+		order[i] = i;
+	cmp_sorting = c;
+	qsort(order, (size_t) c->nrows, sizeof(int), cmp_severity);
+	cmp_sorting = NULL;
+	table_init(&t, 7, h, l);
+	for (int k = 0; k < c->nrows; k++)
 	{
-		const struct pd_cmp_row *r = &c->rows[i];
+		const struct pd_cmp_row *r = &c->rows[order[k]];
+		const char *q = r->query ? r->query : (r->fingerprint ? r->fingerprint : "?");
 
 		snprintf(b[0], 64, "%.63s", r->metric ? r->metric : "-");
 		fmt_metric(b[1], 64, r->metric, r->baseline);
 		fmt_metric(b[2], 64, r->metric, r->candidate);
 		fmt_pct(b[3], 64, r->change, true);
-		fmt_pct(b[4], 64, r->spread, false);
+		fmt_pct(b[4], 64, r->noise, false);
 		snprintf(b[5], 64, "%.63s", r->verdict ? r->verdict : "-");
 		if (r->scope != NULL && strcmp(r->scope, "run") == 0)
 			snprintf(b[6], 64, "(whole run)");
+		else if (strlen(q) <= 56)
+			snprintf(b[6], 64, "%s", q);
 		else
-			fmt_query(b[6], 64, r->query ? r->query : (r->fingerprint ? r->fingerprint : "?"), 56);
+		{
+			/* the full text follows the table, so no WHERE clause is lost */
+			char		tmp[64];
+
+			fmt_query(tmp, sizeof(tmp), q, 48);
+			snprintf(b[6], 64, "[%d] %.52s", statement_note(&notes, q) % 100000, tmp);
+		}
 		table_row(&t, v);
 	}
 	table_print(out, &t, "  ");
+	print_statement_notes(out, &notes);
 	if (c->regressions == 0)
 		fprintf(out, "  no regression");
 	else
 		fprintf(out, "  %d regression%s", c->regressions,
 				c->regressions == 1 ? "" : "s");
-	if (c->gate != NULL)
-		fprintf(out, " (counting %s only)", c->gate);
+	if (c->gate != NULL || c->gate_scope != PD_GATE_SCOPE_ALL)
+		fprintf(out, " (counting %s%s%s only)", c->gate ? c->gate : "",
+				c->gate && c->gate_scope != PD_GATE_SCOPE_ALL ? " of " : "",
+				c->gate_scope == PD_GATE_SCOPE_RUN ? "the whole run"
+				: c->gate_scope == PD_GATE_SCOPE_STATEMENTS ? "statements" : "");
 	fprintf(out, "\n");
+	free(order);
+	free(notes.q);
 	fflush(out);
 }
 
@@ -1191,6 +1375,38 @@ report_write_comparison_json(const char *path, const struct pd_cmp *c,
 		fprintf(f, "null");
 	fprintf(f, ",\n  \"threshold\": ");
 	json_num(f, c->threshold);
+	fprintf(f, ",\n  \"thresholds\": {");
+	for (int m = 0; m < PD_GATE_NMETRICS; m++)
+	{
+		static const char *const names[] = {"tps", "p50_ms", "p95_ms", "p99_ms", "error_rate"};
+
+		fprintf(f, "%s\"%s\": ", m ? ", " : "", names[m]);
+		json_num(f, c->thresholds[m]);
+	}
+	fprintf(f, "},\n  \"min_change_ms\": ");
+	json_num(f, c->min_change_ms);
+	fprintf(f, ",\n  \"gate_scope\": \"%s\"",
+			c->gate_scope == PD_GATE_SCOPE_RUN ? "run"
+			: c->gate_scope == PD_GATE_SCOPE_STATEMENTS ? "statements" : "all");
+	fprintf(f, ",\n  \"baseline_runs\": [");
+	for (int i = 0; i < c->nbase && c->base_ids; i++)
+		fprintf(f, "%s%lld", i ? ", " : "", (long long) c->base_ids[i]);
+	fprintf(f, "],\n  \"run_to_run_noise\": {");
+	for (int m = 0; m < PD_GATE_NMETRICS; m++)
+	{
+		static const char *const names[] = {"tps", "p50_ms", "p95_ms", "p99_ms", "error_rate"};
+
+		fprintf(f, "%s\"%s\": ", m ? ", " : "", names[m]);
+		json_num(f, c->run_sd[m]);
+	}
+	fprintf(f, "}");
+	if (c->assertions != NULL)
+	{
+		char	   *txt = pd_assert_json_text(c->assertions);
+
+		fprintf(f, ",\n  \"assertions\": %s", txt ? txt : "[]");
+		free(txt);
+	}
 	fprintf(f, ",\n  \"regressions\": %d,\n  \"rows\": [", c->regressions);
 	for (int i = 0; i < c->nrows; i++)
 	{
@@ -1219,7 +1435,14 @@ report_write_comparison_json(const char *path, const struct pd_cmp *c,
 			json_string(f, r->verdict);
 		else
 			fprintf(f, "null");
-		fprintf(f, "}");
+		fprintf(f, ", \"noise\": ");
+		json_num(f, r->noise);
+		fprintf(f, ", \"threshold\": ");
+		json_num(f, r->threshold);
+		fprintf(f, ", \"severity\": ");
+		json_num(f, r->severity);
+		fprintf(f, ", \"baseline_runs\": %d, \"counts\": %s}", r->nbase,
+				pd_cmp_gated(c, r) ? "true" : "false");
 	}
 	fprintf(f, "%s]\n}\n", c->nrows ? "\n  " : "");
 	ok = !ferror(f);

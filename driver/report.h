@@ -41,6 +41,9 @@
  *	                                 or null when none is (--cpu-affinity)
  *	  "flamegraph": {..}             only with --flamegraph (docs/flamegraph.md)
  *	  "schedule_lag_ms": {..}        only with -R
+ *	  "assertions": [{"expr":.., "scope":.., "metric":.., "op":..,
+ *	                  "target":.., "value":.., "passed":..,
+ *	                  "samples":.., "reason":..}]   only with --assert
  *	}
  *
  * Latencies are milliseconds; a quantile of nothing is null.
@@ -165,6 +168,7 @@ struct pd_report
 	const struct nplus1 *nplus1;	/* N+1 findings; NULL: none detected */
 	const struct pd_run_meta *meta; /* with --store; NULL otherwise */
 	const struct pd_flame_run *flame;	/* --flamegraph; NULL otherwise */
+	const struct pd_assert_set *assertions; /* evaluated --assert, or NULL */
 };
 
 /* The progress line for one interval (-P), on stderr. */

@@ -16,15 +16,26 @@
  * json, name, labels, ...) point into argv and are not copied.
  */
 #include "run_opts.h"
+#include "gate.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+/*
+ * Ranges of the options whose values become nanosecond clocks: the longest
+ * -T and -P are pgbench's (an int of seconds), and the lowest -R keeps a
+ * client's next start within the clock's range (docs/perfdriver.md).
+ */
+#define RUN_MAX_SECONDS		2147483647.0
+#define RUN_MIN_RATE		0.001
 
 #define RUN_OPTS_ERRLEN	1024
 
@@ -92,15 +103,29 @@ run_opts_usage(FILE *out)
 			"  --fail-on-regression=PCT with --baseline: changes beyond PCT percent are\n"
 			"                           regressions and make the exit status 3\n"
 			"                           (default threshold without it: 10, no effect)\n"
-			"  --junit=FILE             with --baseline: the comparison as JUnit XML\n"
+			"  --junit=FILE             with --baseline or --assert: the comparison and\n"
+			"                           the assertions as JUnit XML\n"
+			"  --threshold=LIST         with --baseline: smallest change that counts, in\n"
+			"                           percent, for every metric or per metric, such as\n"
+			"                           p95=10,p99=15,tps=20\n"
+			"  --min-change=LATENCY     smallest latency change that counts (default 0.1ms)\n"
+			"  --gate-scope=SCOPE       rows that count: run, statements or all (default)\n"
+			"Targets:\n"
+			"  --assert=EXPR            a target the run must meet, such as p95<50ms,\n"
+			"                           tps>500, error_rate<1%%, statements.p99<=80ms or\n"
+			"                           script:NAME.p95<20ms (repeatable; exit status 5)\n"
+			"  --assert-min-samples=N   samples a latency assertion needs (default: what\n"
+			"                           its quantile resolves, 100 for p99)\n"
+			"  -r, --report-per-command accepted for pgbench compatibility (per-statement\n"
+			"                           latencies are always reported)\n"
 			"  --gate-metrics=LIST      metrics whose regressions count: comma-separated\n"
 			"                           from tps, p50_ms, p95_ms, p99_ms, error_rate\n"
 			"                           (default all)\n"
 			"\n"
 			"Exit status: 0 ok, 1 the run had failed transactions, 2 usage, script or\n"
 			"connection error, 3 a regression was found (--fail-on-regression), 4 the\n"
-			"run could not be stored (the JSON report is still written).  When several\n"
-			"apply: 2, 4, 3, 1.\n");
+			"run could not be stored (the JSON report is still written), 5 a target\n"
+			"assertion failed.  When several apply: 2, 4, 5, 3, 1.\n");
 }
 
 static bool
@@ -201,6 +226,12 @@ run_opts_parse(int argc, char **argv, struct run_opts *o, bool *help)
 		{"flamegraph", required_argument, NULL, 40},
 		{"flamegraph-hz", required_argument, NULL, 41},
 		{"flamegraph-self", no_argument, NULL, 42},
+		{"threshold", required_argument, NULL, 15},
+		{"min-change", required_argument, NULL, 16},
+		{"gate-scope", required_argument, NULL, 17},
+		{"assert", required_argument, NULL, 18},
+		{"assert-min-samples", required_argument, NULL, 19},
+		{"report-per-command", no_argument, NULL, 'r'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}
 	};
@@ -208,6 +239,7 @@ run_opts_parse(int argc, char **argv, struct run_opts *o, bool *help)
 	int			ch;
 	int64_t		v;
 	const char *seed = "time";
+	const char *gate_opt = NULL;	/* the last gate option given */
 
 	memset(o, 0, sizeof(*o));
 	o->clients = 1;
@@ -220,10 +252,12 @@ run_opts_parse(int argc, char **argv, struct run_opts *o, bool *help)
 	o->nplus1.min_time_ms = 0;
 	o->name = "default";
 	o->store.threshold = 0.10;
+	pd_gate_policy_init(&o->store.policy);
+	o->store.policy.default_threshold = NAN;	/* --fail-on-regression's */
 	*help = false;
 	optind = 1;
 
-	while ((ch = getopt_long(argc, argv, "b:c:d:D:f:hj:M:nP:R:s:t:T:", longopts, NULL)) != -1)
+	while ((ch = getopt_long(argc, argv, "b:c:d:D:f:hj:M:nP:rR:s:t:T:", longopts, NULL)) != -1)
 	{
 		switch (ch)
 		{
@@ -295,16 +329,20 @@ run_opts_parse(int argc, char **argv, struct run_opts *o, bool *help)
 			case 'n':
 				break;
 			case 'P':
-				if (!parse_double(optarg, 0.001, &o->progress_s))
+				if (!parse_double(optarg, 0.001, &o->progress_s) ||
+					o->progress_s > RUN_MAX_SECONDS)
 				{
 					pd_error("invalid progress interval: \"%s\"", optarg);
+					pd_hint("Use a number of seconds from 0.001 to %.0f.", RUN_MAX_SECONDS);
 					return false;
 				}
 				break;
 			case 'R':
-				if (!parse_double(optarg, 0.0, &o->rate) || o->rate <= 0)
+				if (!parse_double(optarg, RUN_MIN_RATE, &o->rate))
 				{
 					pd_error("invalid rate: \"%s\"", optarg);
+					pd_hint("Use a number of transactions per second of at least %g.",
+							RUN_MIN_RATE);
 					return false;
 				}
 				break;
@@ -316,9 +354,12 @@ run_opts_parse(int argc, char **argv, struct run_opts *o, bool *help)
 				}
 				break;
 			case 'T':
-				if (!parse_double(optarg, 0.0, &o->duration_s) || o->duration_s <= 0)
+				if (!parse_double(optarg, 0.0, &o->duration_s) || o->duration_s <= 0 ||
+					o->duration_s > RUN_MAX_SECONDS)
 				{
 					pd_error("invalid duration: \"%s\"", optarg);
+					pd_hint("Use a number of seconds greater than 0 and at most %.0f.",
+							RUN_MAX_SECONDS);
 					return false;
 				}
 				break;
@@ -326,6 +367,7 @@ run_opts_parse(int argc, char **argv, struct run_opts *o, bool *help)
 				if (!parse_int64(optarg, 1, &o->txns))
 				{
 					pd_error("invalid number of transactions: \"%s\"", optarg);
+					pd_hint("Use an integer from 1 to %" PRId64 ".", INT64_MAX);
 					return false;
 				}
 				break;
@@ -411,6 +453,37 @@ run_opts_parse(int argc, char **argv, struct run_opts *o, bool *help)
 					return false;
 				}
 				break;
+			case 15:
+				if (!pd_parse_gate_option(&o->store.policy, "threshold", optarg))
+					return false;
+				gate_opt = "--threshold";
+				break;
+			case 16:
+				if (!pd_parse_gate_option(&o->store.policy, "min-change", optarg))
+					return false;
+				gate_opt = "--min-change";
+				break;
+			case 17:
+				if (!pd_parse_gate_option(&o->store.policy, "gate-scope", optarg))
+					return false;
+				gate_opt = "--gate-scope";
+				break;
+			case 18:
+				if (!pd_parse_assert_option(&o->asserts, optarg))
+					return false;
+				break;
+			case 19:
+				if (!parse_int64(optarg, 1, &v))
+				{
+					pd_error("invalid --assert-min-samples: \"%s\"", optarg);
+					pd_hint("Use a whole number of at least 1.");
+					return false;
+				}
+				o->asserts.min_samples = v;
+				break;
+			case 'r':
+				/* pgbench's per-statement latencies: always reported here */
+				break;
 			case 14:
 				if (!pd_affinity_parse(optarg, &o->affinity, err, sizeof(err)))
 				{
@@ -468,12 +541,13 @@ run_opts_parse(int argc, char **argv, struct run_opts *o, bool *help)
 		pd_error("%s needs --store", o->run_group ? "--run-group" : "--baseline");
 		return false;
 	}
-	if ((o->store.fail_on_regression || o->store.junit || o->store.gate) &&
+	if ((o->store.fail_on_regression || (o->store.junit && o->asserts.n == 0) ||
+		 o->store.gate || gate_opt) &&
 		!(o->store.baseline_id || o->store.baseline_last))
 	{
 		pd_error("%s needs --baseline",
-				 o->store.junit ? "--junit" : o->store.gate ? "--gate-metrics"
-				 : "--fail-on-regression");
+				 o->store.junit ? "--junit (without --assert)" : o->store.gate ? "--gate-metrics"
+				 : gate_opt ? gate_opt : "--fail-on-regression");
 		pd_hint("For example --baseline=last:5 to compare with the last five runs of the same name.");
 		return false;
 	}
@@ -567,6 +641,85 @@ run_opts_check_scripts(const struct run_opts *o)
 	return true;
 }
 
+/*
+ * output_writable: whether path can be written as a report file: an
+ * existing file that is writable and not a directory, or a new file in an
+ * existing, writable directory.  Creates nothing.  Returns false with the
+ * reason in err.
+ */
+static bool
+output_writable(const char *path, char *err, size_t errlen)
+{
+	struct stat sb;
+	char	   *dir;
+	char	   *slash;
+	bool		ok;
+
+	if (stat(path, &sb) == 0)
+	{
+		if (S_ISDIR(sb.st_mode))
+		{
+			snprintf(err, errlen, "it is a directory");
+			return false;
+		}
+		if (access(path, W_OK) != 0)
+		{
+			snprintf(err, errlen, "%s", strerror(errno));
+			return false;
+		}
+		return true;
+	}
+	if (errno != ENOENT)
+	{
+		snprintf(err, errlen, "%s", strerror(errno));
+		return false;
+	}
+	dir = pd_strdup(path);
+	slash = strrchr(dir, '/');
+	if (slash == NULL)
+		strcpy(dir, ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	ok = false;
+	if (stat(dir, &sb) != 0)
+		snprintf(err, errlen, "%s", strerror(errno));
+	else if (!S_ISDIR(sb.st_mode))
+		snprintf(err, errlen, "%s", strerror(ENOTDIR));
+	else if (access(dir, W_OK | X_OK) != 0)
+		snprintf(err, errlen, "%s", strerror(errno));
+	else
+		ok = true;
+	free(dir);
+	return ok;
+}
+
+/*
+ * run_opts_check_outputs: the report files (--json, --junit) must be
+ * writable before the run starts, so that a run is not lost for a typo in
+ * a path.  Returns false after printing the problem.
+ */
+bool
+run_opts_check_outputs(const struct run_opts *o)
+{
+	char		err[256];
+
+	if (o->json && strcmp(o->json, "-") != 0 && !output_writable(o->json, err, sizeof(err)))
+	{
+		pd_error("cannot write the JSON report to \"%s\": %s", o->json, err);
+		pd_hint("The report is written when the run ends; nothing was run.");
+		return false;
+	}
+	if (o->store.junit && !output_writable(o->store.junit, err, sizeof(err)))
+	{
+		pd_error("cannot write the JUnit report to \"%s\": %s", o->store.junit, err);
+		pd_hint("The report is written when the run ends; nothing was run.");
+		return false;
+	}
+	return true;
+}
+
 bool
 run_opts_uses_builtin(const struct run_opts *o)
 {
@@ -582,4 +735,5 @@ run_opts_free(struct run_opts *o)
 	for (int i = 0; i < o->nscripts; i++)
 		pgb_script_free(o->scripts[i]);
 	pgb_vars_free(o->defs);
+	pd_assert_set_free(&o->asserts);
 }

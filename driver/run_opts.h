@@ -23,6 +23,7 @@
 #include "report.h"
 #include "script.h"
 #include "store.h"
+#include "targets.h"
 
 #define PD_MAX_SCRIPTS	128		/* -b and -f, together */
 #define PD_MAX_LABELS	64		/* --label */
@@ -61,6 +62,9 @@ struct run_opts
 	int			nlabels;
 	struct pd_affinity affinity;	/* --cpu-affinity */
 	struct pd_flame_opts flame; /* --flamegraph, -hz, -self */
+	struct pd_assert_set asserts;	/* --assert, --assert-min-samples
+									 * (expressions only; evaluated copies
+									 * hold the results) */
 };
 
 /*
@@ -80,6 +84,13 @@ void		run_opts_usage(FILE *out);
  * Returns false after printing the problem.
  */
 bool		run_opts_check_scripts(const struct run_opts *o);
+
+/*
+ * run_opts_check_outputs: the --json and --junit files can be written (an
+ * existing writable file, or a new one in a writable directory), checked
+ * before connecting.  Returns false after printing the problem.
+ */
+bool		run_opts_check_outputs(const struct run_opts *o);
 
 /* True when a script of o is a built-in (so the scale must be known). */
 bool		run_opts_uses_builtin(const struct run_opts *o);

@@ -20,7 +20,8 @@
  *	  value as a quoted literal (-M simple) or a parameter.
  *
  * Must not: talk to libpq or run shell commands (\shell, \setshell are
- * rejected).
+ * rejected), or accept a COPY FROM STDIN / TO STDOUT, whose data the
+ * runner neither feeds nor drains.
  *
  * Memory: a parsed script owns all its strings and expressions (malloc);
  * pgb_script_free() releases everything.  Scripts are immutable after
@@ -362,6 +363,86 @@ script_analyze_sql(struct script_builder *sb, struct pgb_command *c)
 	return true;
 }
 
+/* True when the n bytes at word are kw, ignoring case. */
+static bool
+script_word_is(const char *word, size_t n, const char *kw)
+{
+	return strlen(kw) == n && strncasecmp(word, kw, n) == 0;
+}
+
+/*
+ * True when sql (one command, possibly a "\;" compound) holds a COPY that
+ * would switch the connection to the COPY protocol: COPY ... FROM STDIN or
+ * COPY ... TO STDOUT.  A server-side COPY (a file or a program) runs like
+ * any other statement.  Only words at a statement's top level count: not
+ * those inside quotes, comments or parentheses (a COPY's query or option
+ * list).
+ */
+static bool
+script_sql_copies_stdio(const char *sql)
+{
+	const char *p = sql;
+	int			paren = 0;
+	bool		at_start = true;	/* the next word starts a statement */
+	bool		in_copy = false;
+	bool		after_from_to = false;
+
+	while (*p)
+	{
+		size_t		skip = script_skip_len(p, p > sql ? p[-1] : '\0');
+
+		if (skip > 0)
+		{
+			if (p[0] != '-' && p[0] != '/')
+			{
+				at_start = false;
+				after_from_to = false;
+			}
+			p += skip;
+		}
+		else if (script_ident_start((unsigned char) *p))
+		{
+			const char *w = p;
+			size_t		n;
+
+			while (script_ident_char((unsigned char) *p))
+				p++;
+			n = (size_t) (p - w);
+			if (paren == 0)
+			{
+				if (at_start)
+					in_copy = script_word_is(w, n, "copy");
+				else if (in_copy && after_from_to &&
+						 (script_word_is(w, n, "stdin") ||
+						  script_word_is(w, n, "stdout")))
+					return true;
+				after_from_to = script_word_is(w, n, "from") ||
+					script_word_is(w, n, "to");
+			}
+			at_start = false;
+		}
+		else if (isspace((unsigned char) *p))
+			p++;
+		else
+		{
+			if (*p == '(')
+				paren++;
+			else if (*p == ')' && paren > 0)
+				paren--;
+			if (*p == ';' && paren == 0)
+			{
+				at_start = true;
+				in_copy = false;
+			}
+			else
+				at_start = false;
+			after_from_to = false;
+			p++;
+		}
+	}
+	return false;
+}
+
 /*
  * Turn the collected SQL in buf into a command, unless it holds only
  * whitespace and comments.  buf ends before the terminating ';' (if any).
@@ -406,6 +487,10 @@ script_add_sql(struct script_builder *sb, const char *buf, int line,
 	c->text = pd_strndup(p, (size_t) (end - p));
 	c->sql = pd_strdup(c->text);
 	c->multi = multi;
+	/* the runner does not feed or drain COPY data: refuse it here */
+	if (script_sql_copies_stdio(c->sql))
+		return script_error(sb->err, sb->errlen, sb->name, c->line,
+							"COPY FROM STDIN and COPY TO STDOUT are not supported in scripts");
 	if (!script_analyze_sql(sb, c))
 		return false;
 	pgb_normalize(c->param_sql, &norm);

@@ -1,8 +1,8 @@
 /*
  * store.c
  *		The store's writer and comparison reader: one blocking session
- *		that calls perfstore.store_run(), compare_runs() and
- *		compare_to_history().
+ *		that calls perfstore.store_run() and reads back what the
+ *		regression gate (gate.c) and assertions on stored runs need.
  *
  * Owns: struct pd_store, everything it sends to the store, and the
  * wording of the store's errors (the first line of the server's or libpq's
@@ -24,6 +24,7 @@
  * pd_cmp_free().
  */
 #include "store.h"
+#include "gate.h"
 #include "pgconn.h"
 
 #include <math.h>
@@ -218,71 +219,267 @@ num_or_nan(const struct pgconn_result *r, int row, int col)
 	return v == NULL ? NAN : strtod(v, NULL);
 }
 
+/* Parse a float8[] text ("{1.5,NULL,2}") into n doubles; NaN for NULL. */
+static void
+parse_float_array(const struct pgconn_result *res, int row, int col, double *out, int n)
+{
+	const char *p;
+
+	for (int i = 0; i < n; i++)
+		out[i] = NAN;
+	p = pgconn_result_value(res, row, col);
+	if (p == NULL)
+		return;
+	if (*p == '{')
+		p++;
+	for (int i = 0; i < n && *p && *p != '}'; i++)
+	{
+		char	   *end;
+
+		if (strncmp(p, "NULL", 4) == 0)
+			end = (char *) p + 4;
+		else
+			out[i] = strtod(p, &end);
+		p = end;
+		if (*p == ',')
+			p++;
+	}
+}
+
+/*
+ * The quantiles a run or statement needs: p50, p95 and p99, each with the
+ * values one rank standard deviation (sqrt(q(1-q)/n)) below and above it.
+ */
+#define STORE_QCI_SQL(sketch, n) \
+	"perfstore.quantiles(" sketch ", ARRAY(SELECT least(greatest(q + k * sqrt(q * (1 - q)" \
+	" / greatest(" n ", 1)), 0), 1) FROM unnest('{0.5,0.95,0.99}'::float8[]) WITH ORDINALITY u(q, i)," \
+	" unnest('{-1,0,1}'::float8[]) WITH ORDINALITY v(k, j) ORDER BY i, j))"
+
+static void
+qci_from(const double *v, struct pd_gate_qci *q)
+{
+	for (int i = 0; i < 3; i++)
+	{
+		q[i].lo = v[3 * i];
+		q[i].mid = v[3 * i + 1];
+		q[i].hi = v[3 * i + 2];
+	}
+}
+
+/* Exec with one bigint parameter; NULL with err set unless it succeeded. */
+static struct pgconn_result *
+store_query_id(struct pd_store *st, const char *sql, int64_t id, char *err,
+			   size_t errlen)
+{
+	char		b[32];
+	const char *values[1] = {b};
+	struct pgconn_result *res;
+
+	snprintf(b, sizeof(b), "%lld", (long long) id);
+	if (!store_exec(st, sql, 1, values, &res, err, errlen))
+		return NULL;
+	return res;
+}
+
+/*
+ * store_fetch_run: what the gate needs of run id: its totals and quantile
+ * bounds, its intervals and its statements.  False with err set when the
+ * run does not exist or a query fails.
+ */
+static bool
+store_fetch_run(struct pd_store *st, int64_t id, struct pd_gate_run *r,
+				char *err, size_t errlen)
+{
+	struct pgconn_result *res;
+	double		v[9];
+
+	memset(r, 0, sizeof(*r));
+	r->id = id;
+	res = store_query_id(st,
+						 "SELECT r.tps, coalesce(r.transactions, 0), coalesce(r.failed_transactions, 0), "
+						 STORE_QCI_SQL("r.latency", "coalesce(r.transactions, 0)")
+						 " FROM perfstore.bench_runs r WHERE r.id = $1::bigint",
+						 id, err, errlen);
+	if (res == NULL)
+		return false;
+	if (pgconn_result_ntuples(res) != 1)
+	{
+		snprintf(err, errlen, "run %lld does not exist", (long long) id);
+		pgconn_result_clear(res);
+		return false;
+	}
+	r->tps = num_or_nan(res, 0, 0);
+	r->ok = num_or_nan(res, 0, 1);
+	r->bad = num_or_nan(res, 0, 2);
+	parse_float_array(res, 0, 3, v, 9);
+	qci_from(v, r->q);
+	pgconn_result_clear(res);
+
+	res = store_query_id(st,
+						 "SELECT i.length_s, i.tps, perfstore.quantiles(i.latency, '{0.5,0.95,0.99}')"
+						 " FROM perfstore.bench_intervals i WHERE i.run_id = $1::bigint ORDER BY i.seq",
+						 id, err, errlen);
+	if (res == NULL)
+		return false;
+	r->nint = pgconn_result_ntuples(res);
+	r->int_len = pd_calloc(r->nint + 1, sizeof(double));
+	r->int_tps = pd_calloc(r->nint + 1, sizeof(double));
+	r->int_q = pd_calloc(3 * r->nint + 1, sizeof(double));
+	for (int i = 0; i < r->nint; i++)
+	{
+		r->int_len[i] = num_or_nan(res, i, 0);
+		r->int_tps[i] = num_or_nan(res, i, 1);
+		parse_float_array(res, i, 2, &r->int_q[3 * i], 3);
+	}
+	pgconn_result_clear(res);
+
+	res = store_query_id(st,
+						 "SELECT s.fingerprint, s.query, coalesce(s.calls, 0), coalesce(s.errors, 0), "
+						 STORE_QCI_SQL("s.latency", "coalesce(s.calls, 0)")
+						 " FROM perfstore.bench_statements s WHERE s.run_id = $1::bigint",
+						 id, err, errlen);
+	if (res == NULL)
+		return false;
+	r->nstmt = pgconn_result_ntuples(res);
+	r->stmts = pd_calloc(r->nstmt + 1, sizeof(*r->stmts));
+	for (int i = 0; i < r->nstmt; i++)
+	{
+		struct pd_gate_stmt *s = &r->stmts[i];
+
+		s->fingerprint = pd_strdup(pgconn_result_value(res, i, 0));
+		s->query = dup_or_null(res, i, 1);
+		s->calls = num_or_nan(res, i, 2);
+		s->errors = num_or_nan(res, i, 3);
+		parse_float_array(res, i, 4, v, 9);
+		qci_from(v, s->q);
+	}
+	pgconn_result_clear(res);
+	return true;
+}
+
 bool
 pd_store_compare(struct pd_store *st, int64_t baseline, int last_n,
-				 int64_t candidate, double threshold, struct pd_cmp *out,
-				 char *err, size_t errlen)
+				 int64_t candidate, const struct pd_gate_policy *policy,
+				 struct pd_cmp *out, char *err, size_t errlen)
 {
-	char		b1[32],
-				b2[32],
-				b3[64];
-	const char *values[3] = {b1, b2, b3};
-	const char *sql;
-	struct pgconn_result *r;
+	struct pd_gate_run cand;
+	struct pd_gate_run *base = NULL;
+	int64_t    *ids = NULL;
+	int			nbase = 0;
+	bool		ok = false;
+	struct pgconn_result *res;
 
 	memset(out, 0, sizeof(*out));
 	out->candidate = candidate;
 	out->baseline = baseline;
 	out->last_n = last_n;
-	out->threshold = threshold;
-	snprintf(b3, sizeof(b3), "%.17g", threshold);
+	if (!store_fetch_run(st, candidate, &cand, err, errlen))
+	{
+		if (strstr(err, "does not exist"))
+			snprintf(err, errlen, "candidate run %lld does not exist", (long long) candidate);
+		return false;
+	}
+	res = store_query_id(st, "SELECT name FROM perfstore.bench_runs WHERE id = $1::bigint",
+						 candidate, err, errlen);
+	if (res == NULL)
+		goto done;
+	out->name = dup_or_null(res, 0, 0);
+	pgconn_result_clear(res);
+
 	if (last_n > 0)
 	{
+		char		b1[32],
+					b2[32];
+		const char *values[2] = {b1, b2};
+
 		snprintf(b1, sizeof(b1), "%lld", (long long) candidate);
 		snprintf(b2, sizeof(b2), "%d", last_n);
-		sql = "SELECT scope, fingerprint, query, metric, baseline, candidate,"
-			" change, spread, verdict"
-			" FROM perfstore.compare_to_history($1::bigint, $2::integer, $3::float8)";
+		/* the same runs as perfstore.compare_to_history() takes */
+		if (!store_exec(st,
+						"SELECT r.id FROM perfstore.bench_runs r"
+						" JOIN perfstore.bench_runs c ON c.id = $1::bigint"
+						" WHERE r.name = c.name AND r.started_at < c.started_at AND r.id <> c.id"
+						" ORDER BY r.started_at DESC, r.id DESC LIMIT $2::integer",
+						2, values, &res, err, errlen))
+			goto done;
+		nbase = pgconn_result_ntuples(res);
+		if (nbase == 0)
+		{
+			snprintf(err, errlen, "no baseline runs for run %lld: no run named \"%s\" started before it",
+					 (long long) candidate, out->name ? out->name : "?");
+			pgconn_result_clear(res);
+			goto done;
+		}
+		ids = pd_calloc(nbase, sizeof(int64_t));
+		for (int i = 0; i < nbase; i++)
+			ids[i] = strtoll(pgconn_result_value(res, i, 0), NULL, 10);
+		pgconn_result_clear(res);
 	}
 	else
 	{
-		snprintf(b1, sizeof(b1), "%lld", (long long) baseline);
-		snprintf(b2, sizeof(b2), "%lld", (long long) candidate);
-		sql = "SELECT scope, fingerprint, query, metric, baseline, candidate,"
-			" change, spread, verdict"
-			" FROM perfstore.compare_runs($1::bigint, $2::bigint, $3::float8)";
+		nbase = 1;
+		ids = pd_calloc(1, sizeof(int64_t));
+		ids[0] = baseline;
 	}
-	if (!store_exec(st, sql, 3, values, &r, err, errlen))
-		return false;
-	out->nrows = pgconn_result_ntuples(r);
-	out->rows = pd_calloc(out->nrows, sizeof(*out->rows));
-	for (int i = 0; i < out->nrows; i++)
+	base = pd_calloc(nbase, sizeof(*base));
+	for (int i = 0; i < nbase; i++)
+		if (!store_fetch_run(st, ids[i], &base[i], err, errlen))
+		{
+			if (strstr(err, "does not exist"))
+				snprintf(err, errlen, "baseline run %lld does not exist", (long long) ids[i]);
+			goto done;
+		}
+	pd_gate_compare(policy, &cand, base, nbase, out);
+	out->base_ids = ids;
+	ids = NULL;
+	ok = true;
+done:
+	pd_gate_run_free(&cand);
+	for (int i = 0; base && i < nbase; i++)
+		pd_gate_run_free(&base[i]);
+	free(base);
+	free(ids);
+	if (!ok)
+		pd_cmp_free(out);
+	return ok;
+}
+
+char *
+pd_store_run_report(struct pd_store *st, int64_t id, char *err, size_t errlen)
+{
+	struct pgconn_result *res;
+	char	   *doc;
+
+	/* the report's shape (docs/perfdriver.md), rebuilt from the tables */
+	res = store_query_id(st,
+						 "SELECT pg_catalog.jsonb_build_object("
+						 " 'tps', r.tps, 'transactions', r.transactions,"
+						 " 'failed_transactions', r.failed_transactions, 'duration_s', r.duration_s,"
+						 " 'latency_ms', pg_catalog.jsonb_build_object('p50', s.p50_ms, 'p95', s.p95_ms,"
+						 "   'p99', s.p99_ms, 'p999', s.p999_ms, 'max', s.max_ms, 'mean', s.mean_ms),"
+						 " 'scripts', coalesce(r.report -> 'scripts', '[]'::jsonb),"
+						 " 'statements', coalesce((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object("
+						 "     'query', t.query, 'fingerprint', t.fingerprint, 'calls', t.calls, 'errors', t.errors,"
+						 "     'latency_ms', pg_catalog.jsonb_build_object('p50', t.p50_ms, 'p95', t.p95_ms,"
+						 "       'p99', t.p99_ms, 'p999', (perfstore.quantiles(b.latency, '{0.999}'))[1],"
+						 "       'max', t.max_ms, 'mean', t.mean_ms)) ORDER BY t.query COLLATE \"C\")"
+						 "   FROM perfstore.bench_statement_summary t"
+						 "   JOIN perfstore.bench_statements b ON b.run_id = t.run_id AND b.fingerprint = t.fingerprint"
+						 "   WHERE t.run_id = r.id), '[]'::jsonb))"
+						 " FROM perfstore.bench_runs r JOIN perfstore.bench_run_summary s ON s.id = r.id"
+						 " WHERE r.id = $1::bigint",
+						 id, err, errlen);
+	if (res == NULL)
+		return NULL;
+	if (pgconn_result_ntuples(res) != 1)
 	{
-		struct pd_cmp_row *row = &out->rows[i];
-
-		row->scope = dup_or_null(r, i, 0);
-		row->fingerprint = dup_or_null(r, i, 1);
-		row->query = dup_or_null(r, i, 2);
-		row->metric = dup_or_null(r, i, 3);
-		row->baseline = num_or_nan(r, i, 4);
-		row->candidate = num_or_nan(r, i, 5);
-		row->change = num_or_nan(r, i, 6);
-		row->spread = num_or_nan(r, i, 7);
-		row->verdict = dup_or_null(r, i, 8);
+		snprintf(err, errlen, "run %lld does not exist", (long long) id);
+		pgconn_result_clear(res);
+		return NULL;
 	}
-	pd_cmp_set_gate(out, NULL);
-	pgconn_result_clear(r);
-
-	/* the run's name, for titles and JUnit suite names (best effort) */
-	snprintf(b1, sizeof(b1), "%lld", (long long) candidate);
-	r = pgconn_exec_params(st->conn,
-						   "SELECT name FROM perfstore.bench_runs WHERE id = $1::bigint",
-						   1, values);
-	if (r != NULL && pgconn_result_status(r) == PGCONN_R_OK &&
-		pgconn_result_ntuples(r) == 1)
-		out->name = dup_or_null(r, 0, 0);
-	pgconn_result_clear(r);
-	return true;
+	doc = pd_strdup(pgconn_result_value(res, 0, 0));
+	pgconn_result_clear(res);
+	return doc;
 }
 
 void
@@ -298,8 +495,10 @@ pd_cmp_free(struct pd_cmp *c)
 	}
 	free(c->rows);
 	free(c->name);
+	free(c->base_ids);
 	c->rows = NULL;
 	c->name = NULL;
+	c->base_ids = NULL;
 	c->nrows = 0;
 }
 

@@ -4,10 +4,11 @@
  *		writer behind "perfdriver run --store" and the reader behind
  *		"perfdriver compare" and "run --baseline".
  *
- * Owns: the comparison rows as read from perfstore.compare_runs() and
- * perfstore.compare_to_history(), and struct pd_store (one blocking
+ * Owns: the comparison rows (built by gate.c from the stored runs), the
+ * gate's options (struct pd_gate_policy), and struct pd_store (one blocking
  * connection to the store, through pgconn.c).  The exit codes 3
- * (regression) and 4 (not stored) are in driver.h with the others.
+ * (regression), 4 (not stored) and 5 (a missed target) are in driver.h
+ * with the others.
  *
  * Must not: include libpq-fe.h (pgconn.c alone does; struct pd_store is
  * opaque here), or put a password into a message.
@@ -30,6 +31,13 @@
 /* "perfdriver compare" (cmd_compare.c). */
 int			cmd_compare(int argc, char **argv);
 
+/* Metric indexes, in the order of PD_CMP_METRICS. */
+enum
+{
+	PD_GATE_TPS, PD_GATE_P50, PD_GATE_P95, PD_GATE_P99, PD_GATE_ERROR_RATE,
+	PD_GATE_NMETRICS
+};
+
 /* One row of a comparison; NaN stands for SQL NULL in the numbers. */
 struct pd_cmp_row
 {
@@ -42,7 +50,16 @@ struct pd_cmp_row
 	double		change;			/* candidate / baseline - 1 */
 	double		spread;			/* relative spread of the baseline runs */
 	char	   *verdict;		/* regression, improvement, unchanged, new, gone */
+	double		noise;			/* relative change the noise explains (gate.h) */
+	double		threshold;		/* the metric's threshold, a fraction */
+	double		severity;		/* |change| over the bar it had to clear */
+	int			nbase;			/* baseline runs with a value */
 };
+
+/* Which rows count for the gate (--gate-scope). */
+#define PD_GATE_SCOPE_ALL			0
+#define PD_GATE_SCOPE_RUN			1
+#define PD_GATE_SCOPE_STATEMENTS	2
 
 /* A whole comparison, in the server's order (run rows first). */
 struct pd_cmp
@@ -56,6 +73,14 @@ struct pd_cmp
 	struct pd_cmp_row *rows;
 	const char *gate;			/* comma-separated metrics that count, NULL: all */
 	int			regressions;	/* regression rows of the gated metrics */
+	int			gate_scope;		/* PD_GATE_SCOPE_*: which rows count */
+	int			nbase;			/* baseline runs found (<= last_n) */
+	int64_t    *base_ids;		/* their ids, latest first */
+	double		thresholds[PD_GATE_NMETRICS];	/* per metric of PD_CMP_METRICS, fractions */
+	double		min_change_ms;	/* the latency floor */
+	double		run_sd[PD_GATE_NMETRICS];		/* run-to-run sd / median per metric (NaN: n < 3) */
+	const struct pd_assert_set *assertions; /* evaluated on the candidate, or
+											 * NULL; not owned */
 };
 
 void		pd_cmp_free(struct pd_cmp *c);
@@ -82,12 +107,19 @@ pd_metric_listed(const char *list, const char *metric)
 }
 
 /*
- * pd_cmp_gated: r is a regression that counts: its verdict is "regression"
- * and its metric is gated (c->gate NULL gates every metric).
+ * pd_cmp_gated: r is a regression that counts: its verdict is "regression",
+ * its metric is gated (c->gate NULL gates every metric) and its scope is
+ * in c->gate_scope.  Improvements never count.
  */
 static inline bool
 pd_cmp_gated(const struct pd_cmp *c, const struct pd_cmp_row *r)
 {
+	bool		run_row = r->scope == NULL || strcmp(r->scope, "run") == 0;
+
+	if (c->gate_scope == PD_GATE_SCOPE_RUN && !run_row)
+		return false;
+	if (c->gate_scope == PD_GATE_SCOPE_STATEMENTS && run_row)
+		return false;
 	return r->verdict != NULL && strcmp(r->verdict, "regression") == 0 &&
 		(c->gate == NULL || (r->metric != NULL && pd_metric_listed(c->gate, r->metric)));
 }
@@ -103,6 +135,8 @@ pd_cmp_set_gate(struct pd_cmp *c, const char *gate)
 }
 
 struct pd_store;
+struct pd_gate_policy;
+struct pd_assert_set;
 
 /*
  * pd_store_connect: open a blocking connection to the store (a database
@@ -135,13 +169,37 @@ bool		pd_store_has_history(struct pd_store *st, int64_t candidate,
 /*
  * pd_store_compare: compare candidate with run baseline (last_n == 0) or
  * with the median of its last_n predecessors of the same name (baseline
- * == 0), at threshold (a fraction).  Fills *out (free with pd_cmp_free()).
- * Returns false with the server's message in err, for example for an
- * unknown run id.
+ * == 0) under policy, with the gate's noise model (gate.h): the runs'
+ * totals, intervals and statement quantiles are read here and judged by
+ * pd_gate_compare().  Fills *out (free with pd_cmp_free()).  Returns false
+ * with a message in err for an unknown run id, a candidate without earlier
+ * runs, or a failed query.
  */
 bool		pd_store_compare(struct pd_store *st, int64_t baseline, int last_n,
-							 int64_t candidate, double threshold,
+							 int64_t candidate,
+							 const struct pd_gate_policy *policy,
 							 struct pd_cmp *out, char *err, size_t errlen);
+
+/*
+ * What the gate judges by (gate.h): the thresholds per metric of
+ * PD_CMP_METRICS (NaN: the default), the default, the absolute floor for
+ * latency changes (--min-change) and which rows count (--gate-scope).
+ */
+struct pd_gate_policy
+{
+	double		threshold[PD_GATE_NMETRICS];	/* fractions; NaN: default */
+	double		default_threshold;	/* a fraction */
+	double		min_change_ms;	/* absolute floor for latency changes */
+	int			scope;			/* PD_GATE_SCOPE_* (store.h) */
+};
+
+/*
+ * pd_store_run_report: stored run id in the JSON report's shape (totals,
+ * latency_ms, scripts, statements with latency_ms), for assertions on a
+ * stored run.  Returns a malloc'd string, or NULL with a message in err.
+ */
+char	   *pd_store_run_report(struct pd_store *st, int64_t id, char *err,
+								size_t errlen);
 
 /* What "run --store" was asked to do after the run. */
 struct pd_store_opts
@@ -149,10 +207,15 @@ struct pd_store_opts
 	const char *dsn;
 	int64_t		baseline_id;	/* --baseline RUN_ID, 0 when not given */
 	int			baseline_last;	/* --baseline last:N, 0 when not given */
-	double		threshold;		/* a fraction */
+	double		threshold;		/* --fail-on-regression PCT: the default threshold */
+	struct pd_gate_policy policy;	/* --threshold, --min-change, --gate-scope;
+									 * a NaN default_threshold takes threshold */
 	bool		fail_on_regression; /* --fail-on-regression given */
+	const struct pd_assert_set *assertions; /* evaluated, for JUnit; or NULL */
 	const char *junit;			/* --junit FILE or NULL */
 	const char *gate;			/* --gate-metrics, NULL: every metric */
+	const char *json_written;	/* the JSON report's path ("-": stdout) when
+								 * it was written, else NULL (exit 4's hint) */
 };
 
 /*
@@ -170,7 +233,37 @@ bool		pd_parse_percent(const char *s, double *fraction);
  */
 bool		pd_parse_gate_metrics(const char *s, const char **gate);
 
+/*
+ * pd_parse_assert_option (cmd_compare.c): parse one --assert EXPR into set.
+ * On a malformed expression prints the error, the expression with a caret
+ * where parsing stopped, and a hint, and returns false (exit 2).
+ */
+bool		pd_parse_assert_option(struct pd_assert_set *set, const char *expr);
+
+/*
+ * pd_parse_gate_option (cmd_compare.c): the gate options shared by run and
+ * compare: opt is "threshold", "min-change" or "gate-scope".  Prints the
+ * error and returns false when arg is invalid.
+ */
+bool		pd_parse_gate_option(struct pd_gate_policy *p, const char *opt,
+								 const char *arg);
+
+/*
+ * pd_write_assertions_junit (cmd_compare.c): JUnit with only the
+ * assertions of set (a run without a comparison).  Prints the error and
+ * returns PD_EXIT_USAGE when the file cannot be written, else 0.
+ */
+int			pd_write_assertions_junit(const char *path, const char *name,
+									  const struct pd_assert_set *set);
+
 struct pd_report;
+
+/*
+ * pd_evaluate_run_assertions (cmd_compare.c): evaluate set against the
+ * finished run rep (through its JSON report).
+ */
+void		pd_evaluate_run_assertions(struct pd_assert_set *set,
+									   const struct pd_report *rep);
 
 /*
  * store_and_compare (cmd_compare.c): store the run described by rep (whose

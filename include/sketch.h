@@ -24,8 +24,10 @@
  * per-part sketches are identical to the sketch of the union.
  *
  * Thread safety: a sketch is not shared between threads without locking.  The
- * bucket mapping for an alpha is cached process-wide; call
- * sketch_prepare_alpha() before starting threads that create sketches.
+ * bucket mapping for an alpha is cached process-wide, built on first use
+ * and safe to build from any thread; sketch_prepare_alpha() builds it ahead,
+ * so that threads do not pay for it (perfdriver calls it in its main thread
+ * before starting threads).
  */
 #ifndef PERFSTORE_SKETCH_H
 #define PERFSTORE_SKETCH_H
@@ -149,8 +151,8 @@ extern const char *sketch_strerror(sketch_error err);
 extern sketch_error sketch_check_alpha(double alpha);
 
 /*
- * Build (once) the bucket mapping for alpha.  Only needed before threads
- * share it; every other entry point prepares lazily.
+ * Build (once) the bucket mapping for alpha, ahead of its first use.  Every
+ * other entry point builds it lazily, safely from any thread.
  */
 extern sketch_error sketch_prepare_alpha(double alpha);
 

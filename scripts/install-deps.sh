@@ -15,6 +15,7 @@ pkgs=(
 	postgresql-contrib
 	libpq-dev
 	libpg-query-dev
+	libjansson-dev
 	postgresql-15-tdigest
 	make
 	gcc
@@ -23,6 +24,15 @@ pkgs=(
 	zlib1g-dev
 	linux-perf
 	libxml2-utils
+	# the Debian packages (make deb, tests/suites/zz_packages.sh) and the
+	# man page checks (tests/suites/driver_help.sh)
+	dpkg-dev
+	debhelper
+	postgresql-server-dev-all
+	lintian
+	man-db
+	groff-base
+	bsdextrautils
 )
 if [ "${1:-}" = "--bench" ]; then
 	pkgs+=(pgbadger sysbench)

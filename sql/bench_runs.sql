@@ -281,11 +281,9 @@ WHERE scope = 'run' AND metric = 'tps';
 -- 5. errors: every one raises its SQLSTATE and stores nothing
 --
 SELECT pg_temp.counts() AS before \gset
-\set VERBOSITY sqlstate
 SELECT perfstore.store_run(NULL);
 SELECT perfstore.store_run('[]');
 SELECT perfstore.store_run('{"started_at": "2026-01-01T00:00:00+00:00", "finished_at": "2026-01-01T00:00:00+00:00"}');
-\set VERBOSITY default
 -- a malformed document: the message names the field
 CREATE TEMP TABLE bad_docs (n serial, doc jsonb);
 INSERT INTO bad_docs (doc)
@@ -311,9 +309,7 @@ FROM unnest(ARRAY[
 SELECT n, pg_temp.err(format('SELECT perfstore.store_run(%L)', doc)) AS error
 FROM bad_docs ORDER BY n;
 -- a bad sketch raises the sketch type's own error, naming the field in the hint
-\set VERBOSITY sqlstate
 SELECT perfstore.store_run(pg_temp.doc('bad', 1, 1, 1) || '{"latency_sketch": "not a sketch"}');
-\set VERBOSITY default
 SELECT perfstore.store_run(jsonb_set(pg_temp.doc('bad', 1, 1, 1), '{statements,0,latency_sketch}',
                                      '"{\"version\":1}"'));
 -- a bad document for an existing group leaves the group as it was
@@ -324,14 +320,12 @@ SELECT drivers, transactions FROM perfstore.bench_runs WHERE id = :g1;
 SELECT pg_temp.counts() = :'before' AS nothing_stored;
 
 -- the compare functions' arguments
-\set VERBOSITY sqlstate
 SELECT * FROM perfstore.compare_runs(:b, 999999);
 SELECT * FROM perfstore.compare_runs(NULL, :c);
 SELECT * FROM perfstore.compare_runs(:b, :c, -0.1);
 SELECT * FROM perfstore.compare_runs(:b, :c, 'NaN');
 SELECT * FROM perfstore.compare_to_history(:h2, 0);
 SELECT * FROM perfstore.compare_to_history(:b);
-\set VERBOSITY default
 SELECT pg_temp.err(format('SELECT perfstore.compare_runs(%s, 999999)', :b)) AS unknown_run;
 SELECT pg_temp.err(format('SELECT perfstore.compare_runs(%s, %s, %s)', :b, :c, '''NaN''')) AS nan;
 SELECT pg_temp.err(format('SELECT perfstore.compare_to_history(%s, 0)', :h2)) AS last_n;

@@ -50,7 +50,6 @@ SELECT :'b123'::bytea AS b123, :'t' AS t;
 SELECT pg_temp.recv(:'b123');
 SELECT s::bytea = :'b123'::bytea AS recv_same FROM e_recv;
 
-\set VERBOSITY sqlstate
 
 -- NaN and infinities are rejected, never stored (22023)
 SELECT sketch_agg(x) FROM (VALUES (1::float8), ('NaN')) v(x);
@@ -130,7 +129,6 @@ SELECT sketch_combine(sketch_agg(1.0::float8, 0.01), sketch_agg(2.0::float8, 0.0
 SELECT sketch_combine(sketch_agg(1.0::float8), replace(sketch_agg(1.0::float8)::text,
        '"max_buckets":2048', '"max_buckets":1000')::sketch);
 
-\set VERBOSITY default
 
 -- the same cases with their messages
 SELECT c AS "case", pg_temp.err(stmt) AS result

@@ -7,6 +7,13 @@
  * comes from the caller's sketch_allocator; nothing is kept between calls
  * except the process-wide cache of bucket mappings (static storage).
  *
+ * The mapping cache is safe for threads without pthread (the server build
+ * has none): a slot is filled once, under a spin flag taken only to build,
+ * and published with a release store; readers use acquire loads, plain
+ * loads on x86, so the hot path costs what it did.  A published slot never
+ * changes: when all slots are taken, further resolutions use the slow path,
+ * which gives identical keys.
+ *
  * Buckets.  For alpha, gamma = (1+alpha)/(1-alpha).  We use per_octave =
  * ceil(ln 2 / ln gamma) buckets per power of two, so the effective gamma
  * 2^(1/per_octave) is never larger than the requested one and the relative
@@ -60,8 +67,9 @@ typedef struct sketch_mapping
 static sketch_mapping mapping_slots[MAPPING_SLOTS];
 static uint16_t mapping_base[MAPPING_SLOTS][MAPPING_MAX_CELLS];
 static double mapping_bound[MAPPING_SLOTS][MAPPING_MAX_CELLS];
-static int	mapping_used;
-static const sketch_mapping *mapping_last;
+static int	mapping_used;		/* published slots; atomic */
+static const sketch_mapping *mapping_last;	/* atomic */
+static bool mapping_building;	/* spin flag of the build path */
 
 static int32_t
 per_octave_for(double alpha)
@@ -99,29 +107,39 @@ octave_index_slow(int32_t per_octave, double m)
 	return j;
 }
 
-/*
- * Mapping for per_octave, built on first use.  Returns NULL only if every
- * slot is taken by another resolution and the table would be needed; callers
- * then use the slow path, which gives identical keys.
- */
+/* The published slot for per_octave, or NULL. */
 static const sketch_mapping *
-mapping_get(int32_t per_octave)
+mapping_find(int32_t per_octave)
 {
-	const sketch_mapping *m = mapping_last;
+	int			used = __atomic_load_n(&mapping_used, __ATOMIC_ACQUIRE);
+
+	for (int i = 0; i < used; i++)
+	{
+		if (mapping_slots[i].per_octave == per_octave)
+		{
+			__atomic_store_n(&mapping_last, &mapping_slots[i], __ATOMIC_RELEASE);
+			return &mapping_slots[i];
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Mapping for per_octave, built on first use.  Returns NULL if every slot is
+ * taken by another resolution, or the table would be too large; callers
+ * then use the slow path, which gives identical keys.  Safe to call from
+ * several threads at once (see the header comment).
+ */
+static SKETCH_NOINLINE const sketch_mapping *
+mapping_get_slow(int32_t per_octave)
+{
+	const sketch_mapping *m;
 	sketch_mapping *slot;
 	int			cells;
 	int			bits;
 
-	if (likely(m != NULL && m->per_octave == per_octave))
+	if ((m = mapping_find(per_octave)) != NULL)
 		return m;
-	for (int i = 0; i < mapping_used; i++)
-	{
-		if (mapping_slots[i].per_octave == per_octave)
-		{
-			mapping_last = &mapping_slots[i];
-			return mapping_last;
-		}
-	}
 
 	/* Two cells per bucket at least: a cell then holds one boundary. */
 	bits = 1;
@@ -131,14 +149,18 @@ mapping_get(int32_t per_octave)
 	if (cells > MAPPING_MAX_CELLS)
 		return NULL;
 
-	if (mapping_used < MAPPING_SLOTS)
-		slot = &mapping_slots[mapping_used];
-	else
-		slot = &mapping_slots[per_octave % MAPPING_SLOTS];
-	slot->per_octave = 0;		/* unusable while being rebuilt */
+	while (__atomic_test_and_set(&mapping_building, __ATOMIC_ACQUIRE))
+		;
+	/* another thread may have built it meanwhile */
+	if ((m = mapping_find(per_octave)) != NULL || mapping_used == MAPPING_SLOTS)
+	{
+		__atomic_clear(&mapping_building, __ATOMIC_RELEASE);
+		return m;
+	}
+	slot = &mapping_slots[mapping_used];
 	slot->cell_bits = bits;
-	slot->base = mapping_base[slot - mapping_slots];
-	slot->bound = mapping_bound[slot - mapping_slots];
+	slot->base = mapping_base[mapping_used];
+	slot->bound = mapping_bound[mapping_used];
 	for (int c = 0; c < cells; c++)
 	{
 		double		start = 1.0 + (double) c / cells;
@@ -148,10 +170,21 @@ mapping_get(int32_t per_octave)
 		slot->bound[c] = boundary(per_octave, j + 1);
 	}
 	slot->per_octave = per_octave;
-	if (mapping_used < MAPPING_SLOTS)
-		mapping_used++;
-	mapping_last = slot;
+	__atomic_store_n(&mapping_used, mapping_used + 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&mapping_last, slot, __ATOMIC_RELEASE);
+	__atomic_clear(&mapping_building, __ATOMIC_RELEASE);
 	return slot;
+}
+
+/* mapping_get_slow() behind the hot path: the last mapping used */
+static inline const sketch_mapping *
+mapping_get(int32_t per_octave)
+{
+	const sketch_mapping *m = __atomic_load_n(&mapping_last, __ATOMIC_ACQUIRE);
+
+	if (likely(m != NULL && m->per_octave == per_octave))
+		return m;
+	return mapping_get_slow(per_octave);
 }
 
 static inline int32_t

@@ -141,7 +141,12 @@ SELECT runs, succeeded FROM perfstore.workflow_summary;
 SELECT count(*) FROM perfstore.partitions WHERE NOT is_default;"
 store_check() {
 	local db=$1 what=$2
-	echo "$STORE_SQL" >"$TMP/store.sql"
+	# 0.4.0 names the workflow functions start_workflow_run and finish_workflow_run
+	if [ "$(psql -d "$db" -c "SELECT extversion >= '0.4.0' FROM pg_extension WHERE extname = 'perfstore'")" = t ]; then
+		echo "$STORE_SQL" | sed 's/perfstore\.start_run(/perfstore.start_workflow_run(/; s/perfstore\.finish_run(/perfstore.finish_workflow_run(/; s/perfstore\.count(/perfstore.num_vals(/g' >"$TMP/store.sql"
+	else
+		echo "$STORE_SQL" >"$TMP/store.sql"
+	fi
 	if psql -d "$db" -f "$TMP/store.sql" >"$TMP/$db.store" 2>&1 &&
 		[ "$(tail -n 3 "$TMP/$db.store" | head -n 2 | tr '\n' ' ')" = "1000|t 1|1 " ] &&
 		[ "$(tail -n 1 "$TMP/$db.store")" -ge 4 ]; then

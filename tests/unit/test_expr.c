@@ -112,7 +112,6 @@ static const struct
 	{"CASE WHEN 0 THEN 1 WHEN 3 THEN 2 END", "int 2"},
 	{"abs(-2.5)", "double 2.5"},
 	{"int(-2.5)", "int -2"},
-	{"1.0 / 0", "double inf"},
 	{"TRUE", "boolean true"},
 	{"nOt FaLsE", "boolean true"},
 	{"RANDOM(3, 3)", "int 3"},
@@ -147,6 +146,33 @@ static const struct
 	{"NOT 1", "ERROR: cannot coerce int to boolean"},
 	{"int(1e30)", "ERROR: double to int overflow"},
 	{"1 << 64", "ERROR: shift count 64 out of range"},
+	/* a double is finite or an error: no inf or nan reaches the SQL */
+	{"1.0 / 0", "ERROR: division by zero"},
+	{"1 / 0.0", "ERROR: division by zero"},
+	{"pow(10, 400)", "ERROR: value out of range: overflow"},
+	{"power(-10, 309)", "ERROR: value out of range: overflow"},
+	{"sqrt(-1)", "ERROR: cannot take square root of a negative number"},
+	{"ln(0)", "ERROR: cannot take logarithm of zero"},
+	{"ln(-1)", "ERROR: cannot take logarithm of a negative number"},
+	{"exp(1000)", "ERROR: value out of range: overflow"},
+	{"pow(0, -1)", "ERROR: zero raised to a negative power is undefined"},
+	{"pow(-8, 0.5)", "ERROR: a negative number raised to a non-integer power yields a complex result"},
+	{"1e308 * 10", "ERROR: value out of range: overflow"},
+	{"-1e308 - 1e308", "ERROR: value out of range: overflow"},
+	{"1e308 + 1e308 - 1e308", "ERROR: value out of range: overflow"},
+	{":inf + 0", "ERROR: value out of range: overflow"},
+	{":inf", "ERROR: value out of range: overflow"},
+	{"double(:nan)", "ERROR: double value is not a number"},
+	{"greatest(1, :inf)", "ERROR: value out of range: overflow"},
+	{"random_gaussian(1, 10, :inf)", "ERROR: gaussian parameter must be a finite number (not inf)"},
+	{"random_zipfian(1, 10, :nan)", "ERROR: zipfian parameter must be a finite number"},
+	{"random_exponential(1, 10, :nan)", "ERROR: exponential parameter must be a finite number"},
+	{"pow(-8, 1.0/3) IS NULL", "ERROR: a negative number raised"},
+	{"pow(-2, 3)", "double -8"},
+	{"pow(0, 0)", "double 1"},
+	{"exp(-1000)", "double 0"},
+	{"sqrt(0)", "double 0"},
+	{"1e308 + 0", "double 1e+308"},
 	/* parse errors */
 	{"1 +", "PARSE: unexpected end of expression"},
 	{"foo(1)", "PARSE: unrecognized function \"foo\""},
@@ -159,6 +185,8 @@ static const struct
 	{"1 @ 2", "PARSE: unexpected character \"@\""},
 	{"CASE 1 END", "PARSE: syntax error"},
 	{"9223372036854775808", "PARSE: bigint constant overflow"},
+	{"1e400", "PARSE: double constant overflow at column 1"},
+	{"1 + 1e999", "PARSE: double constant overflow at column 5"},
 	{"", "PARSE: missing expression"},
 	{"abs", "PARSE: syntax error"},
 	{"hash(1, 2, 3)", "PARSE: unexpected number of arguments for function \"hash\""},
@@ -178,6 +206,8 @@ test_table(void)
 	CHECK(pgb_vars_set_text(vars, "d", "2.5", err, sizeof(err)), "%s", err);
 	CHECK(pgb_vars_set_text(vars, "b", "yes", err, sizeof(err)), "%s", err);
 	CHECK(pgb_vars_set_text(vars, "bad", "abc", err, sizeof(err)), "%s", err);
+	CHECK(pgb_vars_set_text(vars, "inf", "inf", err, sizeof(err)), "%s", err);
+	CHECK(pgb_vars_set_text(vars, "nan", "nan", err, sizeof(err)), "%s", err);
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 	{
@@ -513,10 +543,137 @@ test_random(void)
 	}
 }
 
+/* Text of n copies of head, then middle, then n copies of tail (malloc'd). */
+static char *
+repeat3(const char *head, int n, const char *middle, const char *tail)
+{
+	size_t		hl = strlen(head),
+				ml = strlen(middle),
+				tl = strlen(tail);
+	char	   *s = malloc((hl + tl) * (size_t) n + ml + 1);
+	char	   *p = s;
+
+	for (int i = 0; i < n; i++, p += hl)
+		memcpy(p, head, hl);
+	memcpy(p, middle, ml);
+	p += ml;
+	for (int i = 0; i < n; i++, p += tl)
+		memcpy(p, tail, tl);
+	*p = '\0';
+	return s;
+}
+
+/*
+ * Nesting is limited with a parse error that says where; chains of binary
+ * operators of any length parse, evaluate and free without recursion.  The
+ * inputs are those that used to overflow the stack.
+ */
+static void
+test_depth(void)
+{
+	struct pgb_vars *vars = pgb_vars_create();
+	struct pgb_prng rng;
+	char	   *text;
+	const char *got;
+	static const char nested_msg[] =
+		"PARSE: expression is nested too deeply (maximum depth is 1000) at column ";
+
+	pgb_prng_seed(&rng, 1);
+	pgb_vars_set_int(vars, "one", 1);
+
+	/* 50,000 nested parentheses */
+	text = repeat3("(", 50000, "1", ")");
+	got = eval_text(text, vars, &rng);
+	CHECK(strncmp(got, nested_msg, strlen(nested_msg)) == 0, "parens: %s", got);
+	/* where: the 1001st '(' would open the 1001st level */
+	CHECK(strstr(got, "at column 1001 of expression \"((((") != NULL, "parens column: %s", got);
+	/* the expression is cut in the message, not copied whole */
+	CHECK(strlen(got) < 300, "message length %zu", strlen(got));
+	free(text);
+
+	/* 100,000 unary minus signs */
+	text = repeat3("-", 100000, "1", "");
+	got = eval_text(text, vars, &rng);
+	CHECK(strncmp(got, nested_msg, strlen(nested_msg)) == 0, "unary minus: %s", got);
+	free(text);
+	/* ... and other prefix operators */
+	text = repeat3("NOT ", 20000, "true", "");
+	got = eval_text(text, vars, &rng);
+	CHECK(strncmp(got, nested_msg, strlen(nested_msg)) == 0, "NOT: %s", got);
+	free(text);
+	text = repeat3("~", 20000, "1", "");
+	got = eval_text(text, vars, &rng);
+	CHECK(strncmp(got, nested_msg, strlen(nested_msg)) == 0, "~: %s", got);
+	free(text);
+
+	/* abs( nested 20,000 deep */
+	text = repeat3("abs(", 20000, "-1", ")");
+	got = eval_text(text, vars, &rng);
+	CHECK(strncmp(got, nested_msg, strlen(nested_msg)) == 0, "abs: %s", got);
+	free(text);
+	text = repeat3("CASE WHEN true THEN ", 20000, "1", " END");
+	got = eval_text(text, vars, &rng);
+	CHECK(strncmp(got, nested_msg, strlen(nested_msg)) == 0, "CASE: %s", got);
+	free(text);
+
+	/* just under the limit works (999 levels: the outer one is the 1000th) */
+	text = repeat3("abs(", 998, "-1", ")");
+	CHECK_STR(eval_text(text, vars, &rng), "int 1");
+	free(text);
+	text = repeat3("(", 999, "7", ")");
+	CHECK_STR(eval_text(text, vars, &rng), "int 7");
+	free(text);
+
+	/* a flat sum of 20,000 terms: 1 + 1 + ... = 20000 */
+	text = repeat3("1 + ", 19999, "1", "");
+	CHECK_STR(eval_text(text, vars, &rng), "int 20000");
+	free(text);
+	/* 200,000 terms, variables, mixed operators at one level */
+	text = repeat3(":one + ", 199999, ":one", "");
+	CHECK_STR(eval_text(text, vars, &rng), "int 200000");
+	free(text);
+	text = repeat3("2 * 3 - 5 + ", 20000, "0", "");
+	CHECK_STR(eval_text(text, vars, &rng), "int 20000");
+	free(text);
+	/* errors inside a long chain are found, in order */
+	text = repeat3("1 + ", 20000, "1 / 0", "");
+	CHECK_STR(eval_text(text, vars, &rng), "ERROR: division by zero");
+	free(text);
+	text = repeat3("9223372036854775807 + ", 1, "1", "");
+	CHECK_STR(eval_text(text, vars, &rng), "ERROR: bigint add out of range");
+	free(text);
+	/* a long AND/OR chain keeps its laziness: the 1/0 is never evaluated */
+	text = repeat3("true AND ", 20000, "false OR true OR 1/0 = 1", "");
+	CHECK_STR(eval_text(text, vars, &rng), "boolean true");
+	free(text);
+	text = repeat3("NULL AND ", 20000, "1/0 = 1", "");
+	CHECK_STR(eval_text(text, vars, &rng), "null");
+	free(text);
+	/*
+	 * IS NOT wraps a NOT around the chain: alternating IS NOT and = make a
+	 * chain through NOT nodes (pgbench's grammar accepts it; comparing the
+	 * boolean fails at run time, cleanly)
+	 */
+	{
+		size_t		n = 20000;
+		char	   *t = malloc(n * 20 + 8);
+		char	   *p = t;
+
+		p += sprintf(p, "1");
+		for (size_t i = 0; i < n; i++)
+			p += sprintf(p, " IS NOT NULL = true");
+		got = eval_text(t, vars, &rng);
+		CHECK_STR(got, "ERROR: cannot coerce boolean to int");
+		free(t);
+	}
+	pgb_vars_free(vars);
+}
+
 int
 main(void)
 {
 	test_table();
+	test_depth();
 	test_vars();
 	test_random();
 	return UNIT_DONE("test_expr");

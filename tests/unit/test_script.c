@@ -510,6 +510,26 @@ test_errors(void)
 		{"-- only a comment\n\n", "script.sql: script contains no commands"},
 		{"", "script.sql: script contains no commands"},
 		{"SELECT 1;\n\\\n", "script.sql:2: missing meta-command name"},
+		/* the runner cannot feed or drain the COPY protocol */
+		{"SELECT 1;\n\ncopy t from stdin;\n", "script.sql:3: COPY FROM STDIN and COPY TO STDOUT are not supported in scripts"},
+		{"COPY t TO STDOUT", "script.sql:1: COPY FROM STDIN"},
+		{"COPY (SELECT 1) TO STDOUT WITH (FORMAT csv);", "script.sql:1: COPY FROM STDIN"},
+		{"COPY t (a, b)\n  FROM\n  STDIN;", "script.sql:1: COPY FROM STDIN"},
+		{"/* c */ -- x\n\n Copy t FROM stdin", "script.sql:3: COPY FROM STDIN"},
+		{"SELECT 1 \\; COPY t TO STDOUT;", "script.sql:1: COPY FROM STDIN"},
+		{"\\set x 1\nCOPY t FROM STDIN \\gset\n", "script.sql:2: COPY FROM STDIN"},
+	};
+	/* a server-side COPY, and words that only look like one, are fine */
+	static const char *const fine[] = {
+		"COPY t TO '/tmp/x';",
+		"COPY t FROM '/tmp/x' WITH (FORMAT csv);",
+		"COPY (SELECT 'to stdout' AS \"stdin\") TO '/tmp/x';",
+		"COPY t (stdin) FROM PROGRAM 'cat /dev/null';",
+		"SELECT 1 AS copy, 2 AS stdout;",
+		"SELECT 'COPY t TO STDOUT';",
+		"-- COPY t TO STDOUT\nSELECT 1;",
+		"SELECT stdin FROM copy_targets;",
+		"COPY t TO '/tmp/x' \\; SELECT 1 FROM stdin;",
 	};
 
 	for (size_t i = 0; i < sizeof(errs) / sizeof(errs[0]); i++)
@@ -519,6 +539,8 @@ test_errors(void)
 		CHECK(strncmp(got, errs[i].want, strlen(errs[i].want)) == 0,
 			  "error %zu: got \"%s\", want \"%s\"", i, got, errs[i].want);
 	}
+	for (size_t i = 0; i < sizeof(fine) / sizeof(fine[0]); i++)
+		CHECK_STR(parse_error(fine[i]), "(parsed)");
 }
 
 static void

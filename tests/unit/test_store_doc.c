@@ -111,16 +111,21 @@ test_escape(void)
 	free(e);
 }
 
+/* A comparison row; the gate's extra fields are left at zero. */
+#define ROW(sc, fp, q, m, b, c, ch, sp, v) \
+	{.scope = (sc), .fingerprint = (fp), .query = (q), .metric = (m), .baseline = (b), \
+	 .candidate = (c), .change = (ch), .spread = (sp), .verdict = (v)}
+
 static void
 test_junit(void)
 {
 	struct pd_cmp_row rows[] = {
-		{"run", NULL, NULL, "p50_ms", 2.0, 3.0, 0.5, 0.04, "regression"},
-		{"run", NULL, NULL, "tps", 400, 300, -0.25, 0.02, "regression"},
-		{"statement", "aa01", "SELECT \"x\" FROM t WHERE a < $1 & b > $2", "p95_ms", 1, 2, 1, NAN, "regression"},
-		{"statement", "aa01", "SELECT \"x\" FROM t WHERE a < $1 & b > $2", "p99_ms", 1, 1.01, 0.01, NAN, "unchanged"},
-		{"statement", "bb02", "UPDATE t SET v = $1", "p95_ms", 1, 1, 0, NAN, "unchanged"},
-		{"statement", "cc03", "DELETE FROM t", "p95_ms", NAN, 1, NAN, NAN, "new"},
+		ROW("run", NULL, NULL, "p50_ms", 2.0, 3.0, 0.5, 0.04, "regression"),
+		ROW("run", NULL, NULL, "tps", 400, 300, -0.25, 0.02, "regression"),
+		ROW("statement", "aa01", "SELECT \"x\" FROM t WHERE a < $1 & b > $2", "p95_ms", 1, 2, 1, NAN, "regression"),
+		ROW("statement", "aa01", "SELECT \"x\" FROM t WHERE a < $1 & b > $2", "p99_ms", 1, 1.01, 0.01, NAN, "unchanged"),
+		ROW("statement", "bb02", "UPDATE t SET v = $1", "p95_ms", 1, 1, 0, NAN, "unchanged"),
+		ROW("statement", "cc03", "DELETE FROM t", "p95_ms", NAN, 1, NAN, NAN, "new"),
 	};
 	struct pd_cmp c = {
 		.candidate = 42, .baseline = 0, .last_n = 5, .threshold = 0.1,
@@ -353,6 +358,12 @@ test_exit_codes(void)
 	CHECK(pd_exit_combine(2, 4) == 2, "2,4");
 	CHECK(pd_exit_combine(1, 4) == 4, "1,4");
 	CHECK(pd_exit_combine(0, 0) == 0, "0,0");
+	/* 5 (a missed target) and 130 (interrupted) in the order */
+	CHECK(pd_exit_combine(3, 5) == 5 && pd_exit_combine(5, 3) == 5, "5 over 3");
+	CHECK(pd_exit_combine(5, 1) == 5, "5 over 1");
+	CHECK(pd_exit_combine(4, 5) == 4 && pd_exit_combine(2, 5) == 2, "4 and 2 over 5");
+	CHECK(pd_exit_combine(130, 5) == 130 && pd_exit_combine(1, 130) == 130, "130 over 5 and 1");
+	CHECK(pd_exit_combine(130, 4) == 4 && pd_exit_combine(2, 130) == 2, "4 and 2 over 130");
 }
 
 static void

@@ -30,11 +30,17 @@ PQ_INCLUDE := $(shell pg_config --includedir 2>/dev/null)
 STORE_SRCS := $(ROOT)/driver/report.c $(ROOT)/driver/nplus1.c \
             $(ROOT)/driver/junit.c $(ROOT)/driver/cmd_compare.c \
             $(ROOT)/driver/store.c $(ROOT)/driver/pgconn.c $(ROOT)/src/sketch.c \
-            $(ROOT)/driver/affinity.c $(ROOT)/driver/flamerun.c \
-            $(ROOT)/driver/profile.c $(ROOT)/driver/flamegraph.c $(ROOT)/driver/flamesvg.c
-EXTRA_test_store_doc := $(STORE_SRCS) -I$(PQ_INCLUDE) -lpq -lz -pthread
+            $(ROOT)/driver/affinity.c $(ROOT)/driver/targets.c $(ROOT)/driver/gate.c \
+            $(ROOT)/driver/flamerun.c $(ROOT)/driver/profile.c \
+            $(ROOT)/driver/flamegraph.c $(ROOT)/driver/flamesvg.c
+EXTRA_test_store_doc := $(STORE_SRCS) -I$(PQ_INCLUDE) -lpq -ljansson -lz -pthread
+# test_gate: the noise model on synthetic series (the store layer, no server)
+EXTRA_test_gate := $(STORE_SRCS) -I$(PQ_INCLUDE) -lpq -ljansson -lz -pthread
+# test_targets: the assertions' grammar and evaluation (libjansson)
+EXTRA_test_targets := $(ROOT)/driver/targets.c -ljansson
+EXTRA_test_logparse := $(ROOT)/driver/logparse.c
 # test_flamegraph: collapsing, the folded format, packing (zlib) and the SVG
-EXTRA_test_flamegraph := $(STORE_SRCS) -I$(PQ_INCLUDE) -lpq -lz -pthread
+EXTRA_test_flamegraph := $(STORE_SRCS) -I$(PQ_INCLUDE) -lpq -ljansson -lz -pthread
 # test_affinity binds its own thread and opens sockets
 EXTRA_test_affinity := $(ROOT)/driver/affinity.c -pthread
 TESTS    := $(patsubst $(ROOT)/tests/unit/%.c,$(BINDIR)/%,$(wildcard $(ROOT)/tests/unit/test_*.c))
@@ -48,4 +54,7 @@ $(BINDIR)/%: $(ROOT)/tests/unit/%.c $(SRCS) $(HDRS)
 
 $(BINDIR)/test_store_doc: $(STORE_SRCS) $(wildcard $(ROOT)/driver/*.h)
 $(BINDIR)/test_flamegraph: $(STORE_SRCS)
+$(BINDIR)/test_gate: $(STORE_SRCS) $(wildcard $(ROOT)/driver/*.h)
+$(BINDIR)/test_targets: $(ROOT)/driver/targets.c $(ROOT)/driver/targets.h
 $(BINDIR)/test_affinity: $(ROOT)/driver/affinity.c $(ROOT)/driver/affinity.h
+$(BINDIR)/test_logparse: $(ROOT)/driver/logparse.c $(ROOT)/driver/logparse.h
