@@ -23,26 +23,29 @@ static void
 flamegraph_usage(FILE *out)
 {
 	fprintf(out,
-			"perfdriver flamegraph: draw a flame graph from folded stacks\n"
+			"Usage: perfdriver flamegraph --store=CONNINFO [OPTION]... RUN_ID -o FILE.svg\n"
+			"       perfdriver flamegraph [OPTION]... FILE.folded -o FILE.svg\n"
 			"\n"
-			"Usage:\n"
-			"  perfdriver flamegraph --store=CONNINFO RUN_ID -o FILE.svg [--diff=BASE_RUN]\n"
-			"  perfdriver flamegraph FILE.folded -o FILE.svg [--diff=BASE.folded]\n"
+			"Draws a flame graph from folded stacks: those stored with a run by\n"
+			"\"perfdriver run --flamegraph --store\", or a .folded file (perfdriver's,\n"
+			"or any tool's that writes the collapsed format).  With --diff, draws\n"
+			"the differential graph of two: widths are the candidate's samples,\n"
+			"red where it spends more than the base, blue where less, the base\n"
+			"scaled to the candidate's total (docs/flamegraph.md).\n"
 			"\n"
 			"Options:\n"
-			"  -o, --output=FILE.svg    the SVG to write (\"-\" for stdout)\n"
-			"  --store=CONNINFO         read runs stored by \"perfdriver run --flamegraph\n"
-			"                           --store\" instead of files\n"
-			"  --diff=BASE              a differential graph: widths are this run's samples,\n"
-			"                           red where it spends more than BASE (a run id with\n"
-			"                           --store, else a .folded file), blue where less\n"
-			"  --waits                  with --store: the wait-event graph (--observe)\n"
-			"  --folded=FILE            also write the folded stacks read (for inferno,\n"
-			"                           speedscope or flamegraph.pl)\n"
-			"  --title=TEXT             the graph's title\n"
-			"  --width=PIXELS           the graph's width (default 1200)\n"
+			"  -o, --output=FILE.svg  the SVG to write (\"-\" for stdout)\n"
+			"  --store=CONNINFO       read runs from this perfstore database\n"
+			"  --diff=BASE            the base of a differential graph: a run id with\n"
+			"                         --store, else a .folded file\n"
+			"  --waits                with --store: the run's wait-event graph (--observe)\n"
+			"  --folded=FILE          also write the folded stacks that were read\n"
+			"  --title=TEXT           the graph's title\n"
+			"  --width=PIXELS         the graph's width (default 1200)\n"
+			"  -h, --help             show this help, then exit\n"
 			"\n"
-			"Exit status: 0 ok, 2 usage error, unreadable input, or a run without stacks.\n");
+			"Exit status: 0 ok; 2 usage error, unreadable or malformed input, a run\n"
+			"not in the store, or a run stored without stacks.\n");
 }
 
 /* A run id: a positive integer. */
