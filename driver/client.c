@@ -15,7 +15,8 @@
  *
  * Must not: include libpq-fe.h (pgconn.c wraps it), block a worker thread
  * anywhere but in epoll_pwait2(), or print a password.  It does not start,
- * stop or join threads, or read the clock for the report: cmd_run.c does.
+ * stop or join threads, or set the run's start and deadline: cmd_run.c
+ * does.
  *
  * Memory: nothing is allocated while the clock runs, except the sketches
  * growing within their bounded bucket count and libpq's own buffers:

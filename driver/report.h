@@ -83,7 +83,7 @@ void		pd_stats_merge(struct pd_stats *dst, const struct pd_stats *src);
 
 void		pd_stats_free(struct pd_stats *s);
 
-/* Interval accumulators (one per thread, see cmd_run.c). */
+/* Interval accumulators (one per thread, struct thread_ctx in client.h). */
 void		pd_interval_acc_init(struct pd_interval_acc *a);
 void		pd_interval_acc_reset(struct pd_interval_acc *a);
 void		pd_interval_acc_free(struct pd_interval_acc *a);

@@ -9,15 +9,31 @@
 # system cluster.
 #
 # Usage: scripts/pgcluster.sh start|stop|restart|status|env|psql [psql args]
-#   PERFSTORE_PORT   port to listen on (default 54329)
+#   PERFSTORE_PORT   port to listen on; always wins
 #   PERFSTORE_PGBIN  PostgreSQL bin directory (default: pg_config --bindir)
+#
+# The port: PERFSTORE_PORT when set; else the port this checkout remembers
+# in .perfstore/port; else 54329.  When start finds that port taken (another
+# checkout's cluster, or any other listener on 127.0.0.1) and PERFSTORE_PORT
+# is not set, it picks a free port from 54330 on and remembers it in
+# .perfstore/port, so that env, psql and the next start use it too.  A
+# taken PERFSTORE_PORT is an error.  env, psql and status of a running
+# cluster use the port it runs on.
 #
 # "env" prints shell assignments (PGHOST, PGPORT, PGUSER, PGDATABASE) to eval.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 STATE="$ROOT/.perfstore"
-PORT=${PERFSTORE_PORT:-54329}
+DEFAULT_PORT=54329
+PORT_FILE="$STATE/port"
+if [ -n "${PERFSTORE_PORT:-}" ]; then
+	PORT=$PERFSTORE_PORT
+elif [ -s "$PORT_FILE" ]; then
+	PORT=$(cat "$PORT_FILE")
+else
+	PORT=$DEFAULT_PORT
+fi
 
 find_pgbin() {
 	if [ -n "${PERFSTORE_PGBIN:-}" ]; then
@@ -106,17 +122,62 @@ running() {
 	[ -f "$(DATA)/postmaster.pid" ] && as_server "$PGBIN/pg_ctl" -D "$(DATA)" status >/dev/null 2>&1
 }
 
+# use_running_port: a running cluster answers on the port it was started
+# with (line 4 of postmaster.pid), whatever PERFSTORE_PORT says now.
+use_running_port() {
+	local p
+	if running; then
+		p=$(as_server sed -n 4p "$(DATA)/postmaster.pid" 2>/dev/null || true)
+		case "$p" in
+		'' | *[!0-9]*) ;;
+		*) PORT=$p ;;
+		esac
+	fi
+}
+
+# port_taken PORT: true when something accepts connections on 127.0.0.1:PORT
+# (where the cluster listens besides its own socket directory).
+port_taken() {
+	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# pick_port: when PORT is taken, choose a free one and remember it; a taken
+# PERFSTORE_PORT is an error.
+pick_port() {
+	local p
+	if ! port_taken "$PORT"; then
+		return
+	fi
+	if [ -n "${PERFSTORE_PORT:-}" ]; then
+		echo "pgcluster: error: port $PORT (PERFSTORE_PORT) is in use" >&2
+		echo "hint: another server listens there; set PERFSTORE_PORT to a free port, or unset it to let this script pick one" >&2
+		exit 2
+	fi
+	for ((p = DEFAULT_PORT + 1; p < DEFAULT_PORT + 200; p++)); do
+		if [ "$p" != "$PORT" ] && ! port_taken "$p"; then
+			echo "pgcluster: port $PORT is in use; this checkout's cluster uses port $p (remembered in $PORT_FILE)" >&2
+			PORT=$p
+			echo "$PORT" >"$PORT_FILE"
+			return
+		fi
+	done
+	echo "pgcluster: error: port $PORT and the 199 ports after $DEFAULT_PORT are in use" >&2
+	echo "hint: set PERFSTORE_PORT to a free port" >&2
+	exit 2
+}
+
 start() {
 	locate
 	init_cluster
 	if running; then
 		return 0
 	fi
+	pick_port
 	as_server "$PGBIN/pg_ctl" -D "$(DATA)" -l "$(LOG)" -w -t 60 \
 		-o "-p $PORT" start >/dev/null || {
 		tail -n 20 "$(LOG)" >&2 || true
 		echo "pgcluster: error: could not start the cluster on port $PORT" >&2
-		echo "hint: another server may use that port; set PERFSTORE_PORT" >&2
+		echo "hint: another server may have taken that port meanwhile; run start again, or set PERFSTORE_PORT" >&2
 		exit 2
 	}
 }
@@ -136,6 +197,7 @@ stop) stop ;;
 restart) stop; start ;;
 status)
 	locate
+	use_running_port
 	if running; then
 		echo "running: port $PORT, socket $(SOCK), data $(DATA), log $(LOG)"
 	else
@@ -145,11 +207,13 @@ status)
 	;;
 env)
 	locate
+	use_running_port
 	printf 'export PGHOST=%q PGPORT=%q PGUSER=postgres PGDATABASE=postgres PERFSTORE_PGBIN=%q PERFSTORE_LOG=%q PERFSTORE_DATA=%q\n' \
 		"$(SOCK)" "$PORT" "$PGBIN" "$(LOG)" "$(DATA)"
 	;;
 psql)
 	locate
+	use_running_port
 	exec "$PGBIN/psql" -h "$(SOCK)" -p "$PORT" -U postgres "$@"
 	;;
 *)

@@ -25,7 +25,7 @@ cleanup() {
 }
 trap cleanup EXIT
 eval "$(scripts/pgcluster.sh env)"
-. tests/summary.sh
+. tests/lib.sh
 
 total_pass=0
 total_fail=0

@@ -21,8 +21,9 @@
  *
  * Usage: sketch_binary_client DBNAME [INPUTS_PER_PATH [PRNG_SEED]]
  * The other connection parameters come from the PG* environment.  Prints
- * "ok N - ..." / "not ok N - ..." lines and, last, "N passed, N failed";
- * exits 1 on any failure, 2 when it cannot start.
+ * "ok N - ..." / "not ok N - ..." lines and, last, "sketch_binary_client:
+ * N passed, N failed" (tests/unit/unit.h); exits 1 on any failure, 2 when
+ * it cannot start.  Built by tests/unit/unit.mk.
  *
  * Memory: everything is malloc'd; input buffers are reused across
  * iterations and the process exits without freeing the seeds.
@@ -41,6 +42,8 @@
 
 #include <libpq-fe.h>
 
+#include "unit.h"
+
 #define BYTEA_OID			17
 #define MAX_INPUT			(2 * 1024 * 1024)
 #define MAX_PRINTED_FAILURES 10
@@ -57,9 +60,6 @@ static const char *const allowed_states[] = {
 
 static PGconn *conn;
 static const char *dbname;
-static int	tests_passed;
-static int	tests_failed;
-static int	test_number;
 
 /* ----------------------------------------------------------------
  * PRNG: splitmix64, fixed seed so that runs are reproducible.
@@ -185,23 +185,8 @@ print_hex(const char *label, const uint8_t *p, size_t n)
  * Test reporting
  * ----------------------------------------------------------------
  */
-static void
-report(bool ok, const char *fmt,...)
-{
-	va_list		ap;
-
-	test_number++;
-	printf("%s %d - ", ok ? "ok" : "not ok", test_number);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-	if (ok)
-		tests_passed++;
-	else
-		tests_failed++;
-}
+/* Every case is one named check of tests/unit/unit.h. */
+#define report unit_report
 
 static double
 now_seconds(void)
@@ -281,9 +266,8 @@ must_exec(const char *sql, int result_format)
 	{
 		fprintf(stderr, "sketch_binary_client: query failed: %s\n%s",
 				sql, PQerrorMessage(conn));
-		printf("not ok %d - setup query failed\n", ++test_number);
-		printf("%d passed, %d failed\n", tests_passed, tests_failed + 1);
-		exit(2);
+		unit_report(false, "setup query failed");
+		exit(UNIT_DONE("sketch_binary_client") + 1);
 	}
 	return r;
 }
@@ -1213,6 +1197,5 @@ main(int argc, char **argv)
 	PQfinish(probe);
 	PQfinish(conn);
 
-	printf("%d passed, %d failed\n", tests_passed, tests_failed);
-	return tests_failed == 0 ? 0 : 1;
+	return UNIT_DONE("sketch_binary_client");
 }

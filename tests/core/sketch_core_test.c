@@ -5,9 +5,12 @@
  *		collapsing, and the decoders on mutated input.
  *
  * Prints "ok N - what" / "not ok N - what" lines and a final
- * "N passed, N failed" line; exits 1 if anything failed.
+ * "sketch_core_test: N passed, N failed" line (tests/unit/unit.h); exits 1
+ * if anything failed.  Built by tests/unit/unit.mk, run by
+ * tests/suites/sketch_core.sh.
  */
 #include "sketch.h"
+#include "unit.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -15,17 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int	passed;
-static int	failed;
-
 static void
 check(int ok, const char *what)
 {
-	if (ok)
-		passed++;
-	else
-		failed++;
-	printf("%s %d - %s\n", ok ? "ok" : "not ok", passed + failed, what);
+	unit_report(ok, "%s", what);
 }
 
 static void *
@@ -651,6 +647,5 @@ main(void)
 	test_size();
 
 	free(v);
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return UNIT_DONE("sketch_core_test");
 }

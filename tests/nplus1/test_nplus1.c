@@ -3,10 +3,9 @@
  *		Unit tests of the N+1 detector (driver/nplus1.c) alone, without a
  *		log or a server: the run rules, thresholds, merging, the bounded
  *		unit, transaction-control classification and suggestions.
- *		Built and run by tests/suites/nplus1.sh; prints
- *		"test_nplus1: N passed, N failed" and exits non-zero on failure.
- *
- * Links driver/util.c for the driver's aborting allocators.
+ *		Built by tests/unit/unit.mk (with driver/nplus1.c and
+ *		driver/util.c) and run by tests/suites/nplus1.sh; uses
+ *		tests/unit/unit.h.
  */
 #include <math.h>
 #include <stdarg.h>
@@ -15,22 +14,8 @@
 #include <string.h>
 
 #include "nplus1.h"
+#include "unit.h"
 
-static int	passed;
-static int	failed;
-
-#define CHECK(cond, ...) \
-	do { \
-		if (cond) \
-			passed++; \
-		else \
-		{ \
-			failed++; \
-			printf("FAIL %s:%d: ", __FILE__, __LINE__); \
-			printf(__VA_ARGS__); \
-			printf("\n"); \
-		} \
-	} while (0)
 
 /* Feed statement fp with parameter value v (0: none) and duration ms. */
 static void
@@ -198,6 +183,5 @@ main(void)
 	nplus1_unit_free(u);
 	nplus1_free(d);
 	nplus1_free(d2);
-	printf("test_nplus1: %d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return UNIT_DONE("test_nplus1");
 }

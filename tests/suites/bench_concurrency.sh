@@ -25,6 +25,7 @@
 set -u
 ROOT=${PERFSTORE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 cd "$ROOT"
+. "$ROOT/tests/lib.sh"
 PGBIN=${PERFSTORE_PGBIN:-$(pg_config --bindir)}
 DB=perfstore_bench_conc_$$
 CLIENTS=${BENCH_CONCURRENCY_CLIENTS:-8}
@@ -37,25 +38,6 @@ cleanup() {
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
-
-pass=0
-fail=0
-ok() {
-	echo "ok - $1"
-	pass=$((pass + 1))
-}
-not_ok() {
-	echo "not ok - $1"
-	if [ $# -gt 1 ] && [ -s "$2" ]; then
-		head -n 30 "$2" | cut -c 1-300 | sed 's/^/    /'
-	fi
-	fail=$((fail + 1))
-}
-finish() {
-	echo "$pass passed, $fail failed"
-	[ "$fail" -eq 0 ]
-	exit
-}
 
 psql -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $DB" >/dev/null
 if psql -d postgres -c "CREATE DATABASE $DB" >"$TMP/setup.out" 2>&1 &&

@@ -12,11 +12,10 @@
 # report or when a target cannot be built or run.
 set -u
 ROOT=${PERFSTORE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+. "$ROOT/tests/lib.sh"
 SECS=${DRIVER_FUZZ_SHORT_SECONDS:-15}
 TARGETS="script_expr analyze_log"
 
-pass=0
-fail=0
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 
@@ -27,12 +26,10 @@ for t in $TARGETS; do
 		FUZZ_TARGETS=$t "$ROOT/tests/fuzz/run.sh" "$f" >"$out" 2>&1
 		rc=$?
 		if [ "$rc" -eq 0 ]; then
-			echo "ok - $t: regression input $(basename "$f") runs clean"
-			pass=$((pass + 1))
+			ok "$t: regression input $(basename "$f") runs clean"
 		else
-			grep -E 'ERROR|SUMMARY|runtime error|property violated|^    #[0-9]+ ' "$out" | head -n 30 | sed 's/^/    /'
-			echo "not ok - $t: regression input $(basename "$f") (exit $rc)"
-			fail=$((fail + 1))
+			not_ok "$t: regression input $(basename "$f") (exit $rc)" \
+				"$(grep -E 'ERROR|SUMMARY|runtime error|property violated|^    #[0-9]+ ' "$out" | head -n 30)"
 		fi
 	done
 
@@ -40,15 +37,12 @@ for t in $TARGETS; do
 	rc=$?
 	summary=$(grep -E '^fuzz: [0-9]+ runs in ' "$out" | tail -n 1)
 	if [ "$rc" -eq 0 ] && [ -n "$summary" ]; then
-		echo "ok - $t fuzzed for $SECS s without a crash"
+		ok "$t fuzzed for $SECS s without a crash"
 		echo "$summary"
-		pass=$((pass + 1))
 	else
-		grep -v '^fuzz: [0-9]* runs in ' "$out" | tail -n 60 | sed 's/^/    /'
-		echo "not ok - $t fuzzed for $SECS s (run.sh exited $rc)"
-		echo "${summary:-fuzz: no summary (run.sh exited $rc)}"
-		fail=$((fail + 1))
+		not_ok "$t fuzzed for $SECS s (run.sh exited $rc)" \
+			"$(grep -v '^fuzz: [0-9]* runs in ' "$out" | tail -n 60)" \
+			"${summary:-fuzz: no summary (run.sh exited $rc)}"
 	fi
 done
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

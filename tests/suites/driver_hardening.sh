@@ -24,26 +24,13 @@
 set -u
 ROOT=${PERFSTORE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 cd "$ROOT" || exit 2
+. "$ROOT/tests/lib.sh"
 PD="$ROOT/driver/perfdriver"
 TMP=$(mktemp -d /tmp/pd_hardening.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
-pass=0
-fail=0
-ok() {
-	echo "ok - $1"
-	pass=$((pass + 1))
-}
-not_ok() {
-	echo "not ok - $1"
-	shift
-	for line in "$@"; do
-		echo "    $line"
-	done
-	fail=$((fail + 1))
-}
 psqlv() {
 	psql -X -A -t -q "$@"
 }
@@ -72,8 +59,7 @@ rep() {
 
 if [ ! -x "$PD" ]; then
 	not_ok "perfdriver is built" "missing $PD: run make"
-	echo "$pass passed, $fail failed"
-	exit 1
+	finish
 fi
 ASAN_PD=$(tests/sanbuild.sh address 2>"$TMP/asan.log")
 [ -n "$ASAN_PD" ] || not_ok "perfdriver builds with ASan and UBSan" "$(cat "$TMP/asan.log")"
@@ -212,5 +198,4 @@ else
 fi
 dropdb --if-exists "$db" >/dev/null 2>&1
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

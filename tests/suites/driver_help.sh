@@ -16,27 +16,10 @@
 set -u
 ROOT=${PERFSTORE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 cd "$ROOT" || exit 2
+. "$ROOT/tests/lib.sh"
 PD=driver/perfdriver
 MAN=driver/perfdriver.1
 
-pass=0
-fail=0
-ok() {
-	echo "ok - $1"
-	pass=$((pass + 1))
-}
-not_ok() {
-	echo "not ok - $1"
-	if [ $# -gt 1 ] && [ -n "$2" ]; then
-		printf '%s\n' "$2" | head -n 20 | cut -c 1-300 | sed 's/^/    /'
-	fi
-	fail=$((fail + 1))
-}
-finish() {
-	echo "$pass passed, $fail failed"
-	[ "$fail" -eq 0 ]
-	exit
-}
 TMP=$(mktemp -d /tmp/perfstore_help.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 

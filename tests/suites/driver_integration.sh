@@ -11,33 +11,10 @@
 set -u
 ROOT=${PERFSTORE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 cd "$ROOT"
+. "$ROOT/tests/lib.sh"
 PD="$ROOT/driver/perfdriver"
 TMP=$(mktemp -d /tmp/pd_integration.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
-
-pass=0
-fail=0
-
-ok() {
-	echo "ok - $1"
-	pass=$((pass + 1))
-}
-
-not_ok() {
-	echo "not ok - $1"
-	shift
-	for line in "$@"; do
-		echo "    $line"
-	done
-	fail=$((fail + 1))
-}
-
-# check NAME CONDITION-COMMAND... : one assertion
-check() {
-	local name=$1
-	shift
-	if "$@"; then ok "$name"; else not_ok "$name" "failed: $*"; fi
-}
 
 # newdb NAME: a fresh database
 newdb() {
@@ -64,8 +41,7 @@ psqlv() {
 
 if [ ! -x "$PD" ]; then
 	not_ok "perfdriver is built" "missing $PD: run make"
-	echo "$pass passed, $fail failed"
-	exit 1
+	finish
 fi
 
 # --- init creates pgbench-compatible tables and data ----------------------
@@ -428,5 +404,4 @@ for db in pd_init_a pd_init_b pd_builtin pd_history pd_store_builtins pd_sleep p
 	dropdb --if-exists "$db" >/dev/null 2>&1
 done
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

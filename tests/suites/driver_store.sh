@@ -22,6 +22,7 @@
 set -u
 ROOT=${PERFSTORE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 cd "$ROOT"
+. "$ROOT/tests/lib.sh"
 PD="$ROOT/driver/perfdriver"
 TMP=$(mktemp -d /tmp/pd_store.XXXXXX)
 DBS=(pd_store_back pd_store_gate pd_store_group pd_store_fail pd_store_cmp)
@@ -37,30 +38,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-pass=0
-fail=0
-
-ok() {
-	echo "ok - $1"
-	pass=$((pass + 1))
-}
-
-not_ok() {
-	echo "not ok - $1"
-	shift
-	for line in "$@"; do
-		echo "    $line"
-	done
-	fail=$((fail + 1))
-}
-
-# check NAME CONDITION-COMMAND... : one assertion
-check() {
-	local name=$1
-	shift
-	if "$@"; then ok "$name"; else not_ok "$name" "failed: $*"; fi
-}
-
 # newdb NAME: a fresh database with the extension
 newdb() {
 	dropdb --if-exists --force "$1" >/dev/null 2>&1
@@ -73,8 +50,7 @@ psqlv() {
 
 if [ ! -x "$PD" ]; then
 	not_ok "perfdriver is built" "missing $PD: run make"
-	echo "$pass passed, $fail failed"
-	exit 1
+	finish
 fi
 
 # --- 0. the extension has the store functions -------------------------------
@@ -82,8 +58,7 @@ newdb pd_store_back
 ver=$(psqlv -d pd_store_back -c "SELECT extversion FROM pg_extension WHERE extname = 'perfstore'")
 if ! psqlv -d pd_store_back -c "SELECT 'perfstore.store_run(jsonb)'::regprocedure" >/dev/null 2>&1; then
 	not_ok "the extension ($ver) has perfstore.store_run" "run make install"
-	echo "$pass passed, $fail failed"
-	exit 1
+	finish
 fi
 ok "the extension ($ver) has perfstore.store_run"
 
@@ -338,5 +313,4 @@ echo "SELECT perfstore.store_run(:'doc'::jsonb)" |
 check "mid-write: the JSON report can be stored afterwards" \
 	test "$(psqlv -d pd_store_fail -c "SELECT transactions FROM perfstore.bench_runs WHERE name = 'fail2'")" = 100
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -12,26 +12,12 @@
 set -u
 ROOT=${PERFSTORE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 cd "$ROOT" || exit 2
+. "$ROOT/tests/lib.sh"
 TMP=$(mktemp -d /tmp/pd_tsan.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 SECS=${DRIVER_TSAN_SECONDS:-3}
 # report every race (not only the first), keep going, and exit 66 if any
 export TSAN_OPTIONS="halt_on_error=0 exitcode=66 second_deadlock_stack=1 history_size=4"
-
-pass=0
-fail=0
-ok() {
-	echo "ok - $1"
-	pass=$((pass + 1))
-}
-not_ok() {
-	echo "not ok - $1"
-	shift
-	for line in "$@"; do
-		echo "    $line"
-	done
-	fail=$((fail + 1))
-}
 
 # tsan_check NAME LOG RC WANT_RC...: no report in LOG and RC one of WANT_RC
 tsan_check() {
@@ -75,8 +61,7 @@ fi
 PD=$(tests/sanbuild.sh thread 2>"$TMP/build.log")
 if [ -z "$PD" ] || [ ! -x "$PD" ]; then
 	not_ok "perfdriver builds with -fsanitize=thread" "$(cat "$TMP/build.log")"
-	echo "$pass passed, $fail failed"
-	exit 1
+	finish
 fi
 ok "perfdriver builds with -fsanitize=thread"
 
@@ -85,8 +70,7 @@ dropdb --if-exists "$db" >/dev/null 2>&1
 createdb "$db"
 if ! driver/perfdriver init -q -s 1 -d "$db" >"$TMP/init.log" 2>&1; then
 	not_ok "init the tsan database" "$(cat "$TMP/init.log")"
-	echo "$pass passed, $fail failed"
-	exit 1
+	finish
 fi
 cat >"$TMP/rand.sql" <<'SQL'
 \set aid random(1, 100000 * :scale)
@@ -120,5 +104,4 @@ run_load "-c 8 -j 2, prepared protocol, retries and a JSON report" -M prepared \
 	--max-tries=3 --json="$TMP/report.json"
 dropdb --if-exists "$db" >/dev/null 2>&1
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

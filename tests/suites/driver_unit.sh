@@ -12,18 +12,13 @@
 set -u
 ROOT=${PERFSTORE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 cd "$ROOT" || exit 2
-. tests/summary.sh
+. tests/lib.sh
 
-pass=0
-fail=0
-
-if ! make --no-print-directory -s -f tests/unit/unit.mk ROOT="$ROOT" all; then
-	echo "driver_unit: build failed"
-	fail=$((fail + 1))
+if ! out=$(make --no-print-directory -s -f tests/unit/unit.mk ROOT="$ROOT" all 2>&1); then
+	not_ok "build the unit tests" "$out"
 fi
-if ! make --no-print-directory -s -f tests/unit/unit.mk ROOT="$ROOT" SANITIZE=1 all; then
-	echo "driver_unit: sanitizer build failed"
-	fail=$((fail + 1))
+if ! out=$(make --no-print-directory -s -f tests/unit/unit.mk ROOT="$ROOT" SANITIZE=1 all 2>&1); then
+	not_ok "build the unit tests with AddressSanitizer and UBSan" "$out"
 fi
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
@@ -34,8 +29,7 @@ for variant in plain asan; do
 		bin=tests/bin/$name
 		[ "$variant" = plain ] || bin=tests/bin/$variant/$name
 		if [ ! -x "$bin" ]; then
-			echo "$name ($variant): not built"
-			fail=$((fail + 1))
+			not_ok "$name ($variant): not built"
 			continue
 		fi
 		# debug() output goes to stderr; keep it out of the log
@@ -48,9 +42,7 @@ for variant in plain asan; do
 		else
 			echo "$name ($variant): exited $rc without a summary line"
 		fi
-		read -r p f <<<"$(summary_counts "$line" "$rc")"
-		pass=$((pass + p))
-		fail=$((fail + f))
+		count_summary "$line" "$rc"
 	done
 done
 
@@ -62,14 +54,12 @@ if [ -n "$PGBENCH" ] && [ -x tests/bin/test_script ]; then
 		want=$("$PGBENCH" --show-script="$b" 2>&1 | sed '1d')
 		got=$(tests/bin/test_script --show "$b")
 		if [ "$want" = "$got" ]; then
-			pass=$((pass + 1))
+			ok "built-in $b is pgbench --show-script=$b"
 		else
-			echo "FAIL built-in $b differs from pgbench --show-script=$b"
-			diff <(echo "$want") <(echo "$got") | head -n 20
-			fail=$((fail + 1))
+			not_ok "built-in $b differs from pgbench --show-script=$b" \
+				"$(diff <(echo "$want") <(echo "$got") | head -n 20)"
 		fi
 	done
 fi
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

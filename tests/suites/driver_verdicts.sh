@@ -22,6 +22,7 @@
 set -u
 ROOT=${PERFSTORE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 cd "$ROOT"
+. "$ROOT/tests/lib.sh"
 PD="$ROOT/driver/perfdriver"
 TMP=$(mktemp -d /tmp/pd_verdict.XXXXXX)
 DBS=(pd_verdict_run pd_verdict_syn)
@@ -33,26 +34,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-pass=0
-fail=0
-ok() {
-	echo "ok - $1"
-	pass=$((pass + 1))
-}
-not_ok() {
-	echo "not ok - $1"
-	shift
-	for line in "$@"; do
-		echo "    $line"
-	done
-	fail=$((fail + 1))
-}
-# check NAME COMMAND...: one assertion
-check() {
-	local name=$1
-	shift
-	if "$@"; then ok "$name"; else not_ok "$name" "failed: $*"; fi
-}
 newdb() {
 	dropdb --if-exists --force "$1" >/dev/null 2>&1
 	createdb "$1" && psql -X -q -d "$1" -c "CREATE EXTENSION perfstore" >/dev/null
@@ -67,8 +48,7 @@ pyjson() {
 
 if [ ! -x "$PD" ]; then
 	not_ok "perfdriver is built" "missing $PD: run make"
-	echo "$pass passed, $fail failed"
-	exit 1
+	finish
 fi
 newdb pd_verdict_run
 
@@ -205,5 +185,4 @@ check "-R above capacity: a note says the achieved rate fell short" \
 "$PD" run -d pd_verdict_run -f "$TMP/slow.sql" -c 2 -R 5 -T 2 >"$TMP/rate2.out" 2>&1
 check "-R within capacity: no note" bash -c '! grep -q "^note: the achieved rate" "$1"' _ "$TMP/rate2.out"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

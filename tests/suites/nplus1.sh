@@ -18,11 +18,12 @@
 #   4. the labelled cases in tests/nplus1/cases (precision and recall, both
 #      must be 1.0) and robustness: malformed, truncated, random input.
 # The last line is "N passed, N failed"; the exit status is non-zero on
-# failure.  Part 0 builds and runs tests/nplus1/test_nplus1.c (the
-# detector alone).
+# failure.  Part 0 builds (tests/unit/unit.mk) and runs
+# tests/nplus1/test_nplus1.c, the detector alone, as one check.
 set -u
 ROOT=${PERFSTORE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 cd "$ROOT" || exit 2
+. "$ROOT/tests/lib.sh"
 PD="$ROOT/driver/perfdriver"
 SCRIPTS="$ROOT/tests/nplus1/scripts"
 CASES="$ROOT/tests/nplus1/cases"
@@ -30,23 +31,6 @@ TMP=$(mktemp -d /tmp/pd_nplus1.XXXXXX)
 PGBIN=${PERFSTORE_PGBIN:-/usr/lib/postgresql/15/bin}
 DB=pd_nplus1_$$			# per run: suites may run concurrently
 PRIV_DATA=""
-
-pass=0
-fail=0
-
-ok() {
-	echo "ok - $1"
-	pass=$((pass + 1))
-}
-
-not_ok() {
-	echo "not ok - $1"
-	shift
-	for line in "$@"; do
-		echo "    $line"
-	done
-	fail=$((fail + 1))
-}
 
 as_server() {
 	if [ "$(id -u)" -eq 0 ]; then
@@ -89,32 +73,29 @@ expect_none() {
 
 if [ ! -x "$PD" ]; then
 	not_ok "perfdriver is built" "missing $PD: run make"
-	echo "$pass passed, $fail failed"
-	exit 1
+	finish
 fi
 
 # ------------------------------------------- 0. the detector alone (no server)
-if cc -std=gnu11 -O1 -g -Wall -Wextra -Werror -I"$ROOT/include" -I"$ROOT/driver" \
-	-o "$TMP/test_nplus1" "$ROOT/tests/nplus1/test_nplus1.c" "$ROOT/driver/nplus1.c" \
-	"$ROOT/driver/util.c" -lm >"$TMP/cc.out" 2>&1; then
-	"$TMP/test_nplus1" >"$TMP/t.out" 2>&1
+if make --no-print-directory -s -f tests/unit/unit.mk ROOT="$ROOT" \
+	"$ROOT/tests/bin/test_nplus1" >"$TMP/cc.out" 2>&1; then
+	"$ROOT/tests/bin/test_nplus1" >"$TMP/t.out" 2>&1
 	rc=$?
-	grep '^FAIL' "$TMP/t.out"
 	line=$(grep -E '^test_nplus1: [0-9]+ passed, [0-9]+ failed$' "$TMP/t.out")
 	p=$(echo "$line" | sed -E 's/.*: ([0-9]+) passed.*/\1/')
 	f=$(echo "$line" | sed -E 's/.* ([0-9]+) failed$/\1/')
 	if [ -n "$line" ] && [ $rc -eq 0 ] && [ "$f" = 0 ]; then
 		ok "detector unit tests ($p checks)"
 	else
-		not_ok "detector unit tests" "exit $rc: ${line:-no summary}"
+		not_ok "detector unit tests (exit $rc)" "$TMP/t.out"
 	fi
 else
-	not_ok "detector unit tests build" "$(head -n 10 "$TMP/cc.out")"
+	not_ok "detector unit tests build" "$TMP/cc.out"
 fi
 
 # ------------------------------------------------------------- 1. run
 dropdb --if-exists "$DB" >/dev/null 2>&1
-createdb "$DB" || { not_ok "create database $DB"; echo "$pass passed, $fail failed"; exit 1; }
+out=$(createdb "$DB" 2>&1) || { not_ok "create database $DB" "$out"; finish; }
 psql -X -q -d "$DB" -c "CREATE TABLE np_items (id int PRIMARY KEY, v text);
 	INSERT INTO np_items SELECT g, 'v' || g FROM generate_series(1, 1000) g" >/dev/null
 
@@ -414,5 +395,4 @@ rc=$?
 n=$(jget "$TMP/a.json" 'len(j["nplus1_findings"])')
 if [ $rc -eq 0 ] && [ "$n" = 1 ]; then ok "a 9 MB statement: parsed, finding after it kept"; else not_ok "a 9 MB statement" "exit $rc, findings $n"; fi
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -19,6 +19,7 @@
 set -u
 ROOT=${PERFSTORE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 cd "$ROOT"
+. "$ROOT/tests/lib.sh"
 PGBIN=${PERFSTORE_PGBIN:-$(pg_config --bindir)}
 SRC=perfstore_dump_src
 PLAIN=perfstore_dump_plain
@@ -41,26 +42,6 @@ cleanup() {
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
-
-pass=0
-fail=0
-ok() {
-	echo "ok - $1"
-	pass=$((pass + 1))
-}
-# not_ok NAME [FILE]: a failed check, with FILE's first lines as evidence
-not_ok() {
-	echo "not ok - $1"
-	if [ $# -gt 1 ] && [ -s "$2" ]; then
-		head -n 30 "$2" | cut -c 1-300 | sed 's/^/    /'
-	fi
-	fail=$((fail + 1))
-}
-finish() {
-	echo "$pass passed, $fail failed"
-	[ "$fail" -eq 0 ]
-	exit
-}
 
 # The text forms, row by row.
 TEXT_SQL="SELECT id, label, s::text, t::text, w::text, st::text
@@ -186,11 +167,8 @@ SELECT count(*) FILTER (WHERE perfstore.collapsed(w) > 0) >= 2
 	AND count(*) FILTER (WHERE perfstore.alpha(w) = 0.0001) >= 10
 FROM perfstore_dump
 SQL
-if [ "$(psql -At -d "$SRC" -f "$TMP/sanity.sql" 2>&1)" = t ]; then
-	ok "source holds collapsed alpha 0.0001, negative, zero, empty and NULL values"
-else
-	not_ok "source holds collapsed alpha 0.0001, negative, zero, empty and NULL values"
-fi
+check_eq "source holds collapsed alpha 0.0001, negative, zero, empty and NULL values" t \
+	"$(psql -At -d "$SRC" -f "$TMP/sanity.sql" 2>&1)"
 
 # ---- plain format, restored with psql --------------------------------
 if "$PGBIN/pg_dump" -d "$SRC" -f "$TMP/plain.sql" 2>"$TMP/plain.err" &&
@@ -249,7 +227,8 @@ fi
 if [ -s "$TMP/copy2.bin" ] && cmp -s "$TMP/copy1s.bin" "$TMP/copy2.bin"; then
 	ok "COPY binary of the copied table gives an identical file ($(wc -c <"$TMP/copy2.bin") bytes)"
 else
-	not_ok "COPY binary of the copied table gives an identical file"
+	not_ok "COPY binary of the copied table gives an identical file" \
+		"$(cmp "$TMP/copy1s.bin" "$TMP/copy2.bin" 2>&1)"
 fi
 
 finish

@@ -3,10 +3,10 @@
 # decoder path of the server (binary receive, text input, bytea cast) and
 # the stats binary receive, over libpq, and check that the server survives.
 #
-# Builds tests/clients/sketch_binary_client.c into tests/bin/ (git-ignored)
-# and runs it against a fresh database on the throwaway cluster (PG* from
-# tests/run.sh; by hand: scripts/pgcluster.sh start && eval
-# "$(scripts/pgcluster.sh env)").  The client prints its own test cases
+# Builds tests/clients/sketch_binary_client.c with tests/unit/unit.mk into
+# tests/bin/ (git-ignored) and runs it against a fresh database on the
+# throwaway cluster (PG* from tests/run.sh; by hand: scripts/pgcluster.sh
+# start && eval "$(scripts/pgcluster.sh env)").  The client prints its own test cases
 # (per path: pushed, accepted, rejected by SQLSTATE); this script adds the
 # build and the server log check (no "terminated by signal" written during
 # the run).  Reproducible: the client's PRNG seed is fixed.
@@ -17,44 +17,26 @@
 set -u
 ROOT=${PERFSTORE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 cd "$ROOT"
+. "$ROOT/tests/lib.sh"
 PGBIN=${PERFSTORE_PGBIN:-$(pg_config --bindir)}
 DB=perfstore_sketch_binary
 BIN="$ROOT/tests/bin/sketch_binary_client"
 INPUTS=${SKETCH_BINARY_INPUTS:-10000}
 
-pass=0
-fail=0
-ok() {
-	echo "ok - $1"
-	pass=$((pass + 1))
-}
-not_ok() {
-	echo "not ok - $1"
-	fail=$((fail + 1))
-}
-finish() {
-	echo "$pass passed, $fail failed"
-	[ "$fail" -eq 0 ]
-	exit
-}
-
-mkdir -p "$ROOT/tests/bin"
-if gcc -std=gnu11 -O2 -Wall -Wextra -Werror -I"$(pg_config --includedir)" \
-	"$ROOT/tests/clients/sketch_binary_client.c" \
-	-L"$(pg_config --libdir)" -lpq -lm -o "$BIN"; then
+if out=$(make --no-print-directory -s -f tests/unit/unit.mk ROOT="$ROOT" "$BIN" 2>&1); then
 	ok "build the client"
 else
-	not_ok "build the client"
+	not_ok "build the client" "$out"
 	finish
 fi
 
 psql() { "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 "$@"; }
-if psql -d postgres -c "SET client_min_messages = warning" \
-	-c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" &&
-	psql -d "$DB" -c "CREATE EXTENSION perfstore"; then
+if setup_out=$(psql -d postgres -c "SET client_min_messages = warning" \
+	-c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" 2>&1 &&
+	psql -d "$DB" -c "CREATE EXTENSION perfstore" 2>&1); then
 	ok "fresh database with the extension"
 else
-	not_ok "fresh database with the extension"
+	not_ok "fresh database with the extension" "$setup_out"
 	finish
 fi
 
@@ -67,17 +49,10 @@ fi
 out=$(mktemp)
 "$BIN" "$DB" "$INPUTS" ${SKETCH_BINARY_SEED:+"$SKETCH_BINARY_SEED"} | tee "$out"
 rc=${PIPESTATUS[0]}
-last=$(tail -n 1 "$out")
+last=$(grep -E '^sketch_binary_client: [0-9]+ passed, [0-9]+ failed$' "$out" | tail -n 1)
 rm -f "$out"
-if [[ "$last" =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
-	pass=$((pass + BASH_REMATCH[1]))
-	fail=$((fail + BASH_REMATCH[2]))
-	if [ "$rc" -ne 0 ] && [ "${BASH_REMATCH[2]}" -eq 0 ]; then
-		not_ok "client exited $rc"
-	fi
-else
-	not_ok "client exited $rc without a summary"
-fi
+[ -n "$last" ] || echo "sketch_binary_client: exited $rc without a summary line"
+count_summary "$last" "$rc"
 
 # Crashes show in the server log even when the postmaster recovered.
 if [ -z "$log" ] || [ ! -r "$log" ]; then
@@ -87,15 +62,12 @@ else
 	if [ "$crashes" -eq 0 ]; then
 		ok "server log: no backend terminated by signal during the run"
 	else
-		not_ok "server log: $crashes backend(s) terminated by signal during the run"
-		tail -n "+$((log_before + 1))" "$log" | grep -B 2 -A 2 'terminated by signal' | head -n 40 | sed 's/^/    /'
+		not_ok "server log: $crashes backend(s) terminated by signal during the run" \
+			"$(tail -n "+$((log_before + 1))" "$log" | grep -B 2 -A 2 'terminated by signal' | head -n 40)"
 	fi
 fi
 
-if [ "$(psql -At -d postgres -c 'SELECT 1' 2>/dev/null)" = 1 ]; then
-	ok "server up after the suite: a new psql answers SELECT 1"
-else
-	not_ok "server up after the suite: a new psql answers SELECT 1"
-fi
+check_eq "server up after the suite: a new psql answers SELECT 1" 1 \
+	"$(psql -At -d postgres -c 'SELECT 1' 2>&1)"
 psql -d postgres -c "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1 || true
 finish

@@ -28,6 +28,7 @@
 set -u
 ROOT=${PERFSTORE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 cd "$ROOT"
+. "$ROOT/tests/lib.sh"
 PGBIN=${PERFSTORE_PGBIN:-$(pg_config --bindir)}
 DB=perfstore_concurrency_$$
 SECONDS_RUN=${STORE_CONCURRENCY_SECONDS:-30}
@@ -49,35 +50,6 @@ cleanup() {
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
-
-pass=0
-fail=0
-ok() {
-	echo "ok - $1"
-	pass=$((pass + 1))
-}
-not_ok() {
-	echo "not ok - $1"
-	if [ $# -gt 1 ] && [ -s "$2" ]; then
-		head -n 30 "$2" | cut -c 1-300 | sed 's/^/    /'
-	fi
-	fail=$((fail + 1))
-}
-finish() {
-	echo "$pass passed, $fail failed"
-	[ "$fail" -eq 0 ]
-	exit
-}
-# check NAME EXPECTED ACTUAL
-check() {
-	if [ "$2" = "$3" ]; then
-		ok "$1"
-	else
-		echo "expected: $2" >"$TMP/check"
-		echo "actual:   $3" >>"$TMP/check"
-		not_ok "$1" "$TMP/check"
-	fi
-}
 
 # ---- set-up ------------------------------------------------------------
 psql -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $DB" >/dev/null
@@ -110,7 +82,7 @@ holder=$!
 sleep 1
 second=$(psql -d "$DB" -c "SELECT perfstore.maintain()->>'busy', clock_timestamp() - now() < interval '1 second'" 2>&1)
 wait "$holder"
-check "a second maintain() while one runs returns busy at once" "true|t" "$second"
+check_eq "a second maintain() while one runs returns busy at once" "true|t" "$second"
 
 # The workload, 9 to 1: record() and the workflow API, or a batch.
 # One transaction of the first: a sample (for today up to 6 days ahead:
@@ -254,13 +226,13 @@ after=$(psql -d "$DB" -F ' ' -c "SELECT perfstore.set_partitions_ahead(7);" -c "
 	(SELECT sum(perfstore.num_vals(m.sketch)) FROM perfstore.samples_1m m
 	 JOIN perfstore.series sr ON sr.id = m.series_id WHERE sr.metric LIKE 'conc.m%'),
 	(SELECT count(*) FROM perfstore.samples_default WHERE ts < now() + interval '7 days')" 2>&1)
-check "after a last maintain(): rollups count every sample before the watermark, the real-time view every sample, no row stranded in the default partition" \
+check_eq "after a last maintain(): rollups count every sample before the watermark, the real-time view every sample, no row stranded in the default partition" \
 	"$(printf '\nfalse\nt t 0')" "$after"
 ret=$(psql -d "$DB" -F ' ' -c "SELECT
 	(SELECT count(*) FROM perfstore.samples s JOIN perfstore.series sr ON sr.id = s.series_id WHERE sr.metric = 'old'),
 	(SELECT count(*) FROM perfstore.samples s JOIN perfstore.series sr ON sr.id = s.series_id WHERE sr.metric = 'kept'),
 	(SELECT count(*) FROM perfstore.partitions WHERE range_end <= now() - interval '3 days')" 2>&1)
-check "retention under load: the expired day partition dropped, every row of the straddling day kept" \
+check_eq "retention under load: the expired day partition dropped, every row of the straddling day kept" \
 	"0 100 0" "$ret"
 
 finish

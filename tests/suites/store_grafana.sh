@@ -28,6 +28,7 @@
 set -u
 ROOT=${PERFSTORE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 cd "$ROOT"
+. "$ROOT/tests/lib.sh"
 PGBIN=${PERFSTORE_PGBIN:-$(pg_config --bindir)}
 DB=perfstore_grafana_$$
 READER=perfstore_grafana_reader_$$
@@ -40,25 +41,6 @@ cleanup() {
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
-
-pass=0
-fail=0
-ok() {
-	echo "ok - $1"
-	pass=$((pass + 1))
-}
-not_ok() {
-	echo "not ok - $1"
-	if [ $# -gt 1 ] && [ -s "$2" ]; then
-		head -n 30 "$2" | cut -c 1-300 | sed 's/^/    /'
-	fi
-	fail=$((fail + 1))
-}
-finish() {
-	echo "$pass passed, $fail failed"
-	[ "$fail" -eq 0 ]
-	exit
-}
 
 # ---- the files -----------------------------------------------------------
 dashboards=(grafana/dashboards/*.json)
@@ -95,7 +77,8 @@ if grep -q 'uid: perfstore' grafana/provisioning/datasources/*.yaml &&
 	grep -q 'path:' grafana/provisioning/dashboards/*.yaml; then
 	ok "provisioning: the postgres datasource with uid perfstore, and a dashboards provider"
 else
-	not_ok "provisioning files for the datasource (uid perfstore) and the dashboards"
+	not_ok "provisioning files for the datasource (uid perfstore) and the dashboards" \
+		"$(grep -H -E 'uid:|type:|path:' grafana/provisioning/*/*.yaml 2>&1)"
 fi
 
 # ---- a populated store -----------------------------------------------------

@@ -9,17 +9,8 @@
 set -u
 ROOT=${PERFSTORE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 cd "$ROOT"
+. "$ROOT/tests/lib.sh"
 TMP=$(mktemp -d)
-pass=0
-fail=0
-ok() { echo "ok - $1"; pass=$((pass + 1)); }
-not_ok() {
-	echo "not ok - $1"
-	if [ $# -gt 1 ] && [ -s "$2" ]; then
-		head -n 30 "$2" | sed 's/^/    /'
-	fi
-	fail=$((fail + 1))
-}
 psql() { command psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 cleanup() {
 	for db in regress_sec_squat regress_sec_create regress_sec_upgrade; do
@@ -88,5 +79,4 @@ else
 	not_ok "the upgraded writer's rights" "$TMP/w.out"
 fi
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -27,6 +27,7 @@
 set -u
 ROOT=${PERFSTORE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 cd "$ROOT"
+. "$ROOT/tests/lib.sh"
 PGBIN=${PERFSTORE_PGBIN:-$(pg_config --bindir)}
 OLD=perfstore_upgrade_old_$$
 NEW=perfstore_upgrade_new_$$
@@ -47,25 +48,6 @@ cleanup() {
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
-
-pass=0
-fail=0
-ok() {
-	echo "ok - $1"
-	pass=$((pass + 1))
-}
-not_ok() {
-	echo "not ok - $1"
-	if [ $# -gt 1 ] && [ -s "$2" ]; then
-		head -n 40 "$2" | cut -c 1-300 | sed 's/^/    /'
-	fi
-	fail=$((fail + 1))
-}
-finish() {
-	echo "$pass passed, $fail failed"
-	[ "$fail" -eq 0 ]
-	exit
-}
 
 # ---- the install script is the old one plus the upgrade ---------------
 {

@@ -19,6 +19,7 @@
 set -u
 ROOT=${PERFSTORE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 cd "$ROOT"
+. "$ROOT/tests/lib.sh"
 PGBIN=${PERFSTORE_PGBIN:-$(pg_config --bindir)}
 PORT=${STORE_WORKER_PORT:-54339}
 
@@ -36,19 +37,6 @@ fi
 DATA="$BASE/data"
 SOCK="$BASE"
 
-pass=0
-fail=0
-ok() {
-	echo "ok - $1"
-	pass=$((pass + 1))
-}
-not_ok() {
-	echo "not ok - $1"
-	if [ $# -gt 1 ] && [ -s "$2" ]; then
-		head -n 30 "$2" | cut -c 1-300 | sed 's/^/    /'
-	fi
-	fail=$((fail + 1))
-}
 started=0
 cleanup() {
 	if [ "$started" -eq 1 ]; then
@@ -57,11 +45,6 @@ cleanup() {
 	rm -rf "$BASE"
 }
 trap cleanup EXIT
-finish() {
-	echo "$pass passed, $fail failed"
-	[ "$fail" -eq 0 ]
-	exit
-}
 q() { "$PGBIN/psql" -X -q -At -h "$SOCK" -p "$PORT" -U postgres -d worker "$@"; }
 
 # ---- a private cluster with the library preloaded ----------------------
@@ -141,7 +124,9 @@ if wait_for "SELECT (SELECT count(*) FROM perfstore.samples_default) = 0
 	AND (SELECT count(*) FROM perfstore.samples) = 2"; then
 	ok "it keeps running: a row stranded later is moved too"
 else
-	not_ok "it keeps running: a row stranded later was not moved"
+	q -c "SELECT count(*) AS in_default FROM perfstore.samples_default" -c "SELECT count(*) AS samples FROM perfstore.samples" >"$BASE/later" 2>&1
+	tail -n 20 "$BASE/server.log" >>"$BASE/later"
+	not_ok "it keeps running: a row stranded later was not moved" "$BASE/later"
 fi
 
 # ---- a missing database: one line, no FATAL restarts ---------------------
@@ -208,7 +193,9 @@ if [ "$(q -c "SHOW perfstore.maintenance_interval")" = 0 ] &&
 	[ "$(q -c "SELECT count(*) FROM perfstore.rollup_state")" = 0 ]; then
 	ok "after a reload with perfstore.maintenance_interval = 0 it makes no more calls"
 else
-	not_ok "after a reload with perfstore.maintenance_interval = 0 it makes no more calls"
+	not_ok "after a reload with perfstore.maintenance_interval = 0 it makes no more calls" \
+		"maintenance_interval: $(q -c "SHOW perfstore.maintenance_interval" 2>&1)" \
+		"rollup_state rows: $(q -c "SELECT count(*) FROM perfstore.rollup_state" 2>&1)"
 fi
 
 if grep -qE "terminated by signal|PANIC" "$BASE/server.log"; then

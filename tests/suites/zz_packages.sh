@@ -33,24 +33,13 @@
 set -u
 ROOT=${PERFSTORE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 cd "$ROOT" || exit 2
+. "$ROOT/tests/lib.sh"
 SECONDS=0
 SYS_PGBIN=/usr/lib/postgresql/15/bin
 PORT=${PACKAGES_PORT:-54398}
 
-pass=0
-fail=0
+CHECK_TIMES=1				# ok and not_ok show the seconds so far
 skip=0
-ok() {
-	echo "ok - $1 [${SECONDS}s]"
-	pass=$((pass + 1))
-}
-not_ok() {
-	echo "not ok - $1 [${SECONDS}s]"
-	if [ $# -gt 1 ] && [ -n "$2" ]; then
-		printf '%s\n' "$2" | head -n 30 | cut -c 1-300 | sed 's/^/    /'
-	fi
-	fail=$((fail + 1))
-}
 skip() {
 	echo "skip - $1"
 	skip=$((skip + 1))
@@ -104,15 +93,13 @@ lintian_result() {
 		not_ok "lintian finds no errors" "$(grep '^E:' "$TMP/lintian.out")"
 	fi
 }
-finish() {
+packages_finish() {
 	lintian_result
 	# CPU time of this shell's children (user + system), "XmY.Zs" each
 	times >"$TMP/times"
 	cpu=$(tail -n 1 "$TMP/times" | awk '{ for (i = 1; i <= 2; i++) { split($i, t, "m"); s += t[1] * 60 + t[2] } } END { printf "%.0f", s }')
 	echo "zz_packages: ${SECONDS}s${build_s:+ (the package build ${build_s}s)}, ${cpu}s of CPU, $skip skipped"
-	echo "$pass passed, $fail failed"
-	[ "$fail" -eq 0 ]
-	exit
+	finish
 }
 
 control=$(sed -n "s/^default_version *= *'\(.*\)'.*/\1/p" perfstore.control)
@@ -261,7 +248,7 @@ fi
 # ---- the Debian packages -----------------------------------------------
 if ! command -v dpkg-buildpackage >/dev/null; then
 	skip "the Debian packages: dpkg-buildpackage is missing (dpkg-dev; scripts/install-deps.sh installs it)"
-	finish
+	packages_finish
 fi
 status_before=$(git status --porcelain 2>/dev/null)
 t0=$SECONDS
@@ -276,7 +263,7 @@ if [ "$rc" -eq 0 ] && [ -n "$ext_deb" ] && [ -n "$drv_deb" ] &&
 	ok "make deb's script builds postgresql-15-perfstore and perfdriver $deb_version in ${build_s}s"
 else
 	not_ok "make deb builds postgresql-15-perfstore and perfdriver $deb_version (exit $rc)" "$out"
-	finish
+	packages_finish
 fi
 if [ "$(git status --porcelain 2>/dev/null)" = "$status_before" ]; then
 	ok "the package build leaves the checkout as it was (git status unchanged)"
@@ -330,19 +317,19 @@ if [ "$(id -u)" -ne 0 ]; then
 		SUDO=sudo
 	else
 		skip "installing the packages: needs root or password-less sudo"
-		finish
+		packages_finish
 	fi
 fi
 if [ ! -x "$SYS_PGBIN/initdb" ]; then
 	skip "installing the packages: the system's PostgreSQL 15 ($SYS_PGBIN) is missing"
-	finish
+	packages_finish
 fi
 exec 9>/run/lock/perfstore-packages.lock 2>/dev/null || exec 9>/tmp/perfstore-packages.lock
-flock -w 300 9 || { not_ok "the package lock (another checkout installs them)"; finish; }
+flock -w 300 9 || { not_ok "the package lock (another checkout installs them)"; packages_finish; }
 for p in perfdriver postgresql-15-perfstore; do
 	if dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'ok installed'; then
 		skip "installing the packages: $p is installed already, not touched"
-		finish
+		packages_finish
 	fi
 done
 
@@ -377,7 +364,7 @@ if [ "$rc" -eq 0 ] && [ "$(dpkg-query -W -f '${Status}\n' perfdriver postgresql-
 	ok "apt-get install ./postgresql-15-perfstore_...deb ./perfdriver_...deb"
 else
 	not_ok "apt-get install the two packages (exit $rc)" "$out"
-	finish
+	packages_finish
 fi
 if [ "$(command -v perfdriver)" = /usr/bin/perfdriver ] &&
 	[ "$(perfdriver --version | head -n 1)" = "perfdriver $control" ] &&
@@ -405,7 +392,7 @@ CONF
 fi
 if [ "$started" -ne 1 ]; then
 	not_ok "a throwaway cluster of $SYS_PGBIN starts" "$(cat "$TMP/initdb.log" "$CL/server.log" 2>/dev/null)"
-	finish
+	packages_finish
 fi
 q() { "$SYS_PGBIN/psql" -X -q -At -v ON_ERROR_STOP=1 -h "$CL" -p "$PORT" -U postgres "$@"; }
 q -d postgres -c "CREATE DATABASE pkg" -c "CREATE DATABASE pkg_upgrade"
@@ -462,4 +449,4 @@ if cmp -s "$TMP/sys.before" "$TMP/sys.after"; then
 else
 	not_ok "the system's perfstore files are as before the test" "$(diff "$TMP/sys.before" "$TMP/sys.after")"
 fi
-finish
+packages_finish

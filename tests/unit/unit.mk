@@ -1,16 +1,29 @@
-# unit.mk: build perfdriver's server-less unit tests into tests/bin/.
+# unit.mk: the one make rule for every C test program, built into tests/bin/.
 #
-#   make -f tests/unit/unit.mk [ROOT=/path/to/checkout] [SANITIZE=1]
+#   make -f tests/unit/unit.mk [ROOT=/path/to/checkout] [SANITIZE=1] [TARGET...]
 #
-# One binary per tests/unit/test_*.c, linked with the driver's workload
-# layer (expr, vars, prng, script, builtin, normalize, util) and
-# libpg_query.  SANITIZE=1
-# builds with AddressSanitizer and UBSan into tests/bin/asan/.
+# A TARGET is all or the absolute path of a program, $(ROOT)/tests/bin/NAME
+# ($(ROOT)/tests/bin/asan/NAME with SANITIZE=1).
+#
+# Every program uses the harness tests/unit/unit.h and is built by the one
+# pattern rule below from its source, found in tests/unit, tests/nplus1,
+# tests/core or tests/clients, plus what LINK_<program> names (default:
+# the driver's workload layer) and FLAGS_<program>.  SANITIZE=1 builds
+# with AddressSanitizer and UBSan into tests/bin/asan/.
+#
+#   all (default)                 the driver's unit tests, tests/unit/test_*.c
+#                                 (tests/suites/driver_unit.sh)
+#   test_nplus1                   the N+1 detector alone (nplus1.sh)
+#   sketch_core_test              the sketch core (sketch_core.sh, SANITIZE=1)
+#   sketch_binary_client          the server's decoders over libpq
+#                                 (sketch_binary.sh)
+#
+# The fuzz target (tests/fuzz/run.sh) needs clang's libFuzzer and is built
+# there.
 ROOT     ?= $(abspath $(dir $(lastword $(MAKEFILE_LIST)))/../..)
 CC       ?= gcc
 CFLAGS   := -std=gnu11 -O2 -g -Wall -Wextra -Werror
 CPPFLAGS := -I$(ROOT)/include -I$(ROOT)/driver -I$(ROOT)/tests/unit
-LDLIBS   := -lpg_query -lm
 BINDIR   := $(ROOT)/tests/bin
 
 ifeq ($(SANITIZE),1)
@@ -18,43 +31,53 @@ CFLAGS   += -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined
 BINDIR   := $(ROOT)/tests/bin/asan
 endif
 
-SRCS     := $(ROOT)/driver/expr.c $(ROOT)/driver/script.c \
-            $(ROOT)/driver/builtin.c $(ROOT)/driver/normalize.c \
-            $(ROOT)/driver/vars.c $(ROOT)/driver/prng.c $(ROOT)/driver/util.c
-HDRS     := $(wildcard $(ROOT)/driver/expr.h $(ROOT)/driver/vars.h \
-            $(ROOT)/driver/prng.h $(ROOT)/driver/script.h $(ROOT)/driver/driver.h \
-            $(ROOT)/driver/normalize.h $(ROOT)/tests/unit/unit.h)
-# test_store_doc needs the report, JUnit and store layers as well (and
-# libpq, which pgconn.c links; no server is contacted)
+vpath %.c $(ROOT)/tests/unit $(ROOT)/tests/nplus1 $(ROOT)/tests/core $(ROOT)/tests/clients
+
 PQ_INCLUDE := $(shell pg_config --includedir 2>/dev/null)
-STORE_SRCS := $(ROOT)/driver/report.c $(ROOT)/driver/nplus1.c \
-            $(ROOT)/driver/junit.c $(ROOT)/driver/cmd_compare.c \
-            $(ROOT)/driver/store.c $(ROOT)/driver/pgconn.c $(ROOT)/src/sketch.c \
-            $(ROOT)/driver/affinity.c $(ROOT)/driver/targets.c $(ROOT)/driver/gate.c \
-            $(ROOT)/driver/flamerun.c $(ROOT)/driver/profile.c \
-            $(ROOT)/driver/flamegraph.c $(ROOT)/driver/flamesvg.c
-EXTRA_test_store_doc := $(STORE_SRCS) -I$(PQ_INCLUDE) -lpq -ljansson -lz -pthread
-# test_gate: the noise model on synthetic series (the store layer, no server)
-EXTRA_test_gate := $(STORE_SRCS) -I$(PQ_INCLUDE) -lpq -ljansson -lz -pthread
-# test_targets: the assertions' grammar and evaluation (libjansson)
-EXTRA_test_targets := $(ROOT)/driver/targets.c -ljansson
-EXTRA_test_logparse := $(ROOT)/driver/logparse.c
-# test_flamegraph: collapsing, the folded format, packing (zlib) and the SVG
-EXTRA_test_flamegraph := $(STORE_SRCS) -I$(PQ_INCLUDE) -lpq -ljansson -lz -pthread
-# test_affinity binds its own thread and opens sockets
-EXTRA_test_affinity := $(ROOT)/driver/affinity.c -pthread
+PQ_LIBDIR  := $(shell pg_config --libdir 2>/dev/null)
+
+# the sketch core: every src/sketch*.c but the SQL face (no PostgreSQL
+# headers, as the driver links it)
+CORE     := $(filter-out %_sql.c,$(wildcard $(ROOT)/src/sketch*.c))
+# the driver's workload layer, which needs no server
+WORKLOAD := $(addprefix $(ROOT)/driver/,expr.c vars.c prng.c script.c builtin.c \
+            normalize.c util.c)
+# the report, JUnit and store layers (libpq links; no server is contacted)
+STORE    := $(addprefix $(ROOT)/driver/,report.c nplus1.c junit.c cmd_compare.c \
+            store.c pgconn.c affinity.c targets.c gate.c flamerun.c profile.c \
+            flamegraph.c flamesvg.c) $(CORE)
+
+LINK_default            := $(WORKLOAD) -lpg_query -lm
+LINK_test_store_doc     := $(WORKLOAD) $(STORE) -lpg_query -lpq -ljansson -lz -lm -pthread
+FLAGS_test_store_doc    := -I$(PQ_INCLUDE)
+# the noise model on synthetic series (the store layer, no server)
+LINK_test_gate          := $(LINK_test_store_doc)
+FLAGS_test_gate         := -I$(PQ_INCLUDE)
+# collapsing, the folded format, packing (zlib) and the SVG (the store layer)
+LINK_test_flamegraph    := $(LINK_test_store_doc)
+FLAGS_test_flamegraph   := -I$(PQ_INCLUDE)
+# the assertions' grammar and evaluation (libjansson)
+LINK_test_targets       := $(WORKLOAD) $(ROOT)/driver/targets.c -lpg_query -ljansson -lm
+LINK_test_logparse      := $(WORKLOAD) $(ROOT)/driver/logparse.c -lpg_query -lm
+# binds its own thread and opens sockets
+LINK_test_affinity      := $(WORKLOAD) $(ROOT)/driver/affinity.c -lpg_query -lm -pthread
+LINK_test_nplus1        := $(ROOT)/driver/nplus1.c $(ROOT)/driver/util.c -lm
+LINK_sketch_core_test   := $(CORE) -lm -pthread
+FLAGS_sketch_core_test  := -DSKETCH_CHECK_INVARIANTS
+LINK_sketch_binary_client := -L$(PQ_LIBDIR) -lpq -lm
+FLAGS_sketch_binary_client := -I$(PQ_INCLUDE)
+
+# what a program links, its sources and flags
+link      = $(if $(filter undefined,$(origin LINK_$(1))),$(LINK_default),$(LINK_$(1)))
+link_srcs = $(filter %.c,$(call link,$(1)))
+
+HDRS     := $(wildcard $(ROOT)/driver/*.h $(ROOT)/include/*.h) $(ROOT)/tests/unit/unit.h
 TESTS    := $(patsubst $(ROOT)/tests/unit/%.c,$(BINDIR)/%,$(wildcard $(ROOT)/tests/unit/test_*.c))
 
 .PHONY: all
 all: $(TESTS)
 
-$(BINDIR)/%: $(ROOT)/tests/unit/%.c $(SRCS) $(HDRS)
+.SECONDEXPANSION:
+$(BINDIR)/%: %.c $(HDRS) $$(call link_srcs,$$*)
 	@mkdir -p $(BINDIR)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(SRCS) $(EXTRA_$*) $(LDLIBS)
-
-$(BINDIR)/test_store_doc: $(STORE_SRCS) $(wildcard $(ROOT)/driver/*.h)
-$(BINDIR)/test_flamegraph: $(STORE_SRCS)
-$(BINDIR)/test_gate: $(STORE_SRCS) $(wildcard $(ROOT)/driver/*.h)
-$(BINDIR)/test_targets: $(ROOT)/driver/targets.c $(ROOT)/driver/targets.h
-$(BINDIR)/test_affinity: $(ROOT)/driver/affinity.c $(ROOT)/driver/affinity.h
-$(BINDIR)/test_logparse: $(ROOT)/driver/logparse.c $(ROOT)/driver/logparse.h
+	$(CC) $(CPPFLAGS) $(FLAGS_$*) $(CFLAGS) -o $@ $< $(call link,$*)
