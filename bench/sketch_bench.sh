@@ -16,7 +16,9 @@
 #   - the speed-up of 2 parallel workers for approx_percentile and for avg;
 #   - relative errors of approx_percentile and tdigest against the exact
 #     percentile_disc at p50, p95, p99 (one table);
-#   - peak memory of a GROUP BY over 100,000 groups (see peak_mem below).
+#   - peak memory of a GROUP BY over 100,000 groups (see peak_mem below);
+#   - many small groups: sketch_agg against avg over 100,000 groups of 50
+#     values, at both work_mem settings, and the bytes per group.
 #
 #   BENCH_REPEAT=5  BENCH_SKETCH_ROWS=10000000  bench/sketch_bench.sh
 # Needs the server on this host (it reads /proc/<backend pid>/status).
@@ -211,6 +213,65 @@ for agg in "avg(v)" "perfstore.sketch_agg(v)" "perfstore.approx_percentile(v, 0.
 	printf '    %-40s %12s %10.1f  %s\n' "$agg" "$mb" "$ms" "$plan"
 done
 
+# Many small groups, the rollup pattern: $NGROUPS groups of $SMALL values
+# each (a sketch per series per minute).  Server execution times (EXPLAIN
+# ANALYZE, no timing per row; the final function, which packs each sketch,
+# included; no output), in rounds against avg(v), at work_mem 1GB (one hash
+# table in memory) and 4MB (PostgreSQL's default: the hash table spills),
+# and the bytes per group of the in-memory hash table (its Memory Usage at
+# 1GB: keys, states and all).
+SMALL=50
+stag="sketch_bench groups=$NGROUPS values=$SMALL seed=0.42 v1"
+have=$(bpsql -c "SELECT coalesce(obj_description(to_regclass('sketch_bench_groups'), 'pg_class'), '')")
+if [ "$have" != "$stag" ]; then
+	echo "generating $((NGROUPS * SMALL)) lognormal rows in $NGROUPS groups..."
+	bpsql <<SQL
+DROP TABLE IF EXISTS sketch_bench_groups;
+SELECT setseed(0.42);
+CREATE UNLOGGED TABLE sketch_bench_groups AS
+	SELECT (i % $NGROUPS)::int AS g,
+		   exp(sqrt(-2 * ln(1 - random())) * cos(2 * pi() * random()) * 0.8 + 1.5) AS v
+	FROM generate_series(1, $NGROUPS * $SMALL) AS i;
+VACUUM ANALYZE sketch_bench_groups;
+COMMENT ON TABLE sketch_bench_groups IS '$stag';
+SQL
+fi
+groups_round() {	# WORK_MEM: one EXPLAIN ANALYZE each of avg and sketch_agg
+	{
+		printf "SET max_parallel_workers_per_gather = 0; SET work_mem = '%s';\n" "$1"
+		printf '%s\n' "$BENCH_SESSION_WARM"
+		for agg in "avg(v)" "perfstore.sketch_agg(v)"; do
+			printf 'EXPLAIN (ANALYZE, TIMING OFF, COSTS OFF) SELECT g, %s FROM sketch_bench_groups GROUP BY g;\n' "$agg"
+		done
+	} | bpsql | awk -v dir="$tmp" -v wm="$1" '
+		/Memory Usage/ { for (i = 1; i <= NF; i++) if ($i == "Usage:") mem = $(i + 1) }
+		/Aggregate/ && plan == "" { plan = $1 }
+		/Disk Usage|Disk: / { spill = ", spills" }
+		/Execution Time/ { n++; name = (n == 1) ? "avg" : "sketch";
+			print $3 >> (dir "/g_" wm "_" name);
+			sub(/kB/, "", mem); print mem > (dir "/gmem_" wm "_" name);
+			print plan spill > (dir "/gplan_" wm "_" name); mem = ""; plan = ""; spill = "" }'
+}
+for ((r = 1; r <= REPEAT; r++)); do
+	groups_round 1GB
+	groups_round 4MB
+done
+echo "  GROUP BY over $NGROUPS groups of $SMALL values, execution ms (median of $REPEAT):"
+printf '    %-10s %12s %12s %8s %14s %14s\n' "work_mem" "avg(v)" "sketch_agg" "ratio" "avg B/group" "sketch B/group"
+declare -A GR GB
+for wm in 1GB 4MB; do
+	ga=$(median <"$tmp/g_${wm}_avg")
+	gs=$(median <"$tmp/g_${wm}_sketch")
+	GR[$wm]=$(ratio "$gs" "$ga")
+	ma=$(cat "$tmp/gmem_${wm}_avg")
+	ms=$(cat "$tmp/gmem_${wm}_sketch")
+	GB[$wm]=$(awk -v m="$ms" -v n="$NGROUPS" 'BEGIN {if (m == "") print "nan"; else printf "%.0f", m * 1024 / n}')
+	plan=$(cat "$tmp/gplan_${wm}_sketch")
+	printf '    %-10s %12.1f %12.1f %8s %14s %14s  %s\n' "$wm" "$ga" "$gs" "${GR[$wm]}" \
+		"$(awk -v m="$ma" -v n="$NGROUPS" 'BEGIN {printf "%.0f", m * 1024 / n}')" \
+		"${GB[$wm]}" "$plan"
+done
+
 size=$(bpsql -c "SELECT octet_length(perfstore.sketch_agg(v)::bytea) FROM (SELECT v FROM sketch_bench_data LIMIT 1000000) t")
 printf '  packed size of a sketch of 1M lognormal latencies at alpha 0.01: %s bytes\n' "$size"
 
@@ -242,5 +303,8 @@ row "approx_percentiles(3 q) / approx_percentile" "$r_3" "<=" 1.15
 row "2-worker speed-up: approx_percentile / avg's" "$r_su" ">=" 0.85
 row "max relative error of approx_percentile (%)" "$maxerr" "<=" 1
 row "packed size, 1M lognormal (bytes)" "$size" "<=" 2048
+row "GROUP BY $NGROUPS x $SMALL: sketch_agg / avg, work_mem 1GB" "${GR[1GB]}" "<=" 1.5
+row "GROUP BY $NGROUPS x $SMALL: sketch_agg / avg, work_mem 4MB" "${GR[4MB]}" "<=" 1.5
+row "GROUP BY $NGROUPS x $SMALL: bytes per group in memory" "${GB[1GB]}" "<=" 1024
 printf '    %-52s %8s  %-8s %s\n' "GROUP BY peak memory: tdigest / sketch_agg" "$r_mem_td" "" "(report)"
 printf '    %-52s %8s  %-8s %s\n' "GROUP BY peak memory: percentile_cont / sketch_agg" "$r_mem_cont" "" "(report)"

@@ -150,6 +150,11 @@ client_lost(struct client *c, int cmd, const char *sqlstate, const char *msg)
 		c->done_txns++;
 	}
 	pool_conn_lost(c->pc, now);
+	if (th->run->obs)
+	{
+		pd_observe_client_running(th->run->obs, c->id, -1);
+		pd_observe_client_pid(th->run->obs, c->id, 0);
+	}
 	c->ep_fd = -1;				/* closed: the epoll set dropped it */
 	c->ep_mute = false;
 	nplus1_unit_reset(c->npu);
@@ -345,6 +350,9 @@ client_send_sql(struct client *c, const struct pgb_command *cmd, int64_t now)
 	c->rows = 0;
 	c->gset_ntuples = -1;
 	c->cmd_start_ns = now;
+	if (run->obs)
+		pd_observe_client_running(run->obs, c->id,
+								  pd_observe_stmt(run->obs, c->script, c->cmd));
 	pgb_command_params(cmd, c->vars, c->params);
 	c->np_cmd = -1;
 	if (!c->in_pipeline && !run->np_skip[pidx])
@@ -514,10 +522,27 @@ record_stmt(struct client *c, int cmdidx, uint64_t rows, int64_t start,
 			int64_t end)
 {
 	struct pd_stmt_stats *st = &c->th->stats.scripts[c->script].stmts[cmdidx];
+	struct pd_observe *obs = c->th->run->obs;
 
 	st->calls++;
 	st->rows += rows;
 	pd_sketch_add(&st->lat, (end - start) / PD_NS_PER_MS);
+	if (obs)
+	{
+		int			stmt = pd_observe_stmt(obs, c->script, cmdidx);
+		double		ms = (end - start) / PD_NS_PER_MS;
+
+		if (!c->in_pipeline)
+			pd_observe_client_running(obs, c->id, -1);
+		if (pd_observe_is_slowest(obs, c->th->id, stmt, ms))
+		{
+			/* rare: a new slowest call; its values as the variables hold them */
+			const struct pgb_command *cmd = &c->th->run->o->scripts[c->script]->commands[cmdidx];
+
+			pgb_command_params(cmd, c->vars, c->params);
+			pd_observe_slow_record(obs, c->th->id, stmt, ms, cmd->nparams, c->params);
+		}
+	}
 	client_nplus1_add(c, cmdidx, (end - start) / PD_NS_PER_MS);
 }
 
@@ -922,6 +947,9 @@ client_step(struct client *c, int64_t now)
 					case POOL_UP:
 						/* its new backend is profiled too (--flamegraph) */
 						pd_flame_run_note_conn(th->run->flame, c->pc->conn);
+						if (th->run->obs)
+							pd_observe_client_pid(th->run->obs, c->id,
+												  pgconn_backend_pid(c->pc->conn));
 						c->state = CS_CHOOSE;
 						break;
 					case POOL_DEAD:
@@ -1147,6 +1175,9 @@ client_thread_main(void *arg)
 	 */
 	th->connect_failed = !pool_connect(th->clients[0].pc, th->nclients, run->params,
 									   th->connect_err, sizeof(th->connect_err));
+	for (int i = 0; run->obs && !th->connect_failed && i < th->nclients; i++)
+		pd_observe_client_pid(run->obs, th->clients[i].id,
+							  pgconn_backend_pid(th->clients[i].pc->conn));
 
 	/*
 	 * Bind to the planned CPU; with "auto" only when the server is on this

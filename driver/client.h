@@ -28,6 +28,7 @@
 
 #include "driver.h"
 #include "nplus1.h"
+#include "observe.h"
 #include "pgconn.h"
 #include "pool.h"
 #include "run_opts.h"
@@ -163,6 +164,9 @@ struct run
 	struct thread_ctx *threads;
 	struct pool_conn *pool;
 	struct pd_flame_run *flame; /* --flamegraph, NULL otherwise */
+	struct pd_observe *obs;		/* --observe/--advise; NULL: off (observe.h:
+								 * the clients publish their backend and
+								 * statement through its atomics) */
 
 	/*
 	 * Per thread, its CPU (--cpu-affinity) or -1: planned by the main

@@ -35,6 +35,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define ANALYZE_MAX_SESSIONS	4096
@@ -58,9 +59,38 @@ struct analyze_opts
 	bool		fail_on_findings;
 };
 
+#define ANALYZE_WHO_LEN			64
+
+/* Who ran a statement: from the log line prefix or the csvlog fields. */
+struct awho
+{
+	char		user[ANALYZE_WHO_LEN];
+	char		database[ANALYZE_WHO_LEN];
+	char		application[ANALYZE_WHO_LEN];
+};
+
+/*
+ * One statement (by fingerprint) over the whole log: calls, durations and
+ * who ran it.  A who field seen with two values shows as "(several)".
+ */
+struct astmt
+{
+	uint64_t	fp;				/* 0: free slot */
+	const char *text;
+	uint64_t	calls;
+	uint64_t	timed;			/* calls with a known duration */
+	double		total_ms;
+	struct sketch *lat;			/* NULL until a duration is known */
+	bool		has_ts;
+	int64_t		first_ts;
+	int64_t		last_ts;
+	struct awho who;
+};
+
 struct asession
 {
 	bool		used;
+	struct awho who;			/* of the last entry with a who field */
 	uint8_t		klen;
 	char		key[ANALYZE_KEY_LEN];
 	uint64_t	khash;
@@ -105,6 +135,9 @@ struct analyze
 	uint64_t	statements;
 	uint64_t	durations;
 	uint64_t	normalized;		/* shape cache misses */
+	struct astmt *stmts;		/* open addressing by fingerprint */
+	size_t		stmt_cap;
+	size_t		nstmts;
 	int			nbad;
 	uint64_t	bad_line[ANALYZE_BAD_EXAMPLES];
 	char		bad_text[ANALYZE_BAD_EXAMPLES][121];
@@ -362,12 +395,101 @@ analyze_fingerprint(struct analyze *a, const char *sql, size_t len, const char *
 	return n.fingerprint;
 }
 
+/* Copy a who field of an entry into a session (cheap when unchanged). */
+static inline void
+who_set(char *dst, const char *src, size_t len)
+{
+	if (len == 0)
+		return;
+	if (len >= ANALYZE_WHO_LEN)
+		len = ANALYZE_WHO_LEN - 1;
+	if (dst[len] == '\0' && memcmp(dst, src, len) == 0)
+		return;
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+}
+
+static void
+who_merge(char *dst, const char *src)
+{
+	if (src[0] == '\0' || strcmp(dst, src) == 0)
+		return;
+	if (dst[0] == '\0')
+		snprintf(dst, ANALYZE_WHO_LEN, "%s", src);
+	else
+		snprintf(dst, ANALYZE_WHO_LEN, "(several)");
+}
+
+/* stmt_slot: the statistics of fingerprint fp (created empty). */
+static struct astmt *
+stmt_slot(struct analyze *a, uint64_t fp)
+{
+	size_t		i;
+
+	if (fp == 0)
+		fp = 1;
+	if (a->nstmts * 2 >= a->stmt_cap)
+	{
+		size_t		ncap = a->stmt_cap ? a->stmt_cap * 2 : 1024;
+		struct astmt *nt = pd_calloc(ncap, sizeof(*nt));
+
+		for (size_t k = 0; k < a->stmt_cap; k++)
+		{
+			if (a->stmts[k].fp == 0)
+				continue;
+			for (i = a->stmts[k].fp & (ncap - 1); nt[i].fp; i = (i + 1) & (ncap - 1))
+				;
+			nt[i] = a->stmts[k];
+		}
+		free(a->stmts);
+		a->stmts = nt;
+		a->stmt_cap = ncap;
+	}
+	for (i = fp & (a->stmt_cap - 1); a->stmts[i].fp; i = (i + 1) & (a->stmt_cap - 1))
+		if (a->stmts[i].fp == fp)
+			return &a->stmts[i];
+	a->stmts[i].fp = fp;
+	a->nstmts++;
+	return &a->stmts[i];
+}
+
+/* Count the session's pending statement in its statement's statistics. */
+static void
+stmt_record(struct analyze *a, struct asession *s)
+{
+	struct astmt *t = stmt_slot(a, s->st.fingerprint);
+
+	if (t->text == NULL)
+		t->text = s->st.text;
+	t->calls++;
+	if (!isnan(s->st.ms))
+	{
+		t->timed++;
+		t->total_ms += s->st.ms;
+		if (t->lat == NULL)
+			t->lat = pd_sketch_new();
+		pd_sketch_add(&t->lat, s->st.ms);
+	}
+	if (s->has_ts)
+	{
+		if (!t->has_ts || s->last_ts < t->first_ts)
+			t->first_ts = s->last_ts;
+		if (!t->has_ts || s->last_ts > t->last_ts)
+			t->last_ts = s->last_ts;
+		t->has_ts = true;
+	}
+	who_merge(t->who.user, s->who.user);
+	who_merge(t->who.database, s->who.database);
+	who_merge(t->who.application, s->who.application);
+}
+
 /* Feed the session's pending statement to its unit. */
 static void
 session_flush(struct analyze *a, struct asession *s)
 {
 	if (!s->pending)
 		return;
+	stmt_record(a, s);
 	s->pending = false;
 	s->detail_ok = false;
 	if (s->unit == NULL)
@@ -570,6 +692,9 @@ analyze_entry(void *arg, const struct logparse_entry *e)
 	if (e->severity_len != 3 || memcmp(e->severity, "LOG", 3) != 0)
 		return;
 	s = session_get(a, e->session ? e->session : "", e->session_len);
+	who_set(s->who.user, e->user, e->user_len);
+	who_set(s->who.database, e->database, e->database_len);
+	who_set(s->who.application, e->application, e->application_len);
 	if (starts(m, n, "duration: ", &l))
 	{
 		char		num[32];
@@ -660,6 +785,235 @@ format_name(logparse_format f)
 	return f == LOGPARSE_CSVLOG ? "csvlog" : "stderr";
 }
 
+/* ------------------------------------------------------ top statements */
+
+static int
+stmt_cmp_total(const void *x, const void *y)
+{
+	const struct astmt *a = *(const struct astmt *const *) x;
+	const struct astmt *b = *(const struct astmt *const *) y;
+
+	if (a->total_ms != b->total_ms)
+		return a->total_ms < b->total_ms ? 1 : -1;
+	if (a->calls != b->calls)
+		return a->calls < b->calls ? 1 : -1;
+	return a->fp < b->fp ? -1 : a->fp > b->fp;
+}
+
+static double
+stmt_p95(const struct astmt *t)
+{
+	return t->lat ? sketch_quantile(t->lat, 0.95) : NAN;
+}
+
+static int
+stmt_cmp_p95(const void *x, const void *y)
+{
+	const struct astmt *a = *(const struct astmt *const *) x;
+	const struct astmt *b = *(const struct astmt *const *) y;
+	double		pa = stmt_p95(a),
+				pb = stmt_p95(b);
+
+	if (isnan(pa) != isnan(pb))
+		return isnan(pa) ? 1 : -1;
+	if (!isnan(pa) && pa != pb)
+		return pa < pb ? 1 : -1;
+	return stmt_cmp_total(x, y);
+}
+
+/*
+ * stmt_sorted: the statements, sorted by total time (by_p95 false) or by
+ * p95 (only those with durations); malloc'd, *n receives how many.
+ */
+static const struct astmt **
+stmt_sorted(const struct analyze *a, bool by_p95, int *n)
+{
+	const struct astmt **v = pd_calloc(a->nstmts + 1, sizeof(*v));
+
+	*n = 0;
+	for (size_t i = 0; i < a->stmt_cap; i++)
+		if (a->stmts[i].fp != 0 && (!by_p95 || a->stmts[i].lat != NULL))
+			v[(*n)++] = &a->stmts[i];
+	qsort(v, *n, sizeof(*v), by_p95 ? stmt_cmp_p95 : stmt_cmp_total);
+	return v;
+}
+
+/* A log time (ms, time zone as written in the log) as text. */
+static void
+fmt_log_ts(int64_t ms, char *buf, size_t len)
+{
+	time_t		t = (time_t) (ms / 1000);
+	struct tm	tm;
+
+	gmtime_r(&t, &tm);
+	snprintf(buf, len, "%04d-%02d-%02d %02d:%02d:%02d.%03d", tm.tm_year + 1900, tm.tm_mon + 1,
+			 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int) (ms % 1000));
+}
+
+static void
+json_num_or_null(FILE *f, double v)
+{
+	if (isnan(v))
+		fputs("null", f);
+	else
+		fprintf(f, "%.3f", v);
+}
+
+static void
+json_who(FILE *f, const struct astmt *t)
+{
+	const char *const names[] = {"application", "user", "database"};
+	const char *const vals[] = {t->who.application, t->who.user, t->who.database};
+
+	for (int k = 0; k < 3; k++)
+	{
+		fprintf(f, ", \"%s\": ", names[k]);
+		if (vals[k][0])
+			nplus1_json_string(f, vals[k]);
+		else
+			fputs("null", f);
+	}
+	if (t->has_ts)
+	{
+		char		b1[80],
+					b2[80];
+
+		fmt_log_ts(t->first_ts, b1, sizeof(b1));
+		fmt_log_ts(t->last_ts, b2, sizeof(b2));
+		fprintf(f, ", \"first_seen\": \"%s\", \"last_seen\": \"%s\"", b1, b2);
+	}
+	else
+		fputs(", \"first_seen\": null, \"last_seen\": null", f);
+}
+
+static void
+json_top_statements(FILE *f, const struct analyze *a, bool by_p95)
+{
+	int			n;
+	const struct astmt **v = stmt_sorted(a, by_p95, &n);
+	int			top = a->o->top > 0 && a->o->top < n ? a->o->top : n;
+
+	fputc('[', f);
+	for (int i = 0; i < top; i++)
+	{
+		const struct astmt *t = v[i];
+
+		fprintf(f, "%s\n    {\"fingerprint\": \"%016llx\", \"query\": ", i ? "," : "",
+				(unsigned long long) t->fp);
+		nplus1_json_string(f, t->text ? t->text : "?");
+		fprintf(f, ", \"calls\": %llu, \"timed_calls\": %llu, \"total_ms\": ",
+				(unsigned long long) t->calls, (unsigned long long) t->timed);
+		json_num_or_null(f, t->timed ? t->total_ms : NAN);
+		fputs(", \"mean_ms\": ", f);
+		json_num_or_null(f, t->timed ? t->total_ms / t->timed : NAN);
+		fputs(", \"p95_ms\": ", f);
+		json_num_or_null(f, stmt_p95(t));
+		fputs(", \"max_ms\": ", f);
+		json_num_or_null(f, t->lat ? sketch_quantile(t->lat, 1.0) : NAN);
+		json_who(f, t);
+		fputc('}', f);
+	}
+	fprintf(f, "%s]", top ? "\n  " : "");
+	free(v);
+}
+
+static const struct astmt *
+stmt_find(const struct analyze *a, uint64_t fp)
+{
+	if (a->stmt_cap == 0)
+		return NULL;
+	if (fp == 0)
+		fp = 1;
+	for (size_t i = fp & (a->stmt_cap - 1); a->stmts[i].fp; i = (i + 1) & (a->stmt_cap - 1))
+		if (a->stmts[i].fp == fp)
+			return &a->stmts[i];
+	return NULL;
+}
+
+/* N+1 findings carry who ran the repeated statement, and when. */
+static void
+nplus1_extra_json(FILE *f, const struct nplus1_finding *x, void *arg)
+{
+	const struct astmt *t = stmt_find(arg, x->repeated_fp);
+
+	if (t != NULL)
+		json_who(f, t);
+}
+
+static void
+print_who(FILE *out, const struct astmt *t, const char *indent)
+{
+	char		b1[80],
+				b2[80];
+
+	fprintf(out, "%sapp %s, user %s, db %s", indent,
+			t->who.application[0] ? t->who.application : "-",
+			t->who.user[0] ? t->who.user : "-", t->who.database[0] ? t->who.database : "-");
+	if (t->has_ts)
+	{
+		fmt_log_ts(t->first_ts, b1, sizeof(b1));
+		fmt_log_ts(t->last_ts, b2, sizeof(b2));
+		fprintf(out, ", %s .. %s", b1, b2);
+	}
+	fputc('\n', out);
+}
+
+static void
+nplus1_extra_print(FILE *out, const struct nplus1_finding *x, const char *indent, void *arg)
+{
+	const struct astmt *t = stmt_find(arg, x->repeated_fp);
+
+	if (t != NULL)
+	{
+		char		ind[96];
+
+		snprintf(ind, sizeof(ind), "%swho:      ", indent);
+		print_who(out, t, ind);
+	}
+}
+
+static void
+print_top_statements(FILE *out, const struct analyze *a, bool by_p95)
+{
+	int			n;
+	const struct astmt **v = stmt_sorted(a, by_p95, &n);
+	int			top = a->o->top > 0 && a->o->top < n ? a->o->top : n;
+
+	if (by_p95 && n == 0)
+	{
+		free(v);
+		return;
+	}
+	fprintf(out, "  top statements by %s (%d of %d):\n", by_p95 ? "p95 duration" : "total duration",
+			top, n);
+	fprintf(out, "  %4s %9s %12s %10s %10s  %s\n", "#", "calls", "total ms", "mean ms", "p95 ms",
+			"statement");
+	for (int i = 0; i < top; i++)
+	{
+		const struct astmt *t = v[i];
+		char		q[80];
+
+		{
+			const char *txt = t->text ? t->text : "?";
+
+			if (strlen(txt) <= 72)
+				snprintf(q, sizeof(q), "%s", txt);
+			else
+				snprintf(q, sizeof(q), "%.69s...", txt);
+		}
+		if (t->timed)
+			fprintf(out, "  %4d %9llu %12.3f %10.3f %10.3f  %s\n", i + 1,
+					(unsigned long long) t->calls, t->total_ms, t->total_ms / t->timed,
+					stmt_p95(t), q);
+		else
+			fprintf(out, "  %4d %9llu %12s %10s %10s  %s\n", i + 1,
+					(unsigned long long) t->calls, "-", "-", "-", q);
+		print_who(out, t, "                                                        ");
+	}
+	fputc('\n', out);
+	free(v);
+}
+
 static bool
 analyze_write_json(const char *path, const struct analyze *a, const struct logparse_stats *st,
 				   double secs, char *err, size_t errlen)
@@ -695,6 +1049,10 @@ analyze_write_json(const char *path, const struct analyze *a, const struct logpa
 	fprintf(f, ",\n  \"truncated\": %s", st->truncated ? "true" : "false");
 	fprintf(f, ",\n  \"seconds\": %.3f, \"mb_per_s\": %.1f, \"peak_rss_kb\": %ld",
 			secs, secs > 0 ? st->bytes / 1e6 / secs : 0.0, analyze_peak_rss_kb());
+	fprintf(f, ",\n  \"top_statements_by_total\": ");
+	json_top_statements(f, a, false);
+	fprintf(f, ",\n  \"top_statements_by_p95\": ");
+	json_top_statements(f, a, true);
 	fprintf(f, ",\n  \"min_repeats\": %d", a->o->nplus1.min_repeats);
 	fprintf(f, ",\n  \"nplus1_findings\": ");
 	nplus1_write_json(f, a->np, a->o->top, "  ");
@@ -729,6 +1087,8 @@ analyze_print(FILE *out, const struct analyze *a, const struct logparse_stats *s
 	fprintf(out, "  speed:         %.1f MB/s (%.3f s), peak RSS %ld kB\n",
 			secs > 0 ? st->bytes / 1e6 / secs : 0.0, secs, analyze_peak_rss_kb());
 	fprintf(out, "\n");
+	print_top_statements(out, a, false);
+	print_top_statements(out, a, true);
 	nplus1_print(out, a->np, a->o->top, "  ");
 	fflush(out);
 }
@@ -781,6 +1141,7 @@ cmd_analyze(int argc, char **argv)
 	memset(&a, 0, sizeof(a));
 	a.o = &o;
 	a.np = nplus1_create(&o.nplus1);
+	nplus1_set_extra(a.np, nplus1_extra_json, nplus1_extra_print, &a);
 	a.sessions = pd_calloc(ANALYZE_SESSION_SLOTS, sizeof(struct asession));
 	a.shapes = pd_calloc(ANALYZE_SHAPE_SLOTS, sizeof(struct shape_slot));
 	cb.entry = analyze_entry;
@@ -818,6 +1179,9 @@ done:
 	nplus1_free(a.np);
 	free(a.sessions);
 	free(a.shapes);
+	for (size_t i = 0; i < a.stmt_cap; i++)
+		free(a.stmts[i].lat);	/* malloc'd by pd_sketch_alloc */
+	free(a.stmts);
 	for (size_t i = 0; i < a.text_cap; i++)
 		free(a.texts[i].text);
 	free(a.texts);

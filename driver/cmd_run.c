@@ -31,6 +31,7 @@
 #include "pgconn.h"
 #include "pool.h"
 #include "report.h"
+#include "run_observe.h"
 #include "run_opts.h"
 #include "script.h"
 #include "store.h"
@@ -69,6 +70,7 @@ struct run_main
 	struct pd_sketch_log ivlog; /* with --store */
 	bool		interrupted;	/* SIGINT */
 	int64_t		stop_ns;		/* the end of the run */
+	struct pd_advice_list advice;	/* --advise */
 };
 
 static int	sigint_fd = -1;
@@ -461,6 +463,8 @@ run_start(struct run *run, struct run_main *m)
 						   run->threads[t].bind_err, t);
 		run_profile_begin(run);
 		run->start_ns = pd_now_ns();
+		if (run->obs)
+			pd_observe_mark_start(run->obs, run->start_ns);
 		if (o->duration_s > 0)
 			run->end_ns = run->start_ns + (int64_t) (o->duration_s * 1e9);
 		for (int t = 0; t < o->threads; t++)
@@ -648,6 +652,8 @@ run_report(const struct run *run, struct run_main *m)
 			.nplus1 = total_np,
 			.meta = o->store.dsn ? &meta : NULL,
 			.flame = run->flame,
+			.observe = run->obs,
+			.advice = o->advise ? &m->advice : NULL,
 		};
 		FILE	   *out = o->json && strcmp(o->json, "-") == 0 ? stderr : stdout;
 		struct pd_store_opts so = o->store;
@@ -694,6 +700,8 @@ run_free(struct run *run, struct run_main *m)
 
 	pd_flame_run_free(run->flame);
 	pool_close(run->pool, o->clients);
+	run_observe_free(run);
+	pd_advice_list_free(&m->advice);
 	for (int t = 0; t < o->threads; t++)
 	{
 		struct thread_ctx *th = &run->threads[t];
@@ -725,17 +733,97 @@ run_free(struct run *run, struct run_main *m)
 }
 
 /*
+ * run_verify_advice: --advise=verify.  Create each advised index
+ * (CREATE INDEX CONCURRENTLY), run the workload again with the same
+ * options, and keep the p95 of each advised statement before and after;
+ * then drop the indexes unless --keep-indexes.  A failure is a note in the
+ * advice; the report of the first run goes on.
+ */
+static void
+run_verify_advice(struct run *run, struct run_main *m)
+{
+	struct pd_advice_list *adv = &m->advice;
+	struct run	again;
+	struct run_main m2;
+	char	  **names;
+	int			made;
+
+	if (adv->n == 0)
+		return;
+	if (m->interrupted)
+	{
+		pd_advice_note(adv, "--advise=verify skipped: the run was interrupted");
+		return;
+	}
+	names = pd_calloc(adv->n, sizeof(char *));
+	for (int i = 0; i < adv->n; i++)
+		adv->a[i].p95_before_ms = run_stmt_p95(run, adv->a[i].fingerprint);
+	made = run_advice_apply(run, adv, names);
+	if (made > 0)
+	{
+		fprintf(stderr, "perfdriver: --advise=verify: created %d index%s, running the workload again\n",
+				made, made == 1 ? "" : "es");
+		memset(&again, 0, sizeof(again));
+		memset(&m2, 0, sizeof(m2));
+		again.o = run->o;
+		if (run_connect_target(&again, &m2) == PD_EXIT_OK)
+		{
+			run_plan_commands(&again);
+			if (run_create_threads(&again) == PD_EXIT_OK && run_start(&again, &m2) == PD_EXIT_OK)
+			{
+				run_watch(&again, &m2);
+				for (int i = 0; i < adv->n; i++)
+					if (names[i] != NULL)
+						adv->a[i].p95_after_ms = run_stmt_p95(&again, adv->a[i].fingerprint);
+				run_free(&again, &m2);
+			}
+			else
+				pd_advice_note(adv, "--advise=verify could not run the workload again");
+		}
+	}
+	run_advice_drop(run, adv, names);
+	for (int i = 0; i < adv->n; i++)
+		free(names[i]);
+	free(names);
+}
+
+/*
  * run_profile_end: with --flamegraph, stop sampling and draw the measured
  * window, from the start of the clock to the end of the run (m->stop_ns),
- * before the report that names the graph.
+ * before the report that names the graph.  With --observe, its server-side
+ * samples (after run_observe_end()) give every perf sample its statement
+ * as the root, and the wait-event graph.
  */
 static void
 run_profile_end(struct run *run, struct run_main *m)
 {
+	struct pd_flame_point *pts = NULL;
+	size_t		npts = 0;
+	int64_t		period_ns = 0;
+
 	if (run->flame == NULL)
 		return;
-	pd_flame_run_end(run->flame, run->start_ns, m->stop_ns, NULL, 0, 0,
+	if (run->obs != NULL && run->o->observe)
+	{
+		size_t		n;
+		const struct pd_obs_sample *s = pd_observe_samples(run->obs, &n);
+		int			hz = run->o->observe_hz > 0 ? run->o->observe_hz : PD_OBS_DEFAULT_HZ;
+
+		pts = pd_calloc(n + 1, sizeof(*pts));
+		for (size_t i = 0; i < n; i++)
+		{
+			pts[npts].pid = s[i].pid;
+			pts[npts].t_ns = s[i].t_ns;
+			pts[npts].statement = s[i].stmt >= 0 ? pd_observe_stmt_query(run->obs, s[i].stmt)
+				: NULL;
+			pts[npts].wait = pd_observe_label_name(run->obs, s[i].label);
+			npts++;
+		}
+		period_ns = 1000000000LL / hz;
+	}
+	pd_flame_run_end(run->flame, run->start_ns, m->stop_ns, pts, npts, period_ns,
 					 run->o->store.dsn != NULL);
+	free(pts);
 }
 
 /* ----------------------------------------------------------------- run */
@@ -776,12 +864,18 @@ cmd_run(int argc, char **argv)
 	run_plan_commands(&run);
 	rc = run_create_threads(&run);
 	if (rc == PD_EXIT_OK)
+	{
+		run_observe_begin(&run);
 		rc = run_start(&run, &m);
+	}
 	if (rc != PD_EXIT_OK)
 		return rc;
 
 	run_watch(&run, &m);
+	run_observe_end(&run, &m.advice);
 	run_profile_end(&run, &m);
+	if (o.advise == 2)
+		run_verify_advice(&run, &m);
 	rc = run_report(&run, &m);
 	run_free(&run, &m);
 	run_opts_free(&o);

@@ -89,6 +89,7 @@ int			cmd_run(int argc, char **argv);
 int			cmd_init(int argc, char **argv);
 int			cmd_analyze(int argc, char **argv);
 int			cmd_flamegraph(int argc, char **argv);
+int			cmd_advise(int argc, char **argv);
 
 /*
  * "perfdriver --version" (version.c): perfdriver's version and those of the

@@ -6,6 +6,8 @@
 # driver/sketch.o without -fPIC (PGXS builds src/sketch.o for the
 # extension).  Only driver/pgconn.c includes libpq-fe.h: the load's
 # connections and the blocking sessions of init and --store go through it.
+# libjansson reads JSON: plans and parse trees (observe.c, advise.c) and
+# stored reports (cmd_advise.c).
 #
 # make install puts perfdriver into PostgreSQL's bindir (pg_config --bindir,
 # beside pgbench) and its man page into PostgreSQL's mandir, both under

@@ -185,6 +185,48 @@ is_severity(const char *w, size_t n)
 }
 
 /*
+ * stderr_who_one: the value after key (e.g. "user=") in the prefix
+ * p[0..n), up to a ',', ' ', ']' or the end; *len 0 when absent.
+ */
+static void
+stderr_who_one(const char *p, size_t n, const char *key, const char **val, size_t *len)
+{
+	size_t		kl = strlen(key);
+	const char *k = p;
+
+	if (*len > 0)
+		return;
+	while ((k = memmem(k, (p + n) - k, key, kl)) != NULL)
+	{
+		if (k == p || k[-1] == ' ' || k[-1] == ',' || k[-1] == '[' || k[-1] == '(')
+		{
+			const char *v = k + kl;
+			const char *e = v;
+
+			while (e < p + n && *e != ',' && *e != ' ' && *e != ']' && *e != ')')
+				e++;
+			*val = v;
+			*len = e - v;
+			return;
+		}
+		k += kl;
+	}
+}
+
+/* stderr_who: user, database and application from a stderr prefix. */
+static void
+stderr_who(const char *p, size_t n, struct logparse_entry *e)
+{
+	if (memchr(p, '=', n) == NULL)
+		return;
+	stderr_who_one(p, n, "user=", &e->user, &e->user_len);
+	stderr_who_one(p, n, "db=", &e->database, &e->database_len);
+	stderr_who_one(p, n, "database=", &e->database, &e->database_len);
+	stderr_who_one(p, n, "app=", &e->application, &e->application_len);
+	stderr_who_one(p, n, "application=", &e->application, &e->application_len);
+}
+
+/*
  * stderr_session: the session key in prefix p[0..n): a %c id (hex, '.',
  * hex, at least 6 digits before the dot), else the number in the first
  * "[digits]" (%p in the default prefix, "[123-1]" too), else the first
@@ -296,6 +338,7 @@ stderr_entry(const char *line, size_t len, struct logparse_entry *e)
 					tslen++;
 			}
 			stderr_session(line, w - line, tslen, &e->session, &e->session_len);
+			stderr_who(line, w - line, e);
 			return true;
 		}
 		p = c + 1;
@@ -573,6 +616,16 @@ csv_chunk(const char *buf, size_t len, bool eof, const struct logparse_callbacks
 		}
 		e.severity = r + fs[11];
 		e.severity_len = fl[11];
+		/* user_name(1), database_name(2), application_name(22) */
+		e.user = r + fs[1];
+		e.user_len = fl[1];
+		e.database = r + fs[2];
+		e.database_len = fl[2];
+		if (nf > 22)
+		{
+			e.application = r + fs[22];
+			e.application_len = fl[22];
+		}
 		{
 			/* unescape into the scratch buffer; offsets survive its growth */
 			size_t		moff = 0,

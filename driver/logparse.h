@@ -57,6 +57,16 @@ struct logparse_entry
 	size_t		message_len;
 	const char *detail;			/* csvlog's detail field; NULL for stderr */
 	size_t		detail_len;
+	/* who: csvlog's user_name, database_name and application_name fields,
+	 * or in a stderr prefix the values after "user=", "db=" (or
+	 * "database=") and "app=" (or "application="), as in
+	 * log_line_prefix = '%m [%p] user=%u,db=%d,app=%a '; len 0 when absent */
+	const char *user;
+	size_t		user_len;
+	const char *database;
+	size_t		database_len;
+	const char *application;
+	size_t		application_len;
 };
 
 struct logparse_stats

@@ -32,6 +32,8 @@ static const struct pd_command pd_commands[] = {
 	{"run", "[OPTION]...", "run a workload and report latencies", cmd_run},
 	{"init", "[OPTION]... [DBNAME]", "create the tables of the built-in workloads", cmd_init},
 	{"analyze", "--log FILE [OPTION]...", "find N+1 query patterns in a server log", cmd_analyze},
+	{"advise", "-d CONNINFO --from-json RUN.json | --from-log LOG",
+	"index advice with hypothetical indexes (hypopg)", cmd_advise},
 	{"compare", "--store=CONNINFO [OPTION]... BASELINE CANDIDATE",
 	"compare stored runs (or --history=N CANDIDATE)", cmd_compare},
 	{"flamegraph", "-o FILE.svg (--store=CONNINFO RUN_ID | FILE.folded) [--diff=BASE]",

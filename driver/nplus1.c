@@ -64,7 +64,24 @@ struct nplus1
 	uint64_t	dropped;
 	int			npatterns;
 	struct nplus1_finding *table[NPLUS1_TABLE_SIZE];
+	/* nplus1_set_extra(): more fields per finding in the outputs */
+	void		(*extra_json) (FILE *out, const struct nplus1_finding *f, void *arg);
+	void		(*extra_print) (FILE *out, const struct nplus1_finding *f,
+								const char *indent, void *arg);
+	void	   *extra_arg;
 };
+
+void
+nplus1_set_extra(struct nplus1 *d,
+				 void (*json) (FILE *out, const struct nplus1_finding *f, void *arg),
+				 void (*print) (FILE *out, const struct nplus1_finding *f,
+								const char *indent, void *arg),
+				 void *arg)
+{
+	d->extra_json = json;
+	d->extra_print = print;
+	d->extra_arg = arg;
+}
 
 struct nplus1 *
 nplus1_create(const struct nplus1_config *cfg)
@@ -562,6 +579,13 @@ nplus1_print(FILE *out, const struct nplus1 *d, int top, const char *indent)
 			fprintf(out, "%s (%s)", k ? "," : "", f[i]->examples[k]);
 		fprintf(out, "\n%s  %4s %11s %9s %9s %12s  instead:  %s\n", indent, "", "", "", "", "",
 				f[i]->suggestion);
+		if (d->extra_print)
+		{
+			char		ind[64];
+
+			snprintf(ind, sizeof(ind), "%s  %4s %11s %9s %9s %12s  ", indent, "", "", "", "", "");
+			d->extra_print(out, f[i], ind, d->extra_arg);
+		}
 	}
 	if (d->dropped)
 		fprintf(out, "%s  (%llu occurrences not kept: more than %d patterns)\n", indent,
@@ -642,6 +666,8 @@ nplus1_write_json(FILE *out, const struct nplus1 *d, int top, const char *indent
 		}
 		fprintf(out, "], \"suggestion\": ");
 		nplus1_json_string(out, x->suggestion);
+		if (d->extra_json)
+			d->extra_json(out, x, d->extra_arg);
 		fputc('}', out);
 	}
 	if (n)

@@ -138,6 +138,18 @@ void		nplus1_print(FILE *out, const struct nplus1 *d, int top, const char *inden
  */
 void		nplus1_write_json(FILE *out, const struct nplus1 *d, int top, const char *indent);
 
+/*
+ * nplus1_set_extra: more fields per finding: json writes keys (each
+ * preceded by ", ") before a finding's closing brace in nplus1_write_json,
+ * print writes lines (starting with indent) after a finding in
+ * nplus1_print.  Either may be NULL.
+ */
+void		nplus1_set_extra(struct nplus1 *d,
+							 void (*json) (FILE *out, const struct nplus1_finding *f, void *arg),
+							 void (*print) (FILE *out, const struct nplus1_finding *f,
+											const char *indent, void *arg),
+							 void *arg);
+
 /* A JSON string literal for s (shared by report.c and cmd_analyze.c). */
 void		nplus1_json_string(FILE *out, const char *s);
 

@@ -778,6 +778,39 @@ pgconn_quote_ident(const char *s)
 	return out;
 }
 
+char *
+pgconn_quote_literal(struct pgconn *c, const char *s)
+{
+	char	   *q;
+	char	   *out;
+
+	if (s == NULL)
+		return pd_strdup("NULL");
+	q = PQescapeLiteral(c->conn, s, strlen(s));
+	if (q == NULL)
+	{
+		/* only out-of-memory or an encoding error: quote by hand then */
+		size_t		len = strlen(s);
+		char	   *o;
+
+		out = pd_malloc(2 * len + 4);
+		o = out;
+		*o++ = '\'';
+		for (const char *p = s; *p; p++)
+		{
+			if (*p == '\'')
+				*o++ = '\'';
+			*o++ = *p;
+		}
+		*o++ = '\'';
+		*o = '\0';
+		return out;
+	}
+	out = pd_strdup(q);
+	PQfreemem(q);
+	return out;
+}
+
 int
 pgconn_backend_pid(const struct pgconn *c)
 {

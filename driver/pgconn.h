@@ -232,6 +232,13 @@ bool		pgconn_copy_end(struct pgconn *c, char *err, size_t errlen);
 /* Quote an identifier for SQL (malloc'd), e.g. for CREATE DATABASE. */
 char	   *pgconn_quote_ident(const char *s);
 
+/*
+ * pgconn_quote_literal: s as a SQL string literal for this connection's
+ * settings (libpq's PQescapeLiteral), malloc'd; NULL becomes "NULL".
+ * Aborts on out-of-memory.
+ */
+char	   *pgconn_quote_literal(struct pgconn *c, const char *s);
+
 /* The server process id of the session (PQbackendPID), 0 when unknown. */
 int			pgconn_backend_pid(const struct pgconn *c);
 

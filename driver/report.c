@@ -16,7 +16,9 @@
  */
 #include "report.h"
 #include "flamerun.h"
+#include "advise.h"
 #include "affinity.h"
+#include "observe.h"
 #include "store.h"
 #include "targets.h"
 
@@ -767,6 +769,10 @@ report_print(FILE *out, const struct pd_report *r)
 	print_rate_note(out, r);
 	if (r->assertions != NULL)
 		pd_assert_print(out, r->assertions);
+	if (r->observe != NULL)
+		pd_observe_print(out, r->observe);
+	if (r->advice != NULL && r->advice->ran)
+		pd_advice_print(out, r->advice);
 	fflush(out);
 }
 
@@ -1021,6 +1027,8 @@ json_report(FILE *f, const struct pd_report *r)
 			fprintf(f, ", \"latency_sketch\": ");
 			json_sketch(f, g[i].lat);
 		}
+		if (r->observe != NULL)
+			pd_observe_json_statement(f, r->observe, g[i].fingerprint, q.mean);
 		fprintf(f, "}");
 	}
 	free_groups(g, ng);
@@ -1090,6 +1098,10 @@ json_report(FILE *f, const struct pd_report *r)
 		nplus1_write_json(f, r->nplus1, 0, "  ");
 	else
 		fprintf(f, "[]");
+	if (r->observe != NULL)
+		pd_observe_json_top(f, r->observe);
+	if (r->advice != NULL && r->advice->ran)
+		pd_advice_json(f, r->advice);
 	fprintf(f, ",\n  \"connect_time_ms\": ");
 	json_num(f, r->connect_ms);
 	fprintf(f, ",\n  \"reconnects\": %llu", (unsigned long long) s->reconnects);

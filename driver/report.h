@@ -44,6 +44,10 @@
  *	  "assertions": [{"expr":.., "scope":.., "metric":.., "op":..,
  *	                  "target":.., "value":.., "passed":..,
  *	                  "samples":.., "reason":..}]   only with --assert
+ *	  "observe", "waits", "lock_waits", "wait_timeline", "observe_notes",
+ *	  and per statement "wait_samples", "waits", "server", "plan",
+ *	  "plan_params", "plan_findings"   only with --observe (observe.h)
+ *	  "index_advice", "advise_notes"   only with --advise (advise.h)
  *	}
  *
  * Latencies are milliseconds; a quantile of nothing is null.
@@ -69,6 +73,9 @@
 #include "driver.h"
 #include "nplus1.h"
 #include "script.h"
+
+struct pd_observe;
+struct pd_advice_list;
 
 /* Set up s for these scripts (empty counters, empty sketches). */
 void		pd_stats_init(struct pd_stats *s, struct pgb_script *const *scripts,
@@ -168,6 +175,8 @@ struct pd_report
 	const struct nplus1 *nplus1;	/* N+1 findings; NULL: none detected */
 	const struct pd_run_meta *meta; /* with --store; NULL otherwise */
 	const struct pd_flame_run *flame;	/* --flamegraph; NULL otherwise */
+	const struct pd_observe *observe;	/* --observe; NULL otherwise */
+	const struct pd_advice_list *advice;	/* --advise; NULL otherwise */
 	const struct pd_assert_set *assertions; /* evaluated --assert, or NULL */
 };
 

@@ -15,6 +15,7 @@
  * table into o; run_opts_free() releases them.  Strings in o (target,
  * json, name, labels, ...) point into argv and are not copied.
  */
+#include "observe.h"
 #include "run_opts.h"
 #include "gate.h"
 
@@ -92,6 +93,17 @@ run_opts_usage(FILE *out)
 			"                           source statement that make a finding (default 5)\n"
 			"  --nplus1-min-time=MS     N+1: least time spent in the repeats (default 0)\n"
 			"  --json=FILE              JSON report (\"-\" for stdout)\n"
+			"Server-side evidence (docs/diagnosis.md):\n"
+			"  --observe                sample the run's backends in pg_stat_activity (wait\n"
+			"                           profile, lock contention), pg_stat_statements\n"
+			"                           deltas, and EXPLAIN the 5 slowest statements\n"
+			"  --observe=analyze        the same with EXPLAIN ANALYZE (rolled back)\n"
+			"  --observe-hz=N           samples per second (default 50)\n"
+			"  --advise                 index advice with hypothetical indexes (hypopg)\n"
+			"  --advise=verify          also create each advised index, run again for the\n"
+			"                           same duration and report p95 before and after\n"
+			"                           (writes to the database)\n"
+			"  --keep-indexes           with --advise=verify: keep the indexes it created\n"
 			"  -n, --no-vacuum          accepted for pgbench compatibility (no effect)\n"
 			"Storing the run (in a database with the perfstore extension):\n"
 			"  --store=CONNINFO         store the run with perfstore.store_run()\n"
@@ -226,6 +238,10 @@ run_opts_parse(int argc, char **argv, struct run_opts *o, bool *help)
 		{"flamegraph", required_argument, NULL, 40},
 		{"flamegraph-hz", required_argument, NULL, 41},
 		{"flamegraph-self", no_argument, NULL, 42},
+		{"observe", optional_argument, NULL, 201},
+		{"observe-hz", required_argument, NULL, 202},
+		{"advise", optional_argument, NULL, 203},
+		{"keep-indexes", no_argument, NULL, 204},
 		{"threshold", required_argument, NULL, 15},
 		{"min-change", required_argument, NULL, 16},
 		{"gate-scope", required_argument, NULL, 17},
@@ -512,6 +528,46 @@ run_opts_parse(int argc, char **argv, struct run_opts *o, bool *help)
 			case 42:
 				o->flame.self = true;
 				break;
+			case 201:
+				if (optarg == NULL)
+					o->observe = 1;
+				else if (strcmp(optarg, "analyze") == 0)
+					o->observe = 2;
+				else
+				{
+					pd_error("unrecognized --observe mode: \"%s\"", optarg);
+					pd_hint("Use --observe or --observe=analyze.");
+					return false;
+				}
+				break;
+			case 202:
+				{
+					int64_t		v;
+
+					if (!parse_int64(optarg, 1, &v) || v > PD_OBS_MAX_HZ)
+					{
+						pd_error("invalid --observe-hz: \"%s\"", optarg);
+						pd_hint("Use an integer from 1 to %d.", PD_OBS_MAX_HZ);
+						return false;
+					}
+					o->observe_hz = (int) v;
+					break;
+				}
+			case 203:
+				if (optarg == NULL)
+					o->advise = 1;
+				else if (strcmp(optarg, "verify") == 0)
+					o->advise = 2;
+				else
+				{
+					pd_error("unrecognized --advise mode: \"%s\"", optarg);
+					pd_hint("Use --advise or --advise=verify.");
+					return false;
+				}
+				break;
+			case 204:
+				o->keep_indexes = true;
+				break;
 			default:
 				pd_hint("Try \"perfdriver run --help\" for more information.");
 				return false;
@@ -527,6 +583,16 @@ run_opts_parse(int argc, char **argv, struct run_opts *o, bool *help)
 			pd_error("too many command-line arguments (first is \"%s\")", argv[optind]);
 			return false;
 		}
+	}
+	if (o->keep_indexes && o->advise != 2)
+	{
+		pd_error("--keep-indexes needs --advise=verify");
+		return false;
+	}
+	if (o->observe_hz > 0 && o->observe == 0)
+	{
+		pd_error("--observe-hz needs --observe");
+		return false;
 	}
 	if (o->duration_s > 0 && o->txns > 0)
 	{

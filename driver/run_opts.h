@@ -62,6 +62,11 @@ struct run_opts
 	int			nlabels;
 	struct pd_affinity affinity;	/* --cpu-affinity */
 	struct pd_flame_opts flame; /* --flamegraph, -hz, -self */
+	/* server-side evidence and index advice (docs/perfdriver.md) */
+	int			observe;		/* 0 off, 1 --observe, 2 --observe=analyze */
+	int			observe_hz;		/* --observe-hz, 0: the default */
+	int			advise;			/* 0 off, 1 --advise, 2 --advise=verify */
+	bool		keep_indexes;	/* --keep-indexes */
 	struct pd_assert_set asserts;	/* --assert, --assert-min-samples
 									 * (expressions only; evaluated copies
 									 * hold the results) */

@@ -81,6 +81,9 @@ version_pg_query(char *buf, size_t buflen, struct version_lib *lib)
 		return;
 	base = strrchr(lib->path, '/');
 	base = base ? base + 1 : lib->path;
+	/* a link may resolve to a file of another name */
+	if (strncmp(base, lib->stem, strlen(lib->stem)) != 0)
+		return;
 	base += strlen(lib->stem);
 	minor = patch = 0;
 	if (sscanf(base, "%u%n.%u%n.%u%n", &major, &n, &minor, &n, &patch, &n) >= 1 &&

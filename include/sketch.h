@@ -9,11 +9,13 @@
  *
  * Two representations:
  *
- *	- struct sketch, the "dense" form: one flat, mutable block holding the
- *	  header and every array.  Operations that must grow it reallocate the
- *	  whole block through the allocator and hand back the new pointer.  Its
- *	  first four bytes are reserved for a PostgreSQL varlena header, which
- *	  the core never reads or writes; "size" holds the block's length.
+ *	- struct sketch, the in-memory ("dense-magic") form: one flat, mutable
+ *	  block holding the header and every array.  Operations that must grow
+ *	  it reallocate the whole block through the allocator and hand back the
+ *	  new pointer.  Its first four bytes are reserved for a PostgreSQL
+ *	  varlena header, which the core never reads or writes; "size" holds the
+ *	  block's length.  Each sign's buckets are a dense window of counts or,
+ *	  while they are few, a sparse list (see struct sketch_store).
  *	- the packed form: a versioned, compact byte string (delta and varint
  *	  encoded) used on disk, on the wire and by the bytea cast.  The text form
  *	  is a JSON object with the same content.  Both are canonical: equal
@@ -74,21 +76,42 @@ typedef struct sketch_allocator
 } sketch_allocator;
 
 /*
- * One sign's buckets: counts[k - offset] for key k in [offset, offset+cap).
- * Once something has collapsed, the window starts at or below the floor and
- * may hold up to sketch_window_limit() slots: the slack above max_buckets
- * lets the floor rise many times before the counts have to be shifted.
+ * One sign's buckets, in one of two forms.
+ *
+ *	- Dense: counts[k - offset] (uint64) for key k in [offset, offset+cap).
+ *	  Once something has collapsed, the window starts at or below the floor
+ *	  and may hold up to sketch_window_limit() slots: the slack above
+ *	  max_buckets lets the floor rise many times before the counts have to
+ *	  be shifted.
+ *	- Sparse (sparse_cap > 0, cap 0): nsparse entries of struct
+ *	  sketch_sparse_entry sorted by key, key = offset + delta, for a store
+ *	  with few distinct keys (a sketch of a few values).  A sparse store
+ *	  never has collapsed values, spans at most max_buckets keys and holds
+ *	  counts below 2^16; it turns dense when it would break one of these or
+ *	  when dense pays (see store_add_sparse() in sketch.c).
+ *
+ * A store with neither form yet (cap and sparse_cap 0) is empty.  The form
+ * is a matter of memory and speed only: both give the same readings and
+ * encodings, and the packed and text forms do not record it.
  */
 struct sketch_store
 {
-	int32_t		offset;			/* key of the first slot */
-	int32_t		cap;			/* slots allocated */
+	int32_t		offset;			/* key of the first slot / of delta 0 */
+	int32_t		cap;			/* dense slots allocated; 0 while sparse */
 	int32_t		lo;				/* lowest non-empty key (if any) */
 	int32_t		hi;				/* highest non-empty key (if any) */
-	int32_t		floor;			/* keys below were collapsed; INT32_MIN if none */
-	uint32_t	data;			/* byte offset of the uint64 counts */
-	uint64_t	bucketed;		/* values in counts[] */
+	uint16_t	nsparse;		/* sparse entries in use */
+	uint16_t	sparse_cap;		/* sparse entries allocated; 0 if dense */
+	uint32_t	data;			/* byte offset of the counts or entries */
+	uint64_t	bucketed;		/* values in the buckets */
 	uint64_t	collapsed;		/* values below floor, folded together */
+};
+
+/* One bucket of a sparse store. */
+struct sketch_sparse_entry
+{
+	uint16_t	delta;			/* key - offset */
+	uint16_t	count;			/* at least 1 */
 };
 
 /* Most slots a store's window may have: max_buckets and half as much slack. */
@@ -167,12 +190,18 @@ extern uint32_t sketch_default_max_buckets(double alpha);
 extern sketch_error sketch_set_max_buckets(struct sketch *s,
 										   uint32_t max_buckets);
 
-/* Bytes needed for an empty sketch with nq quantiles; see sketch_init(). */
+/*
+ * Bytes to allocate for an empty sketch with nq quantiles: a power of two
+ * (allocators round small requests up to one anyway) of at least 512, so a
+ * sketch of a few dozen values never has to grow; see sketch_init().
+ */
 extern size_t sketch_size_empty(int nq);
 
 /*
- * Initialise an empty sketch in a block of at least sketch_size_empty(nq)
- * bytes.  Returns SKETCH_EALPHA for a bad alpha; the block is then unusable.
+ * Initialise an empty sketch in a block of size bytes, at least
+ * sketch_size_empty(nq); the room left after the header is given to the
+ * positive store's sparse entries.  Returns SKETCH_EALPHA for a bad alpha
+ * (the block is then unusable) and SKETCH_ECORRUPT for a bad nq or size.
  */
 extern sketch_error sketch_init(struct sketch *s, size_t size, double alpha,
 								int nq);
@@ -214,6 +243,14 @@ extern double sketch_rank(const struct sketch *s, double x);
 extern double sketch_sum_value(const struct sketch *s, sketch_error *err);
 extern double sketch_mean(const struct sketch *s, sketch_error *err);
 extern uint64_t sketch_collapsed(const struct sketch *s);
+
+/*
+ * NULL if the size bytes at s are a dense-magic sketch whose header, offsets
+ * and windows every reader can follow without leaving the block, else what
+ * is wrong.  For blocks that come from outside (a corrupt aggregate state
+ * must raise an error, not crash).  O(sparse entries).
+ */
+extern const char *sketch_layout_violation(const struct sketch *s, size_t size);
 
 /*
  * NULL if every structural invariant of s holds, else what is broken.  Built

@@ -17,6 +17,7 @@ pkgs=(
 	libpg-query-dev
 	libjansson-dev
 	postgresql-15-tdigest
+	postgresql-15-hypopg
 	make
 	gcc
 	clang

@@ -118,6 +118,17 @@ log_line_prefix = '%m [%p] '
 CONF
 }
 
+# preload: pg_stat_statements must be loaded at server start for
+# "perfdriver run --observe" (docs/perfdriver.md, "Server-side evidence").
+# Also added to clusters made before it was part of the configuration; it
+# takes effect at their next start.
+preload() {
+	if ! as_server grep -q '^shared_preload_libraries' "$(DATA)/postgresql.conf"; then
+		echo "shared_preload_libraries = 'pg_stat_statements'" |
+			as_server tee -a "$(DATA)/postgresql.conf" >/dev/null
+	fi
+}
+
 running() {
 	[ -f "$(DATA)/postmaster.pid" ] && as_server "$PGBIN/pg_ctl" -D "$(DATA)" status >/dev/null 2>&1
 }
@@ -169,6 +180,7 @@ pick_port() {
 start() {
 	locate
 	init_cluster
+	preload
 	if running; then
 		return 0
 	fi

@@ -75,12 +75,13 @@ ORDER BY signature COLLATE "C";
 -- every function states its volatility (IMMUTABLE or STABLE; one left
 -- VOLATILE by default would show here) and is parallel safe (offenders
 -- listed; expected: none).  The store's write and maintenance functions
--- (version 0.2.0, with its ingest trigger) are VOLATILE and PARALLEL UNSAFE
+-- (version 0.2.0, with its ingest trigger; the late-data functions of
+-- 0.4.0) are VOLATILE and PARALLEL UNSAFE
 -- by design: store_catalog checks them.
 SELECT signature, provolatile, proparallel
 FROM ext_proc
 WHERE (provolatile NOT IN ('i', 's') OR proparallel <> 's')
-  AND signature !~ '^perfstore\.(record|set_unit|ingest_move|start_workflow_run|finish_workflow_run|start_task|finish_task|set_retention|set_late_window|set_partitions_ahead|create_partition|refresh_rollups|maintain|grant_reader|grant_writer|ingest_trigger)\('
+  AND signature !~ '^perfstore\.(record|set_unit|ingest_move|start_workflow_run|finish_workflow_run|start_task|finish_task|set_retention|set_late_window|set_partitions_ahead|create_partition|refresh_rollups|maintain|grant_reader|grant_writer|ingest_trigger|refresh_late_data)\('
 ORDER BY signature COLLATE "C";
 -- the sketch functions are immutable: the same inputs give the same
 -- sketch (offenders listed; expected: none)

@@ -14,9 +14,9 @@ SET extra_float_digits = 0;
 SET timezone = 'UTC';
 -- the store tests share the database: start from an empty store without
 -- day partitions
-TRUNCATE perfstore.series, perfstore.samples, perfstore.rollup_1m, perfstore.rollup_1h,
-	perfstore.rollup_state, perfstore.settings, perfstore.task_executions,
-	perfstore.workflow_runs RESTART IDENTITY;
+TRUNCATE perfstore.series, perfstore.samples, perfstore.rollup_1m, perfstore.rollup_5m,
+	perfstore.rollup_1h, perfstore.rollup_state, perfstore.rollup_invalidations,
+	perfstore.settings, perfstore.task_executions, perfstore.workflow_runs RESTART IDENTITY;
 DO $$
 DECLARE p regclass;
 BEGIN
@@ -121,7 +121,8 @@ SELECT count(*) AS retention_settings FROM perfstore.settings WHERE name = 'rete
 --
 -- Rollups and the real-time views
 --
-TRUNCATE perfstore.samples, perfstore.rollup_1m, perfstore.rollup_1h, perfstore.rollup_state;
+TRUNCATE perfstore.samples, perfstore.rollup_1m, perfstore.rollup_5m, perfstore.rollup_1h,
+	perfstore.rollup_state, perfstore.rollup_invalidations;
 -- (fewer partitions to plan: a short retention drops the old days)
 SELECT perfstore.set_retention('2 days');
 SELECT (m->>'partitions_dropped')::int > 0 AS dropped FROM perfstore.maintain() m;
@@ -204,12 +205,13 @@ SELECT 'lat', jsonb_build_object('host', 'h' || h), now(), 1000 * h + i
 FROM generate_series(1, 3) h, generate_series(1, 50) i;
 SELECT * FROM pg_temp.compare(8);
 -- late data 3 minutes before the watermark, inside the late window: the
--- next maintain() re-aggregates its minute
+-- next maintain() re-aggregates its minute (docs/store.md, "Late data")
 INSERT INTO perfstore.ingest (metric, labels, ts, value)
 SELECT 'lat', jsonb_build_object('host', 'h' || h),
        (SELECT watermark FROM perfstore.rollup_state) - interval '3 minutes', 5000 + i
 FROM generate_series(1, 3) h, generate_series(1, 200) i;
--- (until then the view misses it: the comparison can tell)
+-- (the view has it at once: its minute is logged and read from the raw
+-- samples until then)
 SELECT (SELECT count(*) FROM perfstore.samples s, perfstore.rollup_state st
         WHERE s.ts >= st.watermark - interval '3 minutes' AND s.ts < st.watermark - interval '2 minutes')
      - (SELECT sum(perfstore.num_vals(m.sketch)) FROM perfstore.samples_1m m, perfstore.rollup_state st

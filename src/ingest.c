@@ -18,7 +18,10 @@
  * order) and streams them to COPY in its binary format: consecutive index
  * insertions then land on the same (series_id, ts) leaf pages, and the heap
  * keeps each series' rows of a batch together, which is what per-series
- * dashboard queries read.
+ * dashboard queries read.  Rows below the rollup watermark (read once per
+ * statement, src/late.c) are noted per series and UTC hour and logged in
+ * perfstore.rollup_invalidations at the end of the statement, for the next
+ * maintain() to roll up.
  * Must not: keep anything between statements (a series may be deleted and
  * created again under another id), or let a failed statement leave rows
  * behind (they are discarded with its subtransaction or transaction).
@@ -62,6 +65,7 @@
 
 #include <math.h>
 
+#include "late.h"
 #include "perfstore_module.h"
 
 PG_FUNCTION_INFO_V1(perfstore_ingest_trigger);
@@ -114,6 +118,25 @@ typedef struct IngestRow
 	int32		num;			/* its IngestSeries' num */
 } IngestRow;
 
+/*
+ * Late rows of one series in one UTC hour: what the batch logs in
+ * perfstore.rollup_invalidations (key first, dynahash)
+ */
+typedef struct IngestLateKey
+{
+	IngestSeries *series;
+	int64		hour;			/* ts / USECS_PER_HOUR, rounded down */
+} IngestLateKey;
+
+typedef struct IngestLate IngestLate;
+
+struct IngestLate
+{
+	IngestLateKey key;
+	TimestampTz lo;
+	TimestampTz hi;
+};
+
 /* a row waiting for its series to be created */
 typedef struct IngestPending
 {
@@ -140,6 +163,9 @@ typedef struct IngestBatch
 	int			npending;
 	int			maxpending;
 	List	   *missing;		/* IngestSeries * not found in series */
+	TimestampTz late_before;	/* rows before this are late: the watermark */
+	HTAB	   *late;			/* IngestLateKey -> IngestLate, or NULL */
+	struct IngestLate *late_last;	/* the entry of the last late row */
 } IngestBatch;
 
 static IngestBatch *ingest_batch = NULL;
@@ -147,6 +173,7 @@ static bool ingest_callbacks_registered = false;
 static SPIPlanPtr ingest_lookup_plan = NULL;
 static SPIPlanPtr ingest_create_plan = NULL;
 static SPIPlanPtr ingest_resolve_plan = NULL;
+static SPIPlanPtr ingest_late_plan = NULL;
 
 static const char ingest_copy_header[] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0";
 #define INGEST_COPY_HEADER_BYTES 19
@@ -260,6 +287,7 @@ ingest_open(void)
 	initStringInfo(&b->key);
 	b->rows = palloc(sizeof(IngestRow) * INGEST_FLUSH_ROWS);
 	MemoryContextSwitchTo(old);
+	b->late_before = DT_NOBEGIN;	/* set by ingest_read_watermark() */
 	b->outer = ingest_batch;
 	ingest_batch = b;
 	return b;
@@ -291,6 +319,17 @@ static void
 ingest_restore_user(const IngestUser *saved)
 {
 	SetUserIdAndSecContext(saved->user, saved->sec);
+}
+
+/* Rows of the batch before the watermark are late: read it as the owner. */
+static void
+ingest_read_watermark(IngestBatch *b)
+{
+	IngestUser	saved;
+
+	ingest_become_owner(b, &saved);
+	b->late_before = perfstore_late_watermark();
+	ingest_restore_user(&saved);
 }
 
 static void ingest_flush(IngestBatch *b);
@@ -662,6 +701,114 @@ ingest_create_missing(IngestBatch *b)
 	b->npending = 0;
 }
 
+/*
+ * ingest_note_late: remember that the batch writes a row of series s at ts,
+ * below the watermark: per series and UTC hour, the lowest and highest ts.
+ */
+static void
+ingest_note_late(IngestBatch *b, IngestSeries *s, TimestampTz ts)
+{
+	IngestLateKey key;
+	IngestLate *l = b->late_last;
+	int64		hour = ts / USECS_PER_HOUR - (ts % USECS_PER_HOUR < 0 ? 1 : 0);
+	bool		found;
+
+	/* a backfill's rows come in runs of one series and hour */
+	if (l != NULL && l->key.series == s && l->key.hour == hour)
+	{
+		if (ts < l->lo)
+			l->lo = ts;
+		else if (ts > l->hi)
+			l->hi = ts;
+		return;
+	}
+	if (b->late == NULL)
+	{
+		HASHCTL		ctl;
+
+		memset(&ctl, 0, sizeof(ctl));
+		ctl.keysize = sizeof(IngestLateKey);
+		ctl.entrysize = sizeof(IngestLate);
+		ctl.hcxt = b->cxt;
+		b->late = hash_create("perfstore ingest late rows", 64, &ctl,
+							  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	memset(&key, 0, sizeof(key));
+	key.series = s;
+	key.hour = hour;
+	l = (IngestLate *) hash_search(b->late, &key, HASH_ENTER, &found);
+	if (!found)
+		l->lo = l->hi = ts;
+	else if (ts < l->lo)
+		l->lo = ts;
+	else if (ts > l->hi)
+		l->hi = ts;
+	b->late_last = l;
+}
+
+/*
+ * ingest_log_late: write the batch's late rows to
+ * perfstore.rollup_invalidations, one row per series and hour, so that the
+ * next maintain() rolls them up (docs/store.md).  Every series is resolved
+ * by now.
+ */
+static void
+ingest_log_late(IngestBatch *b)
+{
+	HASH_SEQ_STATUS seq;
+	IngestLate *l;
+	long		n;
+	Datum	   *ids;
+	Datum	   *los;
+	Datum	   *his;
+	Datum		args[3];
+	int			i = 0;
+	int			rc;
+	MemoryContext old;
+	IngestUser	saved;
+
+	if (b->late == NULL || (n = hash_get_num_entries(b->late)) == 0)
+		return;
+	old = MemoryContextSwitchTo(b->cxt);
+	ids = palloc(n * sizeof(Datum));
+	los = palloc(n * sizeof(Datum));
+	his = palloc(n * sizeof(Datum));
+	hash_seq_init(&seq, b->late);
+	while ((l = (IngestLate *) hash_seq_search(&seq)) != NULL)
+	{
+		ids[i] = Int64GetDatum(l->key.series->id);
+		los[i] = TimestampTzGetDatum(l->lo);
+		his[i] = TimestampTzGetDatum(l->hi);
+		i++;
+	}
+	args[0] = PointerGetDatum(construct_array(ids, i, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	args[1] = PointerGetDatum(construct_array(los, i, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	args[2] = PointerGetDatum(construct_array(his, i, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	MemoryContextSwitchTo(old);
+
+	ingest_become_owner(b, &saved);
+	SPI_connect();
+	if (ingest_late_plan == NULL)
+	{
+		Oid			types[3] = {INT8ARRAYOID, TIMESTAMPTZARRAYOID, TIMESTAMPTZARRAYOID};
+		SPIPlanPtr	plan;
+
+		plan = SPI_prepare("INSERT INTO perfstore.rollup_invalidations (series_id, lo, hi)"
+						   " SELECT u.i, u.l, u.h FROM ROWS FROM (pg_catalog.unnest($1),"
+						   " pg_catalog.unnest($2), pg_catalog.unnest($3)) AS u(i, l, h)",
+						   3, types);
+		if (plan == NULL)
+			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+		SPI_keepplan(plan);
+		ingest_late_plan = plan;
+	}
+	rc = SPI_execute_plan(ingest_late_plan, args, NULL, false, 0);
+	if (rc != SPI_OK_INSERT)
+		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
+	SPI_finish();
+	ingest_restore_user(&saved);
+}
+
 /* ingest_bad_row: raise 22023 for an invalid row of a batch */
 static void
 ingest_bad_row(Datum *values, bool *nulls, TupleDesc desc)
@@ -776,6 +923,8 @@ ingest_row(IngestBatch *b, HeapTuple tuple, TupleDesc desc)
 		}
 	}
 
+	if (unlikely(ts < b->late_before) && !TIMESTAMP_NOT_FINITE(ts))
+		ingest_note_late(b, s, ts);
 	if (s->resolved)
 	{
 		ingest_append(b, s, ts, value);
@@ -876,6 +1025,7 @@ perfstore_ingest_trigger(PG_FUNCTION_ARGS)
 	if (TRIGGER_FIRED_BEFORE(ev))
 	{
 		Relation	rel = trigdata->tg_relation;
+		IngestBatch *b;
 
 		/* only on the extension's own view: its writes run as the owner */
 		if (RelationGetNamespace(rel) != get_namespace_oid("perfstore", false) ||
@@ -883,13 +1033,16 @@ perfstore_ingest_trigger(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 					 errmsg("perfstore_ingest_trigger: must fire on INSERT into perfstore.ingest")));
-		ingest_open()->relid = RelationGetRelid(rel);
+		b = ingest_open();
+		b->relid = RelationGetRelid(rel);
+		ingest_read_watermark(b);
 		return PointerGetDatum(NULL);
 	}
 	if (ingest_batch == NULL || ingest_batch->relid != RelationGetRelid(trigdata->tg_relation))
 		elog(ERROR, "perfstore_ingest_trigger: no batch open for this statement");
 	ingest_create_missing(ingest_batch);
 	ingest_flush(ingest_batch);
+	ingest_log_late(ingest_batch);
 	{
 		IngestBatch *b = ingest_batch;
 

@@ -291,6 +291,47 @@ store_counts_c(const struct sketch *s, const struct sketch_store *st)
 	return (const uint64_t *) ((const char *) s + st->data);
 }
 
+static inline struct sketch_sparse_entry *
+sparse_entries(struct sketch *s, struct sketch_store *st)
+{
+	return (struct sketch_sparse_entry *) ((char *) s + st->data);
+}
+
+static inline const struct sketch_sparse_entry *
+sparse_entries_c(const struct sketch *s, const struct sketch_store *st)
+{
+	return (const struct sketch_sparse_entry *) ((const char *) s + st->data);
+}
+
+/*
+ * Readers see a non-empty store as positions 0 .. store_positions() - 1 in
+ * ascending key order, whatever its form: a dense store's position i is key
+ * lo + i (its count may be 0), a sparse store's is its entry i.
+ */
+static inline int32_t
+store_positions(const struct sketch_store *st)
+{
+	if (st->bucketed == 0)
+		return 0;
+	return st->sparse_cap > 0 ? st->nsparse : st->hi - st->lo + 1;
+}
+
+/* Count and key (*key) at position i of a non-empty store. */
+static inline uint64_t
+store_at(const struct sketch *s, const struct sketch_store *st, int32_t i,
+		 int32_t *key)
+{
+	if (st->sparse_cap > 0)
+	{
+		const struct sketch_sparse_entry *e = sparse_entries_c(s, st) + i;
+
+		*key = st->offset + e->delta;
+		return e->count;
+	}
+	*key = st->lo + i;
+	return store_counts_c(s, st)[st->lo + i - st->offset];
+}
+
 static inline int64_t *
 sum_chunks(struct sketch *s)
 {
@@ -387,27 +428,91 @@ sketch_prepare_alpha(double alpha)
 	return SKETCH_OK;
 }
 
+/*
+ * The shape of one store in a layout: a dense window of cap slots from key
+ * offset, or sparse_cap sparse entries relative to offset (one of the two
+ * capacities is 0; both are 0 for an empty store without a form).
+ */
+typedef struct store_plan
+{
+	int32_t		offset;
+	int32_t		cap;
+	int32_t		sparse_cap;
+} store_plan;
+
+static inline store_plan
+store_plan_of(const struct sketch_store *st)
+{
+	store_plan	p = {st->offset, st->cap, st->sparse_cap};
+
+	return p;
+}
+
+static inline store_plan
+store_plan_dense(int32_t offset, int32_t cap)
+{
+	store_plan	p = {offset, cap, 0};
+
+	return p;
+}
+
+/* Bytes of a store's array; sparse capacities are even, keeping 8-alignment. */
+static inline size_t
+plan_bytes(store_plan p)
+{
+	return sizeof(uint64_t) * (size_t) p.cap +
+		sizeof(struct sketch_sparse_entry) * (size_t) p.sparse_cap;
+}
+
 static size_t
-layout_size(int nq, int32_t sum_cap, int32_t pos_cap, int32_t neg_cap)
+layout_size(int nq, int32_t sum_cap, store_plan pos, store_plan neg)
 {
 	return HEADER_SIZE + sizeof(double) * (size_t) nq +
-		sizeof(int64_t) * (size_t) sum_cap +
-		sizeof(uint64_t) * ((size_t) pos_cap + (size_t) neg_cap);
+		sizeof(int64_t) * (size_t) sum_cap + plan_bytes(pos) + plan_bytes(neg);
 }
 
 #define INITIAL_SUM_CAP 5
-#define INITIAL_POS_CAP 8
+#define INITIAL_SPARSE_CAP 8
+#define INITIAL_BLOCK	512
+
+/*
+ * Sparse stores.  Deltas and counts are uint16; a store turns dense before
+ * either would overflow, and when doubling its entries would take it past
+ * SPARSE_MAX_ENTRIES, where a lookup and an insertion cost much more than a
+ * dense slot (a 512-byte first block holds 76 entries, the next block 204).
+ */
+#define SPARSE_DELTA_MAX	UINT16_MAX
+#define SPARSE_COUNT_MAX	UINT16_MAX
+#define SPARSE_MAX_ENTRIES	256
+
+/* The largest even number of sparse entries that fit in bytes. */
+static inline int32_t
+sparse_cap_for_bytes(size_t bytes)
+{
+	size_t		n = bytes / sizeof(struct sketch_sparse_entry);
+
+	if (n > SPARSE_DELTA_MAX - 1)
+		n = SPARSE_DELTA_MAX - 1;
+	return (int32_t) (n & ~(size_t) 1);
+}
 
 size_t
 sketch_size_empty(int nq)
 {
-	return layout_size(nq, INITIAL_SUM_CAP, INITIAL_POS_CAP, 0);
+	store_plan	pos = {0, 0, INITIAL_SPARSE_CAP};
+	store_plan	none = {0, 0, 0};
+	size_t		need = layout_size(nq, INITIAL_SUM_CAP, pos, none);
+	size_t		size = INITIAL_BLOCK;
+
+	while (size < need)
+		size *= 2;
+	return size;
 }
 
-/* Set the data offsets of s for the given capacities (after the header). */
+/* Set the data offsets of s for the given shapes (after the header). */
 static void
-layout_assign(struct sketch *s, int nq, int32_t sum_cap, int32_t pos_cap,
-			  int32_t neg_cap)
+layout_assign(struct sketch *s, int nq, int32_t sum_cap, store_plan pos,
+			  store_plan neg)
 {
 	uint32_t	off = HEADER_SIZE;
 
@@ -418,20 +523,26 @@ layout_assign(struct sketch *s, int nq, int32_t sum_cap, int32_t pos_cap,
 	s->sum.cap = sum_cap;
 	off += sizeof(int64_t) * sum_cap;
 	s->pos.data = off;
-	s->pos.cap = pos_cap;
-	off += sizeof(uint64_t) * pos_cap;
+	s->pos.cap = pos.cap;
+	s->pos.sparse_cap = (uint16_t) pos.sparse_cap;
+	off += plan_bytes(pos);
 	s->neg.data = off;
-	s->neg.cap = neg_cap;
-	off += sizeof(uint64_t) * neg_cap;
+	s->neg.cap = neg.cap;
+	s->neg.sparse_cap = (uint16_t) neg.sparse_cap;
+	off += plan_bytes(neg);
 	s->size = off;
 }
 
 sketch_error
 sketch_init(struct sketch *s, size_t size, double alpha, int nq)
 {
+	store_plan	pos = {0, 0, 0};
+	store_plan	none = {0, 0, 0};
+
 	if (sketch_check_alpha(alpha) != SKETCH_OK)
 		return SKETCH_EALPHA;
-	if (nq < 0 || nq > SKETCH_MAX_QUANTILES || size < sketch_size_empty(nq))
+	if (nq < 0 || nq > SKETCH_MAX_QUANTILES || size < sketch_size_empty(nq) ||
+		size > UINT32_MAX)
 		return SKETCH_ECORRUPT;
 	memset((char *) s + sizeof(s->vl_len_), 0, size - sizeof(s->vl_len_));
 	s->magic = SKETCH_DENSE_MAGIC;
@@ -440,10 +551,10 @@ sketch_init(struct sketch *s, size_t size, double alpha, int nq)
 	s->max_buckets = default_max_buckets(s->per_octave);
 	s->min = 0.0;
 	s->max = 0.0;
-	layout_assign(s, nq, INITIAL_SUM_CAP, INITIAL_POS_CAP, 0);
+	pos.sparse_cap = sparse_cap_for_bytes(size - layout_size(nq, INITIAL_SUM_CAP,
+															  none, none));
+	layout_assign(s, nq, INITIAL_SUM_CAP, pos, none);
 	s->sum.base = 0;
-	s->pos.floor = INT32_MIN;
-	s->neg.floor = INT32_MIN;
 	return SKETCH_OK;
 }
 
@@ -473,25 +584,59 @@ sketch_copy(const struct sketch *s, const sketch_allocator *a)
 }
 
 /*
- * Move *sp into a new block with the given windows.  Every non-empty slot of
- * the old block must fall inside the new windows.  Returns SKETCH_ENOMEM
- * (leaving *sp alone) if the allocator fails.
+ * Copy store ost of old into nst of s, whose shape is already assigned.  A
+ * sparse store may move to a dense window or to more entries with the same
+ * offset; a dense window to another dense window.  Every non-empty bucket
+ * must fit the new shape.
+ */
+static void
+relayout_store(struct sketch *s, struct sketch_store *nst,
+			   const struct sketch *old, const struct sketch_store *ost)
+{
+	if (ost->bucketed == 0)
+	{
+		nst->nsparse = 0;
+		return;
+	}
+	if (ost->sparse_cap > 0)
+	{
+		const struct sketch_sparse_entry *e = sparse_entries_c(old, ost);
+
+		if (nst->sparse_cap > 0)
+		{
+			/* callers keep the offset of a sparse store */
+			memcpy(sparse_entries(s, nst), e,
+				   sizeof(struct sketch_sparse_entry) * ost->nsparse);
+			return;
+		}
+		for (int32_t i = 0; i < ost->nsparse; i++)
+			store_counts(s, nst)[ost->offset + e[i].delta - nst->offset] = e[i].count;
+		nst->nsparse = 0;
+		return;
+	}
+	memcpy(store_counts(s, nst) + (ost->lo - nst->offset),
+		   store_counts_c(old, ost) + (ost->lo - ost->offset),
+		   sizeof(uint64_t) * (size_t) (ost->hi - ost->lo + 1));
+}
+
+/*
+ * Move *sp into a new block with the given shapes.  Every non-empty bucket
+ * of the old block must fit the new shapes (see relayout_store()).  Returns
+ * SKETCH_ENOMEM (leaving *sp alone) if the allocator fails.
  */
 static sketch_error
 relayout(struct sketch **sp, const sketch_allocator *a, int nq,
-		 int32_t sum_base, int32_t sum_cap,
-		 int32_t pos_offset, int32_t pos_cap,
-		 int32_t neg_offset, int32_t neg_cap)
+		 int32_t sum_base, int32_t sum_cap, store_plan pos, store_plan neg)
 {
 	struct sketch *old = *sp;
-	size_t		size = layout_size(nq, sum_cap, pos_cap, neg_cap);
+	size_t		size = layout_size(nq, sum_cap, pos, neg);
 	struct sketch *s = a->alloc(size, a->ctx);
 
 	if (s == NULL)
 		return SKETCH_ENOMEM;
 	memset(s, 0, size);
 	memcpy(s, old, sizeof(struct sketch));
-	layout_assign(s, nq, sum_cap, pos_cap, neg_cap);
+	layout_assign(s, nq, sum_cap, pos, neg);
 
 	memcpy((char *) s + s->qdata, (char *) old + old->qdata,
 		   sizeof(double) * (nq < old->nq ? nq : old->nq));
@@ -505,19 +650,10 @@ relayout(struct sketch **sp, const sketch_allocator *a, int nq,
 			sum_chunks(s)[old->sum.base + i - sum_base] = v;
 	}
 
-	s->pos.offset = pos_offset;
-	s->neg.offset = neg_offset;
-	for (int side = 0; side < 2; side++)
-	{
-		struct sketch_store *ost = side ? &old->neg : &old->pos;
-		struct sketch_store *nst = side ? &s->neg : &s->pos;
-
-		if (ost->bucketed == 0)
-			continue;
-		memcpy(store_counts(s, nst) + (ost->lo - nst->offset),
-			   store_counts(old, ost) + (ost->lo - ost->offset),
-			   sizeof(uint64_t) * (size_t) (ost->hi - ost->lo + 1));
-	}
+	s->pos.offset = pos.offset;
+	s->neg.offset = neg.offset;
+	relayout_store(s, &s->pos, old, &old->pos);
+	relayout_store(s, &s->neg, old, &old->neg);
 
 	if (a->free)
 		a->free(old, a->ctx);
@@ -593,7 +729,7 @@ sum_reserve(struct sketch **sp, const sketch_allocator *a, int32_t lo,
 	if (zero)
 		memset(sum_chunks(s), 0, sizeof(int64_t) * s->sum.cap);
 	return relayout(sp, a, s->nq, nbase, ntop - nbase + 1,
-					s->pos.offset, s->pos.cap, s->neg.offset, s->neg.cap);
+					store_plan_of(&s->pos), store_plan_of(&s->neg));
 }
 
 /* Decompose finite x != 0 into sign, 53-bit integer m and bit position. */
@@ -637,7 +773,13 @@ sum_add(struct sketch **sp, const sketch_allocator *a, double x)
 	/* Chunks c..c+2 receive the digits, c+3 the carries. */
 	if (unlikely(c < s->sum.base || c + 3 > s->sum.base + s->sum.cap - 1))
 	{
-		sketch_error err = sum_reserve(sp, a, c, c + 3);
+		/*
+		 * One chunk more, on the side nearer to x's bits: an empty window
+		 * of INITIAL_SUM_CAP chunks placed here holds every value within 16
+		 * octaves of x, so the sum of a small group never has to grow.
+		 */
+		int32_t		lo = (bitpos & 31) < 16 && c > 0 ? c - 1 : c;
+		sketch_error err = sum_reserve(sp, a, lo, lo + 4);
 
 		if (err != SKETCH_OK)
 			return err;
@@ -900,9 +1042,229 @@ store_collapse(struct sketch **sp, const sketch_allocator *a, int side,
 	}
 	if (side)
 		return relayout(sp, a, s->nq, s->sum.base, s->sum.cap,
-						s->pos.offset, s->pos.cap, new_floor, limit);
+						store_plan_of(&s->pos), store_plan_dense(new_floor, limit));
 	return relayout(sp, a, s->nq, s->sum.base, s->sum.cap,
-					new_floor, limit, s->neg.offset, s->neg.cap);
+					store_plan_dense(new_floor, limit), store_plan_of(&s->neg));
+}
+
+/*
+ * A dense window for a store holding [lo, hi]: 1.5 times the span (at least
+ * 8 slots, at most max_buckets), rounded up so that the whole block of the
+ * other shapes in other_bytes fills a power of two (allocators such as
+ * PostgreSQL's round small requests up to one anyway), and centred on the
+ * span.
+ */
+static store_plan
+dense_plan(const struct sketch *s, int32_t lo, int32_t hi, size_t other_bytes)
+{
+	int32_t		maxb = (int32_t) s->max_buckets;
+	int32_t		span = hi - lo + 1;
+	int32_t		cap = span + span / 2;
+	size_t		size,
+				rounded;
+
+	if (cap < 8)
+		cap = 8;
+	if (cap > maxb)
+		cap = maxb;
+	size = other_bytes + sizeof(uint64_t) * (size_t) cap;
+	for (rounded = 256; rounded < size; rounded *= 2)
+		;
+	cap += (int32_t) ((rounded - size) / sizeof(uint64_t));
+	if (cap > maxb)
+		cap = maxb;
+	if (cap < span)
+		cap = span;				/* a collapsed store's window may exceed maxb */
+	return store_plan_dense(lo - (cap - span) / 2, cap);
+}
+
+/* Bytes of s without one side's store array. */
+static inline size_t
+other_bytes(const struct sketch *s, int side)
+{
+	return side ? layout_size(s->nq, s->sum.cap, store_plan_of(&s->pos),
+							  (store_plan) {0, 0, 0})
+		: layout_size(s->nq, s->sum.cap, (store_plan) {0, 0, 0},
+					  store_plan_of(&s->neg));
+}
+
+/*
+ * Turn a sparse (or formless empty) store dense, with a window that also
+ * covers key when the span then stays within max_buckets (otherwise the
+ * dense path collapses and re-anchors it).  May relayout *sp.
+ */
+static SKETCH_NOINLINE sketch_error
+store_make_dense(struct sketch **sp, const sketch_allocator *a, int side,
+				 int32_t key)
+{
+	struct sketch *s = *sp;
+	struct sketch_store *st = side ? &s->neg : &s->pos;
+	int32_t		lo = key,
+				hi = key;
+	store_plan	plan;
+
+	if (st->bucketed > 0)
+	{
+		lo = key < st->lo ? key : st->lo;
+		hi = key > st->hi ? key : st->hi;
+		if ((int64_t) hi - lo + 1 > (int64_t) s->max_buckets)
+		{
+			lo = st->lo;
+			hi = st->hi;
+		}
+	}
+	plan = dense_plan(s, lo, hi, other_bytes(s, side));
+	if (side)
+		return relayout(sp, a, s->nq, s->sum.base, s->sum.cap,
+						store_plan_of(&s->pos), plan);
+	return relayout(sp, a, s->nq, s->sum.base, s->sum.cap,
+					plan, store_plan_of(&s->neg));
+}
+
+/*
+ * Index of the first entry of a sparse store whose delta is >= delta (n if
+ * none).  The arrays are short; a plain binary search.
+ */
+static inline int32_t
+sparse_search(const struct sketch_sparse_entry *e, int32_t n, uint32_t delta)
+{
+	int32_t		lo = 0,
+				hi = n;
+
+	while (lo < hi)
+	{
+		int32_t		mid = (lo + hi) >> 1;
+
+		if (e[mid].delta < delta)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/*
+ * Add count values at key to a non-empty sparse store when that needs no
+ * new memory and keeps it sparse; false (nothing changed) otherwise.
+ */
+static inline bool
+sparse_add_inplace(struct sketch *s, struct sketch_store *st, int32_t key,
+				   uint64_t count)
+{
+	struct sketch_sparse_entry *e = sparse_entries(s, st);
+	uint32_t	delta = (uint32_t) key - (uint32_t) st->offset;
+	int32_t		i;
+
+	if (delta > SPARSE_DELTA_MAX)
+		return false;
+	i = sparse_search(e, st->nsparse, delta);
+	if (i < st->nsparse && e[i].delta == delta)
+	{
+		if (count > (uint64_t) (SPARSE_COUNT_MAX - e[i].count))
+			return false;
+		e[i].count += (uint16_t) count;
+	}
+	else
+	{
+		int32_t		lo = key < st->lo ? key : st->lo;
+		int32_t		hi = key > st->hi ? key : st->hi;
+
+		if (st->nsparse == st->sparse_cap || count > SPARSE_COUNT_MAX ||
+			(int64_t) hi - lo + 1 > (int64_t) s->max_buckets)
+			return false;
+		memmove(e + i + 1, e + i,
+				sizeof(struct sketch_sparse_entry) * (size_t) (st->nsparse - i));
+		e[i].delta = (uint16_t) delta;
+		e[i].count = (uint16_t) count;
+		st->nsparse++;
+		st->lo = lo;
+		st->hi = hi;
+	}
+	st->bucketed += count;
+	return true;
+}
+
+/*
+ * Add count values at key to a sparse or formless empty store, growing it
+ * or turning it dense as needed.  Returns with the store sparse when the
+ * values were added, dense (and the values not yet added) otherwise.  It
+ * stays sparse while a new entry fits: deltas and counts in 16 bits, a span
+ * of at most max_buckets (a sparse store never collapses), a doubled
+ * capacity within SPARSE_MAX_ENTRIES, and a grown sparse block no larger
+ * than the block with a dense window for the span ("dense when it pays": a
+ * few keys close together cost less as counts).  May relayout *sp.
+ */
+static SKETCH_NOINLINE sketch_error
+store_add_sparse(struct sketch **sp, const sketch_allocator *a, int side,
+				 int32_t key, uint64_t count)
+{
+	struct sketch *s = *sp;
+	struct sketch_store *st = side ? &s->neg : &s->pos;
+	sketch_error err;
+
+	if (st->bucketed == 0 && count <= SPARSE_COUNT_MAX)
+	{
+		/* anchor the deltas so keys on either side of the first one fit */
+		st->offset = key - SPARSE_DELTA_MAX / 2;
+		st->lo = st->hi = key;
+		st->nsparse = 0;
+		if (st->sparse_cap > 0)
+		{
+			sparse_entries(s, st)[0].delta = (uint16_t) (key - st->offset);
+			sparse_entries(s, st)[0].count = (uint16_t) count;
+			st->nsparse = 1;
+			st->bucketed = count;
+			return SKETCH_OK;
+		}
+	}
+	else if (sparse_add_inplace(s, st, key, count))
+		return SKETCH_OK;
+
+	/* grow the sparse array, if staying sparse is still worth it */
+	if (count <= SPARSE_COUNT_MAX && 2 * st->sparse_cap <= SPARSE_MAX_ENTRIES &&
+		(st->bucketed == 0 || st->nsparse == st->sparse_cap))
+	{
+		int32_t		lo = st->bucketed == 0 || key < st->lo ? key : st->lo;
+		int32_t		hi = st->bucketed == 0 || key > st->hi ? key : st->hi;
+		uint32_t	delta = (uint32_t) key - (uint32_t) st->offset;
+		size_t		base = other_bytes(s, side);
+		int32_t		want = st->sparse_cap < INITIAL_SPARSE_CAP / 2 ?
+			INITIAL_SPARSE_CAP : 2 * st->sparse_cap;
+		size_t		sparse_size = base + sizeof(struct sketch_sparse_entry) * want;
+		size_t		rounded;
+		store_plan	dense = dense_plan(s, lo, hi, base);
+		store_plan	plan = {st->offset, 0, 0};
+
+		for (rounded = 256; rounded < sparse_size; rounded *= 2)
+			;
+		plan.sparse_cap = sparse_cap_for_bytes(rounded - base);
+		if (delta <= SPARSE_DELTA_MAX &&
+			(int64_t) hi - lo + 1 <= (int64_t) s->max_buckets &&
+			rounded <= base + plan_bytes(dense))
+		{
+			err = side ? relayout(sp, a, s->nq, s->sum.base, s->sum.cap,
+								  store_plan_of(&s->pos), plan)
+				: relayout(sp, a, s->nq, s->sum.base, s->sum.cap,
+						   plan, store_plan_of(&s->neg));
+			if (err != SKETCH_OK)
+				return err;
+			s = *sp;
+			st = side ? &s->neg : &s->pos;
+			if (st->bucketed == 0)
+			{
+				sparse_entries(s, st)[0].delta = (uint16_t) delta;
+				sparse_entries(s, st)[0].count = (uint16_t) count;
+				st->nsparse = 1;
+				st->bucketed = count;
+				return SKETCH_OK;
+			}
+			if (sparse_add_inplace(s, st, key, count))
+				return SKETCH_OK;
+		}
+	}
+	if ((err = store_make_dense(sp, a, side, key)) != SKETCH_OK)
+		return err;
+	return SKETCH_OK;
 }
 
 /*
@@ -919,6 +1281,16 @@ store_add_slow(struct sketch **sp, const sketch_allocator *a, int side,
 	int32_t		lo,
 				hi;
 	sketch_error err;
+
+	if (st->sparse_cap > 0 || (st->cap == 0 && st->bucketed == 0))
+	{
+		if ((err = store_add_sparse(sp, a, side, key, count)) != SKETCH_OK)
+			return err;
+		s = *sp;
+		st = side ? &s->neg : &s->pos;
+		if (st->sparse_cap > 0)
+			return SKETCH_OK;	/* added: a store stays sparse only then */
+	}
 
 	/* collapsed > 0 implies bucketed > 0: the highest key is never folded */
 	if (st->bucketed == 0)
@@ -982,7 +1354,6 @@ store_add_slow(struct sketch **sp, const sketch_allocator *a, int side,
 	if (st->cap == 0 || lo < st->offset || hi >= st->offset + st->cap)
 	{
 		int32_t		span = hi - lo + 1;
-		int32_t		cap;
 		int32_t		offset;
 
 		if (st->bucketed > 0 && span <= st->cap &&
@@ -1001,28 +1372,14 @@ store_add_slow(struct sketch **sp, const sketch_allocator *a, int side,
 		}
 		else
 		{
-			size_t		size,
-						rounded;
+			store_plan	plan = dense_plan(s, lo, hi, other_bytes(s, side));
 
-			cap = span + span / 2;
-			if (cap < 8)
-				cap = 8;
-			if (cap > maxb)
-				cap = maxb;
-			size = side ? layout_size(s->nq, s->sum.cap, s->pos.cap, cap)
-				: layout_size(s->nq, s->sum.cap, cap, s->neg.cap);
-			for (rounded = 256; rounded < size; rounded *= 2)
-				;
-			cap += (int32_t) ((rounded - size) / sizeof(uint64_t));
-			if (cap > maxb)
-				cap = maxb;
-			offset = lo - (cap - span) / 2;
 			if (side)
 				err = relayout(sp, a, s->nq, s->sum.base, s->sum.cap,
-							   s->pos.offset, s->pos.cap, offset, cap);
+							   store_plan_of(&s->pos), plan);
 			else
 				err = relayout(sp, a, s->nq, s->sum.base, s->sum.cap,
-							   offset, cap, s->neg.offset, s->neg.cap);
+							   plan, store_plan_of(&s->neg));
 			if (err != SKETCH_OK)
 				return err;
 			s = *sp;
@@ -1070,6 +1427,113 @@ store_add(struct sketch **sp, const sketch_allocator *a, int side,
  * ----------------------------------------------------------------
  */
 
+/* The invariants of a dense store's window and counts; NULL if they hold. */
+static const char *
+dense_store_violation(const struct sketch *s, const struct sketch_store *st)
+{
+	const uint64_t *counts = store_counts_c(s, st);
+	uint64_t	inside = 0;
+
+	if (st->cap < 0 || st->cap > sketch_window_limit(s->max_buckets))
+		return "store window larger than its limit";
+	if (st->nsparse != 0)
+		return "dense store with sparse entries";
+	if (st->bucketed > 0 &&
+		(st->lo > st->hi || st->lo < st->offset ||
+		 (int64_t) st->hi >= (int64_t) st->offset + st->cap))
+		return "[lo, hi] outside the window";
+	for (int32_t i = 0; i < st->cap; i++)
+	{
+		int32_t		k = st->offset + i;
+
+		if (counts[i] != 0 && (st->bucketed == 0 || k < st->lo || k > st->hi))
+			return "non-empty bucket outside [lo, hi]";
+		inside += counts[i];
+	}
+	if (inside != st->bucketed)
+		return "bucketed does not match the counts";
+	if (st->bucketed > 0 &&
+		(counts[st->lo - st->offset] == 0 || counts[st->hi - st->offset] == 0))
+		return "empty bucket at lo or hi";
+	return NULL;
+}
+
+/* The invariants of a sparse store's entries; NULL if they hold. */
+static const char *
+sparse_store_violation(const struct sketch *s, const struct sketch_store *st)
+{
+	const struct sketch_sparse_entry *e = sparse_entries_c(s, st);
+	uint64_t	inside = 0;
+
+	if (st->cap != 0)
+		return "sparse store with a dense window";
+	if (st->nsparse > st->sparse_cap || (st->sparse_cap & 1) != 0)
+		return "sparse entries beyond their capacity";
+	if (st->collapsed != 0)
+		return "sparse store with collapsed values";
+	if ((st->bucketed == 0) != (st->nsparse == 0))
+		return "sparse entries do not match bucketed";
+	for (int32_t i = 0; i < st->nsparse; i++)
+	{
+		if (e[i].count == 0)
+			return "empty sparse entry";
+		if (i > 0 && e[i].delta <= e[i - 1].delta)
+			return "sparse entries out of order";
+		inside += e[i].count;
+	}
+	if (inside != st->bucketed)
+		return "bucketed does not match the counts";
+	if (st->nsparse > 0 &&
+		((int64_t) st->lo != (int64_t) st->offset + e[0].delta ||
+		 (int64_t) st->hi != (int64_t) st->offset + e[st->nsparse - 1].delta))
+		return "lo or hi is not a sparse entry's key";
+	return NULL;
+}
+
+const char *
+sketch_layout_violation(const struct sketch *s, size_t size)
+{
+	if (size < sizeof(struct sketch) || s->magic != SKETCH_DENSE_MAGIC ||
+		s->size != size)
+		return "not a sketch state";
+	if (s->qdata + sizeof(double) * (size_t) s->nq > size)
+		return "quantiles outside the block";
+	if (s->sum.cap < 0 || s->sum.cap > SUM_CHUNKS_MAX || s->sum.base < 0 ||
+		s->sum.base + s->sum.cap > SUM_CHUNKS_MAX ||
+		s->sum.data + sizeof(int64_t) * (size_t) s->sum.cap > size)
+		return "sum outside the block";
+	if (sketch_check_alpha(s->alpha) != SKETCH_OK ||
+		s->per_octave != per_octave_for(s->alpha))
+		return "alpha and per_octave disagree";
+	if (s->max_buckets < SKETCH_MIN_MAX_BUCKETS ||
+		s->max_buckets > SKETCH_MAX_MAX_BUCKETS)
+		return "max_buckets out of range";
+	for (int side = 0; side < 2; side++)
+	{
+		const struct sketch_store *st = side ? &s->neg : &s->pos;
+		const char *why;
+
+		if (st->cap > 0 && st->sparse_cap > 0)
+			return "store both dense and sparse";
+		if (st->data % sizeof(uint64_t) != 0 ||
+			st->data + sizeof(uint64_t) * (size_t) (st->cap < 0 ? 0 : st->cap) +
+			sizeof(struct sketch_sparse_entry) * (size_t) st->sparse_cap > size)
+			return "store outside the block";
+		if (st->sparse_cap > 0)
+			why = sparse_store_violation(s, st);
+		else if (st->cap < 0 || st->cap > sketch_window_limit(s->max_buckets) ||
+				 (st->bucketed > 0 &&
+				  (st->lo > st->hi || st->lo < st->offset ||
+				   (int64_t) st->hi >= (int64_t) st->offset + st->cap)))
+			why = "[lo, hi] outside the window";
+		else
+			why = NULL;
+		if (why != NULL)
+			return why;
+	}
+	return NULL;
+}
+
 /*
  * Check every structural invariant of a dense sketch; returns NULL when they
  * hold, else a description of the first broken one.  O(buckets): the core
@@ -1092,32 +1556,14 @@ sketch_invariant_violation(const struct sketch *s)
 	for (int side = 0; side < 2; side++)
 	{
 		const struct sketch_store *st = side ? &s->neg : &s->pos;
-		const uint64_t *counts = store_counts_c(s, st);
-		uint64_t	inside = 0;
+		const char *why = st->sparse_cap > 0 ? sparse_store_violation(s, st)
+			: dense_store_violation(s, st);
 
-		if (st->cap < 0 || st->cap > sketch_window_limit(s->max_buckets))
-			return "store window larger than its limit";
+		if (why != NULL)
+			return why;
 		if (st->bucketed > 0 &&
-			(st->lo > st->hi || st->lo < st->offset ||
-			 (int64_t) st->hi >= (int64_t) st->offset + st->cap))
-			return "[lo, hi] outside the window";
-		for (int32_t i = 0; i < st->cap; i++)
-		{
-			int32_t		k = st->offset + i;
-
-			if (counts[i] != 0 && (st->bucketed == 0 || k < st->lo || k > st->hi))
-				return "non-empty bucket outside [lo, hi]";
-			inside += counts[i];
-		}
-		if (inside != st->bucketed)
-			return "bucketed does not match the counts";
-		if (st->bucketed > 0)
-		{
-			if (counts[st->lo - st->offset] == 0 || counts[st->hi - st->offset] == 0)
-				return "empty bucket at lo or hi";
-			if ((int64_t) st->hi - st->lo + 1 > (int64_t) s->max_buckets)
-				return "span larger than max_buckets";
-		}
+			(int64_t) st->hi - st->lo + 1 > (int64_t) s->max_buckets)
+			return "span larger than max_buckets";
 		if (st->collapsed > 0)
 		{
 			if (st->bucketed == 0)
@@ -1156,6 +1602,16 @@ sketch_invariant_violation(const struct sketch *s)
  * Adding and merging
  * ----------------------------------------------------------------
  */
+
+/*
+ * sparse_add_inplace() of one value, out of line: keeps the dense fast path
+ * of sketch_add() as short as it was.
+ */
+static __attribute__((noinline)) bool
+sparse_add_one(struct sketch *s, struct sketch_store *st, int32_t key)
+{
+	return sparse_add_inplace(s, st, key, 1);
+}
 
 /* Every case of sketch_add(); the common one is also handled inline below. */
 static __attribute__((noinline)) sketch_error
@@ -1203,8 +1659,8 @@ sketch_add_general(struct sketch **sp, double v, const sketch_allocator *a)
 
 /*
  * Add one value.  The common case, a positive normal value whose bucket is
- * inside the window and whose sum digits are inside the sum window, is done
- * here in one pass over the value's bits (key and sum digits share the
+ * inside the dense window or fits the sparse store without growing it, and
+ * whose sum digits are inside the sum window, is done here in one pass over the value's bits (key and sum digits share the
  * decomposition) and performs exactly the updates sketch_add_general() would;
  * everything else goes there.
  */
@@ -1236,17 +1692,22 @@ sketch_add(struct sketch **sp, double v, const sketch_allocator *a)
 			memcpy(&frac, &sbits, sizeof(frac));
 			key = (exp - 1023) * s->per_octave + m->base[cell] +
 				(frac >= m->bound[cell]);
+			/* a dense window holding key, or room in a sparse store */
 			if (likely((uint32_t) key - (uint32_t) st->offset < (uint32_t) st->cap))
 			{
-				unsigned __int128 wide;
-				int64_t    *chunk = sum_chunks(s) + (c - s->sum.base);
-
 				store_counts(s, st)[key - st->offset]++;
 				st->bucketed++;
 				if (key < st->lo)
 					st->lo = key;
 				if (key > st->hi)
 					st->hi = key;
+			}
+			else if (st->sparse_cap == 0 || !sparse_add_one(s, st, key))
+				return sketch_add_general(sp, v, a);
+			{
+				unsigned __int128 wide;
+				int64_t    *chunk = sum_chunks(s) + (c - s->sum.base);
+
 				/* as sum_add(): m * 2^(exp - 1075), in 32-bit digits */
 				wide = (unsigned __int128) (mant | (UINT64_C(1) << 52)) << ((exp - 1) & 31);
 				chunk[0] += (int64_t) (uint32_t) wide;
@@ -1305,14 +1766,14 @@ sketch_merge(struct sketch **dst, const struct sketch *src,
 	for (int side = 0; side < 2; side++)
 	{
 		const struct sketch_store *sst = side ? &src->neg : &src->pos;
-		const uint64_t *counts = store_counts_c(src, sst);
 
 		if (sst->bucketed == 0 && sst->collapsed == 0)
 			continue;
 		/* highest key first: establishes hi, so collapsing happens once */
-		for (int32_t k = sst->hi; sst->bucketed > 0 && k >= sst->lo; k--)
+		for (int32_t i = store_positions(sst) - 1; i >= 0; i--)
 		{
-			uint64_t	c = counts[k - sst->offset];
+			int32_t		k;
+			uint64_t	c = store_at(src, sst, i, &k);
 
 			if (c == 0)
 				continue;
@@ -1325,6 +1786,14 @@ sketch_merge(struct sketch **dst, const struct sketch *src,
 
 			s = *dst;
 			st = side ? &s->neg : &s->pos;
+			if (st->sparse_cap > 0)
+			{
+				/* collapsed values live only in dense stores */
+				if ((err = store_make_dense(dst, a, side, st->hi)) != SKETCH_OK)
+					return err;
+				s = *dst;
+				st = side ? &s->neg : &s->pos;
+			}
 			if (st->collapsed == 0)
 			{
 				/* the floor rule now applies to dst as well */
@@ -1373,7 +1842,7 @@ sketch_set_quantiles(struct sketch **sp, const double *q, int nq,
 	if (nq != s->nq)
 	{
 		err = relayout(sp, a, nq, s->sum.base, s->sum.cap,
-					   s->pos.offset, s->pos.cap, s->neg.offset, s->neg.cap);
+					   store_plan_of(&s->pos), store_plan_of(&s->neg));
 		if (err != SKETCH_OK)
 			return err;
 		s = *sp;
@@ -1411,13 +1880,12 @@ value_at_rank(const struct sketch *s, uint64_t rank)
 {
 	uint64_t	seen = 0;
 	const struct sketch_store *st = &s->neg;
-	const uint64_t *counts;
+	int32_t		k;
 
 	/* negative values, most negative (highest key) first */
-	counts = store_counts_c(s, st);
-	for (int32_t k = st->hi; st->bucketed > 0 && k >= st->lo; k--)
+	for (int32_t i = store_positions(st) - 1; i >= 0; i--)
 	{
-		seen += counts[k - st->offset];
+		seen += store_at(s, st, i, &k);
 		if (seen >= rank)
 			return -key_value(s, k);
 	}
@@ -1431,10 +1899,9 @@ value_at_rank(const struct sketch *s, uint64_t rank)
 	seen += st->collapsed;
 	if (seen >= rank)
 		return key_lower(s, store_floor(s, st));
-	counts = store_counts_c(s, st);
-	for (int32_t k = st->lo; st->bucketed > 0 && k <= st->hi; k++)
+	for (int32_t i = 0; i < store_positions(st); i++)
 	{
-		seen += counts[k - st->offset];
+		seen += store_at(s, st, i, &k);
 		if (seen >= rank)
 			return key_value(s, k);
 	}
@@ -1466,7 +1933,7 @@ sketch_rank(const struct sketch *s, double x)
 {
 	uint64_t	below = 0;
 	const struct sketch_store *st;
-	const uint64_t *counts;
+	int32_t		k;
 
 	if (s->count == 0 || isnan(x))
 		return NAN;
@@ -1477,10 +1944,13 @@ sketch_rank(const struct sketch *s, double x)
 
 	/* count every bucket whose value is <= x */
 	st = &s->neg;
-	counts = store_counts_c(s, st);
-	for (int32_t k = st->hi; st->bucketed > 0 && k >= st->lo; k--)
+	for (int32_t i = store_positions(st) - 1; i >= 0; i--)
+	{
+		uint64_t	c = store_at(s, st, i, &k);
+
 		if (clamp(s, -key_value(s, k)) <= x)
-			below += counts[k - st->offset];
+			below += c;
+	}
 	if (st->collapsed > 0 && clamp(s, -key_lower(s, store_floor(s, st))) <= x)
 		below += st->collapsed;
 	if (x >= 0.0)
@@ -1488,12 +1958,13 @@ sketch_rank(const struct sketch *s, double x)
 	st = &s->pos;
 	if (st->collapsed > 0 && clamp(s, key_lower(s, store_floor(s, st))) <= x)
 		below += st->collapsed;
-	counts = store_counts_c(s, st);
-	for (int32_t k = st->lo; st->bucketed > 0 && k <= st->hi; k++)
+	for (int32_t i = 0; i < store_positions(st); i++)
 	{
+		uint64_t	c = store_at(s, st, i, &k);
+
 		if (clamp(s, key_value(s, k)) > x)
 			break;
-		below += counts[k - st->offset];
+		below += c;
 	}
 	return (double) below / (double) s->count;
 }
@@ -1506,7 +1977,8 @@ sketch_bucket_next(const struct sketch *s, sketch_bucket_iter *it,
 	 * A simple state machine: phase 0 negatives (key counts down from
 	 * neg.hi), 1 negative collapsed, 2 zero, 3 positive collapsed, 4
 	 * positives (key counts up from pos.lo), 5 done.  it->key holds the next
-	 * key offset from the start of the phase's range.
+	 * store position (see store_positions()) counted from the start of the
+	 * phase's range.
 	 */
 	while (it->phase < 5)
 	{
@@ -1515,12 +1987,12 @@ sketch_bucket_next(const struct sketch *s, sketch_bucket_iter *it,
 			case 0:
 				{
 					const struct sketch_store *st = &s->neg;
-					const uint64_t *counts = store_counts_c(s, st);
+					int32_t		npos = store_positions(st);
 
-					while (st->bucketed > 0 && st->hi - it->key >= st->lo)
+					while (it->key < npos)
 					{
-						int32_t		k = (int32_t) (st->hi - it->key);
-						uint64_t	c = counts[k - st->offset];
+						int32_t		k;
+						uint64_t	c = store_at(s, st, npos - 1 - (int32_t) it->key, &k);
 						double		lower,
 									upper;
 
@@ -1573,12 +2045,12 @@ sketch_bucket_next(const struct sketch *s, sketch_bucket_iter *it,
 			case 4:
 				{
 					const struct sketch_store *st = &s->pos;
-					const uint64_t *counts = store_counts_c(s, st);
+					int32_t		npos = store_positions(st);
 
-					while (st->bucketed > 0 && st->lo + it->key <= st->hi)
+					while (it->key < npos)
 					{
-						int32_t		k = (int32_t) (st->lo + it->key);
-						uint64_t	c = counts[k - st->offset];
+						int32_t		k;
+						uint64_t	c = store_at(s, st, (int32_t) it->key, &k);
 
 						it->key++;
 						if (c == 0)
@@ -1668,56 +2140,69 @@ sketch_packed_size(const struct sketch *s)
 	return n;
 }
 
+/*
+ * Position just past the run of non-empty buckets with consecutive keys that
+ * starts at non-empty position i (of npos).
+ */
+static int32_t
+store_run_end(const struct sketch *s, const struct sketch_store *st,
+			  int32_t i, int32_t npos)
+{
+	int32_t		k;
+	int32_t		next;
+
+	(void) store_at(s, st, i, &k);
+	for (i++; i < npos; i++, k++)
+		if (store_at(s, st, i, &next) == 0 || next != k + 1)
+			break;
+	return i;
+}
+
 static uint8_t *
 pack_store(const struct sketch *s, const struct sketch_store *st, uint8_t *p)
 {
-	const uint64_t *counts = store_counts_c(s, st);
-	uint8_t    *nruns_at;
+	int32_t		npos = store_positions(st);
 	uint64_t	nruns = 0;
-	int32_t		k = st->lo;
 	int32_t		prev_end = st->lo;
+	int32_t		k;
 
 	p = put_varint(p, st->collapsed);
 	p = put_varint(p, zigzag(st->lo));
 	/* count runs first: the varint needs its value before the runs */
-	for (int32_t i = st->lo; i <= st->hi;)
+	for (int32_t i = 0; i < npos;)
 	{
-		if (counts[i - st->offset] == 0)
+		if (store_at(s, st, i, &k) == 0)
 		{
 			i++;
 			continue;
 		}
 		nruns++;
-		while (i <= st->hi && counts[i - st->offset] != 0)
-			i++;
+		i = store_run_end(s, st, i, npos);
 	}
-	nruns_at = p;
 	p = put_varint(p, nruns);
-	(void) nruns_at;
-	while (k <= st->hi)
+	for (int32_t i = 0; i < npos;)
 	{
+		int32_t		end;
 		int32_t		start;
-		uint64_t	prev;
+		uint64_t	prev = store_at(s, st, i, &start);
 
-		while (k <= st->hi && counts[k - st->offset] == 0)
-			k++;
-		if (k > st->hi)
-			break;
-		start = k;
-		while (k <= st->hi && counts[k - st->offset] != 0)
-			k++;
-		p = put_varint(p, (uint64_t) (start - prev_end));
-		p = put_varint(p, (uint64_t) (k - start));
-		prev = counts[start - st->offset];
-		p = put_varint(p, prev);
-		for (int32_t i = start + 1; i < k; i++)
+		if (prev == 0)
 		{
-			uint64_t	c = counts[i - st->offset];
+			i++;
+			continue;
+		}
+		end = store_run_end(s, st, i, npos);
+		p = put_varint(p, (uint64_t) (start - prev_end));
+		p = put_varint(p, (uint64_t) (end - i));
+		p = put_varint(p, prev);
+		prev_end = start + (end - i);
+		for (i++; i < end; i++)
+		{
+			uint64_t	c = store_at(s, st, i, &k);
 
 			p = put_varint(p, zigzag((int64_t) (c - prev)));
 			prev = c;
 		}
-		prev_end = k;
 	}
 	return p;
 }
@@ -1890,7 +2375,44 @@ fail(char *errbuf, size_t errlen, sketch_error err, const char *what)
 }
 
 /*
- * Validate a decoded sketch and build its dense form in *out.  Checks that
+ * The shape a decoded store is built in: sparse, with just enough entries
+ * and centred deltas, when a sparse store could hold it (see
+ * store_add_sparse()), else a dense window over its span (max_buckets when
+ * collapsed).  A sketch read from disk to be merged into, as rollups do,
+ * then stays as small as the sketch it came from.
+ */
+static store_plan
+decoded_plan(const decoded_store *ds, uint64_t max_buckets)
+{
+	int32_t		span;
+	int32_t		n = 0;
+	bool		sparse;
+	store_plan	p = {0, 0, 0};
+
+	if (!ds->present)
+		return p;
+	span = ds->hi - ds->lo + 1;
+	sparse = ds->collapsed == 0 && span <= SPARSE_DELTA_MAX;
+	for (int32_t i = 0; sparse && i < span; i++)
+	{
+		if (ds->counts[i] > SPARSE_COUNT_MAX)
+			sparse = false;
+		n += ds->counts[i] != 0;
+	}
+	if (sparse && n <= SPARSE_MAX_ENTRIES)
+	{
+		p.offset = ds->lo - (SPARSE_DELTA_MAX - (span - 1)) / 2;
+		p.sparse_cap = (n + 1) & ~1;
+		return p;
+	}
+	p.cap = ds->collapsed > 0 ? (int32_t) max_buckets : span;
+	p.offset = ds->collapsed > 0 ? ds->hi - (int32_t) max_buckets + 1 : ds->lo;
+	return p;
+}
+
+/*
+ * Validate a decoded sketch and build it in *out (in the dense-magic block;
+ * small stores sparse, see decoded_plan()).  Checks that
  * make a sketch impossible to have been produced by adding values are all
  * errors, so a decoded sketch behaves exactly like a built one.
  */
@@ -2072,14 +2594,10 @@ decoded_build(decoded *d, struct sketch **out, const sketch_allocator *a,
 	if (d->sum_ndigits > 0 && d->sum_low + sum_cap > SUM_CHUNKS_MAX)
 		sum_cap = SUM_CHUNKS_MAX - (int32_t) d->sum_low;
 	{
-		int32_t		pos_cap = d->pos.present ? d->pos.hi - d->pos.lo + 1 : 0;
-		int32_t		neg_cap = d->neg.present ? d->neg.hi - d->neg.lo + 1 : 0;
+		store_plan	pos = decoded_plan(&d->pos, d->max_buckets);
+		store_plan	neg = decoded_plan(&d->neg, d->max_buckets);
 
-		if (d->pos.present && d->pos.collapsed > 0)
-			pos_cap = (int32_t) d->max_buckets;
-		if (d->neg.present && d->neg.collapsed > 0)
-			neg_cap = (int32_t) d->max_buckets;
-		size = layout_size(d->nq, sum_cap, pos_cap, neg_cap);
+		size = layout_size(d->nq, sum_cap, pos, neg);
 		s = a->alloc(size, a->ctx);
 		if (s == NULL)
 			return fail(errbuf, errlen, SKETCH_ENOMEM, "out of memory");
@@ -2092,7 +2610,9 @@ decoded_build(decoded *d, struct sketch **out, const sketch_allocator *a,
 		s->zero = d->zero;
 		s->min = d->count > 0 ? d->min : 0.0;
 		s->max = d->count > 0 ? d->max : 0.0;
-		layout_assign(s, d->nq, sum_cap, pos_cap, neg_cap);
+		layout_assign(s, d->nq, sum_cap, pos, neg);
+		s->pos.offset = pos.offset;
+		s->neg.offset = neg.offset;
 	}
 	memcpy((char *) s + s->qdata, d->q, sizeof(double) * d->nq);
 	s->sum.base = d->sum_ndigits > 0 ? (int32_t) d->sum_low : 0;
@@ -2105,18 +2625,27 @@ decoded_build(decoded *d, struct sketch **out, const sketch_allocator *a,
 		decoded_store *ds = side ? &d->neg : &d->pos;
 		struct sketch_store *st = side ? &s->neg : &s->pos;
 
-		st->floor = INT32_MIN;
 		if (!ds->present)
 			continue;
 		st->lo = ds->lo;
 		st->hi = ds->hi;
 		st->collapsed = ds->collapsed;
-		st->offset = ds->collapsed > 0 ?
-			ds->hi - (int32_t) d->max_buckets + 1 : ds->lo;
 		for (int32_t i = 0; i <= ds->hi - ds->lo; i++)
 		{
-			store_counts(s, st)[ds->lo + i - st->offset] = ds->counts[i];
-			st->bucketed += ds->counts[i];
+			uint64_t	c = ds->counts[i];
+
+			if (c == 0)
+				continue;
+			if (st->sparse_cap > 0)
+			{
+				struct sketch_sparse_entry *e = sparse_entries(s, st) + st->nsparse++;
+
+				e->delta = (uint16_t) (ds->lo + i - st->offset);
+				e->count = (uint16_t) c;
+			}
+			else
+				store_counts(s, st)[ds->lo + i - st->offset] = c;
+			st->bucketed += c;
 		}
 	}
 	CHECK_INVARIANTS(s);
@@ -2345,19 +2874,52 @@ sketch_text_size(const struct sketch *s)
 	return n;
 }
 
+/* Write v in decimal at p; returns the end (no NUL).  sprintf is slow here. */
+static char *
+put_uint(char *p, uint64_t v)
+{
+	char		tmp[20];
+	int			n = 0;
+
+	do
+	{
+		tmp[n++] = (char) ('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	while (n > 0)
+		*p++ = tmp[--n];
+	return p;
+}
+
 static char *
 text_store(const struct sketch *s, const struct sketch_store *st, char *p)
 {
-	const uint64_t *counts = store_counts_c(s, st);
+	int32_t		npos = store_positions(st);
+	int32_t		next = st->lo;
 
 	if (st->bucketed == 0)
 		return p + sprintf(p, "null");
 	p += sprintf(p, "{\"collapsed\":%llu,\"lo\":%d,\"counts\":[",
 				 (unsigned long long) st->collapsed, st->lo);
-	for (int32_t k = st->lo; k <= st->hi; k++)
-		p += sprintf(p, k == st->lo ? "%llu" : ",%llu",
-					 (unsigned long long) counts[k - st->offset]);
-	return p + sprintf(p, "]}");
+	/* every key from lo to hi: a sparse store's missing keys count 0 */
+	for (int32_t i = 0; i < npos; i++)
+	{
+		int32_t		k;
+		uint64_t	c = store_at(s, st, i, &k);
+
+		for (; next < k; next++)
+		{
+			*p++ = '0';
+			*p++ = ',';
+		}
+		p = put_uint(p, c);
+		*p++ = ',';
+		next = k + 1;
+	}
+	p[-1] = ']';
+	*p++ = '}';
+	*p = '\0';
+	return p;
 }
 
 size_t

@@ -143,32 +143,20 @@ sketch_is_dense(const struct varlena *v)
 		(size = VARSIZE(v)) == s->size;
 }
 
+/*
+ * Raise an error unless dense state s can be read safely: every offset,
+ * window and sparse entry inside its block (sketch_layout_violation()).
+ */
 static void
 sketch_check_dense(const struct sketch *s)
 {
-	Size		size = s->size;
-	bool		ok = true;
+	const char *why = sketch_layout_violation(s, s->size);
 
-	ok &= s->qdata + sizeof(double) * (Size) s->nq <= size;
-	ok &= s->sum.cap >= 0 && s->sum.cap <= 70 && s->sum.base >= 0 &&
-		s->sum.base + s->sum.cap <= 70 &&
-		s->sum.data + sizeof(int64) * (Size) s->sum.cap <= size;
-	ok &= sketch_check_alpha(s->alpha) == SKETCH_OK;
-	ok &= s->max_buckets >= SKETCH_MIN_MAX_BUCKETS && s->max_buckets <= SKETCH_MAX_MAX_BUCKETS;
-	for (int side = 0; side < 2 && ok; side++)
-	{
-		const struct sketch_store *st = side ? &s->neg : &s->pos;
-
-		ok &= st->cap >= 0 && st->cap <= sketch_window_limit(s->max_buckets) &&
-			st->data + sizeof(uint64) * (Size) st->cap <= size;
-		if (st->bucketed > 0)
-			ok &= st->lo <= st->hi && st->lo >= st->offset &&
-				(int64) st->hi < (int64) st->offset + st->cap;
-	}
-	if (!ok)
+	if (why != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("corrupt sketch aggregate state")));
+				 errmsg("corrupt sketch aggregate state"),
+				 errdetail("The state is malformed: %s.", why)));
 }
 
 /*
@@ -363,12 +351,16 @@ sketch_state_arg(FunctionCallInfo fcinfo, bool in_agg)
 	return sketch_fetch_copy(PG_GETARG_DATUM(0));
 }
 
+/*
+ * A new empty state with room for nq carried quantiles, in one block of
+ * sketch_size_empty(nq) bytes: a group of a few dozen values never grows it.
+ */
 static struct sketch *
-sketch_new_state(double alpha)
+sketch_new_state(double alpha, int nq)
 {
-	size_t		size = sketch_size_empty(0);
+	size_t		size = sketch_size_empty(nq);
 	struct sketch *s = palloc(size);
-	sketch_error err = sketch_init(s, size, alpha, 0);
+	sketch_error err = sketch_init(s, size, alpha, nq);
 
 	if (err != SKETCH_OK)
 		sketch_raise(err, NULL, false);
@@ -486,7 +478,7 @@ sketch_transition(FunctionCallInfo fcinfo, double alpha, const double *q,
 	{
 		if (PG_ARGISNULL(1))
 			PG_RETURN_NULL();
-		s = sketch_new_state(alpha);
+		s = sketch_new_state(alpha, nq);
 		if (nq > 0 && (err = sketch_set_quantiles(&s, q, nq, &pg_allocator)) != SKETCH_OK)
 			sketch_raise(err, NULL, false);
 	}

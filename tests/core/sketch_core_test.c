@@ -384,6 +384,235 @@ floor_moves(void)
 	free(resumed);
 }
 
+/* ---- sparse and dense stores ---- */
+
+static int
+same_text(struct sketch *a, struct sketch *b)
+{
+	char	   *ta = to_text(a);
+	char	   *tb = to_text(b);
+	int			same = strcmp(ta, tb) == 0;
+
+	if (!same)
+		printf("# %.200s\n# %.200s\n", ta, tb);
+	free(ta);
+	free(tb);
+	return same;
+}
+
+static int
+same_packed(struct sketch *a, struct sketch *b)
+{
+	uint8_t    *pa = malloc(sketch_packed_size(a));
+	uint8_t    *pb = malloc(sketch_packed_size(b));
+	size_t		la = sketch_pack(a, pa);
+	size_t		lb = sketch_pack(b, pb);
+	int			same = la == lb && memcmp(pa, pb, la) == 0;
+
+	free(pa);
+	free(pb);
+	return same;
+}
+
+/* A copy of s through the packed form (sparse again when small). */
+static struct sketch *
+repacked(struct sketch *s)
+{
+	struct sketch *out = NULL;
+
+	if (!sketch_from_unpacked(s, &out))
+		return NULL;
+	return out;
+}
+
+static void
+test_sparse(void)
+{
+	struct sketch *small = sketch_create(&CA, 0.01);
+	struct sketch *big = sketch_create(&A, 0.01);
+	struct sketch *all = sketch_create(&A, 0.01);
+	struct sketch *m1 = sketch_create(&A, 0.01);
+	struct sketch *m2;
+	struct sketch *back;
+	double		vals[50];
+	long		allocs_before;
+	int			ok = 1;
+
+	/* 50 lognormal latencies: one 512-byte block, no growth */
+	counted_allocs = 0;
+	allocs_before = counted_allocs;
+	for (int i = 0; i < 50; i++)
+	{
+		vals[i] = exp(1.5 + 0.8 * nrand());
+		ok &= sketch_add(&small, vals[i], &CA) == SKETCH_OK;
+		ok &= sketch_add(&all, vals[i], &A) == SKETCH_OK;
+	}
+	check(ok && small->pos.sparse_cap > 0 && small->pos.cap == 0 &&
+		  small->size <= 512 && counted_allocs == allocs_before,
+		  "a sketch of 50 latencies stays sparse in its first 512-byte block");
+	check(sketch_invariant_violation(small) == NULL &&
+		  sketch_layout_violation(small, small->size) == NULL,
+		  "a sparse sketch passes the invariant and layout checks");
+
+	/* accuracy is the same: the quantiles of the sorted values */
+	{
+		double		sorted[50];
+
+		memcpy(sorted, vals, sizeof(sorted));
+		qsort(sorted, 50, sizeof(double), cmp_double);
+		ok = 1;
+		for (size_t i = 0; i < sizeof(QS) / sizeof(QS[0]); i++)
+		{
+			double		e = exact_q(sorted, 50, QS[i]);
+
+			ok &= fabs(sketch_quantile(small, QS[i]) - e) <= 0.01 * e;
+		}
+		check(ok, "a sparse sketch keeps the relative error guarantee");
+	}
+
+	/* many distinct values: dense, and the same sketch as built any way */
+	for (int i = 0; i < 100000; i++)
+	{
+		double		x = exp(1.5 + 1.2 * nrand());
+
+		sketch_add(&big, x, &A);
+		sketch_add(&all, x, &A);
+	}
+	check(big->pos.cap > 0 && big->pos.sparse_cap == 0 &&
+		  sketch_invariant_violation(big) == NULL,
+		  "a sketch with hundreds of distinct buckets turns dense");
+
+	/* merge identity across representations, both ways and through packing */
+	m2 = sketch_copy(small, &A);
+	sketch_merge(&m1, big, &A);
+	sketch_merge(&m1, small, &A);
+	sketch_merge(&m2, big, &A);
+	check(same_text(m1, all) && same_text(m2, all) && same_packed(m2, all),
+		  "sparse into dense and dense into sparse merge to the sketch of the union");
+	free(m2);
+	back = repacked(small);
+	check(back != NULL && back->pos.sparse_cap > 0 && same_text(back, small) &&
+		  same_packed(back, small),
+		  "a small sketch decodes sparse and re-encodes to the same bytes");
+	m2 = sketch_create(&A, 0.01);
+	sketch_merge(&m2, back, &A);
+	free(back);
+	back = repacked(big);
+	sketch_merge(&m2, back, &A);
+	check(back->pos.cap > 0 && same_packed(m2, all),
+		  "decoded sparse and dense sketches merge identically");
+	free(back);
+	free(m2);
+
+	/* counts beyond 16 bits in one bucket: dense, nothing lost */
+	{
+		struct sketch *c = sketch_create(&A, 0.01);
+		struct sketch *h1 = sketch_create(&A, 0.01);
+		struct sketch *h2 = sketch_create(&A, 0.01);
+
+		for (int i = 0; i < 70000; i++)
+		{
+			sketch_add(&c, 2.0, &A);
+			sketch_add(i % 2 ? &h1 : &h2, 2.0, &A);
+		}
+		check(h1->pos.sparse_cap > 0 && c->pos.cap > 0 && c->count == 70000 &&
+			  sketch_invariant_violation(c) == NULL,
+			  "a bucket count past 65535 turns the store dense");
+		sketch_merge(&h1, h2, &A);
+		check(h1->pos.cap > 0 && same_packed(h1, c),
+			  "merging two sparse halves past 65535 gives the dense sketch");
+		free(c);
+		free(h1);
+		free(h2);
+	}
+
+	/* negative values and zeros, sparse on both sides, any order */
+	{
+		struct sketch *f = sketch_create(&A, 0.01);
+		struct sketch *r = sketch_create(&A, 0.01);
+		double		x[40];
+
+		for (int i = 0; i < 40; i++)
+			x[i] = i % 7 == 0 ? 0.0 : (i % 3 == 0 ? -1 : 1) * exp(nrand() * 3);
+		for (int i = 0; i < 40; i++)
+			sketch_add(&f, x[i], &A);
+		for (int i = 39; i >= 0; i--)
+			sketch_add(&r, x[i], &A);
+		check(f->neg.sparse_cap > 0 && f->pos.sparse_cap > 0 && same_packed(f, r) &&
+			  sketch_invariant_violation(f) == NULL,
+			  "mixed signs stay sparse on both sides and ignore the order");
+		free(f);
+		free(r);
+	}
+
+	/* keys further apart than 16 bits of delta: dense (with a wide budget) */
+	{
+		struct sketch *w = sketch_create(&A, 0.01);
+		struct sketch *wr = sketch_create(&A, 0.01);
+		static const double wide[] = {1e-300, 1.0, 1e300, 3.0, 1e-200};
+
+		sketch_set_max_buckets(w, 1 << 18);
+		sketch_set_max_buckets(wr, 1 << 18);
+		for (int i = 0; i < 5; i++)
+			sketch_add(&w, wide[i], &A);
+		for (int i = 4; i >= 0; i--)
+			sketch_add(&wr, wide[i], &A);
+		check(w->pos.cap > 0 && sketch_collapsed(w) == 0 && same_packed(w, wr) &&
+			  sketch_quantile(w, 0.5) > 0.99 && sketch_quantile(w, 0.5) < 1.01,
+			  "keys 70000 buckets apart turn the store dense without collapsing");
+		free(w);
+		free(wr);
+	}
+
+	/* a collapsed source merged into a sparse sketch */
+	{
+		struct sketch *col = sketch_create(&A, 0.01);
+		struct sketch *sp = sketch_create(&A, 0.01);
+		struct sketch *u = sketch_create(&A, 0.01);
+
+		sketch_set_max_buckets(col, 64);
+		sketch_set_max_buckets(sp, 64);
+		sketch_set_max_buckets(u, 64);
+		for (int i = 0; i < 200; i++)
+		{
+			double		x = exp2(i / 10.0);
+
+			sketch_add(&col, x, &A);
+			sketch_add(&u, x, &A);
+		}
+		sketch_add(&sp, 500.0, &A);
+		sketch_add(&u, 500.0, &A);
+		sketch_merge(&sp, col, &A);
+		check(sketch_collapsed(col) > 0 && same_packed(sp, u) &&
+			  sketch_invariant_violation(sp) == NULL,
+			  "a collapsed sketch merges into a sparse one identically");
+		free(col);
+		free(sp);
+		free(u);
+	}
+
+	/* the layout check refuses a corrupt sparse store */
+	{
+		struct sketch *bad = sketch_copy(small, &A);
+		struct sketch_sparse_entry *e =
+			(struct sketch_sparse_entry *) ((char *) bad + bad->pos.data);
+		struct sketch_sparse_entry t = e[0];
+
+		e[0] = e[1];
+		e[1] = t;
+		check(sketch_layout_violation(bad, bad->size) != NULL,
+			  "entries out of order are refused by the layout check");
+		bad->pos.nsparse = bad->pos.sparse_cap + 2;
+		check(sketch_layout_violation(bad, bad->size) != NULL,
+			  "more entries than capacity are refused by the layout check");
+		free(bad);
+	}
+	free(small);
+	free(big);
+	free(all);
+	free(m1);
+}
+
 int
 main(void)
 {
@@ -628,6 +857,7 @@ main(void)
 	}
 
 	floor_moves();
+	test_sparse();
 
 	/* errors */
 	{

@@ -43,11 +43,14 @@ for c in "${commands[@]}"; do
 	rc1=$?
 	"$PD" "$c" --help >"$TMP/dash_$c" 2>&1
 	rc2=$?
-	if [ "$rc1" -eq 0 ] && [ "$rc2" -eq 0 ] && cmp -s "$TMP/help_$c" "$TMP/dash_$c" &&
+	"$PD" "$c" -h >"$TMP/h_$c" 2>&1
+	rc3=$?
+	if [ "$rc1" -eq 0 ] && [ "$rc2" -eq 0 ] && [ "$rc3" -eq 0 ] &&
+		cmp -s "$TMP/help_$c" "$TMP/dash_$c" && cmp -s "$TMP/help_$c" "$TMP/h_$c" &&
 		head -n 1 "$TMP/help_$c" | grep -q "^Usage: perfdriver $c"; then
-		ok "perfdriver help $c prints its usage, as perfdriver $c --help does"
+		ok "perfdriver help $c prints its usage, as perfdriver $c --help and -h do"
 	else
-		not_ok "perfdriver help $c = perfdriver $c --help (exit $rc1, $rc2)" \
+		not_ok "perfdriver help $c = perfdriver $c --help = -h (exit $rc1, $rc2, $rc3)" \
 			"$(diff "$TMP/help_$c" "$TMP/dash_$c" | head -n 10; head -n 3 "$TMP/help_$c")"
 	fi
 done

@@ -248,6 +248,21 @@ EOF
 		test "$(jget "$TMP/term.json" "j['flamegraph']['samples']")" -gt 0
 	check "terminated backends: the SVG is well-formed" xmllint --noout "$TMP/term.svg"
 
+	# --- --observe: statements as roots, and the wait-event graph ------------
+	printf '%s\n' 'select sum(i) from generate_series(1, 300000) i;' 'select pg_sleep(0.02);' >"$TMP/mix.sql"
+	"$PD" run -d pd_flame -f "$TMP/mix.sql" -c 2 -T 3 --observe --flamegraph "$TMP/obs.svg" \
+		--json "$TMP/obs.json" >"$TMP/obs.out" 2>"$TMP/obs.err"
+	check "--observe --flamegraph exits 0" test $? -eq 0
+	check "--observe: the CPU-heavy statement is a root" \
+		grep -q '^select sum(i) from generate_series(\$1, \$2) i;' "$TMP/obs.folded"
+	check "--observe: FILE.waits.folded has the sleep's wait" \
+		grep -qE '^select pg_sleep\(\$1\);Timeout;PgSleep [0-9]+$' "$TMP/obs.waits.folded"
+	check "--observe: FILE.waits.folded has the CPU time" \
+		grep -qE '^select sum\(i\) from generate_series\(\$1, \$2\) i;CPU [0-9]+$' "$TMP/obs.waits.folded"
+	check "--observe: FILE.waits.svg is well-formed" xmllint --noout "$TMP/obs.waits.svg"
+	check "--observe: the JSON names the waits graph" \
+		test "$(jget "$TMP/obs.json" "j['flamegraph']['waits_svg']")" = "$TMP/obs.waits.svg"
+
 	# --- --flamegraph-self ---------------------------------------------------
 	"$PD" run -d pd_flame -f "$TMP/one.sql" -c 2 -j 1 -T 2 --flamegraph "$TMP/self.svg" \
 		--flamegraph-self --json "$TMP/self.json" >/dev/null 2>"$TMP/self.err"

@@ -17,7 +17,9 @@
 # targets use the perfstore datasource and carry rawSql; the provisioning
 # files name the datasource the dashboards use.  Then every panel's SQL
 # (and every template variable's query) has its template variables replaced
-# and Grafana's PostgreSQL macros expanded exactly as the data source does
+# ($label, the latency dashboard's label filter, as Grafana formats one
+# chosen value: 'host=h1') and Grafana's PostgreSQL macros expanded exactly
+# as the data source does
 # for a time range of the last 24 hours ($__timeFilter(c) becomes
 # c BETWEEN '<from RFC3339>' AND '<to RFC3339>', $__timeGroupAlias(c,'5m')
 # becomes floor(extract(epoch from c)/300)*300 AS "time", $__timeFrom() and
@@ -134,7 +136,17 @@ SELECT count(DISTINCT perfstore.store_run(jsonb_build_object(
 		'repeated', 'SELECT b FROM u WHERE t_id = ?', 'repeated_fingerprint', 'b2',
 		'occurrences', 60, 'repeats_total', 600, 'repeats_max', 10, 'time_ms', 42.5,
 		'example_params', jsonb_build_array('17', '18', '19'),
-		'suggestion', 'SELECT b FROM u WHERE t_id = ANY (?)')) ELSE '[]'::jsonb END)))
+		'suggestion', 'SELECT b FROM u WHERE t_id = ANY (?)')) ELSE '[]'::jsonb END,
+	'waits', jsonb_build_object('CPU', 0.7, 'Lock:transactionid', 0.2, 'IO:DataFileRead', 0.1),
+	'wait_timeline', (SELECT jsonb_agg(jsonb_build_object('t_s', k * 10, 'length_s', 10,
+	                                   'samples', jsonb_build_object('CPU', 70 + k, 'Lock:transactionid', 20 - k))
+	                                   ORDER BY k) FROM generate_series(0, 5) k),
+	'lock_waits', jsonb_build_array(jsonb_build_object('blocker', 'UPDATE t SET n = n + ? WHERE id = ?',
+		'blocker_fingerprint', 'c3', 'waiter', 'UPDATE t SET n = n + ? WHERE id = ?', 'waiter_fingerprint', 'c3',
+		'samples', 40 + i)),
+	'index_advice', jsonb_build_array(jsonb_build_object('fingerprint', 'b2', 'query', 'SELECT b FROM u WHERE t_id = ?',
+		'create_index', 'CREATE INDEX ON public.u (t_id)', 'cost_before', 3971.0, 'cost_after', 145.1,
+		'statements', jsonb_build_array('b2'))))))
 FROM generate_series(1, 12) i, generate_series(1, CASE WHEN i = 1 THEN 2 ELSE 1 END) d;
 SQL
 if psql -d postgres -c "CREATE DATABASE $DB" >/dev/null &&
@@ -263,7 +275,7 @@ for f in "${dashboards[@]}"; do
 	out="$TMP/$name"
 	mkdir -p "$out"
 	if ! perl "$TMP/expand.pl" "$f" "$out" "$from_epoch" "$to_epoch" \
-		metric "$metric" workflow "$workflow" run_name "$run_name" >"$out/expand.err" 2>&1; then
+		metric "$metric" workflow "$workflow" run_name "$run_name" label "'host=h1'" >"$out/expand.err" 2>&1; then
 		not_ok "$name: macros expand" "$out/expand.err"
 		continue
 	fi

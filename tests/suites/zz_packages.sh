@@ -54,6 +54,7 @@ SUDO=
 restore_stale() {
 	[ -f "$BACKUP.list" ] || return 0
 	while IFS= read -r f; do
+		[ -e "$BACKUP$f" ] || continue
 		$SUDO mkdir -p "$(dirname "$f")"
 		$SUDO mv "$BACKUP$f" "$f"
 	done <"$BACKUP.list"
@@ -222,7 +223,7 @@ bindir=$("$PGC" --bindir)
 mandir=$("$PGC" --mandir)
 sharedir=$("$PGC" --sharedir)
 pkglibdir=$("$PGC" --pkglibdir)
-out=$(make --no-print-directory -s install DESTDIR="$DEST" 2>&1)
+out=$(make --no-print-directory -s install PG_CONFIG="$PGC" DESTDIR="$DEST" 2>&1)
 rc=$?
 missing=""
 for f in "$bindir/perfdriver" "$mandir/man1/perfdriver.1" "$pkglibdir/perfstore.so" \
@@ -235,7 +236,7 @@ if [ "$rc" -eq 0 ] && [ -z "$missing" ] && [ -x "$DEST$bindir/perfdriver" ] &&
 else
 	not_ok "make install DESTDIR=... installs the extension, perfdriver and its man page (exit $rc, missing:$missing)" "$out"
 fi
-out=$(make --no-print-directory -s uninstall DESTDIR="$DEST" 2>&1)
+out=$(make --no-print-directory -s uninstall PG_CONFIG="$PGC" DESTDIR="$DEST" 2>&1)
 rc=$?
 left=$(find "$DEST" -type f 2>/dev/null)
 if [ "$rc" -eq 0 ] && [ -z "$left" ]; then
@@ -348,11 +349,12 @@ for f in $(sys_files); do
 	dpkg -S "$f" >/dev/null 2>&1 || echo "$f" >>"$TMP/stale.tmp"
 done
 if [ -s "$TMP/stale.tmp" ]; then
+	# the list first, so that an interrupted run still puts back what it moved
+	mv "$TMP/stale.tmp" "$BACKUP.list"
 	while IFS= read -r f; do
 		$SUDO mkdir -p "$BACKUP$(dirname "$f")"
 		$SUDO mv "$f" "$BACKUP$f"
-	done <"$TMP/stale.tmp"
-	mv "$TMP/stale.tmp" "$BACKUP.list"
+	done <"$BACKUP.list"
 	echo "# moved aside for the test, put back after it: $(wc -l <"$BACKUP.list") files of an earlier make install into the system tree"
 fi
 
