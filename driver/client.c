@@ -1051,6 +1051,8 @@ client_step(struct client *c, int64_t now)
 				switch (c->pc->state)
 				{
 					case POOL_UP:
+						/* its new backend is profiled too (--flamegraph) */
+						pd_flame_run_note_conn(th->run->flame, c->pc->conn);
 						if (th->run->obs)
 							pd_observe_client_pid(th->run->obs, c->id,
 												  pgconn_backend_pid(c->pc->conn));

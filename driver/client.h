@@ -178,6 +178,7 @@ struct run
 	int			main_pipe[2];	/* workers, SIGINT -> main */
 	struct thread_ctx *threads;
 	struct pool_conn *pool;
+	struct pd_flame_run *flame; /* --flamegraph, NULL otherwise */
 	struct pd_observe *obs;		/* --observe/--advise; NULL: off (observe.h:
 								 * the clients publish their backend and
 								 * statement through its atomics) */

@@ -6,8 +6,9 @@
  * Owns: the phases of a run and the main thread's part in it: connecting
  * once to check the target and count the scale, planning the per-command
  * tables, creating the threads and their clients, the start gate (the
- * clock starts when every thread has connected), watching the run
- * (progress intervals, SIGINT, the end of the run), the report, storing
+ * clock starts when every thread has connected), the profile of the
+ * measured window (--flamegraph, flamerun.c), watching the run (progress
+ * intervals, SIGINT, the end of the run), the report, storing
  * the run, and freeing it all.  Options are parsed by run_opts.c; the
  * clients and worker threads are client.c.
  *
@@ -26,6 +27,7 @@
 #include "client.h"
 #include "driver.h"
 #include "html.h"
+#include "flamerun.h"
 #include "nplus1.h"
 #include "pgconn.h"
 #include "pool.h"
@@ -428,6 +430,30 @@ run_create_threads(struct run *run)
 }
 
 /*
+ * run_profile_begin: with --flamegraph, start sampling the backends of the
+ * pool (all connected) so that perf counts from the clock's start.  When
+ * perf cannot run, flamerun.c says why in one line and the run goes on.
+ * Called under the gate lock, while the workers wait at the gate: starting
+ * perf delays the clock, not the measured window.
+ */
+static void
+run_profile_begin(struct run *run)
+{
+	const struct run_opts *o = run->o;
+	struct pgconn **conns;
+
+	if (o->flame.svg == NULL)
+		return;
+	conns = pd_calloc(o->clients, sizeof(*conns));
+	for (int i = 0; i < o->clients; i++)
+		conns[i] = run->pool[i].conn;
+	run->flame = pd_flame_run_begin(&o->flame, conns, o->clients,
+									conns[0] != NULL &&
+									pd_socket_is_local(pgconn_socket(conns[0])));
+	free(conns);
+}
+
+/*
  * run_start: start the threads, which open their connections; the clock
  * starts when all are up.  SIGINT goes to the main thread only, and until
  * then interrupts as usual.  When a thread cannot be created or a
@@ -467,6 +493,7 @@ run_start(struct run *run, struct run_main *m)
 			if (run->threads[t].bind_err[0] != '\0')
 				pd_warning("%s; thread %d runs where the kernel puts it",
 						   run->threads[t].bind_err, t);
+		run_profile_begin(run);
 		run->start_ns = pd_now_ns();
 		if (run->obs)
 			pd_observe_mark_start(run->obs, run->start_ns);
@@ -548,7 +575,8 @@ run_watch(struct run *run, struct run_main *m)
 	m->next_iv = run->start_ns + (int64_t) (m->iv_len_s * 1e9);
 	while (atomic_load(&run->threads_done) < o->threads)
 	{
-		struct pollfd pfd = {run->main_pipe[0], POLLIN, 0};
+		struct pollfd pfd[2] = {{run->main_pipe[0], POLLIN, 0},
+		{pd_flame_run_fd(run->flame), POLLIN, 0}};
 		int64_t		now = pd_now_ns();
 		int64_t		wait_ns = m->next_iv - now;
 		struct timespec ts;
@@ -558,10 +586,12 @@ run_watch(struct run *run, struct run_main *m)
 			wait_ns = 0;
 		ts.tv_sec = wait_ns / 1000000000;
 		ts.tv_nsec = wait_ns % 1000000000;
-		if (ppoll(&pfd, 1, &ts, NULL) > 0)
+		if (ppoll(pfd, pfd[1].fd >= 0 ? 2 : 1, &ts, NULL) > 0)
 		{
 			while (read(run->main_pipe[0], buf, sizeof(buf)) > 0)
 				;
+			if (pfd[1].revents & POLLIN)
+				pd_flame_run_service(run->flame);	/* backends after reconnects */
 		}
 		if (got_sigint && !m->interrupted)
 		{
@@ -618,6 +648,8 @@ run_write_html(const struct run *run, struct run_main *m, const struct pd_report
 	char		err[RUN_ERRLEN];
 	char	   *doc;
 	bool		ok;
+	/* the flame graph this run drew (--flamegraph), embedded in the report */
+	const char *folded = run->flame != NULL ? o->flame.svg : NULL;
 
 	if (stored_id > 0)
 	{
@@ -625,6 +657,7 @@ run_write_html(const struct run *run, struct run_main *m, const struct pd_report
 			.dsn = o->store.dsn, .run_id = stored_id,
 			.baseline_id = o->store.baseline_id, .baseline_last = o->store.baseline_last,
 			.policy = o->store.policy, .gate = o->store.gate, .html = o->html,
+			.folded_path = folded,
 		};
 
 		/* as store_and_compare judges: a NaN default takes --fail-on-regression's */
@@ -639,7 +672,7 @@ run_write_html(const struct run *run, struct run_main *m, const struct pd_report
 		r.meta = &meta;
 	}
 	doc = report_json(&r, NULL);
-	ok = pd_render_document(doc, "the run's report", NULL, o->html, err, sizeof(err));
+	ok = pd_render_document(doc, "the run's report", folded, o->html, err, sizeof(err));
 	free(doc);
 	if (!ok)
 	{
@@ -703,6 +736,7 @@ run_report(const struct run *run, struct run_main *m)
 			.nplus1 = total_np,
 			.meta = o->store.dsn ? &meta : NULL,
 			.latency_limit_ms = o->latency_limit_ms,
+			.flame = run->flame,
 			.observe = run->obs,
 			.advice = o->advise ? &m->advice : NULL,
 		};
@@ -756,6 +790,7 @@ run_free(struct run *run, struct run_main *m)
 {
 	const struct run_opts *o = run->o;
 
+	pd_flame_run_free(run->flame);
 	pool_close(run->pool, o->clients);
 	run_observe_free(run);
 	pd_advice_list_free(&m->advice);
@@ -846,6 +881,45 @@ run_verify_advice(struct run *run, struct run_main *m)
 	free(names);
 }
 
+/*
+ * run_profile_end: with --flamegraph, stop sampling and draw the measured
+ * window, from the start of the clock to the end of the run (m->stop_ns),
+ * before the report that names the graph.  With --observe, its server-side
+ * samples (after run_observe_end()) give every perf sample its statement
+ * as the root, and the wait-event graph.
+ */
+static void
+run_profile_end(struct run *run, struct run_main *m)
+{
+	struct pd_flame_point *pts = NULL;
+	size_t		npts = 0;
+	int64_t		period_ns = 0;
+
+	if (run->flame == NULL)
+		return;
+	if (run->obs != NULL && run->o->observe)
+	{
+		size_t		n;
+		const struct pd_obs_sample *s = pd_observe_samples(run->obs, &n);
+		int			hz = run->o->observe_hz > 0 ? run->o->observe_hz : PD_OBS_DEFAULT_HZ;
+
+		pts = pd_calloc(n + 1, sizeof(*pts));
+		for (size_t i = 0; i < n; i++)
+		{
+			pts[npts].pid = s[i].pid;
+			pts[npts].t_ns = s[i].t_ns;
+			pts[npts].statement = s[i].stmt >= 0 ? pd_observe_stmt_query(run->obs, s[i].stmt)
+				: NULL;
+			pts[npts].wait = pd_observe_label_name(run->obs, s[i].label);
+			npts++;
+		}
+		period_ns = 1000000000LL / hz;
+	}
+	pd_flame_run_end(run->flame, run->start_ns, m->stop_ns, pts, npts, period_ns,
+					 run->o->store.dsn != NULL);
+	free(pts);
+}
+
 /* ----------------------------------------------------------------- run */
 
 /*
@@ -883,6 +957,7 @@ run_confirm(struct run_opts *o, int64_t suspect)
 	if (rc != PD_EXIT_OK)
 		return rc;
 	run_watch(&run, &m);
+	run_profile_end(&run, &m);
 	rc = run_report(&run, &m);
 	run_free(&run, &m);
 	if (rc == PD_EXIT_REGRESSION)
@@ -939,6 +1014,7 @@ cmd_run(int argc, char **argv)
 
 	run_watch(&run, &m);
 	run_observe_end(&run, &m.advice);
+	run_profile_end(&run, &m);
 	if (o.advise == 2)
 		run_verify_advice(&run, &m);
 	rc = run_report(&run, &m);

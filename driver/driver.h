@@ -88,6 +88,7 @@ pd_exit_combine(int a, int b)
 int			cmd_run(int argc, char **argv);
 int			cmd_init(int argc, char **argv);
 int			cmd_analyze(int argc, char **argv);
+int			cmd_flamegraph(int argc, char **argv);
 int			cmd_advise(int argc, char **argv);
 
 /*

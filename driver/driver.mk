@@ -18,7 +18,7 @@ PD_PG_CONFIG ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_
 PD_PQ_INCLUDE := $(shell $(PD_PG_CONFIG) --includedir 2>/dev/null || pg_config --includedir)
 PD_CC      ?= gcc
 PD_CFLAGS  := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Iinclude -Idriver -pthread
-PD_LIBS    := -lpq -lpg_query -ljansson -lpthread -lm
+PD_LIBS    := -lpq -lpg_query -ljansson -lpthread -lm -lz
 # packagers' flags (debian/rules passes dpkg-buildflags' hardening flags)
 PD_CFLAGS  += $(PD_EXTRA_CFLAGS)
 PD_LDFLAGS ?=

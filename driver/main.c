@@ -39,6 +39,8 @@ static const struct pd_command pd_commands[] = {
 	"compare stored runs (or --history=N CANDIDATE)", cmd_compare},
 	{"report", "--store=CONNINFO [OPTION]... RUN_ID --html=FILE",
 	"the HTML report of a stored run (or --input=FILE.json)", cmd_report},
+	{"flamegraph", "-o FILE.svg (--store=CONNINFO RUN_ID | FILE.folded) [--diff=BASE]",
+	"draw a stored or saved flame graph, or the difference of two", cmd_flamegraph},
 };
 
 #define PD_NCOMMANDS (sizeof(pd_commands) / sizeof(pd_commands[0]))

@@ -15,6 +15,7 @@
  * functions free every temporary before returning.
  */
 #include "report.h"
+#include "flamerun.h"
 #include "advise.h"
 #include "affinity.h"
 #include "observe.h"
@@ -780,6 +781,7 @@ report_print(FILE *out, const struct pd_report *r)
 		fprintf(out, "\n");
 		nplus1_print(out, r->nplus1, 0, "  ");
 	}
+	pd_flame_run_print(out, r->flame);
 	print_rate_note(out, r);
 	if (r->assertions != NULL)
 		pd_assert_print(out, r->assertions);
@@ -1141,6 +1143,11 @@ json_report(FILE *f, const struct pd_report *r)
 		fprintf(f, ",\n  \"schedule_lag_ms\": ");
 		q = summarise(s->lag);
 		json_latency(f, &q, true);
+	}
+	if (r->flame != NULL)
+	{
+		fprintf(f, ",\n  \"flamegraph\": ");
+		pd_flame_run_json(f, r->flame, m != NULL);
 	}
 	if (r->assertions != NULL)
 	{

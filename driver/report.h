@@ -39,6 +39,7 @@
  *	  "clients": 4, "threads": 2, "protocol": "simple", "interrupted": false,
  *	  "thread_cpus": [0, 1],         CPU of each thread (null: not bound),
  *	                                 or null when none is (--cpu-affinity)
+ *	  "flamegraph": {..}             only with --flamegraph (docs/flamegraph.md)
  *	  "schedule_lag_ms": {..}        only with -R
  *	  "latency_limit_ms": 5.0, "skipped_transactions": 0,
  *	  "late_transactions": 0         only with -L
@@ -153,6 +154,8 @@ struct pd_run_meta
 	const struct pd_sketch_log *interval_sketches;	/* one per interval */
 };
 
+struct pd_flame_run;
+
 /* Everything the final report shows. */
 struct pd_report
 {
@@ -173,6 +176,7 @@ struct pd_report
 	bool		interrupted;
 	const struct nplus1 *nplus1;	/* N+1 findings; NULL: none detected */
 	const struct pd_run_meta *meta; /* with --store; NULL otherwise */
+	const struct pd_flame_run *flame;	/* --flamegraph; NULL otherwise */
 	const struct pd_observe *observe;	/* --observe; NULL otherwise */
 	const struct pd_advice_list *advice;	/* --advise; NULL otherwise */
 	const struct pd_assert_set *assertions; /* evaluated --assert, or NULL */

@@ -79,6 +79,10 @@ run_opts_usage(FILE *out)
 			"  -t, --transactions=N     transactions per client (default 10)\n"
 			"  -R, --rate=TPS           open loop: Poisson arrivals at TPS in total;\n"
 			"                           latency counts from the scheduled start\n"
+			"  --flamegraph=FILE.svg    sample the backends with perf over the run and\n"
+			"                           draw a flame graph (also writes FILE.folded)\n"
+			"  --flamegraph-hz=HZ       samples per second (default 99)\n"
+			"  --flamegraph-self        sample perfdriver itself too\n"
 			"  --cpu-affinity=WHERE     auto (default): one CPU per thread when the\n"
 			"                           server is on this host and -j equals the CPUs\n"
 			"                           (or is fewer, with -c equal to -j); none; or\n"
@@ -244,6 +248,9 @@ run_opts_parse(int argc, char **argv, struct run_opts *o, bool *help)
 		{"junit", required_argument, NULL, 12},
 		{"gate-metrics", required_argument, NULL, 13},
 		{"cpu-affinity", required_argument, NULL, 14},
+		{"flamegraph", required_argument, NULL, 40},
+		{"flamegraph-hz", required_argument, NULL, 41},
+		{"flamegraph-self", no_argument, NULL, 42},
 		{"observe", optional_argument, NULL, 201},
 		{"observe-hz", required_argument, NULL, 202},
 		{"advise", optional_argument, NULL, 203},
@@ -259,7 +266,7 @@ run_opts_parse(int argc, char **argv, struct run_opts *o, bool *help)
 		{"log-prefix", required_argument, NULL, 20},
 		{"continue-on-error", no_argument, NULL, 21},
 		{"confirm", no_argument, NULL, 22},
-		{"html", required_argument, NULL, 40},
+		{"html", required_argument, NULL, 43},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}
 	};
@@ -413,7 +420,7 @@ run_opts_parse(int argc, char **argv, struct run_opts *o, bool *help)
 			case 3:
 				o->json = optarg;
 				break;
-			case 40:
+			case 43:
 				o->html = optarg;
 				break;
 			case 4:
@@ -549,6 +556,27 @@ run_opts_parse(int argc, char **argv, struct run_opts *o, bool *help)
 					return false;
 				}
 				break;
+			case 40:
+				if (optarg[0] == '\0')
+				{
+					pd_error("--flamegraph needs a file name");
+					pd_hint("For example --flamegraph run.svg (writes run.svg and run.folded).");
+					return false;
+				}
+				o->flame.svg = optarg;
+				break;
+			case 41:
+				if (!parse_int64(optarg, 1, &v) || v > 10000)
+				{
+					pd_error("invalid --flamegraph-hz: \"%s\"", optarg);
+					pd_hint("Use a sampling frequency from 1 to 10000 (default 99).");
+					return false;
+				}
+				o->flame.hz = (int) v;
+				break;
+			case 42:
+				o->flame.self = true;
+				break;
 			case 201:
 				if (optarg == NULL)
 					o->observe = 1;
@@ -649,6 +677,12 @@ run_opts_parse(int argc, char **argv, struct run_opts *o, bool *help)
 				 o->store.junit ? "--junit (without --assert)" : o->store.gate ? "--gate-metrics"
 				 : gate_opt ? gate_opt : "--fail-on-regression");
 		pd_hint("For example --baseline=last:5 to compare with the last five runs of the same name.");
+		return false;
+	}
+	if (o->flame.svg == NULL && (o->flame.hz || o->flame.self))
+	{
+		pd_error("%s needs --flamegraph", o->flame.hz ? "--flamegraph-hz" : "--flamegraph-self");
+		pd_hint("For example --flamegraph run.svg --flamegraph-hz 199.");
 		return false;
 	}
 	if (o->threads > o->clients)

@@ -18,6 +18,7 @@
 
 #include "affinity.h"
 #include "driver.h"
+#include "flamerun.h"
 #include "nplus1.h"
 #include "report.h"
 #include "script.h"
@@ -65,6 +66,7 @@ struct run_opts
 	double		latency_limit_ms;	/* -L, 0 when not given */
 	bool		txlog;			/* -l */
 	const char *log_prefix;		/* --log-prefix (default "pgbench_log") */
+	struct pd_flame_opts flame; /* --flamegraph, -hz, -self */
 	/* server-side evidence and index advice (docs/perfdriver.md) */
 	int			observe;		/* 0 off, 1 --observe, 2 --observe=analyze */
 	int			observe_hz;		/* --observe-hz, 0: the default */

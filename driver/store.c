@@ -566,3 +566,37 @@ pd_store_fetch_run(struct pd_store *st, int64_t id, char **doc, char *err,
 	pgconn_result_clear(r);
 	return true;
 }
+
+/*
+ * pd_store_flamegraph: the packed folded stacks stored with run_id under
+ * report->'flamegraph'->key, the run's name and the perf event.
+ */
+bool
+pd_store_flamegraph(struct pd_store *st, int64_t run_id, const char *key,
+					char **packed, char **name, char **event, char *err,
+					size_t errlen)
+{
+	char		idbuf[32];
+	const char *values[2] = {idbuf, key};
+	struct pgconn_result *r;
+
+	*packed = *name = *event = NULL;
+	snprintf(idbuf, sizeof(idbuf), "%lld", (long long) run_id);
+	if (!store_exec(st,
+					"SELECT r.report -> 'flamegraph' -> $2::text ->> 'data',"
+					" r.name, r.report -> 'flamegraph' ->> 'event'"
+					" FROM perfstore.bench_runs r WHERE r.id = $1::bigint",
+					2, values, &r, err, errlen))
+		return false;
+	if (pgconn_result_ntuples(r) == 0)
+	{
+		snprintf(err, errlen, "run %lld is not in the store", (long long) run_id);
+		pgconn_result_clear(r);
+		return false;
+	}
+	*packed = dup_or_null(r, 0, 0);
+	*name = dup_or_null(r, 0, 1);
+	*event = dup_or_null(r, 0, 2);
+	pgconn_result_clear(r);
+	return true;
+}

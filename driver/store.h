@@ -289,4 +289,17 @@ int			store_and_compare(const struct pd_store_opts *so,
 							  const struct pd_report *rep, FILE *out,
 							  int64_t *stored_id);
 
+/*
+ * pd_store_flamegraph: the stacks stored with run run_id by "run
+ * --flamegraph --store": report.flamegraph.<key>.data (key "folded" or
+ * "waits_folded"), packed as docs/flamegraph.md describes, into *packed,
+ * NULL when the run has none; the run's name and the sampled event into
+ * *name and *event (NULL when unknown).  The caller frees the three.
+ * Returns false with a message in err when the query failed or the run does
+ * not exist.
+ */
+bool		pd_store_flamegraph(struct pd_store *st, int64_t run_id, const char *key,
+								char **packed, char **name, char **event,
+								char *err, size_t errlen);
+
 #endif							/* PERFDRIVER_STORE_H */

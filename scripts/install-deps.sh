@@ -22,6 +22,9 @@ pkgs=(
 	gcc
 	clang
 	libclang-rt-14-dev
+	zlib1g-dev
+	linux-perf
+	libxml2-utils
 	# the Debian packages (make deb, tests/suites/zz_packages.sh) and the
 	# man page checks (tests/suites/driver_help.sh)
 	dpkg-dev

@@ -49,7 +49,7 @@ if [ "$stale" -eq 1 ]; then
 	# -O1 with a sanitizer sees format truncations -O2 does not: not errors here
 	if ! ${PD_CC:-gcc} -std=gnu11 -g -fno-omit-frame-pointer -Wall -Wextra -Werror -Wno-format-truncation \
 		"${flags[@]}" -I"$ROOT/include" -I"$ROOT/driver" -I"$inc" -pthread \
-		-DPD_VERSION="\"$PD_VERSION\"" "${srcs[@]}" -o "$out.tmp" -lpq -lpg_query -ljansson -lpthread -lm; then
+		-DPD_VERSION="\"$PD_VERSION\"" "${srcs[@]}" -o "$out.tmp" -lpq -lpg_query -ljansson -lpthread -lm -lz; then
 		echo "sanbuild: error: could not build perfdriver with -fsanitize=$mode" >&2
 		rm -f "$out.tmp"
 		exit 2

@@ -75,7 +75,7 @@ build() {
 				case "$(basename "$f")" in main.c | unit_*) ;; *) srcs+=("$f") ;; esac
 			done
 			srcs+=("$ROOT/src/sketch.c" "$FUZZ/analyze_log_fuzz.c")
-			libs=(-I"$PQ_INCLUDE" -DPD_VERSION="\"$PD_VERSION\"" -lpq -lpg_query -ljansson -lpthread -lm)
+			libs=(-I"$PQ_INCLUDE" -DPD_VERSION="\"$PD_VERSION\"" -lpq -lpg_query -ljansson -lpthread -lm -lz)
 			;;
 		*)
 			echo "fuzz: error: unknown target \"$t\" (targets: $ALL_TARGETS)" >&2

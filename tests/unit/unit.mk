@@ -45,14 +45,17 @@ WORKLOAD := $(addprefix $(ROOT)/driver/,expr.c vars.c prng.c script.c builtin.c 
 # the report, JUnit and store layers (libpq links; no server is contacted)
 STORE    := $(addprefix $(ROOT)/driver/,report.c nplus1.c junit.c cmd_compare.c \
             store.c pgconn.c affinity.c targets.c gate.c observe.c observe_report.c \
-            advise.c) $(CORE)
+            advise.c flamerun.c profile.c flamegraph.c flamesvg.c) $(CORE)
 
 LINK_default            := $(WORKLOAD) -lpg_query -lm
-LINK_test_store_doc     := $(WORKLOAD) $(STORE) -lpg_query -lpq -ljansson -lm -pthread
+LINK_test_store_doc     := $(WORKLOAD) $(STORE) -lpg_query -lpq -ljansson -lz -lm -pthread
 FLAGS_test_store_doc    := -I$(PQ_INCLUDE)
 # the noise model on synthetic series (the store layer, no server)
 LINK_test_gate          := $(LINK_test_store_doc)
 FLAGS_test_gate         := -I$(PQ_INCLUDE)
+# collapsing, the folded format, packing (zlib) and the SVG (the store layer)
+LINK_test_flamegraph    := $(LINK_test_store_doc)
+FLAGS_test_flamegraph   := -I$(PQ_INCLUDE)
 # the observe and advise layers (no server is contacted)
 LINK_test_observe       := $(LINK_test_store_doc)
 FLAGS_test_observe      := -I$(PQ_INCLUDE)
