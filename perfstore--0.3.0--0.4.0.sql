@@ -110,62 +110,18 @@ COMMENT ON FUNCTION perfstore.check_sample(text, jsonb, timestamptz, float8) IS
 -- pinned search_path; the ingest view's C trigger switches to the owner
 -- itself).  Baselines can then not be rewritten, and every sample has a
 -- series.
-CREATE OR REPLACE FUNCTION perfstore.record(metric text, value float8,
-	labels jsonb DEFAULT '{}', ts timestamptz DEFAULT pg_catalog.now())
-	RETURNS void
-	LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE SECURITY DEFINER
-	SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	sid bigint;
-BEGIN
-	PERFORM perfstore.check_sample(record.metric, record.labels, record.ts, record.value);
-	SELECT s.id INTO sid FROM perfstore.series s
-	WHERE s.metric OPERATOR(pg_catalog.=) record.metric
-	  AND s.labels OPERATOR(pg_catalog.=) record.labels;
-	IF NOT FOUND THEN
-		INSERT INTO perfstore.series (metric, labels)
-		VALUES (record.metric, record.labels)
-		ON CONFLICT ON CONSTRAINT series_metric_labels DO NOTHING
-		RETURNING id INTO sid;
-		IF sid IS NULL THEN
-			-- created concurrently: committed by now, visible to this statement
-			SELECT s.id INTO STRICT sid FROM perfstore.series s
-			WHERE s.metric OPERATOR(pg_catalog.=) record.metric
-			  AND s.labels OPERATOR(pg_catalog.=) record.labels;
-		END IF;
-	END IF;
-	INSERT INTO perfstore.samples (series_id, ts, value) VALUES (sid, record.ts, record.value);
-END
-$$;
-COMMENT ON FUNCTION perfstore.record(text, float8, jsonb, timestamptz) IS
-	'store one sample of a metric (series created on first use); values, timestamps and labels outside the accepted range raise an error (docs/store.md)';
-
-ALTER FUNCTION perfstore.start_run(text, jsonb, timestamptz) SECURITY DEFINER;
-ALTER FUNCTION perfstore.finish_run(bigint, text, timestamptz) SECURITY DEFINER;
-ALTER FUNCTION perfstore.start_task(bigint, text, text, integer, jsonb, timestamptz) SECURITY DEFINER;
-ALTER FUNCTION perfstore.finish_task(bigint, text, timestamptz) SECURITY DEFINER;
-ALTER FUNCTION perfstore.store_run(jsonb) SECURITY DEFINER;
-
-CREATE OR REPLACE FUNCTION perfstore.grant_writer(role regrole) RETURNS void
-	LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
-	SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-	PERFORM perfstore.grant_reader(role);
-	-- the batch ingest view; its trigger stores the rows as the owner
-	EXECUTE pg_catalog.format('GRANT SELECT, INSERT ON perfstore.ingest TO %s', role);
-	-- everything else through functions that run as the owner
-	EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION perfstore.record(text, float8, jsonb, timestamptz),
-		perfstore.start_run(text, jsonb, timestamptz),
-		perfstore.finish_run(bigint, text, timestamptz),
-		perfstore.start_task(bigint, text, text, integer, jsonb, timestamptz),
-		perfstore.finish_task(bigint, text, timestamptz),
-		perfstore.store_run(jsonb) TO %s', role);
-END
-$$;
-COMMENT ON FUNCTION perfstore.grant_writer(regrole) IS
-	'let a role write the store through its functions and the ingest view only: record(), batch ingest, the workflow API and store_run(), plus everything grant_reader gives; no direct DML on any table, no maintain()';
+-- record() runs as the owner and checks every sample: its final body is in
+-- the late-data section below, which also logs late samples.
+ALTER FUNCTION perfstore.start_run(text, jsonb, timestamptz) SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION perfstore.finish_run(bigint, text, timestamptz) SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION perfstore.start_task(bigint, text, text, integer, jsonb, timestamptz) SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION perfstore.finish_task(bigint, text, timestamptz) SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION perfstore.store_run(jsonb) SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp;
 
 -- Roles that were granted writing before 0.4.0 lose their direct DML.
 DO $do$
@@ -366,110 +322,11 @@ COMMENT ON FUNCTION perfstore.maintain_partitions(integer, integer) IS
 	'the partition step of maintain(): create at most max_partitions missing day partitions; reports how many days are still pending';
 
 DROP FUNCTION perfstore.maintain(integer);
--- One maintenance pass, in the calling transaction (docs/store.md):
---   1. rollups from min(watermark, now - late window) up to the current
---      minute, skipping minutes that cannot be aggregated;
---   2. partitions: at most max_partitions (maintain_partitions);
---   3. retention: drop the partitions that end before now() - retention.
--- Each DDL step waits at most lock_timeout_ms for its lock; the ACCESS
--- EXCLUSIVE lock on samples is held from the first partition created to
--- the end of the pass (max_partitions => 1 makes that one partition).
--- Concurrent calls: the second returns at once with "busy": true.
-CREATE FUNCTION perfstore.maintain(lock_timeout_ms integer DEFAULT 200,
-	max_partitions integer DEFAULT 8)
-	RETURNS jsonb
-	LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
-	SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	started timestamptz := pg_catalog.clock_timestamp();
-	retention interval := perfstore.setting_interval('retention'::text, NULL::interval);
-	late_window interval := perfstore.setting_interval('late_window'::text, '10 minutes'::interval);
-	old_lock_timeout text := pg_catalog.current_setting('lock_timeout');
-	w timestamptz;
-	lo timestamptz;
-	hi timestamptz := pg_catalog.date_trunc('minute', pg_catalog.now(), 'UTC');
-	refreshed record;
-	parts jsonb;
-	dropped integer := 0;
-	skipped integer := 0;
-	failed integer := 0;
-	p record;
-	msg text;
-	state text;
-BEGIN
-	IF lock_timeout_ms IS NULL OR lock_timeout_ms OPERATOR(pg_catalog.<) 1
-	   OR max_partitions IS NULL OR max_partitions OPERATOR(pg_catalog.<) 1 THEN
-		RAISE EXCEPTION 'lock_timeout_ms and max_partitions must be at least 1'
-			USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	IF NOT pg_catalog.pg_try_advisory_xact_lock(1886679653, 1) THEN
-		RETURN pg_catalog.jsonb_build_object('busy', true);
-	END IF;
-
-	-- 1. rollups
-	SELECT r.watermark INTO w FROM perfstore.rollup_state r;
-	IF w IS NULL THEN
-		lo := (SELECT pg_catalog.min(s.ts) FROM perfstore.samples s);
-	ELSE
-		lo := LEAST(w, hi OPERATOR(pg_catalog.-) late_window);
-	END IF;
-	refreshed := perfstore.refresh_rollups_skipping(COALESCE(lo, hi), hi);
-	INSERT INTO perfstore.rollup_state (watermark) VALUES (hi)
-	ON CONFLICT (singleton) DO UPDATE
-		SET watermark = GREATEST(perfstore.rollup_state.watermark, excluded.watermark);
-
-	-- 2. partitions
-	parts := perfstore.maintain_partitions(lock_timeout_ms, max_partitions);
-
-	-- 3. retention: whole partitions that end before the window
-	IF retention IS NOT NULL THEN
-		PERFORM pg_catalog.set_config('lock_timeout', lock_timeout_ms::text OPERATOR(pg_catalog.||) 'ms', true);
-		FOR p IN
-			SELECT pt.partition FROM perfstore.partitions pt
-			WHERE NOT pt.is_default
-			  AND pt.range_end OPERATOR(pg_catalog.<=) (pg_catalog.now() OPERATOR(pg_catalog.-) retention)
-			ORDER BY pt.range_end
-		LOOP
-			BEGIN
-				EXECUTE pg_catalog.format('DROP TABLE %s', p.partition);
-				dropped := dropped OPERATOR(pg_catalog.+) 1;
-			EXCEPTION
-				WHEN lock_not_available THEN
-					skipped := skipped OPERATOR(pg_catalog.+) 1;
-				WHEN OTHERS THEN
-					GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, state = RETURNED_SQLSTATE;
-					RAISE WARNING 'perfstore maintain(): could not drop partition %', p.partition
-						USING ERRCODE = state,
-						DETAIL = pg_catalog.format('Dropping it failed: %s.', msg);
-					failed := failed OPERATOR(pg_catalog.+) 1;
-			END;
-		END LOOP;
-		PERFORM pg_catalog.set_config('lock_timeout', old_lock_timeout, true);
-	END IF;
-
-	RETURN pg_catalog.jsonb_build_object(
-		'busy', false,
-		'rollup_from', lo,
-		'watermark', hi,
-		'rollup_buckets', refreshed.written,
-		'rollup_buckets_skipped', refreshed.skipped,
-		'partitions_created', (parts OPERATOR(pg_catalog.->>) 'partitions_created'::text)::integer,
-		'rows_moved', (parts OPERATOR(pg_catalog.->>) 'rows_moved'::text)::bigint,
-		'partitions_dropped', dropped,
-		'partitions_failed', (parts OPERATOR(pg_catalog.->>) 'partitions_failed'::text)::integer
-			OPERATOR(pg_catalog.+) failed,
-		'partitions_pending', (parts OPERATOR(pg_catalog.->>) 'partitions_pending'::text)::integer,
-		'skipped', (parts OPERATOR(pg_catalog.->>) 'skipped'::text)::integer OPERATOR(pg_catalog.+) skipped,
-		'ms', pg_catalog.round(EXTRACT(epoch FROM pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) started)::numeric
-			OPERATOR(pg_catalog.*) 1000::numeric, 1));
-END
-$$;
-COMMENT ON FUNCTION perfstore.maintain(integer, integer) IS
-	'one maintenance pass: refresh rollups from the watermark (skipping minutes that cannot be aggregated), create at most max_partitions partitions, drop partitions past the retention; safe with concurrent ingest and concurrent calls';
+-- maintain(lock_timeout_ms, max_partitions): its body is in the late-data
+-- section below (rollups skipping what cannot be aggregated, late data,
+-- bounded partitions, retention that skips what it cannot drop).
 
 REVOKE EXECUTE ON FUNCTION
-	perfstore.maintain(integer, integer),
 	perfstore.maintain_partitions(integer, integer),
 	perfstore.refresh_rollups_skipping(timestamptz, timestamptz)
 FROM PUBLIC;
@@ -624,8 +481,10 @@ BEGIN
 	END LOOP;
 END
 $do$;
-ALTER FUNCTION perfstore.compare_runs(bigint, bigint, float8) SECURITY DEFINER;
-ALTER FUNCTION perfstore.compare_to_history(bigint, integer, float8) SECURITY DEFINER;
+ALTER FUNCTION perfstore.compare_runs(bigint, bigint, float8) SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION perfstore.compare_to_history(bigint, integer, float8) SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp;
 REVOKE ALL ON FUNCTION perfstore.ingest_trigger() FROM PUBLIC;
 
 -- grant_writer grants the renamed workflow functions
@@ -646,6 +505,8 @@ BEGIN
 		perfstore.store_run(jsonb) TO %s', role);
 END
 $$;
+COMMENT ON FUNCTION perfstore.grant_writer(regrole) IS
+	'let a role write the store through its functions and the ingest view only: record(), batch ingest, the workflow API and store_run(), plus everything grant_reader gives; no direct DML on any table, no maintain()';
 
 --
 -- load-test runs: verdicts, diagnosis and profiles
@@ -952,6 +813,7 @@ END
 $$;
 COMMENT ON FUNCTION perfstore.maintain(integer, integer) IS
 	'one maintenance pass: refresh rollups from the watermark (skipping minutes that cannot be aggregated) and the logged late data, create at most max_partitions partitions, drop partitions past the retention; safe with concurrent ingest and concurrent calls';
+REVOKE EXECUTE ON FUNCTION perfstore.maintain(integer, integer) FROM PUBLIC;
 
 -- The buckets of a width (1 minute, 5 minutes, 1 hour) that hold a logged
 -- late sample and lie wholly below the watermark, once each.  A function
