@@ -15,6 +15,7 @@
  * Memory: everything allocated here is freed before returning.
  */
 #include "driver.h"
+#include "flamegraph.h"
 #include "gate.h"
 #include "html.h"
 #include "html_page.h"
@@ -189,6 +190,32 @@ read_folded(const char *path, char **folded, char **waits, char *err, size_t err
 	free(wpath);
 }
 
+/*
+ * stored_folded: the folded stacks a stored run keeps under
+ * report->'flamegraph'->key (zlib+base64, docs/flamegraph.md), as text the
+ * caller frees; NULL when there are none or they do not unpack (with a
+ * warning: the report goes on without its flame graph).
+ */
+static char *
+stored_folded(json_t *doc, const char *key)
+{
+	json_t	   *d = json_object_get(json_object_get(json_object_get(doc, "flamegraph"), key), "data");
+	struct pd_folded f;
+	char		e[ERRLEN];
+	char	   *text = NULL;
+	size_t		len;
+
+	if (!json_is_string(d))
+		return NULL;
+	pd_folded_init(&f);
+	if (pd_flame_unpack(json_string_value(d), &f, e, sizeof(e)))
+		text = pd_folded_text(&f, &len);
+	else
+		pd_warning("the stored flame graph is left out of the report: %s", e);
+	pd_folded_free(&f);
+	return text;
+}
+
 int
 pd_render_stored(const struct pd_render_opts *o)
 {
@@ -291,6 +318,12 @@ pd_render_stored(const struct pd_render_opts *o)
 		read_folded(o->folded_path, &folded, &wfolded, err, sizeof(err));
 		if (folded == NULL)
 			pd_warning("the flame graph is left out of the report: %s", err);
+	}
+	else
+	{
+		/* the stacks --flamegraph --store kept with the run */
+		folded = stored_folded(doc, "folded");
+		wfolded = stored_folded(doc, "waits_folded");
 	}
 	if (o->json)
 	{

@@ -300,6 +300,14 @@ EOF
 	check "a run stored without --flamegraph: exit 2" test $? -eq 2
 	check "a run stored without --flamegraph: says so" \
 		grep -q "^perfdriver: error: run $id3 has no flame graph stacks stored$" "$TMP/r3.err"
+	# the HTML report of a stored run embeds its stored flame graph, and one
+	# of a run stored without stacks has no such section
+	"$PD" report --store pd_flame_store "$id1" --html "$TMP/r1.html" >"$TMP/r1h.out" 2>&1
+	check "report --store of a run with stacks: the flame graph section" \
+		grep -q "<h2>Flame graph</h2>" "$TMP/r1.html"
+	"$PD" report --store pd_flame_store "$id3" --html "$TMP/r3.html" >"$TMP/r3h.out" 2>&1
+	check "report --store of a run without stacks: no flame graph section" \
+		test "$(grep -c "<h2>Flame graph</h2>" "$TMP/r3.html")" = 0
 	"$PD" flamegraph --store pd_flame_store 999999 -o "$TMP/r4.svg" 2>"$TMP/r4.err"
 	check "an unknown run: exit 2 and its id" \
 		grep -q '^perfdriver: error: run 999999 is not in the store$' "$TMP/r4.err"

@@ -61,7 +61,7 @@ LINK_test_observe       := $(LINK_test_store_doc)
 FLAGS_test_observe      := -I$(PQ_INCLUDE)
 # the HTML report's renderer (pages written to /tmp, no browser)
 LINK_test_html          := $(WORKLOAD) $(STORE) $(addprefix $(ROOT)/driver/,html.c html_run.c \
-                           html_chart.c cmd_report.c) -lpg_query -lpq -ljansson -lm -pthread
+                           html_chart.c cmd_report.c) -lpg_query -lpq -ljansson -lz -lm -pthread
 FLAGS_test_html         := -I$(PQ_INCLUDE)
 # the assertions' grammar and evaluation (libjansson)
 LINK_test_targets       := $(WORKLOAD) $(ROOT)/driver/targets.c -lpg_query -ljansson -lm
