@@ -96,7 +96,7 @@ run base1 --name html -b tpcb-like -c 2 -j 1 -T 3
 run base2 --name html -b tpcb-like -c 2 -j 1 -T 3
 run cand --name html -b tpcb-like -c 2 -j 1 -T 3
 run nplus1 --name html-nplus1 -f tests/nplus1/scripts/nplus1.sql -c 2 -j 1 -T 2
-run errors --name html-errors -f "$TMP/errors.sql" -c 2 -j 1 -T 2
+run errors --name html-errors -f "$TMP/errors.sql" -c 2 -j 1 -T 2 --continue-on-error
 run empty --name html-empty -b select-only -c 1 -R 0.001 -T 1
 
 id() { cat "$TMP/$1.id"; }
