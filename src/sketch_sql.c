@@ -46,6 +46,24 @@ sketch_palloc(size_t size, void *ctx)
 static const sketch_allocator pg_allocator = {sketch_palloc, NULL, NULL};
 
 /*
+ * The core's reason (a lower-case phrase, "expected '{' near ...") as a
+ * DETAIL sentence: capitalised, ending with a period.  palloc'd.
+ */
+static char *
+sketch_detail_sentence(const char *reason)
+{
+	char	   *out;
+	size_t		len;
+
+	if (reason == NULL || reason[0] == '\0')
+		reason = "malformed data";
+	len = strlen(reason);
+	out = psprintf("%s%s", reason, reason[len - 1] == '.' ? "" : ".");
+	out[0] = pg_toupper((unsigned char) out[0]);
+	return out;
+}
+
+/*
  * Raise the error matching a core error code.  where says which input path
  * failed ("text", "binary"), for the representation errors.
  */
@@ -82,7 +100,7 @@ sketch_raise(sketch_error err, const char *detail, bool binary)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("cannot merge sketches with different alpha or max_buckets"),
-					 detail ? errdetail("%s", detail) : 0,
+					 detail ? errdetail("%s", sketch_detail_sentence(detail)) : 0,
 					 errhint("Build the sketches with the same alpha.")));
 			break;
 		case SKETCH_ECORRUPT:
@@ -91,12 +109,12 @@ sketch_raise(sketch_error err, const char *detail, bool binary)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
 						 errmsg("invalid binary sketch"),
-						 errdetail("%s.", detail ? detail : "malformed data")));
+						 errdetail("%s", sketch_detail_sentence(detail))));
 			else
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 						 errmsg("invalid input syntax for type sketch"),
-						 errdetail("%s.", detail ? detail : "malformed data")));
+						 errdetail("%s", sketch_detail_sentence(detail))));
 			break;
 		case SKETCH_ERANGE:
 			ereport(ERROR,
@@ -248,6 +266,17 @@ perfstore_sketch_in(PG_FUNCTION_ARGS)
 	sketch_error err;
 
 	err = sketch_from_text(str, &s, &pg_allocator, errbuf, sizeof(errbuf));
+	if (err == SKETCH_ECORRUPT || err == SKETCH_EVERSION)
+	{
+		/* name the input, as PostgreSQL's own input functions do (cut at 60) */
+		size_t		len = strlen(str);
+
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("invalid input syntax for type sketch: \"%.*s%s\"",
+						(int) pg_mbcliplen(str, len, Min(len, 60)), str, len > 60 ? "..." : ""),
+				 errdetail("%s", sketch_detail_sentence(errbuf))));
+	}
 	if (err != SKETCH_OK)
 		sketch_raise(err, errbuf, false);
 	PG_RETURN_BYTEA_P(sketch_to_varlena(s));
