@@ -440,7 +440,7 @@ COMMENT ON FUNCTION perfstore.finish_workflow_run(bigint, text, timestamptz) IS
 -- The internal helpers move out of the user's way, into the schema
 -- perfstore_internal, with EXECUTE for no one but the owner.  The
 -- functions that call them run as the owner (compare_runs and
--- compare_to_history become SECURITY DEFINER for that: they only read) and
+-- compare_to_history run as their definer for that: they only read) and
 -- are recreated with the new qualified names.
 CREATE SCHEMA perfstore_internal;
 COMMENT ON SCHEMA perfstore_internal IS
