@@ -16,3 +16,488 @@
 --
 -- scale-out
 --
+-- docs/scale-out.md describes the set-up.  perfstore.distribute() turns a
+-- store on a Citus coordinator into a distributed one: samples, the
+-- rollups, the late-data log and the late-data claims are distributed by
+-- series_id, co-located, so that every rollup refresh is an INSERT ...
+-- SELECT that runs on the shards; every other table of the extension (the
+-- series, the settings, the watermark, the workflow and load-test run
+-- tables) becomes a reference table, so that lookups, unique constraints
+-- and joins on any column give the answers of a single node.  The
+-- functions below take the distributed paths only where Citus needs them,
+-- and otherwise behave as before on a single node.
+
+-- Whether a relation is a Citus table; false without a query when Citus is
+-- not installed in this database (its catalog is read dynamically, so
+-- that the extension does not depend on it).
+CREATE FUNCTION perfstore_internal.citus_table(rel regclass) RETURNS boolean
+	LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	found boolean;
+BEGIN
+	IF pg_catalog.to_regclass('pg_catalog.pg_dist_partition'::text) IS NULL THEN
+		RETURN false;
+	END IF;
+	EXECUTE 'SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition p
+	                        WHERE p.logicalrelid OPERATOR(pg_catalog.=) $1)'
+		INTO found USING rel;
+	RETURN found;
+END
+$$;
+COMMENT ON FUNCTION perfstore_internal.citus_table(regclass) IS
+	'whether a relation is a Citus table (distributed or reference); false when Citus is not installed';
+
+CREATE FUNCTION perfstore_internal.watermark_moved() RETURNS void
+	LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
+	AS 'MODULE_PATHNAME', 'perfstore_watermark_moved';
+COMMENT ON FUNCTION perfstore_internal.watermark_moved() IS
+	'every session drops its cached watermark (late_watermark()) when the calling transaction commits; maintain() calls it, as the trigger on rollup_state does on a single node';
+REVOKE ALL ON FUNCTION perfstore_internal.citus_table(regclass), perfstore_internal.watermark_moved()
+	FROM PUBLIC;
+
+-- The series-hours refresh_late_data() is refreshing, for the length of
+-- its transaction (empty between calls).  A table rather than arrays: on
+-- a distributed store it is co-located with samples and the rollups, and
+-- the refresh joins it with them on series_id on the shards.
+CREATE TABLE perfstore_internal.late_claims (
+	series_id bigint NOT NULL,
+	lo timestamptz NOT NULL,
+	hi timestamptz NOT NULL
+);
+COMMENT ON TABLE perfstore_internal.late_claims IS
+	'the series-hours of late data that refresh_late_data() is refreshing, per series: [lo, hi] within one UTC hour (empty outside its transaction)';
+
+-- create_partition(): as in 0.4.0 on a single node.  On a distributed
+-- store the new day is distributed (co-located with samples) while it is
+-- empty, filled from samples_default with a co-located INSERT ... SELECT on
+-- the shards, and then attached: attaching a local table with rows would
+-- copy them through the coordinator and leave them on its disk.
+CREATE OR REPLACE FUNCTION perfstore.create_partition(day date) RETURNS bigint
+	LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	lo timestamptz := day::timestamp AT TIME ZONE 'UTC';
+	hi timestamptz := (day OPERATOR(pg_catalog.+) 1)::timestamp AT TIME ZONE 'UTC';
+	part text;
+	moved bigint;
+BEGIN
+	IF NOT (day OPERATOR(pg_catalog.>=) '1970-01-01'::date AND day OPERATOR(pg_catalog.<) '2200-01-01'::date) THEN
+		RAISE EXCEPTION 'cannot create a partition for day %', day
+			USING ERRCODE = 'datetime_field_overflow',
+			DETAIL = 'Partitions cover days from 1970-01-01 up to 2200-01-01 UTC, the accepted range of samples.';
+	END IF;
+	part := 'samples_p' OPERATOR(pg_catalog.||) pg_catalog.to_char(day, 'YYYYMMDD');
+	IF EXISTS (SELECT 1 FROM perfstore.partitions p
+	           WHERE NOT p.is_default
+	             AND COALESCE(p.range_start, '-infinity'::timestamptz) OPERATOR(pg_catalog.<) hi
+	             AND COALESCE(p.range_end, 'infinity'::timestamptz) OPERATOR(pg_catalog.>) lo) THEN
+		RETURN NULL;
+	END IF;
+	LOCK TABLE perfstore.samples, perfstore.samples_default IN ACCESS EXCLUSIVE MODE;
+	EXECUTE pg_catalog.format('CREATE TABLE perfstore.%I (LIKE perfstore.samples INCLUDING DEFAULTS INCLUDING CONSTRAINTS)', part);
+	IF perfstore_internal.citus_table('perfstore.samples'::pg_catalog.regclass) THEN
+		PERFORM pg_catalog.create_distributed_table(
+			pg_catalog.format('perfstore.%I', part)::pg_catalog.regclass, 'series_id'::text,
+			colocate_with => 'perfstore.samples'::text);
+		EXECUTE pg_catalog.format('CREATE INDEX %I ON perfstore.%I (series_id, ts)', part OPERATOR(pg_catalog.||) '_series_ts', part);
+		EXECUTE pg_catalog.format('INSERT INTO perfstore.%I (series_id, ts, value)
+		                           SELECT d.series_id, d.ts, d.value FROM perfstore.samples_default d
+		                           WHERE d.ts OPERATOR(pg_catalog.>=) $1 AND d.ts OPERATOR(pg_catalog.<) $2', part)
+			USING lo, hi;
+		GET DIAGNOSTICS moved = ROW_COUNT;
+		DELETE FROM perfstore.samples_default d
+		WHERE d.ts OPERATOR(pg_catalog.>=) lo AND d.ts OPERATOR(pg_catalog.<) hi;
+	ELSE
+		EXECUTE pg_catalog.format('CREATE INDEX %I ON perfstore.%I (series_id, ts)', part OPERATOR(pg_catalog.||) '_series_ts', part);
+		EXECUTE pg_catalog.format('WITH m AS (DELETE FROM perfstore.samples_default
+		                                      WHERE ts OPERATOR(pg_catalog.>=) $1 AND ts OPERATOR(pg_catalog.<) $2
+		                                      RETURNING series_id, ts, value)
+		                           INSERT INTO perfstore.%I (series_id, ts, value) SELECT series_id, ts, value FROM m', part)
+			USING lo, hi;
+		GET DIAGNOSTICS moved = ROW_COUNT;
+	END IF;
+	EXECUTE pg_catalog.format('ALTER TABLE perfstore.samples ATTACH PARTITION perfstore.%I FOR VALUES FROM (%L) TO (%L)',
+	               part, lo, hi);
+	RETURN moved;
+END
+$$;
+COMMENT ON FUNCTION perfstore.create_partition(date) IS
+	'create the samples partition of one UTC day (1970 to 2199), moving its rows out of samples_default (distributed like samples when the store is distributed); NULL when one exists';
+
+-- refresh_late_data(): as in 0.4.0, with the claimed series-hours in
+-- late_claims instead of arrays, and the buckets computed with date_bin
+-- (immutable) instead of date_trunc in UTC (stable): Citus refuses stable
+-- functions of columns in the modifications it runs on the shards.  Both
+-- give the same buckets: minutes and hours are binned from 1970-01-01
+-- UTC, before every accepted sample, and 5 minutes from 2000-01-01 UTC as
+-- the views and refresh_rollups() do.
+CREATE OR REPLACE FUNCTION perfstore.refresh_late_data(series_hours integer DEFAULT 1000)
+	RETURNS bigint
+	LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	epoch constant timestamptz := timestamptz '1970-01-01 00:00+00';
+	origin constant timestamptz := timestamptz '2000-01-01 00:00+00';
+	retention interval := perfstore_internal.setting_interval('retention'::text, NULL::interval);
+	w timestamptz;
+	ids bigint[];
+	los timestamptz[];
+	his timestamptz[];
+BEGIN
+	IF series_hours OPERATOR(pg_catalog.<) 1 THEN
+		RAISE EXCEPTION 'series_hours must be at least 1, not %', series_hours
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	PERFORM pg_catalog.pg_advisory_xact_lock(1886679653, 1);
+	w := perfstore.rollup_watermark();
+
+	WITH pick AS (
+		SELECT i.series_id, pg_catalog.date_bin('1 hour'::interval, i.lo, epoch) AS hour
+		FROM perfstore.rollup_invalidations i
+		GROUP BY 1, 2
+		ORDER BY 2, 1
+		LIMIT series_hours
+	), claimed AS (
+		DELETE FROM perfstore.rollup_invalidations i
+		USING pick p
+		WHERE i.series_id OPERATOR(pg_catalog.=) p.series_id
+		  AND pg_catalog.date_bin('1 hour'::interval, i.lo, epoch) OPERATOR(pg_catalog.=) p.hour
+		RETURNING i.series_id, i.lo, i.hi
+	), grouped AS (
+		SELECT c.series_id, pg_catalog.min(c.lo) AS lo, pg_catalog.max(c.hi) AS hi
+		FROM claimed c
+		GROUP BY c.series_id, pg_catalog.date_bin('1 hour'::interval, c.lo, epoch)
+	)
+	SELECT pg_catalog.array_agg(g.series_id), pg_catalog.array_agg(g.lo), pg_catalog.array_agg(g.hi)
+	INTO ids, los, his
+	FROM grouped g
+	WHERE retention IS NULL
+	   OR g.hi OPERATOR(pg_catalog.>=) (pg_catalog.now() OPERATOR(pg_catalog.-) retention);
+	IF ids IS NULL THEN
+		RETURN 0;
+	END IF;
+	INSERT INTO perfstore_internal.late_claims (series_id, lo, hi)
+	SELECT g.sid, g.lo, g.hi
+	FROM ROWS FROM (pg_catalog.unnest(ids), pg_catalog.unnest(los), pg_catalog.unnest(his)) AS g(sid, lo, hi);
+
+	-- 1-minute buckets, from the raw samples
+	DELETE FROM perfstore.rollup_1m r
+	USING perfstore_internal.late_claims g
+	WHERE r.series_id OPERATOR(pg_catalog.=) g.series_id
+	  AND r.bucket OPERATOR(pg_catalog.>=) pg_catalog.date_bin('1 minute'::interval, g.lo, epoch)
+	  AND r.bucket OPERATOR(pg_catalog.<=) pg_catalog.date_bin('1 minute'::interval, g.hi, epoch)
+	  AND r.bucket OPERATOR(pg_catalog.<) w;
+	INSERT INTO perfstore.rollup_1m (series_id, bucket, sketch, stats)
+	SELECT s.series_id, pg_catalog.date_bin('1 minute'::interval, s.ts, epoch),
+	       perfstore.sketch_agg(s.value), perfstore.stats_agg(s.value)
+	FROM perfstore_internal.late_claims g
+	JOIN perfstore.samples s
+	  ON s.series_id OPERATOR(pg_catalog.=) g.series_id
+	 AND s.ts OPERATOR(pg_catalog.>=) pg_catalog.date_bin('1 minute'::interval, g.lo, epoch)
+	 AND s.ts OPERATOR(pg_catalog.<) LEAST(
+	         pg_catalog.date_bin('1 minute'::interval, g.hi, epoch) OPERATOR(pg_catalog.+) '1 minute'::interval, w)
+	GROUP BY 1, 2;
+
+	-- 5-minute buckets holding them, from the 1-minute rollups
+	DELETE FROM perfstore.rollup_5m r
+	USING perfstore_internal.late_claims g
+	WHERE r.series_id OPERATOR(pg_catalog.=) g.series_id
+	  AND r.bucket OPERATOR(pg_catalog.>=) pg_catalog.date_bin('5 minutes'::interval, g.lo, origin)
+	  AND r.bucket OPERATOR(pg_catalog.<=) pg_catalog.date_bin('5 minutes'::interval, g.hi, origin)
+	  AND r.bucket OPERATOR(pg_catalog.<) pg_catalog.date_bin('5 minutes'::interval, w, origin);
+	INSERT INTO perfstore.rollup_5m (series_id, bucket, sketch, stats)
+	SELECT r.series_id, pg_catalog.date_bin('5 minutes'::interval, r.bucket, origin),
+	       perfstore.sketch_agg(r.sketch), perfstore.stats_agg(r.stats)
+	FROM perfstore_internal.late_claims g
+	JOIN perfstore.rollup_1m r
+	  ON r.series_id OPERATOR(pg_catalog.=) g.series_id
+	 AND r.bucket OPERATOR(pg_catalog.>=) pg_catalog.date_bin('5 minutes'::interval, g.lo, origin)
+	 AND r.bucket OPERATOR(pg_catalog.<) LEAST(
+	         pg_catalog.date_bin('5 minutes'::interval, g.hi, origin) OPERATOR(pg_catalog.+) '5 minutes'::interval,
+	         pg_catalog.date_bin('5 minutes'::interval, w, origin))
+	GROUP BY 1, 2;
+
+	-- the hour, from the 1-minute rollups
+	DELETE FROM perfstore.rollup_1h r
+	USING perfstore_internal.late_claims g
+	WHERE r.series_id OPERATOR(pg_catalog.=) g.series_id
+	  AND r.bucket OPERATOR(pg_catalog.=) pg_catalog.date_bin('1 hour'::interval, g.lo, epoch)
+	  AND r.bucket OPERATOR(pg_catalog.<) pg_catalog.date_bin('1 hour'::interval, w, epoch);
+	INSERT INTO perfstore.rollup_1h (series_id, bucket, sketch, stats)
+	SELECT r.series_id, pg_catalog.date_bin('1 hour'::interval, r.bucket, epoch),
+	       perfstore.sketch_agg(r.sketch), perfstore.stats_agg(r.stats)
+	FROM perfstore_internal.late_claims g
+	JOIN perfstore.rollup_1m r
+	  ON r.series_id OPERATOR(pg_catalog.=) g.series_id
+	 AND r.bucket OPERATOR(pg_catalog.>=) pg_catalog.date_bin('1 hour'::interval, g.lo, epoch)
+	 AND r.bucket OPERATOR(pg_catalog.<) (pg_catalog.date_bin('1 hour'::interval, g.lo, epoch) OPERATOR(pg_catalog.+) '1 hour'::interval)
+	WHERE pg_catalog.date_bin('1 hour'::interval, g.lo, epoch) OPERATOR(pg_catalog.<) pg_catalog.date_bin('1 hour'::interval, w, epoch)
+	GROUP BY 1, 2;
+
+	DELETE FROM perfstore_internal.late_claims;
+	RETURN pg_catalog.cardinality(ids);
+END
+$$;
+COMMENT ON FUNCTION perfstore.refresh_late_data(integer) IS
+	'roll up logged late samples: refresh the buckets of at most series_hours logged series-hours, oldest first, and delete their log rows (maintain() calls it)';
+
+-- maintain(): as in 0.4.0, and on a distributed store it runs on the
+-- coordinator only; after moving the watermark it tells every session
+-- itself (the trigger on rollup_state does not fire for a reference
+-- table's writes).
+CREATE OR REPLACE FUNCTION perfstore.maintain(lock_timeout_ms integer DEFAULT 200,
+	max_partitions integer DEFAULT 8)
+	RETURNS jsonb
+	LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	started timestamptz := pg_catalog.clock_timestamp();
+	retention interval := perfstore_internal.setting_interval('retention'::text, NULL::interval);
+	late_window interval := perfstore_internal.setting_interval('late_window'::text, '10 minutes'::interval);
+	old_lock_timeout text := pg_catalog.current_setting('lock_timeout');
+	w timestamptz;
+	lo timestamptz;
+	hi timestamptz := pg_catalog.date_trunc('minute', pg_catalog.now(), 'UTC');
+	refreshed record;
+	late bigint;
+	late_pending bigint;
+	parts jsonb;
+	dropped integer := 0;
+	skipped integer := 0;
+	failed integer := 0;
+	p record;
+	msg text;
+	state text;
+BEGIN
+	IF lock_timeout_ms IS NULL OR lock_timeout_ms OPERATOR(pg_catalog.<) 1
+	   OR max_partitions IS NULL OR max_partitions OPERATOR(pg_catalog.<) 1 THEN
+		RAISE EXCEPTION 'lock_timeout_ms and max_partitions must be at least 1'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	-- on a Citus worker the store's tables are shards of the coordinator's:
+	-- only the coordinator maintains them
+	-- (citus_is_coordinator() exists only with Citus: a statement of its own)
+	IF perfstore_internal.citus_table('perfstore.samples'::pg_catalog.regclass) THEN
+		IF NOT pg_catalog.citus_is_coordinator() THEN
+			RAISE EXCEPTION 'perfstore.maintain() runs on the Citus coordinator, not on a worker'
+				USING ERRCODE = 'object_not_in_prerequisite_state',
+				DETAIL = 'The store is distributed: its partitions, rollups and retention are maintained through the coordinator.',
+				HINT = 'Call maintain() on the coordinator, and set perfstore.maintenance_interval = 0 on the workers.';
+		END IF;
+	END IF;
+	IF NOT pg_catalog.pg_try_advisory_xact_lock(1886679653, 1) THEN
+		RETURN pg_catalog.jsonb_build_object('busy', true);
+	END IF;
+
+	-- 1. rollups
+	SELECT r.watermark INTO w FROM perfstore.rollup_state r;
+	IF w IS NULL THEN
+		lo := (SELECT pg_catalog.min(s.ts) FROM perfstore.samples s);
+	ELSE
+		lo := LEAST(w, hi OPERATOR(pg_catalog.-) late_window);
+	END IF;
+	refreshed := perfstore_internal.refresh_rollups_skipping(COALESCE(lo, hi), hi);
+	INSERT INTO perfstore.rollup_state (watermark) VALUES (hi)
+	ON CONFLICT (singleton) DO UPDATE
+		SET watermark = GREATEST(perfstore.rollup_state.watermark, excluded.watermark);
+	PERFORM perfstore_internal.watermark_moved();
+
+	-- 1b. late data: the logged series-hours below the watermark, bounded
+	late := perfstore.refresh_late_data(1000);
+	late_pending := (SELECT pg_catalog.count(*) FROM perfstore.rollup_invalidations);
+
+	-- 2. partitions
+	parts := perfstore.maintain_partitions(lock_timeout_ms, max_partitions);
+
+	-- 3. retention: whole partitions that end before the window
+	IF retention IS NOT NULL THEN
+		PERFORM pg_catalog.set_config('lock_timeout', lock_timeout_ms::text OPERATOR(pg_catalog.||) 'ms', true);
+		FOR p IN
+			SELECT pt.partition FROM perfstore.partitions pt
+			WHERE NOT pt.is_default
+			  AND pt.range_end OPERATOR(pg_catalog.<=) (pg_catalog.now() OPERATOR(pg_catalog.-) retention)
+			ORDER BY pt.range_end
+		LOOP
+			BEGIN
+				EXECUTE pg_catalog.format('DROP TABLE %s', p.partition);
+				dropped := dropped OPERATOR(pg_catalog.+) 1;
+			EXCEPTION
+				WHEN lock_not_available THEN
+					skipped := skipped OPERATOR(pg_catalog.+) 1;
+				WHEN OTHERS THEN
+					GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, state = RETURNED_SQLSTATE;
+					RAISE WARNING 'perfstore maintain(): could not drop partition %', p.partition
+						USING ERRCODE = state,
+						DETAIL = pg_catalog.format('Dropping it failed: %s.', msg);
+					failed := failed OPERATOR(pg_catalog.+) 1;
+			END;
+		END LOOP;
+		PERFORM pg_catalog.set_config('lock_timeout', old_lock_timeout, true);
+	END IF;
+
+	RETURN pg_catalog.jsonb_build_object(
+		'busy', false,
+		'rollup_from', lo,
+		'watermark', hi,
+		'rollup_buckets', refreshed.written,
+		'rollup_buckets_skipped', refreshed.skipped,
+		'late_series_hours', late,
+		'late_pending', late_pending,
+		'partitions_created', (parts OPERATOR(pg_catalog.->>) 'partitions_created'::text)::integer,
+		'rows_moved', (parts OPERATOR(pg_catalog.->>) 'rows_moved'::text)::bigint,
+		'partitions_dropped', dropped,
+		'partitions_failed', (parts OPERATOR(pg_catalog.->>) 'partitions_failed'::text)::integer
+			OPERATOR(pg_catalog.+) failed,
+		'partitions_pending', (parts OPERATOR(pg_catalog.->>) 'partitions_pending'::text)::integer,
+		'skipped', (parts OPERATOR(pg_catalog.->>) 'skipped'::text)::integer OPERATOR(pg_catalog.+) skipped,
+		'ms', pg_catalog.round(EXTRACT(epoch FROM pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) started)::numeric
+			OPERATOR(pg_catalog.*) 1000::numeric, 1));
+END
+$$;
+COMMENT ON FUNCTION perfstore.maintain(integer, integer) IS
+	'one maintenance pass: refresh rollups from the watermark (skipping minutes that cannot be aggregated) and the logged late data, create at most max_partitions partitions, drop partitions past the retention; safe with concurrent ingest and concurrent calls';
+REVOKE EXECUTE ON FUNCTION perfstore.maintain(integer, integer) FROM PUBLIC;
+
+-- distribute(): see the section header.  Checks first (Citus installed,
+-- this node its coordinator, not distributed yet, a valid shard count),
+-- then in one transaction: the foreign keys between the run tables are
+-- dropped and re-created around the conversion (Citus would otherwise
+-- turn a referencing table into a Citus local table, which recreates the
+-- extension's views), every table becomes a reference or a distributed
+-- table, and the coordinator's local copies of the rows are truncated
+-- (the rows live on the shards from then on).
+CREATE FUNCTION perfstore.distribute(shard_count integer DEFAULT NULL)
+	RETURNS jsonb
+	LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	distributed constant text[] := ARRAY['perfstore.samples', 'perfstore.rollup_1m',
+		'perfstore.rollup_5m', 'perfstore.rollup_1h', 'perfstore.rollup_invalidations',
+		'perfstore_internal.late_claims'];
+	reference text[];
+	fkeys record;
+	fkey_defs text[] := '{}';
+	fkey_drops text[] := '{}';
+	msg text;
+	t text;
+	d text;
+	n integer;
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension e
+	               WHERE e.extname OPERATOR(pg_catalog.=) 'citus'::pg_catalog.name) THEN
+		RAISE EXCEPTION 'cannot distribute the store: the Citus extension is not installed in database "%"',
+			pg_catalog.current_database()
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+			HINT = 'Add citus to shared_preload_libraries on every node, run CREATE EXTENSION citus and add the workers on the coordinator (docs/scale-out.md), then call distribute() there.';
+	END IF;
+	IF shard_count IS NOT NULL AND NOT shard_count OPERATOR(pg_catalog.>=) 1 THEN
+		RAISE EXCEPTION 'shard_count must be at least 1, not %', shard_count
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF perfstore_internal.citus_table('perfstore.samples'::pg_catalog.regclass) THEN
+		RAISE EXCEPTION 'the store is distributed already'
+			USING ERRCODE = 'duplicate_object',
+			DETAIL = 'perfstore.samples is a distributed table.',
+			HINT = 'To change the number of shards, use Citus''s alter_distributed_table() on perfstore.samples with cascade_to_colocated => true.';
+	END IF;
+	IF NOT pg_catalog.citus_is_coordinator() THEN
+		RAISE EXCEPTION 'cannot distribute the store: this node is not a Citus coordinator'
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+			DETAIL = 'A node is the coordinator once it is in Citus''s metadata with group 0: worker nodes hold shards only.',
+			HINT = 'On the coordinator, call citus_set_coordinator_host() and citus_add_node() for each worker, then distribute() there.';
+	END IF;
+
+	-- one connection per node for the whole transaction: the foreign keys
+	-- re-created at the end, between reference tables, require it of every
+	-- statement before them
+	PERFORM pg_catalog.set_config('citus.multi_shard_modify_mode', 'sequential', true);
+
+	-- every other table of the extension: the series, the settings and the
+	-- watermark, the workflow and load-test run tables
+	SELECT pg_catalog.array_agg(c.oid::pg_catalog.regclass::text ORDER BY c.oid)
+	INTO reference
+	FROM pg_catalog.pg_class c
+	JOIN pg_catalog.pg_depend dep
+	  ON dep.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+	 AND dep.objid OPERATOR(pg_catalog.=) c.oid
+	 AND dep.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass
+	 AND dep.deptype OPERATOR(pg_catalog.=) 'e'::"char"
+	JOIN pg_catalog.pg_extension e
+	  ON e.oid OPERATOR(pg_catalog.=) dep.refobjid
+	 AND e.extname OPERATOR(pg_catalog.=) 'perfstore'::pg_catalog.name
+	WHERE c.relkind OPERATOR(pg_catalog.=) ANY (ARRAY['r', 'p']::"char"[])
+	  AND NOT c.relispartition
+	  AND c.relpersistence OPERATOR(pg_catalog.=) 'p'::"char"
+	  AND NOT c.oid::pg_catalog.regclass::text OPERATOR(pg_catalog.=) ANY (distributed);
+
+	-- foreign keys among them, dropped here and re-created below
+	FOR fkeys IN
+		SELECT con.conrelid::pg_catalog.regclass AS rel, con.conname,
+		       pg_catalog.pg_get_constraintdef(con.oid) AS def
+		FROM pg_catalog.pg_constraint con
+		WHERE con.contype OPERATOR(pg_catalog.=) 'f'::"char"
+		  AND con.conrelid::pg_catalog.regclass::text OPERATOR(pg_catalog.=) ANY (reference)
+		ORDER BY con.oid
+	LOOP
+		fkey_defs := fkey_defs OPERATOR(pg_catalog.||) pg_catalog.format('ALTER TABLE %s ADD CONSTRAINT %I %s',
+			fkeys.rel, fkeys.conname, fkeys.def);
+		fkey_drops := fkey_drops OPERATOR(pg_catalog.||) pg_catalog.format('ALTER TABLE IF EXISTS %s DROP CONSTRAINT IF EXISTS %I',
+			fkeys.rel, fkeys.conname);
+		EXECUTE pg_catalog.format('ALTER TABLE %s DROP CONSTRAINT %I', fkeys.rel, fkeys.conname);
+	END LOOP;
+
+	-- The workers' own copies of these tables (created with the extension
+	-- there, the shells of the coordinator's tables from now on) have the
+	-- foreign keys too: dropped there first, on connections of their own
+	-- before this transaction takes locks on the workers, so that
+	-- re-creating them below creates them everywhere, shards included.
+	FOREACH d IN ARRAY fkey_drops LOOP
+		SELECT r.result INTO msg
+		FROM pg_catalog.run_command_on_workers(d) r
+		WHERE NOT r.success
+		LIMIT 1;
+		IF FOUND THEN
+			RAISE EXCEPTION 'could not prepare the workers for the foreign keys of the run tables'
+				USING ERRCODE = 'object_not_in_prerequisite_state',
+				DETAIL = pg_catalog.format('A worker failed "%s": %s.', d, msg);
+		END IF;
+	END LOOP;
+
+	-- Citus refuses tables with triggers; maintain() sends what this
+	-- trigger sent (watermark_moved())
+	DROP TRIGGER rollup_state_changed ON perfstore.rollup_state;
+
+	FOREACH t IN ARRAY reference LOOP
+		PERFORM pg_catalog.create_reference_table(t::pg_catalog.regclass);
+	END LOOP;
+	PERFORM pg_catalog.create_distributed_table('perfstore.samples'::pg_catalog.regclass, 'series_id'::text,
+		colocate_with => 'none'::text, shard_count => distribute.shard_count);
+	FOREACH t IN ARRAY distributed[2:] LOOP
+		PERFORM pg_catalog.create_distributed_table(t::pg_catalog.regclass, 'series_id'::text,
+			colocate_with => 'perfstore.samples'::text);
+	END LOOP;
+	FOREACH t IN ARRAY reference OPERATOR(pg_catalog.||) distributed LOOP
+		PERFORM pg_catalog.truncate_local_data_after_distributing_table(t::pg_catalog.regclass);
+	END LOOP;
+	FOREACH d IN ARRAY fkey_defs LOOP
+		EXECUTE d;
+	END LOOP;
+
+	SELECT pg_catalog.count(*)::integer INTO n
+	FROM pg_catalog.pg_dist_shard s
+	WHERE s.logicalrelid OPERATOR(pg_catalog.=) 'perfstore.samples'::pg_catalog.regclass;
+	RETURN pg_catalog.jsonb_build_object(
+		'distributed', pg_catalog.to_jsonb(distributed),
+		'reference', pg_catalog.to_jsonb(reference),
+		'shard_count', n);
+END
+$$;
+COMMENT ON FUNCTION perfstore.distribute(integer) IS
+	'on a Citus coordinator: distribute samples, the rollups and the late-data log by series_id (co-located, shard_count shards or citus.shard_count), and make every other table of the store a reference table (docs/scale-out.md)';
+REVOKE EXECUTE ON FUNCTION perfstore.distribute(integer) FROM PUBLIC;

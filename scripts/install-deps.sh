@@ -37,6 +37,12 @@ pkgs=(
 	# the HTML reports opened in headless Chromium (tests/suites/report_html.sh)
 	chromium
 	python3
+	# building Citus from ../shared/vendor/ (scripts/build-citus.sh): the
+	# libraries it links against, and the GSSAPI headers that PostgreSQL's
+	# server headers include
+	liblz4-dev
+	libzstd-dev
+	libkrb5-dev
 )
 if [ "${1:-}" = "--bench" ]; then
 	pkgs+=(pgbadger sysbench)

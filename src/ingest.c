@@ -13,7 +13,8 @@
  * CONFLICT DO NOTHING, in a fixed order so that concurrent batches cannot
  * deadlock) and hands the buffer to COPY FROM into perfstore.samples: the
  * multi-row inserts, partition routing and index maintenance of COPY
- * itself.  Full buffers are flushed along the way.  A flush orders the rows
+ * itself (when samples is distributed with Citus, to one INSERT ... SELECT
+ * that Citus routes to the shards instead: docs/scale-out.md).  Full buffers are flushed along the way.  A flush orders the rows
  * by series (a stable counting sort, so a series' rows keep their arrival
  * order) and streams them to COPY in its binary format: consecutive index
  * insertions then land on the same (series_id, ts) leaf pages, and the heap
@@ -39,6 +40,7 @@
 #include "access/table.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/copy.h"
 #include "commands/trigger.h"
@@ -445,6 +447,83 @@ ingest_sort(IngestBatch *b)
 }
 
 /*
+ * ingest_samples_distributed: whether perfstore.samples (relid) is a Citus
+ * table (docs/scale-out.md).  Its shell on the coordinator holds no rows:
+ * a COPY started here with BeginCopyFrom() would write into the shell and
+ * bypass Citus, which routes only the COPY and INSERT statements that pass
+ * through its hooks.  False, without a query, when Citus is not installed
+ * in this database.
+ */
+static bool
+ingest_samples_distributed(Oid relid)
+{
+	Datum		args[1];
+	Oid			types[1] = {OIDOID};
+	bool		found;
+	int			rc;
+
+	if (!OidIsValid(get_relname_relid("pg_dist_partition", PG_CATALOG_NAMESPACE)))
+		return false;
+	args[0] = ObjectIdGetDatum(relid);
+	SPI_connect();
+	rc = SPI_execute_with_args("SELECT 1 FROM pg_catalog.pg_dist_partition p"
+							   " WHERE p.logicalrelid OPERATOR(pg_catalog.=) $1",
+							   1, types, args, NULL, true, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
+	found = SPI_processed == 1;
+	SPI_finish();
+	return found;
+}
+
+/*
+ * ingest_insert_distributed: the buffered rows, ordered by series, into a
+ * distributed perfstore.samples with one INSERT ... SELECT over three
+ * arrays, a statement that Citus plans: it routes every row to its shard
+ * and copies them there in bulk.  Runs as the caller (the owner, see
+ * ingest_flush); errors propagate.  The arrays live in the batch's
+ * context until the batch ends.
+ */
+static void
+ingest_insert_distributed(IngestBatch *b)
+{
+	IngestRow  *rows = ingest_sort(b);
+	Datum	   *ids = MemoryContextAlloc(b->cxt, sizeof(Datum) * b->nrows);
+	Datum	   *tss = MemoryContextAlloc(b->cxt, sizeof(Datum) * b->nrows);
+	Datum	   *values = MemoryContextAlloc(b->cxt, sizeof(Datum) * b->nrows);
+	Datum		args[3];
+	Oid			types[3] = {INT8ARRAYOID, TIMESTAMPTZARRAYOID, FLOAT8ARRAYOID};
+	MemoryContext old = MemoryContextSwitchTo(b->cxt);
+	int			rc;
+
+	for (int i = 0; i < b->nrows; i++)
+	{
+		ids[i] = Int64GetDatum(rows[i].id);
+		tss[i] = TimestampTzGetDatum(rows[i].ts);
+		values[i] = Float8GetDatum(rows[i].value);
+	}
+	args[0] = PointerGetDatum(construct_array(ids, b->nrows, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	args[1] = PointerGetDatum(construct_array(tss, b->nrows, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	args[2] = PointerGetDatum(construct_array(values, b->nrows, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	MemoryContextSwitchTo(old);
+
+	SPI_connect();
+	rc = SPI_execute_with_args("INSERT INTO perfstore.samples (series_id, ts, value)"
+							   " SELECT u.s, u.t, u.v FROM ROWS FROM (pg_catalog.unnest($1),"
+							   " pg_catalog.unnest($2), pg_catalog.unnest($3)) AS u(s, t, v)",
+							   3, types, args, NULL, false, 0);
+	if (rc != SPI_OK_INSERT)
+		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
+	SPI_finish();
+	pfree(DatumGetPointer(args[0]));
+	pfree(DatumGetPointer(args[1]));
+	pfree(DatumGetPointer(args[2]));
+	pfree(ids);
+	pfree(tss);
+	pfree(values);
+}
+
+/*
  * ingest_flush: COPY the buffered rows into perfstore.samples, ordered by
  * series, and empty the buffer.  Errors (permission, a row COPY refuses)
  * propagate; the caller's statement fails with them.
@@ -479,6 +558,14 @@ ingest_flush(IngestBatch *b)
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("batch ingest is not supported with row-level security enabled on perfstore.samples"),
 				 errhint("Use perfstore.record(), or disable row-level security on perfstore.samples.")));
+
+	if (ingest_samples_distributed(relid))
+	{
+		ingest_insert_distributed(b);
+		ingest_restore_user(&saved);
+		b->nrows = 0;
+		return;
+	}
 
 	st = MemoryContextAlloc(b->cxt, sizeof(IngestStream));
 	st->rows = ingest_sort(b);

@@ -4,9 +4,12 @@
  *		log the samples they write below it (docs/store.md, "Late data").
  *
  * Owns: perfstore_late_watermark() (the cached watermark, for record() and
- * the batch ingest triggers in store.c) and perfstore_rollup_state_changed()
+ * the batch ingest triggers in ingest.c), perfstore_rollup_state_changed()
  * (the trigger on perfstore.rollup_state that tells every backend the
- * watermark moved).
+ * watermark moved) and perfstore_watermark_moved(), the same message sent
+ * by maintain() itself: once the store is distributed with Citus, writes to
+ * rollup_state go to its shards and the trigger on the coordinator's table
+ * no longer fires (docs/scale-out.md).
  *
  * The rule the cache keeps: a sample whose ts is below the watermark is
  * logged in perfstore.rollup_invalidations by the transaction that writes
@@ -36,6 +39,7 @@
 
 PG_FUNCTION_INFO_V1(perfstore_late_watermark_sql);
 PG_FUNCTION_INFO_V1(perfstore_rollup_state_changed);
+PG_FUNCTION_INFO_V1(perfstore_watermark_moved);
 
 static bool late_cache_valid = false;
 static bool late_callback_registered = false;
@@ -126,4 +130,20 @@ perfstore_rollup_state_changed(PG_FUNCTION_ARGS)
 				 errmsg("perfstore_rollup_state_changed: not called by trigger manager")));
 	CacheInvalidateRelcacheByRelid(RelationGetRelid(trigdata->tg_relation));
 	return PointerGetDatum(NULL);
+}
+
+/*
+ * watermark_moved(): every backend drops its cached watermark when the
+ * calling transaction commits, as the trigger above does.  Returns void.
+ */
+Datum
+perfstore_watermark_moved(PG_FUNCTION_ARGS)
+{
+	Oid			nsp = get_namespace_oid("perfstore", false);
+	Oid			relid = get_relname_relid("rollup_state", nsp);
+
+	if (!OidIsValid(relid))
+		elog(ERROR, "table perfstore.rollup_state does not exist");
+	CacheInvalidateRelcacheByRelid(relid);
+	PG_RETURN_VOID();
 }
