@@ -489,6 +489,22 @@ BEGIN
 		EXECUTE d;
 	END LOOP;
 
+	-- The real-time views read the late-data log.  On the shards their
+	-- queries run as the caller, not as the views' owner: the roles that
+	-- read the views may read the log's shards (series ids and time ranges
+	-- only).  Readers granted later need the same grant (docs/scale-out.md).
+	FOR fkeys IN
+		SELECT DISTINCT a.grantee
+		FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a
+		WHERE c.oid OPERATOR(pg_catalog.=) 'perfstore.samples_1m'::pg_catalog.regclass
+		  AND a.privilege_type OPERATOR(pg_catalog.=) 'SELECT'::text
+		  AND a.grantee OPERATOR(pg_catalog.<>) c.relowner
+	LOOP
+		EXECUTE pg_catalog.format('GRANT SELECT ON perfstore.rollup_invalidations TO %s',
+			CASE WHEN fkeys.grantee OPERATOR(pg_catalog.=) 0::pg_catalog.oid THEN 'PUBLIC'
+			     ELSE fkeys.grantee::pg_catalog.regrole::text END);
+	END LOOP;
+
 	SELECT pg_catalog.count(*)::integer INTO n
 	FROM pg_catalog.pg_dist_shard s
 	WHERE s.logicalrelid OPERATOR(pg_catalog.=) 'perfstore.samples'::pg_catalog.regclass;
