@@ -363,6 +363,516 @@ COMMENT ON FUNCTION perfstore.maintain(integer, integer) IS
 	'one maintenance pass: refresh rollups from the watermark (skipping minutes that cannot be aggregated) and the logged late data, create at most max_partitions partitions, drop partitions past the retention; safe with concurrent ingest and concurrent calls';
 REVOKE EXECUTE ON FUNCTION perfstore.maintain(integer, integer) FROM PUBLIC;
 
+-- The real-time views as Citus plans them, put in place by distribute().
+-- They give the rows of the 0.4.0 definitions (which a single node keeps:
+-- their plans use the planner's estimate of rollup_watermark(), evaluated
+-- while planning), written so that Citus runs them on the shards:
+--   * the watermark is a scalar subquery, evaluated once on the
+--     coordinator: a call of rollup_watermark() sent to the shards would
+--     read the reference table rollup_state from a query on a shard, which
+--     Citus refuses;
+--   * the buckets of logged late data come from a subquery on the log
+--     instead of late_buckets() (a function that Citus would evaluate on
+--     the coordinator, with a query on the distributed log inside), joined
+--     with the samples and grouped by series_id (1 minute) or aggregated
+--     from samples_1m in a lateral subquery grouped by series_id (5
+--     minutes, 1 hour): grouped by the distribution column, each runs on
+--     the shard of its series (the lateral form over samples, joined with
+--     series, is a join Citus cannot plan);
+--   * the one-time check for an empty log selects a column (Citus cannot
+--     plan a subquery without one).
+-- The views keep their owner, privileges, comments and extension
+-- membership.  The texts are parsed under the pinned search_path.
+CREATE FUNCTION perfstore_internal.distribute_views() RETURNS void
+	LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	EXECUTE $view$
+		CREATE OR REPLACE VIEW perfstore.samples_1m AS
+		SELECT r.series_id, r.bucket, r.sketch, r.stats
+		FROM perfstore.rollup_1m r
+		WHERE r.bucket < (SELECT perfstore.rollup_watermark())
+		  AND NOT EXISTS (SELECT 1 FROM perfstore.rollup_invalidations i
+		                  WHERE i.series_id = r.series_id
+		                    AND r.bucket >= pg_catalog.date_trunc('minute', i.lo, 'UTC')
+		                    AND r.bucket <= pg_catalog.date_trunc('minute', i.hi, 'UTC'))
+		UNION ALL
+		SELECT s.series_id, pg_catalog.date_trunc('minute', s.ts, 'UTC') AS bucket,
+		       perfstore.sketch_agg(s.value) AS sketch, perfstore.stats_agg(s.value) AS stats
+		FROM perfstore.samples s
+		WHERE s.ts >= (SELECT perfstore.rollup_watermark())
+		GROUP BY 1, 2
+		UNION ALL
+		SELECT g.series_id, g.bucket, perfstore.sketch_agg(x.value) AS sketch, perfstore.stats_agg(x.value) AS stats
+		FROM (SELECT DISTINCT i.series_id, b.bucket
+		      FROM perfstore.rollup_invalidations i,
+		           pg_catalog.generate_series(pg_catalog.date_bin(interval '1 minute', i.lo, timestamptz '2000-01-01 00:00+00'),
+		                                      pg_catalog.date_bin(interval '1 minute', i.hi, timestamptz '2000-01-01 00:00+00'),
+		                                      interval '1 minute') AS b(bucket)
+		      WHERE b.bucket < pg_catalog.date_bin(interval '1 minute', (SELECT perfstore.rollup_watermark()), timestamptz '2000-01-01 00:00+00')) g
+		JOIN perfstore.samples x
+		  ON x.series_id = g.series_id AND x.ts >= g.bucket AND x.ts < g.bucket + interval '1 minute'
+		WHERE (SELECT EXISTS (SELECT 1 FROM perfstore.rollup_invalidations))
+		GROUP BY g.series_id, g.bucket
+	$view$;
+	EXECUTE $view$
+		CREATE OR REPLACE VIEW perfstore.samples_5m AS
+		SELECT r.series_id, r.bucket, r.sketch, r.stats
+		FROM perfstore.rollup_5m r
+		WHERE r.bucket < pg_catalog.date_bin('5 minutes', (SELECT perfstore.rollup_watermark()), timestamptz '2000-01-01 00:00+00')
+		  AND NOT EXISTS (SELECT 1 FROM perfstore.rollup_invalidations i
+		                  WHERE i.series_id = r.series_id
+		                    AND i.hi >= r.bucket AND i.lo < r.bucket + interval '5 minutes')
+		UNION ALL
+		SELECT m.series_id, pg_catalog.date_bin('5 minutes', m.bucket, timestamptz '2000-01-01 00:00+00') AS bucket,
+		       perfstore.sketch_agg(m.sketch) AS sketch, perfstore.stats_agg(m.stats) AS stats
+		FROM perfstore.samples_1m m
+		WHERE m.bucket >= pg_catalog.date_bin('5 minutes', (SELECT perfstore.rollup_watermark()), timestamptz '2000-01-01 00:00+00')
+		GROUP BY 1, 2
+		UNION ALL
+		SELECT g.series_id, g.bucket, a.sketch, a.stats
+		FROM (SELECT DISTINCT i.series_id, b.bucket
+		      FROM perfstore.rollup_invalidations i,
+		           pg_catalog.generate_series(pg_catalog.date_bin(interval '5 minutes', i.lo, timestamptz '2000-01-01 00:00+00'),
+		                                      pg_catalog.date_bin(interval '5 minutes', i.hi, timestamptz '2000-01-01 00:00+00'),
+		                                      interval '5 minutes') AS b(bucket)
+		      WHERE b.bucket < pg_catalog.date_bin(interval '5 minutes', (SELECT perfstore.rollup_watermark()), timestamptz '2000-01-01 00:00+00')) g
+		CROSS JOIN LATERAL (
+			SELECT perfstore.sketch_agg(x.sketch) AS sketch, perfstore.stats_agg(x.stats) AS stats
+			FROM perfstore.samples_1m x
+			WHERE x.series_id = g.series_id AND x.bucket >= g.bucket AND x.bucket < g.bucket + interval '5 minutes'
+			GROUP BY x.series_id) a
+		WHERE (SELECT EXISTS (SELECT 1 FROM perfstore.rollup_invalidations))
+	$view$;
+	EXECUTE $view$
+		CREATE OR REPLACE VIEW perfstore.samples_1h AS
+		SELECT r.series_id, r.bucket, r.sketch, r.stats
+		FROM perfstore.rollup_1h r
+		WHERE r.bucket < pg_catalog.date_trunc('hour', (SELECT perfstore.rollup_watermark()), 'UTC')
+		  AND NOT EXISTS (SELECT 1 FROM perfstore.rollup_invalidations i
+		                  WHERE i.series_id = r.series_id
+		                    AND i.hi >= r.bucket AND i.lo < r.bucket + interval '1 hour')
+		UNION ALL
+		SELECT m.series_id, pg_catalog.date_trunc('hour', m.bucket, 'UTC') AS bucket,
+		       perfstore.sketch_agg(m.sketch) AS sketch, perfstore.stats_agg(m.stats) AS stats
+		FROM perfstore.samples_1m m
+		WHERE m.bucket >= pg_catalog.date_trunc('hour', (SELECT perfstore.rollup_watermark()), 'UTC')
+		GROUP BY 1, 2
+		UNION ALL
+		SELECT g.series_id, g.bucket, a.sketch, a.stats
+		FROM (SELECT DISTINCT i.series_id, b.bucket
+		      FROM perfstore.rollup_invalidations i,
+		           pg_catalog.generate_series(pg_catalog.date_bin(interval '1 hour', i.lo, timestamptz '2000-01-01 00:00+00'),
+		                                      pg_catalog.date_bin(interval '1 hour', i.hi, timestamptz '2000-01-01 00:00+00'),
+		                                      interval '1 hour') AS b(bucket)
+		      WHERE b.bucket < pg_catalog.date_bin(interval '1 hour', (SELECT perfstore.rollup_watermark()), timestamptz '2000-01-01 00:00+00')) g
+		CROSS JOIN LATERAL (
+			SELECT perfstore.sketch_agg(x.sketch) AS sketch, perfstore.stats_agg(x.stats) AS stats
+			FROM perfstore.samples_1m x
+			WHERE x.series_id = g.series_id AND x.bucket >= g.bucket AND x.bucket < g.bucket + interval '1 hour'
+			GROUP BY x.series_id) a
+		WHERE (SELECT EXISTS (SELECT 1 FROM perfstore.rollup_invalidations))
+	$view$;
+END
+$$;
+COMMENT ON FUNCTION perfstore_internal.distribute_views() IS
+	'replace the real-time views (samples_1m, samples_5m, samples_1h) by definitions that give the same rows and that Citus runs on the shards (distribute() calls it)';
+REVOKE ALL ON FUNCTION perfstore_internal.distribute_views() FROM PUBLIC;
+
+-- grant_reader(): as in 0.4.0, and SELECT on the late-data log.  The
+-- real-time views read the log; on a distributed store their queries on
+-- the shards run as the caller rather than as the views' owner, so a reader
+-- needs it there (on a single node the views read it as their owner).  The
+-- log holds series ids and time ranges, which a reader sees in samples.
+-- On a distributed store the grants go to the shards, and Citus wants one
+-- connection per node for them within the transaction (foreign keys among
+-- the reference tables).
+CREATE OR REPLACE FUNCTION perfstore.grant_reader(role regrole) RETURNS void
+	LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF perfstore_internal.citus_table('perfstore.samples'::pg_catalog.regclass) THEN
+		PERFORM pg_catalog.set_config('citus.multi_shard_modify_mode', 'sequential', true);
+	END IF;
+	EXECUTE pg_catalog.format('GRANT USAGE ON SCHEMA perfstore TO %s', role);
+	EXECUTE pg_catalog.format('GRANT SELECT ON perfstore.series, perfstore.samples, perfstore.rollup_1m,
+		perfstore.rollup_1h, perfstore.rollup_state, perfstore.settings,
+		perfstore.workflow_runs, perfstore.task_executions, perfstore.workflow_summary,
+		perfstore.agent_summary, perfstore.samples_1m, perfstore.samples_1h,
+		perfstore.partitions TO %s', role);
+	EXECUTE pg_catalog.format('GRANT SELECT ON perfstore.rollup_5m, perfstore.samples_5m TO %s', role);
+	EXECUTE pg_catalog.format('GRANT SELECT ON perfstore.bench_runs, perfstore.bench_statements,
+		perfstore.bench_intervals, perfstore.nplus1_findings, perfstore.bench_run_summary,
+		perfstore.bench_statement_summary TO %s', role);
+	EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION perfstore.compare_runs(bigint, bigint, float8),
+		perfstore.compare_to_history(bigint, integer, float8) TO %s', role);
+	EXECUTE pg_catalog.format('GRANT SELECT ON perfstore.rollup_invalidations TO %s', role);
+END
+$$;
+COMMENT ON FUNCTION perfstore.grant_reader(regrole) IS
+	'let a role (Grafana''s) read the store: SELECT on its tables and views (the late-data log included, which the views read on a distributed store) and the compare functions, nothing else';
+
+-- The error counts of two drivers of a run group, merged: the sum per
+-- SQLSTATE.  A function of its own rather than a subquery in store_run()'s
+-- ON CONFLICT DO UPDATE, which Citus does not run on a reference table.
+CREATE FUNCTION perfstore_internal.merge_error_counts(a jsonb, b jsonb) RETURNS jsonb
+	LANGUAGE sql IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT coalesce(pg_catalog.jsonb_object_agg(x.key, x.n ORDER BY x.key), '{}'::jsonb)
+	FROM (SELECT u.key, pg_catalog.sum(u.value::bigint) AS n
+	      FROM (SELECT j.key, j.value FROM pg_catalog.jsonb_each_text(a) j
+	            UNION ALL
+	            SELECT j.key, j.value FROM pg_catalog.jsonb_each_text(b) j) u
+	      GROUP BY u.key) x
+$$;
+COMMENT ON FUNCTION perfstore_internal.merge_error_counts(jsonb, jsonb) IS
+	'two run documents'' error counts (SQLSTATE to count) merged: the sum per SQLSTATE, keys in order; NULL counts as empty';
+REVOKE ALL ON FUNCTION perfstore_internal.merge_error_counts(jsonb, jsonb) FROM PUBLIC;
+
+-- store_run(): as in 0.4.0, with a run group's error counts merged by
+-- merge_error_counts(), so that it also runs on a distributed store (where
+-- the run tables are reference tables).
+CREATE OR REPLACE FUNCTION perfstore.store_run(report jsonb) RETURNS bigint
+	LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	doc jsonb := store_run.report;
+	v_name text;
+	v_group text;
+	v_labels jsonb;
+	v_config jsonb;
+	v_host text;
+	v_started timestamptz;
+	v_finished timestamptz;
+	v_errors jsonb;
+	v_latency perfstore.sketch;
+	stored jsonb;
+	rid bigint;
+	i integer;
+	k text;
+	f text;
+	val jsonb;
+	state text;
+	msg text;
+	det text;
+	hnt text;
+BEGIN
+	IF doc IS NULL OR pg_catalog.jsonb_typeof(doc) <> 'object' THEN
+		RAISE EXCEPTION 'the run document must be a JSON object, not %',
+			coalesce(pg_catalog.jsonb_typeof(doc), 'NULL')
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+
+	-- the run
+	v_name := perfstore_internal.run_doc_text(doc -> 'name', 'name');
+	IF v_name IS NULL OR v_name = '' THEN
+		RAISE EXCEPTION 'field "name" of the run document is missing or empty'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	v_group := perfstore_internal.run_doc_text(doc -> 'run_group', 'run_group');
+	IF v_group = '' THEN
+		RAISE EXCEPTION 'field "run_group" of the run document must not be empty'
+			USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'Leave it out or make it null for a run without a group.';
+	END IF;
+	v_labels := coalesce(doc -> 'labels', '{}');
+	IF pg_catalog.jsonb_typeof(v_labels) = 'null' THEN
+		v_labels := '{}';
+	ELSIF pg_catalog.jsonb_typeof(v_labels) <> 'object' THEN
+		RAISE EXCEPTION 'field "labels" of the run document must be an object, not %',
+			pg_catalog.jsonb_typeof(v_labels)
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	FOR k, val IN SELECT j.key, j.value FROM pg_catalog.jsonb_each(v_labels) j LOOP
+		IF pg_catalog.jsonb_typeof(val) <> 'string' THEN
+			RAISE EXCEPTION 'field "labels.%" of the run document must be a string, not %',
+				k, pg_catalog.jsonb_typeof(val)
+				USING ERRCODE = 'invalid_parameter_value';
+		END IF;
+	END LOOP;
+	v_config := coalesce(doc -> 'config', '{}');
+	IF pg_catalog.jsonb_typeof(v_config) = 'null' THEN
+		v_config := '{}';
+	ELSIF pg_catalog.jsonb_typeof(v_config) <> 'object' THEN
+		RAISE EXCEPTION 'field "config" of the run document must be an object, not %',
+			pg_catalog.jsonb_typeof(v_config)
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	v_host := perfstore_internal.run_doc_text(doc -> 'host', 'host');
+	v_started := perfstore_internal.run_doc_time(doc -> 'started_at', 'started_at');
+	v_finished := perfstore_internal.run_doc_time(doc -> 'finished_at', 'finished_at');
+	IF v_started IS NULL OR v_finished IS NULL THEN
+		RAISE EXCEPTION 'field "%" of the run document is missing',
+			CASE WHEN v_started IS NULL THEN 'started_at' ELSE 'finished_at' END
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF v_finished < v_started THEN
+		RAISE EXCEPTION 'field "finished_at" of the run document (%) is before "started_at" (%)',
+			v_finished, v_started
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	PERFORM perfstore_internal.run_doc_number(doc -> 'tps', 'tps'),
+		perfstore_internal.run_doc_number(doc -> 'duration_s', 'duration_s'),
+		perfstore_internal.run_doc_count(doc -> 'transactions', 'transactions'),
+		perfstore_internal.run_doc_count(doc -> 'failed_transactions', 'failed_transactions'),
+		perfstore_internal.run_doc_count(doc -> 'retries', 'retries'),
+		perfstore_internal.run_doc_count(doc -> 'clients', 'clients');
+	IF perfstore_internal.run_doc_count(doc -> 'clients', 'clients') > 2147483647 THEN
+		RAISE EXCEPTION 'field "clients" of the run document is out of range'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	v_errors := coalesce(doc -> 'errors', '{}');
+	IF pg_catalog.jsonb_typeof(v_errors) = 'null' THEN
+		v_errors := '{}';
+	ELSIF pg_catalog.jsonb_typeof(v_errors) <> 'object' THEN
+		RAISE EXCEPTION 'field "errors" of the run document must be an object (SQLSTATE to count), not %',
+			pg_catalog.jsonb_typeof(v_errors)
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	FOR k, val IN SELECT j.key, j.value FROM pg_catalog.jsonb_each(v_errors) j LOOP
+		IF perfstore_internal.run_doc_count(val, 'errors.' || k) IS NULL THEN
+			RAISE EXCEPTION 'field "errors.%" of the run document must be a count, not null', k
+				USING ERRCODE = 'invalid_parameter_value';
+		END IF;
+	END LOOP;
+	v_latency := perfstore_internal.run_doc_sketch(doc -> 'latency_sketch', 'latency_sketch');
+
+	-- the arrays: each element an object, then every field (set-based;
+	-- the sketches are parsed once, when they are inserted)
+	FOREACH f IN ARRAY ARRAY['statements', 'intervals', 'nplus1_findings'] LOOP
+		IF doc -> f IS NOT NULL AND pg_catalog.jsonb_typeof(doc -> f) NOT IN ('array', 'null') THEN
+			RAISE EXCEPTION 'field "%" of the run document must be an array, not %',
+				f, pg_catalog.jsonb_typeof(doc -> f)
+				USING ERRCODE = 'invalid_parameter_value';
+		END IF;
+		SELECT x.o - 1, pg_catalog.jsonb_typeof(x.e) INTO i, k
+		FROM pg_catalog.jsonb_array_elements(
+			CASE WHEN pg_catalog.jsonb_typeof(doc -> f) = 'array' THEN doc -> f ELSE '[]' END)
+			WITH ORDINALITY x(e, o)
+		WHERE pg_catalog.jsonb_typeof(x.e) <> 'object'
+		ORDER BY x.o LIMIT 1;
+		IF FOUND THEN
+			RAISE EXCEPTION 'field "%[%]" of the run document must be an object, not %', f, i, k
+				USING ERRCODE = 'invalid_parameter_value';
+		END IF;
+	END LOOP;
+	-- The array elements' fields, then every insert, in one block: the
+	-- timestamps and sketches of the elements are cast without a
+	-- subtransaction each, and when a cast fails the handler finds the field
+	-- (the slow way) and names it.
+	BEGIN
+	-- every field goes into the aggregate, so that none is optimized away
+	PERFORM max(pg_catalog.concat_ws(',',
+		       CASE WHEN coalesce(perfstore_internal.run_doc_text(x.e -> 'fingerprint', pg_catalog.format('statements[%s].fingerprint', x.o - 1)), '') = ''
+		            THEN perfstore_internal.run_doc_fail(pg_catalog.format('statements[%s].fingerprint', x.o - 1), 'is missing or empty') END,
+		       perfstore_internal.run_doc_text(x.e -> 'query', pg_catalog.format('statements[%s].query', x.o - 1)),
+		       perfstore_internal.run_doc_count(x.e -> 'calls', pg_catalog.format('statements[%s].calls', x.o - 1)),
+		       perfstore_internal.run_doc_count(x.e -> 'rows', pg_catalog.format('statements[%s].rows', x.o - 1)),
+		       perfstore_internal.run_doc_count(x.e -> 'errors', pg_catalog.format('statements[%s].errors', x.o - 1)),
+		       perfstore_internal.run_doc_text(x.e -> 'latency_sketch', pg_catalog.format('statements[%s].latency_sketch', x.o - 1))))
+		FROM pg_catalog.jsonb_array_elements(
+			CASE WHEN pg_catalog.jsonb_typeof(doc -> 'statements') = 'array' THEN doc -> 'statements' ELSE '[]' END)
+			WITH ORDINALITY x(e, o);
+	PERFORM max(pg_catalog.concat_ws(',',
+		       CASE WHEN NOT pg_catalog.isfinite(perfstore_internal.run_doc_text(x.e -> 'started_at',
+		                          pg_catalog.format('intervals[%s].started_at', x.o - 1))::timestamptz)
+		            THEN perfstore_internal.run_doc_fail(pg_catalog.format('intervals[%s].started_at', x.o - 1),
+		                                        'must be a finite timestamp') END,
+		       perfstore_internal.run_doc_text(x.e -> 'latency_sketch', pg_catalog.format('intervals[%s].latency_sketch', x.o - 1)),
+		       perfstore_internal.run_doc_number(x.e -> 'length_s', pg_catalog.format('intervals[%s].length_s', x.o - 1)),
+		       perfstore_internal.run_doc_count(x.e -> 'transactions', pg_catalog.format('intervals[%s].transactions', x.o - 1)),
+		       perfstore_internal.run_doc_count(x.e -> 'failed', pg_catalog.format('intervals[%s].failed', x.o - 1)),
+		       perfstore_internal.run_doc_count(x.e -> 'errors', pg_catalog.format('intervals[%s].errors', x.o - 1)),
+		       perfstore_internal.run_doc_number(x.e -> 'tps', pg_catalog.format('intervals[%s].tps', x.o - 1))))
+		FROM pg_catalog.jsonb_array_elements(
+			CASE WHEN pg_catalog.jsonb_typeof(doc -> 'intervals') = 'array' THEN doc -> 'intervals' ELSE '[]' END)
+			WITH ORDINALITY x(e, o);
+	PERFORM max(pg_catalog.concat_ws(',',
+		       CASE WHEN coalesce(perfstore_internal.run_doc_text(x.e -> 'source_fingerprint', pg_catalog.format('nplus1_findings[%s].source_fingerprint', x.o - 1)), '') = ''
+		            THEN perfstore_internal.run_doc_fail(pg_catalog.format('nplus1_findings[%s].source_fingerprint', x.o - 1), 'is missing or empty') END,
+		       CASE WHEN coalesce(perfstore_internal.run_doc_text(x.e -> 'repeated_fingerprint', pg_catalog.format('nplus1_findings[%s].repeated_fingerprint', x.o - 1)), '') = ''
+		            THEN perfstore_internal.run_doc_fail(pg_catalog.format('nplus1_findings[%s].repeated_fingerprint', x.o - 1), 'is missing or empty') END,
+		       perfstore_internal.run_doc_text(x.e -> 'source', pg_catalog.format('nplus1_findings[%s].source', x.o - 1)),
+		       perfstore_internal.run_doc_text(x.e -> 'repeated', pg_catalog.format('nplus1_findings[%s].repeated', x.o - 1)),
+		       perfstore_internal.run_doc_count(x.e -> 'occurrences', pg_catalog.format('nplus1_findings[%s].occurrences', x.o - 1)),
+		       perfstore_internal.run_doc_count(x.e -> 'repeats_total', pg_catalog.format('nplus1_findings[%s].repeats_total', x.o - 1)),
+		       perfstore_internal.run_doc_count(x.e -> 'repeats_max', pg_catalog.format('nplus1_findings[%s].repeats_max', x.o - 1)),
+		       perfstore_internal.run_doc_number(x.e -> 'time_ms', pg_catalog.format('nplus1_findings[%s].time_ms', x.o - 1)),
+		       perfstore_internal.run_doc_text(x.e -> 'suggestion', pg_catalog.format('nplus1_findings[%s].suggestion', x.o - 1)),
+		       CASE WHEN pg_catalog.jsonb_typeof(x.e -> 'example_params') NOT IN ('array', 'null')
+		            THEN perfstore_internal.run_doc_fail(pg_catalog.format('nplus1_findings[%s].example_params', x.o - 1),
+		                                        'must be an array, not ' || pg_catalog.jsonb_typeof(x.e -> 'example_params'))
+		            WHEN pg_catalog.jsonb_typeof(x.e -> 'example_params') = 'array'
+		                 AND EXISTS (SELECT 1 FROM pg_catalog.jsonb_array_elements(x.e -> 'example_params') p(v)
+		                             WHERE pg_catalog.jsonb_typeof(p.v) NOT IN ('string', 'null'))
+		            THEN perfstore_internal.run_doc_fail(pg_catalog.format('nplus1_findings[%s].example_params', x.o - 1),
+		                                        'must hold strings') END))
+		FROM pg_catalog.jsonb_array_elements(
+			CASE WHEN pg_catalog.jsonb_typeof(doc -> 'nplus1_findings') = 'array' THEN doc -> 'nplus1_findings' ELSE '[]' END)
+			WITH ORDINALITY x(e, o);
+
+	-- the document as received, without its sketches
+	stored := doc - 'latency_sketch';
+	FOREACH f IN ARRAY ARRAY['statements', 'intervals'] LOOP
+		IF pg_catalog.jsonb_typeof(doc -> f) = 'array' THEN
+			stored := pg_catalog.jsonb_set(stored, ARRAY[f],
+				(SELECT coalesce(pg_catalog.jsonb_agg(x.e - 'latency_sketch' ORDER BY x.o), '[]')
+				 FROM pg_catalog.jsonb_array_elements(doc -> f) WITH ORDINALITY x(e, o)));
+		END IF;
+	END LOOP;
+
+	-- the run row: created, or merged into the group's row (locked)
+	INSERT INTO perfstore.bench_runs AS r (name, run_group, labels, config, hosts, drivers, clients,
+		started_at, finished_at, duration_s, tps, transactions, failed_transactions, retries,
+		errors, latency, report)
+	VALUES (v_name, v_group, v_labels, v_config,
+		CASE WHEN coalesce(v_host, '') = '' THEN '{}' ELSE ARRAY[v_host] END, 1,
+		perfstore_internal.run_doc_count(doc -> 'clients', 'clients')::integer,
+		v_started, v_finished,
+		perfstore_internal.run_doc_number(doc -> 'duration_s', 'duration_s'),
+		perfstore_internal.run_doc_number(doc -> 'tps', 'tps'),
+		perfstore_internal.run_doc_count(doc -> 'transactions', 'transactions'),
+		perfstore_internal.run_doc_count(doc -> 'failed_transactions', 'failed_transactions'),
+		perfstore_internal.run_doc_count(doc -> 'retries', 'retries'),
+		v_errors, v_latency, stored)
+	ON CONFLICT ON CONSTRAINT bench_runs_group DO UPDATE SET
+		labels = excluded.labels || r.labels,
+		hosts = r.hosts || excluded.hosts,
+		drivers = r.drivers + 1,
+		clients = CASE WHEN r.clients IS NULL THEN excluded.clients
+		               WHEN excluded.clients IS NULL THEN r.clients
+		               ELSE r.clients + excluded.clients END,
+		started_at = LEAST(r.started_at, excluded.started_at),
+		finished_at = GREATEST(r.finished_at, excluded.finished_at),
+		duration_s = GREATEST(r.duration_s, excluded.duration_s),
+		tps = CASE WHEN r.tps IS NULL THEN excluded.tps WHEN excluded.tps IS NULL THEN r.tps
+		           ELSE r.tps + excluded.tps END,
+		transactions = CASE WHEN r.transactions IS NULL THEN excluded.transactions
+		                    WHEN excluded.transactions IS NULL THEN r.transactions
+		                    ELSE r.transactions + excluded.transactions END,
+		failed_transactions = CASE WHEN r.failed_transactions IS NULL THEN excluded.failed_transactions
+		                           WHEN excluded.failed_transactions IS NULL THEN r.failed_transactions
+		                           ELSE r.failed_transactions + excluded.failed_transactions END,
+		retries = CASE WHEN r.retries IS NULL THEN excluded.retries
+		               WHEN excluded.retries IS NULL THEN r.retries
+		               ELSE r.retries + excluded.retries END,
+		errors = perfstore_internal.merge_error_counts(r.errors, excluded.errors),
+		latency = perfstore.sketch_combine(r.latency, excluded.latency)
+	RETURNING r.id INTO rid;
+
+	INSERT INTO perfstore.bench_statements AS s (run_id, fingerprint, query, calls, rows, errors, latency)
+	SELECT rid, x.e ->> 'fingerprint', min(x.e ->> 'query'),
+	       sum((x.e ->> 'calls')::numeric::bigint),
+	       sum((x.e ->> 'rows')::numeric::bigint),
+	       sum((x.e ->> 'errors')::numeric::bigint),
+	       perfstore.sketch_agg((x.e ->> 'latency_sketch')::perfstore.sketch)
+	FROM pg_catalog.jsonb_array_elements(
+		CASE WHEN pg_catalog.jsonb_typeof(doc -> 'statements') = 'array' THEN doc -> 'statements' ELSE '[]' END)
+		WITH ORDINALITY x(e, o)
+	GROUP BY x.e ->> 'fingerprint'
+	ORDER BY x.e ->> 'fingerprint'
+	ON CONFLICT (run_id, fingerprint) DO UPDATE SET
+		query = coalesce(s.query, excluded.query),
+		calls = CASE WHEN s.calls IS NULL THEN excluded.calls WHEN excluded.calls IS NULL THEN s.calls
+		             ELSE s.calls + excluded.calls END,
+		rows = CASE WHEN s.rows IS NULL THEN excluded.rows WHEN excluded.rows IS NULL THEN s.rows
+		            ELSE s.rows + excluded.rows END,
+		errors = CASE WHEN s.errors IS NULL THEN excluded.errors WHEN excluded.errors IS NULL THEN s.errors
+		              ELSE s.errors + excluded.errors END,
+		latency = perfstore.sketch_combine(s.latency, excluded.latency);
+
+	INSERT INTO perfstore.bench_intervals AS b (run_id, seq, started_at, length_s, transactions, failed,
+		errors, tps, latency)
+	SELECT rid, x.o::integer, (x.e ->> 'started_at')::timestamptz,
+	       (x.e ->> 'length_s')::float8,
+	       (x.e ->> 'transactions')::numeric::bigint,
+	       (x.e ->> 'failed')::numeric::bigint,
+	       (x.e ->> 'errors')::numeric::bigint,
+	       (x.e ->> 'tps')::float8,
+	       (x.e ->> 'latency_sketch')::perfstore.sketch
+	FROM pg_catalog.jsonb_array_elements(
+		CASE WHEN pg_catalog.jsonb_typeof(doc -> 'intervals') = 'array' THEN doc -> 'intervals' ELSE '[]' END)
+		WITH ORDINALITY x(e, o)
+	ORDER BY x.o
+	ON CONFLICT (run_id, seq) DO UPDATE SET
+		started_at = LEAST(b.started_at, excluded.started_at),
+		length_s = GREATEST(b.length_s, excluded.length_s),
+		transactions = CASE WHEN b.transactions IS NULL THEN excluded.transactions
+		                    WHEN excluded.transactions IS NULL THEN b.transactions
+		                    ELSE b.transactions + excluded.transactions END,
+		failed = CASE WHEN b.failed IS NULL THEN excluded.failed WHEN excluded.failed IS NULL THEN b.failed
+		              ELSE b.failed + excluded.failed END,
+		errors = CASE WHEN b.errors IS NULL THEN excluded.errors WHEN excluded.errors IS NULL THEN b.errors
+		              ELSE b.errors + excluded.errors END,
+		tps = CASE WHEN b.tps IS NULL THEN excluded.tps WHEN excluded.tps IS NULL THEN b.tps
+		           ELSE b.tps + excluded.tps END,
+		latency = perfstore.sketch_combine(b.latency, excluded.latency);
+
+	INSERT INTO perfstore.nplus1_findings AS n (run_id, source_fingerprint, repeated_fingerprint, source,
+		repeated, occurrences, repeats_total, repeats_max, time_ms, example_params, suggestion)
+	SELECT rid, g.source_fingerprint, g.repeated_fingerprint, g.source, g.repeated, g.occurrences,
+	       g.repeats_total, g.repeats_max, g.time_ms,
+	       (SELECT pg_catalog.array_agg(p.v ORDER BY p.o)
+	        FROM pg_catalog.jsonb_array_elements_text(
+	            CASE WHEN pg_catalog.jsonb_typeof(g.params) = 'array' THEN g.params END)
+	            WITH ORDINALITY p(v, o)),
+	       g.suggestion
+	FROM (SELECT x.e ->> 'source_fingerprint' AS source_fingerprint,
+	             x.e ->> 'repeated_fingerprint' AS repeated_fingerprint,
+	             min(x.e ->> 'source') AS source, min(x.e ->> 'repeated') AS repeated,
+	             sum((x.e ->> 'occurrences')::numeric::bigint) AS occurrences,
+	             sum((x.e ->> 'repeats_total')::numeric::bigint) AS repeats_total,
+	             max((x.e ->> 'repeats_max')::numeric::bigint) AS repeats_max,
+	             sum((x.e ->> 'time_ms')::float8) AS time_ms,
+	             (pg_catalog.array_agg(x.e -> 'example_params' ORDER BY x.o))[1] AS params,
+	             min(x.e ->> 'suggestion') AS suggestion
+	      FROM pg_catalog.jsonb_array_elements(
+	          CASE WHEN pg_catalog.jsonb_typeof(doc -> 'nplus1_findings') = 'array'
+	               THEN doc -> 'nplus1_findings' ELSE '[]' END) WITH ORDINALITY x(e, o)
+	      GROUP BY 1, 2) g
+	ORDER BY 2, 3
+	ON CONFLICT (run_id, source_fingerprint, repeated_fingerprint) DO UPDATE SET
+		source = coalesce(n.source, excluded.source),
+		repeated = coalesce(n.repeated, excluded.repeated),
+		occurrences = CASE WHEN n.occurrences IS NULL THEN excluded.occurrences
+		                   WHEN excluded.occurrences IS NULL THEN n.occurrences
+		                   ELSE n.occurrences + excluded.occurrences END,
+		repeats_total = CASE WHEN n.repeats_total IS NULL THEN excluded.repeats_total
+		                     WHEN excluded.repeats_total IS NULL THEN n.repeats_total
+		                     ELSE n.repeats_total + excluded.repeats_total END,
+		repeats_max = GREATEST(n.repeats_max, excluded.repeats_max),
+		time_ms = CASE WHEN n.time_ms IS NULL THEN excluded.time_ms
+		               WHEN excluded.time_ms IS NULL THEN n.time_ms
+		               ELSE n.time_ms + excluded.time_ms END,
+		example_params = coalesce(n.example_params, excluded.example_params),
+		suggestion = coalesce(n.suggestion, excluded.suggestion);
+
+	EXCEPTION WHEN data_exception THEN
+		GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, msg = MESSAGE_TEXT,
+			det = PG_EXCEPTION_DETAIL, hnt = PG_EXCEPTION_HINT;
+		-- which element: these raise naming the field
+		PERFORM perfstore_internal.run_doc_time(x.e -> 'started_at', pg_catalog.format('intervals[%s].started_at', x.o - 1)),
+			perfstore_internal.run_doc_sketch(x.e -> 'latency_sketch', pg_catalog.format('intervals[%s].latency_sketch', x.o - 1))
+		FROM pg_catalog.jsonb_array_elements(
+			CASE WHEN pg_catalog.jsonb_typeof(doc -> 'intervals') = 'array' THEN doc -> 'intervals' ELSE '[]' END)
+			WITH ORDINALITY x(e, o);
+		PERFORM perfstore_internal.run_doc_sketch(x.e -> 'latency_sketch', pg_catalog.format('statements[%s].latency_sketch', x.o - 1))
+		FROM pg_catalog.jsonb_array_elements(
+			CASE WHEN pg_catalog.jsonb_typeof(doc -> 'statements') = 'array' THEN doc -> 'statements' ELSE '[]' END)
+			WITH ORDINALITY x(e, o);
+		RAISE EXCEPTION USING ERRCODE = state, MESSAGE = msg, DETAIL = coalesce(det, ''), HINT = coalesce(hnt, '');
+	END;
+
+	RETURN rid;
+END
+$$;
+COMMENT ON FUNCTION perfstore.store_run(jsonb) IS
+	'store one driver''s run document (docs/runs.md) with its statements, intervals and N+1 findings; drivers with the same name and run_group merge into one run; returns the run id; a malformed document raises 22023 naming the field and stores nothing';
+
 -- distribute(): see the section header.  Checks first (Citus installed,
 -- this node its coordinator, not distributed yet, a valid shard count),
 -- then in one transaction: the foreign keys between the run tables are
@@ -488,11 +998,12 @@ BEGIN
 	FOREACH d IN ARRAY fkey_defs LOOP
 		EXECUTE d;
 	END LOOP;
+	PERFORM perfstore_internal.distribute_views();
 
 	-- The real-time views read the late-data log.  On the shards their
 	-- queries run as the caller, not as the views' owner: the roles that
 	-- read the views may read the log's shards (series ids and time ranges
-	-- only).  Readers granted later need the same grant (docs/scale-out.md).
+	-- only).  grant_reader() grants it to the readers it adds.
 	FOR fkeys IN
 		SELECT DISTINCT a.grantee
 		FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a

@@ -6,8 +6,11 @@
 # tests/suites/*.sh in name order.  A suite runs with PGHOST, PGPORT, PGUSER
 # and PGDATABASE pointing at the cluster and PERFSTORE_ROOT at the checkout;
 # its last line of output must be "N passed, N failed".  A suite that prints
-# no such line counts as one failure.  The cluster is stopped at the end if
-# this script started it, even when a suite fails.
+# no such line counts as one failure.  A suite that cannot run here (a
+# missing optional dependency) prints "# skipped: REASON" and "0 passed, 0
+# failed": it is listed as skipped, with its reason, before the summary line.
+# The cluster is stopped at the end if this script started it, even when a
+# suite fails.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -29,6 +32,7 @@ eval "$(scripts/pgcluster.sh env)"
 
 total_pass=0
 total_fail=0
+skipped=()
 only=${PERFSTORE_TESTS:-}
 
 # pg_regress, through PGXS's installcheck
@@ -61,12 +65,19 @@ for suite in tests/suites/*.sh; do
 	"$suite" 2>&1 | tee "$log"
 	rc=${PIPESTATUS[0]}
 	last=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
-	rm -f "$log"
 	[ -n "$last" ] || echo "$name: exited $rc without a summary line"
 	read -r p f <<<"$(summary_counts "$last" "$rc")"
+	reason=$(sed -n 's/^# skipped: //p' "$log" | head -n 1)
+	if [ -n "$reason" ] && [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
+		skipped+=("$name: $reason")
+	fi
+	rm -f "$log"
 	total_pass=$((total_pass + p))
 	total_fail=$((total_fail + f))
 done
 
+for s in "${skipped[@]}"; do
+	echo "skipped: $s"
+done
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" -eq 0 ]
