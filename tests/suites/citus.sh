@@ -16,18 +16,21 @@
 # maintain(), late data from both paths, retention) and, after each step,
 # the exact answers of both compared: samples per series (count, exact sum,
 # the sketch's text, p50/p95/p99), the rollup tables' rows, the real-time
-# views (with late data logged and after maintain()), partitions, the
-# late-data log, maintain()'s counters, the workflow and load-test run
-# summaries and every query of the shipped Grafana dashboards as the reader
-# role.  On the distributed side: no row lands in the coordinator's local
-# tables (the ingest view's rows reach the shards), the rollup refreshes
-# are INSERT ... SELECTs that run on the shards (the statements the
-# coordinator sends to the workers), and the maintenance worker maintains through
-# the coordinator while the workers' workers stay out of it, logging that
-# once.
+# views (with late data logged and after maintain(); as a reader granted
+# before distribute() and one granted after it), partitions, the late-data
+# log, maintain()'s counters, the workflow runs and the load-test runs
+# stored by store_run() (a run group of two drivers among them) with their
+# summaries, and every query of the shipped Grafana dashboards as the
+# reader role.  On the distributed side: no row lands in the coordinator's
+# local tables (the ingest view's rows reach the shards), the rollup
+# refreshes are INSERT ... SELECTs that run on the shards (the statements
+# the coordinator sends to the workers), and the maintenance worker
+# maintains through the coordinator while the workers' workers stay out of
+# it, logging that once.
 #
-# Skips (a "# skipped:" line with the reason, then 0 passed, 0 failed) when
-# Citus is not installed in that PostgreSQL.  The clusters are stopped and
+# Skips (a "# skipped:" line with the reason, then 0 passed, 0 failed, which
+# tests/run.sh lists as skipped) when Citus is not installed in that
+# PostgreSQL.  The clusters are stopped and
 # removed on exit, whatever happens.  The last line of output is "N passed,
 # N failed"; the exit status is non-zero on failure.
 set -u
