@@ -284,7 +284,8 @@ key_lower(const struct sketch *s, int32_t key)
 }
 
 /* ----------------------------------------------------------------
- * Layout
+ * Layout (the accessors of the block's arrays, which the codecs use too,
+ * are in sketch_int.h)
  * ----------------------------------------------------------------
  */
 
