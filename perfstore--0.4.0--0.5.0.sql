@@ -39,6 +39,54 @@ CREATE TRIGGER series_changed
 	AFTER UPDATE OF id, metric, labels OR DELETE OR TRUNCATE ON perfstore.series
 	FOR EACH STATEMENT EXECUTE FUNCTION perfstore_internal.series_changed();
 
+-- Batch ingest takes labels as text (src/ingest.c): COPY then stores the
+-- text as it comes, and the trigger parses each distinct label set of a
+-- statement once, where a jsonb column made COPY parse every row's.  jsonb
+-- values still go in (INSERT casts them to text on assignment), labels must
+-- still be a JSON object, and a binary COPY written for the jsonb column
+-- still loads.  A view's column cannot change its type, so the view is
+-- built under a temporary name with the same triggers, takes over the
+-- grants of the old one, and then its name.  Those grants are given to the
+-- roles of this database, not by the extension: they are removed from the
+-- view's initial privileges again, so that pg_dump keeps them as a fresh
+-- install would.
+CREATE VIEW perfstore.ingest_0_5_0 AS
+SELECT NULL::text AS metric, NULL::text AS labels,
+       NULL::timestamptz AS ts, NULL::float8 AS value
+WHERE false;
+ALTER VIEW perfstore.ingest_0_5_0 ALTER COLUMN labels SET DEFAULT '{}'::text;
+ALTER VIEW perfstore.ingest_0_5_0 ALTER COLUMN ts SET DEFAULT pg_catalog.now();
+COMMENT ON VIEW perfstore.ingest_0_5_0 IS
+	'batch ingest: COPY or INSERT (metric, labels, ts, value) rows here, labels a JSON object as text; each statement stores them in samples (always empty when read)';
+CREATE TRIGGER ingest_begin BEFORE INSERT ON perfstore.ingest_0_5_0
+	FOR EACH STATEMENT EXECUTE FUNCTION perfstore.ingest_trigger();
+CREATE TRIGGER ingest_row INSTEAD OF INSERT ON perfstore.ingest_0_5_0
+	FOR EACH ROW EXECUTE FUNCTION perfstore.ingest_trigger();
+CREATE TRIGGER ingest_end AFTER INSERT ON perfstore.ingest_0_5_0
+	FOR EACH STATEMENT EXECUTE FUNCTION perfstore.ingest_trigger();
+DO $do$
+DECLARE
+	g record;
+BEGIN
+	FOR g IN
+		SELECT a.grantee, a.privilege_type
+		FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a
+		WHERE c.oid OPERATOR(pg_catalog.=) 'perfstore.ingest'::pg_catalog.regclass
+		  AND a.grantee OPERATOR(pg_catalog.<>) c.relowner
+		ORDER BY 1, 2
+	LOOP
+		EXECUTE pg_catalog.format('GRANT %s ON perfstore.ingest_0_5_0 TO %s', g.privilege_type,
+			CASE WHEN g.grantee OPERATOR(pg_catalog.=) 0::pg_catalog.oid THEN 'PUBLIC'
+			     ELSE g.grantee::pg_catalog.regrole::pg_catalog.text END);
+	END LOOP;
+	DELETE FROM pg_catalog.pg_init_privs ip
+	WHERE ip.objoid OPERATOR(pg_catalog.=) 'perfstore.ingest_0_5_0'::pg_catalog.regclass
+	  AND ip.classoid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass;
+END
+$do$;
+DROP VIEW perfstore.ingest;
+ALTER VIEW perfstore.ingest_0_5_0 RENAME TO ingest;
+
 --
 -- scale-out
 --

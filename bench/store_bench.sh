@@ -199,10 +199,30 @@ printf '  late rows, batch ingest           %8s ms  %9s rows/s  ratio %s; %s log
 	"$late_logged" "$(ratio "$late_ingest_ms" "$ingest_ms")"
 
 # ---- 2. record() calls per second at -c 8 ----------------------------------
+# record: the labels built per call, as before; record_literal: the labels a
+# literal, as a client that has them sends them; insert: a plain INSERT of a
+# resolved row into samples as the owner, what one row in its own
+# transaction costs at all; args: the record call's argument expressions
+# alone, without the call (how fast the first script could ever run).
 cat >"$tmp/record.sql" <<SQL
 \\set h random(1, $SERIES)
 \\set v random(1, 100000)
 SELECT perfstore.record('record.bench', :v / 100.0, jsonb_build_object('host', 'h' || :h));
+SQL
+cat >"$tmp/record_literal.sql" <<SQL
+\\set h random(1, $SERIES)
+\\set v random(1, 100000)
+SELECT perfstore.record('record.bench', :v, '{"host": "h:h"}');
+SQL
+bench_sid=$(ipsql -c "SELECT min(id) FROM perfstore.series WHERE metric = 'ingest.bench'")
+cat >"$tmp/insert.sql" <<SQL
+\\set v random(1, 100000)
+INSERT INTO perfstore.samples (series_id, ts, value) VALUES ($bench_sid, now(), :v);
+SQL
+cat >"$tmp/args.sql" <<SQL
+\\set h random(1, $SERIES)
+\\set v random(1, 100000)
+SELECT :v / 100.0, jsonb_build_object('host', 'h' || :h);
 SQL
 cat >"$tmp/select.sql" <<'SQL'
 SELECT 1;
@@ -214,20 +234,26 @@ SELECT perfstore.record('record.bench', :v / 100.0, jsonb_build_object('host', '
 SQL
 tps() { sed -nE 's/^tps = ([0-9.]+) .*/\1/p' "$1" | head -n 1; }
 # alternated, BENCH_REPEAT times each: the machine's load changes while it runs
-: >"$tmp/record_tps"
-: >"$tmp/select_tps"
-: >"$tmp/record_late_tps"
+scripts="record record_literal insert args select record_late"
+for f in $scripts; do : >"$tmp/${f}_tps"; done
 for ((r = 1; r <= REPEAT; r++)); do
-	for f in record select record_late; do
+	for f in $scripts; do
 		"$PGBIN/pgbench" -n -c 8 -j 2 -T "$RECORD_SECONDS" -f "$tmp/$f.sql" "$INGEST_DB" >"$tmp/$f.out" 2>&1
 		tps "$tmp/$f.out" >>"$tmp/${f}_tps"
 	done
 done
-record_tps=$(median <"$tmp/record_tps")
-select_tps=$(median <"$tmp/select_tps")
-record_late_tps=$(median <"$tmp/record_late_tps")
-printf '  record() at -c 8                  %9.0f calls/s   (SELECT 1 at -c 8: %.0f/s, ratio %s; issue: >= 0.5)\n' \
-	"$record_tps" "$select_tps" "$(ratio "$record_tps" "$select_tps")"
+for f in $scripts; do
+	eval "${f}_tps=\$(median <\"\$tmp/${f}_tps\")"
+done
+printf '  SELECT 1 at -c 8                  %9.0f /s        (anchor)\n' "$select_tps"
+printf '  record() at -c 8                  %9.0f calls/s   ratio %s (issue: >= 0.5)\n' \
+	"$record_tps" "$(ratio "$record_tps" "$select_tps")"
+printf '  record(), labels a literal        %9.0f calls/s   ratio %s\n' \
+	"$record_literal_tps" "$(ratio "$record_literal_tps" "$select_tps")"
+printf '  INSERT of a resolved row          %9.0f /s        ratio %s (one row per transaction)\n' \
+	"$insert_tps" "$(ratio "$insert_tps" "$select_tps")"
+printf '  record()'"'"'s arguments, no call     %9.0f /s        ratio %s (the first line'"'"'s bound)\n' \
+	"$args_tps" "$(ratio "$args_tps" "$select_tps")"
 printf '  record() late, at -c 8            %9.0f calls/s   (%s x on-time record())\n' \
 	"$record_late_tps" "$(ratio "$record_late_tps" "$record_tps")"
 
