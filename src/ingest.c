@@ -92,11 +92,13 @@ PG_FUNCTION_INFO_V1(perfstore_ingest_trigger);
 #define INGEST_VALUE_MAX	1e100
 #define INGEST_KEY_MAX		2000
 
-/* a label set: the metric's bytes, a NUL, the jsonb's bytes */
+/* a label set: the bytes of the metric and of the labels, as a row has them */
 typedef struct IngestKey
 {
-	const char *data;
-	Size		len;
+	const char *metric;
+	const char *labels;
+	uint32		mlen;
+	uint32		llen;
 } IngestKey;
 
 /* one series seen by the batch; key first (dynahash) */
@@ -157,7 +159,6 @@ typedef struct IngestBatch
 	int			nestlevel;		/* transaction nest level that opened it */
 	MemoryContext cxt;
 	HTAB	   *series;			/* IngestKey -> IngestSeries */
-	StringInfoData key;			/* scratch: the current row's key */
 	int32		nseries;		/* entries in series (their nums: 0..n-1) */
 	IngestRow  *rows;			/* INGEST_FLUSH_ROWS buffered rows */
 	IngestRow  *sorted;			/* scratch of a flush, allocated at the first */
@@ -210,7 +211,8 @@ ingest_key_hash(const void *key, Size keysize)
 {
 	const IngestKey *k = (const IngestKey *) key;
 
-	return hash_bytes((const unsigned char *) k->data, (int) k->len);
+	return hash_combine(hash_bytes((const unsigned char *) k->metric, (int) k->mlen),
+						hash_bytes((const unsigned char *) k->labels, (int) k->llen));
 }
 
 static int
@@ -219,7 +221,9 @@ ingest_key_match(const void *key1, const void *key2, Size keysize)
 	const IngestKey *a = (const IngestKey *) key1;
 	const IngestKey *b = (const IngestKey *) key2;
 
-	return (a->len == b->len && memcmp(a->data, b->data, a->len) == 0) ? 0 : 1;
+	return (a->mlen == b->mlen && a->llen == b->llen &&
+			memcmp(a->labels, b->labels, a->llen) == 0 &&
+			memcmp(a->metric, b->metric, a->mlen) == 0) ? 0 : 1;
 }
 
 /*
@@ -287,7 +291,6 @@ ingest_open(void)
 	ctl.hcxt = cxt;
 	b->series = hash_create("perfstore ingest series", 256, &ctl,
 							HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
-	initStringInfo(&b->key);
 	b->rows = palloc(sizeof(IngestRow) * INGEST_FLUSH_ROWS);
 	MemoryContextSwitchTo(old);
 	b->late_before = DT_NOBEGIN;	/* set by ingest_read_watermark() */
@@ -897,10 +900,12 @@ ingest_jsonb_is_object(struct varlena *labels)
  * timestamp's, the series key's size.
  */
 static void
-ingest_row(IngestBatch *b, HeapTuple tuple, TupleDesc desc)
+ingest_row(IngestBatch *b, TupleTableSlot *slot, HeapTuple tuple, TupleDesc desc)
 {
-	Datum		values[4];
-	bool		nulls[4];
+	Datum		buf_values[4];
+	bool		buf_nulls[4];
+	Datum	   *values = buf_values;
+	bool	   *nulls = buf_nulls;
 	struct varlena *metric;
 	struct varlena *labels;
 	Jsonb	   *parsed = NULL;
@@ -911,7 +916,15 @@ ingest_row(IngestBatch *b, HeapTuple tuple, TupleDesc desc)
 	bool		found;
 	Size		keysize;
 
-	heap_deform_tuple(tuple, desc, values, nulls);
+	/* COPY's slot has the row's values already: no need to deform it */
+	if (slot != NULL)
+	{
+		slot_getallattrs(slot);
+		values = slot->tts_values;
+		nulls = slot->tts_isnull;
+	}
+	else
+		heap_deform_tuple(tuple, desc, values, nulls);
 	if (nulls[0] || nulls[1] || nulls[2] || nulls[3])
 		ingest_bad_row(values, nulls, desc);
 	value = DatumGetFloat8(values[3]);
@@ -921,13 +934,10 @@ ingest_row(IngestBatch *b, HeapTuple tuple, TupleDesc desc)
 	metric = pg_detoast_datum_packed((struct varlena *) DatumGetPointer(values[0]));
 	ts = DatumGetTimestampTz(values[2]);
 
-	/* the key: metric, NUL, labels as given (text has no NUL) */
-	resetStringInfo(&b->key);
-	appendBinaryStringInfo(&b->key, VARDATA_ANY(metric), VARSIZE_ANY_EXHDR(metric));
-	appendStringInfoChar(&b->key, '\0');
-	appendBinaryStringInfo(&b->key, VARDATA_ANY(labels), VARSIZE_ANY_EXHDR(labels));
-	key.data = b->key.data;
-	key.len = b->key.len;
+	key.metric = VARDATA_ANY(metric);
+	key.mlen = VARSIZE_ANY_EXHDR(metric);
+	key.labels = VARDATA_ANY(labels);
+	key.llen = VARSIZE_ANY_EXHDR(labels);
 	s = (IngestSeries *) hash_search(b->series, &key, HASH_FIND, NULL);
 	if (s == NULL)
 	{
@@ -968,14 +978,15 @@ ingest_row(IngestBatch *b, HeapTuple tuple, TupleDesc desc)
 	if (s == NULL)
 	{
 		MemoryContext old = MemoryContextSwitchTo(b->cxt);
-		char	   *copy = palloc(key.len);
+		char	   *copy = palloc(key.mlen + key.llen + 1);
 
-		memcpy(copy, key.data, key.len);
+		memcpy(copy, key.metric, key.mlen);
+		memcpy(copy + key.mlen, key.labels, key.llen);
 		MemoryContextSwitchTo(old);
-		key.data = copy;
+		key.metric = copy;
+		key.labels = copy + key.mlen;
 		s = (IngestSeries *) hash_search(b->series, &key, HASH_ENTER, &found);
 		old = MemoryContextSwitchTo(b->cxt);
-		s->key.data = copy;
 		s->resolved = false;
 		s->missing = false;
 		s->num = b->nseries++;
@@ -1083,7 +1094,7 @@ perfstore_ingest_trigger(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 					 errmsg("perfstore_ingest_trigger: must fire on INSERT into perfstore.ingest")));
-		ingest_row(ingest_batch, trigdata->tg_trigtuple,
+		ingest_row(ingest_batch, trigdata->tg_trigslot, trigdata->tg_trigtuple,
 				   RelationGetDescr(trigdata->tg_relation));
 
 		/*
