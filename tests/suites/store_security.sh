@@ -79,4 +79,28 @@ else
 	not_ok "the upgraded writer's rights" "$TMP/w.out"
 fi
 
+# ---- record()'s series cache across sessions ------------------------------
+# A writer's session caches series ids (src/record.c).  The owner deletes a
+# series in another session and commits; the writer's next record() must
+# create the series again, never store a sample under the deleted id.  The
+# writer session runs the owner's session in between with \!.
+psql -d regress_sec_upgrade -c "DELETE FROM perfstore.samples" >/dev/null
+out=$(psql -d regress_sec_upgrade -v ON_ERROR_STOP=1 2>&1 <<SQL
+SET ROLE "Regress Writer";
+SELECT perfstore.record('sec.cache', 1, '{"h": "a"}');
+SELECT perfstore.record('sec.cache', 2, '{"h": "a"}');
+\! psql -X -q -d regress_sec_upgrade -c "DELETE FROM perfstore.series WHERE metric = 'sec.cache'"
+SELECT perfstore.record('sec.cache', 3, '{"h": "a"}');
+SQL
+)
+got=$(psql -d regress_sec_upgrade -c "SELECT count(*) FILTER (WHERE sr.id IS NULL) || ' ' ||
+	coalesce(string_agg(s.value::text, ',') FILTER (WHERE sr.id IS NOT NULL), '-')
+	FROM perfstore.samples s LEFT JOIN perfstore.series sr ON sr.id = s.series_id")
+if [ "$got" = "2 3" ]; then
+	ok "a series deleted by the owner in another session: the writer's next record() creates it again"
+else
+	printf '%s\nsamples without series, values with: %s\n' "$out" "$got" >"$TMP/cache.out"
+	not_ok "record() after a series was deleted in another session" "$TMP/cache.out"
+fi
+
 finish
