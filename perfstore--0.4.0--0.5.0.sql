@@ -38,6 +38,10 @@ REVOKE ALL ON FUNCTION perfstore_internal.series_changed() FROM PUBLIC;
 CREATE TRIGGER series_changed
 	AFTER UPDATE OF id, metric, labels OR DELETE OR TRUNCATE ON perfstore.series
 	FOR EACH STATEMENT EXECUTE FUNCTION perfstore_internal.series_changed();
+-- It fires under session_replication_role = replica too (a restore with
+-- --disable-triggers, a logical replication apply): a series changed then
+-- must still reach the caches.
+ALTER TABLE perfstore.series ENABLE ALWAYS TRIGGER series_changed;
 
 -- Batch ingest takes labels as text (src/ingest.c): COPY then stores the
 -- text as it comes, and the trigger parses each distinct label set of a
@@ -68,16 +72,29 @@ DO $do$
 DECLARE
 	g record;
 BEGIN
+	-- the view's grants and its columns' grants, with their grant options
 	FOR g IN
-		SELECT a.grantee, a.privilege_type
+		SELECT NULL::pg_catalog.name AS col, a.grantee, a.privilege_type, a.is_grantable
 		FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a
 		WHERE c.oid OPERATOR(pg_catalog.=) 'perfstore.ingest'::pg_catalog.regclass
 		  AND a.grantee OPERATOR(pg_catalog.<>) c.relowner
-		ORDER BY 1, 2
+		UNION ALL
+		SELECT att.attname, a.grantee, a.privilege_type, a.is_grantable
+		FROM pg_catalog.pg_class c
+		JOIN pg_catalog.pg_attribute att ON att.attrelid OPERATOR(pg_catalog.=) c.oid,
+		     pg_catalog.aclexplode(att.attacl) a
+		WHERE c.oid OPERATOR(pg_catalog.=) 'perfstore.ingest'::pg_catalog.regclass
+		  AND att.attnum OPERATOR(pg_catalog.>) 0::pg_catalog.int2
+		  AND a.grantee OPERATOR(pg_catalog.<>) c.relowner
+		ORDER BY 1 NULLS FIRST, 2, 3
 	LOOP
-		EXECUTE pg_catalog.format('GRANT %s ON perfstore.ingest_0_5_0 TO %s', g.privilege_type,
+		EXECUTE pg_catalog.format('GRANT %s%s ON perfstore.ingest_0_5_0 TO %s%s', g.privilege_type,
+			CASE WHEN g.col IS NULL THEN ''::pg_catalog.text
+			     ELSE pg_catalog.format(' (%I)', g.col) END,
 			CASE WHEN g.grantee OPERATOR(pg_catalog.=) 0::pg_catalog.oid THEN 'PUBLIC'
-			     ELSE g.grantee::pg_catalog.regrole::pg_catalog.text END);
+			     ELSE g.grantee::pg_catalog.regrole::pg_catalog.text END,
+			CASE WHEN g.is_grantable THEN ' WITH GRANT OPTION'::pg_catalog.text
+			     ELSE ''::pg_catalog.text END);
 	END LOOP;
 	DELETE FROM pg_catalog.pg_init_privs ip
 	WHERE ip.objoid OPERATOR(pg_catalog.=) 'perfstore.ingest_0_5_0'::pg_catalog.regclass

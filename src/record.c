@@ -32,8 +32,11 @@
  * while it is the owner.
  *
  * Memory: the cache lives in its own context under CacheMemoryContext and
- * holds at most RECORD_CACHE_MAX entries (it is emptied when full); SPI's
- * memory goes with SPI_finish.
+ * holds at most RECORD_CACHE_MAX entries and RECORD_CACHE_BYTES bytes of
+ * keys (it is emptied when either is reached); a key longer than
+ * RECORD_CACHED_KEY_MAX (labels that compress well pass the stored-size
+ * check at many times that length) is never cached.  The call's key is
+ * built in the call's memory; SPI's memory goes with SPI_finish.
  */
 #include "postgres.h"
 
@@ -47,7 +50,6 @@
 #include "common/hashfn.h"
 #include "executor/spi.h"
 #include "fmgr.h"
-#include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
@@ -71,8 +73,11 @@ PG_FUNCTION_INFO_V1(perfstore_series_changed);
 #define RECORD_VALUE_MAX	1e100
 #define RECORD_KEY_MAX		2000
 
-/* entries the cache holds before it is emptied */
+/* entries and bytes of keys the cache holds before it is emptied */
 #define RECORD_CACHE_MAX	65536
+#define RECORD_CACHE_BYTES	(8 * 1024 * 1024)
+/* the longest key cached: a metric and labels of RECORD_KEY_MAX bytes, as text */
+#define RECORD_CACHED_KEY_MAX	(2 * RECORD_KEY_MAX + 64)
 
 /* a cached series: the key's bytes (metric, NUL, labels' jsonb), its id */
 typedef struct RecordKey
@@ -90,10 +95,11 @@ typedef struct RecordEntry
 static MemoryContext record_cxt = NULL;
 static HTAB *record_cache = NULL;
 static bool record_cache_valid = false;
+static Size record_cache_bytes = 0;	/* bytes of the cached keys */
+static uint64 record_inval_count = 0;	/* invalidations seen, ever */
 static bool record_callbacks_registered = false;
 static Oid	record_series_relid = InvalidOid;
 static bool record_added_in_xact = false;	/* an entry came in this xact */
-static StringInfoData record_key;	/* scratch: the current call's key */
 static OverrideSearchPath record_search_path = {NIL, true, false, 0};
 
 static SPIPlanPtr record_lookup_plan = NULL;
@@ -123,7 +129,10 @@ static void
 record_relcache_callback(Datum arg, Oid relid)
 {
 	if (!OidIsValid(relid) || relid == record_series_relid)
+	{
 		record_cache_valid = false;
+		record_inval_count++;
+	}
 }
 
 static void
@@ -159,13 +168,15 @@ record_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 /*
  * record_cache_ready: make the cache usable: register the callbacks once,
  * and (re)build it empty when it was dropped.  Raises when the extension's
- * schema or series table is missing.
+ * schema or series table is missing, leaving the cache dropped.  On return
+ * record_cache is a table (perhaps already dropped again by an invalidation
+ * that came during the build, when it stays empty).
  */
 static void
 record_cache_ready(void)
 {
 	HASHCTL		ctl;
-	MemoryContext old;
+	uint64		inval_before;
 
 	if (!record_callbacks_registered)
 	{
@@ -174,32 +185,28 @@ record_cache_ready(void)
 		RegisterSubXactCallback(record_subxact_callback, NULL);
 		record_callbacks_registered = true;
 	}
-	if (record_cache_valid)
+	if (record_cache_valid && record_cache != NULL)
 		return;
 
+	/* dropped first: an error below leaves it dropped, never half built */
+	record_cache_valid = false;
+	record_cache = NULL;
+	record_cache_bytes = 0;
 	if (record_cxt == NULL)
-	{
 		record_cxt = AllocSetContextCreate(CacheMemoryContext,
 										   "perfstore record series cache",
 										   ALLOCSET_DEFAULT_SIZES);
-		/* the scratch key outlives calls and resets */
-		old = MemoryContextSwitchTo(CacheMemoryContext);
-		initStringInfo(&record_key);
-		MemoryContextSwitchTo(old);
-	}
 	else
 		MemoryContextReset(record_cxt);
-	record_cache = NULL;
 
-	/*
-	 * Valid from before the look-up: an invalidation that arrives while it
-	 * takes its locks clears the flag again.
-	 */
-	record_cache_valid = true;
+	inval_before = record_inval_count;
 	record_series_relid = get_relname_relid("series",
 											get_namespace_oid("perfstore", false));
 	if (!OidIsValid(record_series_relid))
-		elog(ERROR, "table perfstore.series does not exist");
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("table perfstore.series does not exist"),
+				 errhint("Reinstall the extension perfstore.")));
 
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.keysize = sizeof(RecordKey);
@@ -209,6 +216,8 @@ record_cache_ready(void)
 	ctl.hcxt = record_cxt;
 	record_cache = hash_create("perfstore record series cache", 1024, &ctl,
 							   HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
+	/* an invalidation during the look-ups: use it empty, rebuild next call */
+	record_cache_valid = (record_inval_count == inval_before);
 }
 
 /* record_cache_add: remember key -> id (the key's bytes are copied) */
@@ -218,9 +227,12 @@ record_cache_add(const RecordKey *key, int64 id)
 	RecordEntry *e;
 	bool		found;
 
-	if (!record_cache_valid)
+	if (!record_cache_valid || record_cache == NULL)
 		return;					/* dropped meanwhile: rebuilt by the next call */
-	if (hash_get_num_entries(record_cache) >= RECORD_CACHE_MAX)
+	if (key->len > RECORD_CACHED_KEY_MAX)
+		return;
+	if (hash_get_num_entries(record_cache) >= RECORD_CACHE_MAX ||
+		record_cache_bytes + key->len > RECORD_CACHE_BYTES)
 	{
 		record_cache_valid = false;
 		return;
@@ -233,6 +245,7 @@ record_cache_add(const RecordKey *key, int64 id)
 		memcpy(copy, key->data, key->len);
 		e->key.data = copy;
 		e->key.len = key->len;
+		record_cache_bytes += key->len;
 	}
 	e->id = id;
 	record_added_in_xact = true;
@@ -411,6 +424,8 @@ perfstore_record(PG_FUNCTION_ARGS)
 	Jsonb	   *labels;
 	TimestampTz ts;
 	RecordKey	key;
+	char	   *keydata;
+	Size		metric_len;
 	RecordEntry *e;
 	int64		id;
 	Oid			owner;
@@ -434,12 +449,18 @@ perfstore_record(PG_FUNCTION_ARGS)
 	/* a series deleted by a transaction committed since: see it now */
 	AcceptInvalidationMessages();
 	record_cache_ready();
-	resetStringInfo(&record_key);
-	appendBinaryStringInfo(&record_key, VARDATA_ANY(metric), VARSIZE_ANY_EXHDR(metric));
-	appendStringInfoChar(&record_key, '\0');
-	appendBinaryStringInfo(&record_key, (const char *) labels, VARSIZE(labels));
-	key.data = record_key.data;
-	key.len = record_key.len;
+
+	/*
+	 * The key in this call's memory: a trigger on series that calls record()
+	 * again runs in the middle of this call.
+	 */
+	metric_len = VARSIZE_ANY_EXHDR(metric);
+	key.len = metric_len + 1 + VARSIZE(labels);
+	keydata = palloc(key.len);
+	memcpy(keydata, VARDATA_ANY(metric), metric_len);
+	keydata[metric_len] = '\0';
+	memcpy(keydata + metric_len + 1, labels, VARSIZE(labels));
+	key.data = keydata;
 	e = (RecordEntry *) hash_search(record_cache, &key, HASH_FIND, NULL);
 	id = (e != NULL) ? e->id : 0;
 
