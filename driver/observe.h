@@ -172,8 +172,9 @@ pd_observe_slow_call(struct pd_observe *ob, int thread, int stmt, double ms,
 /*
  * pd_observe_start: connect the sampler, check what the server offers
  * (pg_stat_statements loaded and installed, pg_read_all_stats), take the
- * "before" snapshot of pg_stat_statements and start sampling.  Problems
- * become notes; returns false only when no sampling could start (the
+ * "before" snapshot of pg_stat_statements and start sampling on a thread
+ * named "pd observer" (its connection's application_name is "perfdriver
+ * observer").  Call before the load's clock starts.  Problems become notes; returns false only when no sampling could start (the
  * connection failed), and the run goes on then too.
  */
 bool		pd_observe_start(struct pd_observe *ob);
