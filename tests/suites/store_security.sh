@@ -61,7 +61,7 @@ if psql -d regress_sec_upgrade -c "CREATE ROLE \"Regress Writer\"" \
 	-c "SELECT perfstore.grant_writer('\"Regress Writer\"')" >"$TMP/up.out" 2>&1 &&
 	psql -d regress_sec_upgrade -c "ALTER EXTENSION perfstore UPDATE TO '0.3.0'" >>"$TMP/up.out" 2>&1 &&
 	psql -d regress_sec_upgrade -c "ALTER EXTENSION perfstore UPDATE" >>"$TMP/up.out" 2>&1; then
-	ok "0.2.0 to 0.3.0 to 0.4.0 with a writer role named \"Regress Writer\""
+	ok "0.2.0 to 0.3.0 to the current version with a writer role named \"Regress Writer\""
 else
 	not_ok "upgrade with a writer role whose name needs quoting" "$TMP/up.out"
 fi

@@ -60,10 +60,10 @@ if diff -u "$TMP/expected-0.2.0.sql" perfstore--0.2.0.sql >"$TMP/install.diff"; 
 else
 	not_ok "perfstore--0.2.0.sql differs from 0.1.0 plus the upgrade script" "$TMP/install.diff"
 fi
-if grep -q "^default_version = '0.4.0'" perfstore.control; then
-	ok "default_version is 0.4.0"
+if grep -q "^default_version = '0.5.0'" perfstore.control; then
+	ok "default_version is 0.5.0"
 else
-	not_ok "default_version is 0.4.0"
+	not_ok "default_version is 0.5.0"
 fi
 
 # ---- 0.1.0 with data, then ALTER EXTENSION UPDATE ---------------------
@@ -201,12 +201,18 @@ else
 	not_ok "0.3.0 grant_reader and grant_writer keep their 0.2.0 bodies" "$TMP/grants.out"
 fi
 
-# ---- ALTER EXTENSION UPDATE to the current version ----------------------
-if psql -d "$OLD" -c "ALTER EXTENSION perfstore UPDATE" >"$TMP/update4.out" 2>&1 &&
+# ---- ALTER EXTENSION UPDATE to 0.4.0, then to the current version ------
+if psql -d "$OLD" -c "ALTER EXTENSION perfstore UPDATE TO '0.4.0'" >"$TMP/update4.out" 2>&1 &&
 	[ "$(psql -d "$OLD" -c "SELECT extversion FROM pg_extension WHERE extname = 'perfstore'")" = 0.4.0 ]; then
-	ok "ALTER EXTENSION perfstore UPDATE (to 0.4.0)"
+	ok "ALTER EXTENSION perfstore UPDATE TO '0.4.0'"
 else
-	not_ok "ALTER EXTENSION perfstore UPDATE (to 0.4.0)" "$TMP/update4.out"
+	not_ok "ALTER EXTENSION perfstore UPDATE TO '0.4.0'" "$TMP/update4.out"
+fi
+if psql -d "$OLD" -c "ALTER EXTENSION perfstore UPDATE" >"$TMP/update5.out" 2>&1 &&
+	[ "$(psql -d "$OLD" -c "SELECT extversion FROM pg_extension WHERE extname = 'perfstore'")" = 0.5.0 ]; then
+	ok "ALTER EXTENSION perfstore UPDATE (to 0.5.0)"
+else
+	not_ok "ALTER EXTENSION perfstore UPDATE (to 0.5.0)" "$TMP/update5.out"
 fi
 
 # ---- fresh install: the same objects as the upgraded one ---------------
@@ -249,15 +255,15 @@ if psql -d postgres -c "CREATE DATABASE $NEW" &&
 	psql -d "$NEW" -c "$CATALOG_SQL" >"$TMP/new.catalog" 2>>"$TMP/new.out" &&
 	psql -d "$OLD" -c "$CATALOG_SQL" >"$TMP/old.catalog" 2>>"$TMP/new.out"; then
 	if diff "$TMP/new.catalog" "$TMP/old.catalog" >"$TMP/catalog.diff"; then
-		ok "fresh 0.4.0 and 0.1.0 upgraded through 0.2.0, 0.3.0 and 0.4.0 have the same $(wc -l <"$TMP/new.catalog") objects, definitions, privileges and comments"
+		ok "fresh 0.5.0 and 0.1.0 upgraded through 0.2.0, 0.3.0, 0.4.0 and 0.5.0 have the same $(wc -l <"$TMP/new.catalog") objects, definitions, privileges and comments"
 	else
-		not_ok "fresh 0.4.0 and upgraded 0.1.0 differ (< fresh, > upgraded)" "$TMP/catalog.diff"
+		not_ok "fresh 0.5.0 and upgraded 0.1.0 differ (< fresh, > upgraded)" "$TMP/catalog.diff"
 	fi
 else
 	not_ok "catalog listings of a fresh and an upgraded database" "$TMP/new.out"
 fi
-store_check "$NEW" "fresh 0.4.0 database"
-runs_check "$NEW" "fresh 0.4.0 database"
+store_check "$NEW" "fresh 0.5.0 database"
+runs_check "$NEW" "fresh 0.5.0 database"
 
 # ---- pg_dump and pg_restore of a populated store ------------------------
 COUNT_SQL="SELECT (SELECT count(*) FROM perfstore.samples), (SELECT count(*) FROM perfstore.series),
