@@ -8,7 +8,7 @@
 # multi-line statements, durations (log_min_duration_statement = 0).
 # pgBadger runs single-process (-j 1) with text output, as perfdriver
 # analyze is single-threaded.  It never fails on speed: it prints the
-# numbers and the target (at least 5x pgBadger's throughput).
+# numbers and the goal (at least 5x pgBadger's throughput).
 #
 #   BENCH_ANALYZE_MB       size of the generated log (default 1024)
 #   BENCH_ANALYZE_REPEAT   runs of perfdriver analyze, median (default 3);

@@ -18,7 +18,7 @@
 # perfdriver's --cpu-affinity=auto binds its threads one per CPU (the
 # server is local; -j 2 on 2 CPUs, or the single thread of -c 1), which keeps each backend on its client's CPU and the
 # runs mostly in the faster mode; pgbench has no such setting.  It never
-# fails on speed: it prints the numbers, the targets and a verdict
+# fails on speed: it prints the numbers, the goals and a verdict
 # per figure.
 #
 #   BENCH_DRIVER_ROUNDS    rounds per case (default: BENCH_REPEAT, at least 15)

@@ -18,7 +18,10 @@
 #     percentile_disc at p50, p95, p99 (one table);
 #   - peak memory of a GROUP BY over 100,000 groups (see peak_mem below);
 #   - many small groups: sketch_agg against avg over 100,000 groups of 50
-#     values, at both work_mem settings, and the bytes per group.
+#     values, at both work_mem settings, and the bytes per group;
+#   - the codecs (reported, no goal): reading 100,000 packed sketches of 50
+#     values (quantile), writing them as text (sketch_out) and reading that
+#     text back (sketch_in, which packs).
 #
 #   BENCH_REPEAT=5  BENCH_SKETCH_ROWS=10000000  bench/sketch_bench.sh
 # Needs the server on this host (it reads /proc/<backend pid>/status).
@@ -272,7 +275,46 @@ for wm in 1GB 4MB; do
 		"${GB[$wm]}" "$plan"
 done
 
-size=$(bpsql -c "SELECT octet_length(perfstore.sketch_agg(v)::bytea) FROM (SELECT v FROM sketch_bench_data LIMIT 1000000) t")
+# The codecs on the sketches of those groups: the packed decoder (quantile
+# of each stored sketch), the text encoder (each one as text) and the text
+# decoder with the packed encoder (the text read back into a sketch datum).
+ctag="sketch_bench codec groups=$NGROUPS values=$SMALL seed=0.42 v1"
+have=$(bpsql -c "SELECT coalesce(obj_description(to_regclass('sketch_bench_codec'), 'pg_class'), '')")
+if [ "$have" != "$ctag" ]; then
+	bpsql <<SQL
+DROP TABLE IF EXISTS sketch_bench_codec;
+CREATE UNLOGGED TABLE sketch_bench_codec AS
+	SELECT g, s, s::text AS t
+	FROM (SELECT g, perfstore.sketch_agg(v) AS s FROM sketch_bench_groups GROUP BY g) x;
+VACUUM ANALYZE sketch_bench_codec;
+COMMENT ON TABLE sketch_bench_codec IS '$ctag';
+SQL
+fi
+declare -A CQ=(
+	[unpack]="SELECT sum(perfstore.quantile(s, 0.95)) FROM sketch_bench_codec"
+	[to_text]="SELECT sum(length(s::text)) FROM sketch_bench_codec"
+	[from_text]="SELECT sum(octet_length(t::perfstore.sketch::bytea)) FROM sketch_bench_codec"
+)
+corder=(unpack to_text from_text)
+for ((r = 1; r <= REPEAT; r++)); do
+	qs=()
+	for k in "${corder[@]}"; do qs+=("${CQ[$k]}"); done
+	mapfile -t ms < <(session_ms "$serial" "${qs[@]}")
+	if [ "${#ms[@]}" -ne "${#corder[@]}" ]; then
+		echo "sketch_bench: a timed codec query failed" >&2
+		exit 1
+	fi
+	for i in "${!corder[@]}"; do echo "${ms[$i]}" >>"$tmp/c_${corder[$i]}"; done
+done
+echo "  codecs over $NGROUPS sketches of $SMALL values, ms (median of $REPEAT):"
+printf '    %-52s %10.1f\n' "packed -> quantile (sketch_unpack)" "$(median <"$tmp/c_unpack")"
+printf '    %-52s %10.1f\n' "packed -> text (sketch_unpack, sketch_to_text)" "$(median <"$tmp/c_to_text")"
+printf '    %-52s %10.1f\n' "text -> packed (sketch_from_text, sketch_pack)" "$(median <"$tmp/c_from_text")"
+
+# the first 1M rows of the table: a synchronized scan would start where the
+# last scan stopped, and take other rows each run
+size=$(bpsql -c "SET synchronize_seqscans = off" \
+	-c "SELECT octet_length(perfstore.sketch_agg(v)::bytea) FROM (SELECT v FROM sketch_bench_data LIMIT 1000000) t")
 printf '  packed size of a sketch of 1M lognormal latencies at alpha 0.01: %s bytes\n' "$size"
 
 # Summary: every goal of the benchmark, PASS or FAIL.

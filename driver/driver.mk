@@ -2,8 +2,9 @@
 # (-include driver/driver.mk).  Also usable alone:
 #   make -f driver/driver.mk driver/perfdriver
 #
-# The driver links the shared sketch core src/sketch.c, compiled here as
-# driver/sketch.o without -fPIC (PGXS builds src/sketch.o for the
+# The driver links the shared sketch core, every src/sketch*.c but the SQL
+# face (sketch.c, sketch_packed.c, sketch_text.c), compiled here as
+# driver/sketch*.o without -fPIC (PGXS builds src/sketch*.o for the
 # extension).  Only driver/pgconn.c includes libpq-fe.h: the load's
 # connections and the blocking sessions of init and --store go through it.
 # libjansson reads JSON: plans and parse trees (observe.c, advise.c) and
@@ -24,7 +25,8 @@ PD_CFLAGS  += $(PD_EXTRA_CFLAGS)
 PD_LDFLAGS ?=
 
 PD_SRCS    := $(filter-out driver/unit_%.c,$(wildcard driver/*.c))
-PD_OBJS    := $(PD_SRCS:.c=.o) driver/sketch.o
+PD_CORE_OBJS := $(patsubst src/%.c,driver/%.o,$(filter-out %_sql.c,$(wildcard src/sketch*.c)))
+PD_OBJS    := $(PD_SRCS:.c=.o) $(PD_CORE_OBJS)
 PD_HDRS    := $(wildcard driver/*.h) $(wildcard include/*.h)
 # one version for the extension and the driver
 PD_VERSION := $(shell sed -n "s/^default_version *= *'\(.*\)'.*/\1/p" perfstore.control)
@@ -34,7 +36,7 @@ all: driver/perfdriver driver/perfdriver.1
 driver/perfdriver: $(PD_OBJS)
 	$(PD_CC) $(PD_CFLAGS) $(PD_LDFLAGS) -o $@ $(PD_OBJS) $(PD_LIBS)
 
-driver/sketch.o: src/sketch.c $(PD_HDRS)
+$(PD_CORE_OBJS): driver/%.o: src/%.c src/sketch_int.h $(PD_HDRS)
 	$(PD_CC) $(PD_CFLAGS) -c -o $@ $<
 
 driver/pgconn.o: driver/pgconn.c $(PD_HDRS)

@@ -3,9 +3,10 @@
  *		The relative-error quantile sketch shared by the extension and the
  *		driver (DDSketch family: logarithmic buckets, gamma = (1+a)/(1-a)).
  *
- * No PostgreSQL headers here: perfdriver links sketch.c too.  Memory comes
- * from a caller-supplied allocator, so the extension uses palloc and the
- * driver malloc on the same code.
+ * No PostgreSQL headers here: perfdriver links the core (src/sketch.c,
+ * sketch_packed.c, sketch_text.c) too.  Memory comes from a caller-supplied
+ * allocator, so the extension uses palloc and the driver malloc on the same
+ * code.
  *
  * Two representations:
  *

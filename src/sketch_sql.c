@@ -3,8 +3,9 @@
  *		SQL face of the quantile sketch: the perfstore.sketch type's I/O,
  *		the aggregates' transition, combine and final functions, and readers.
  *
- * The sketch core (sketch.c) does the work; this file only adapts it to
- * fmgr and turns its error codes into errors with a SQLSTATE.
+ * The sketch core (sketch.c, with its codecs sketch_packed.c and
+ * sketch_text.c) does the work; this file only adapts it to fmgr and turns
+ * its error codes into errors with a SQLSTATE.
  *
  * Representations.  On disk, on the wire and as results of user-visible
  * functions a sketch is always in the packed form.  Inside an aggregate the
@@ -64,8 +65,11 @@ sketch_detail_sentence(const char *reason)
 }
 
 /*
- * Raise the error matching a core error code.  where says which input path
- * failed ("text", "binary"), for the representation errors.
+ * Raise the error matching a core error code; returns only for SKETCH_OK.
+ * detail is the core's reason (NULL when there is none), shown as the
+ * DETAIL of the mismatch and representation errors; binary says which input
+ * failed for the representation errors: the packed form (true) or the text
+ * form (false).
  */
 static void
 sketch_raise(sketch_error err, const char *detail, bool binary)

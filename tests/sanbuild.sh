@@ -5,9 +5,9 @@
 #   tests/sanbuild.sh undefined   UBSan, every report fatal -> tests/bin/undefined/perfdriver
 #   tests/sanbuild.sh address     ASan + UBSan        -> tests/bin/address/perfdriver
 #
-# Compiles the driver's sources (driver/*.c and the sketch core) in one
-# compiler call into its own directory, so the plain build's objects are
-# left alone.  Rebuilds only when a source or header is newer than the
+# Compiles the driver's sources (driver/*.c and the sketch core: every
+# src/sketch*.c but the SQL face) in one compiler call into its own
+# directory, so the plain build's objects are left alone.  Rebuilds only when a source or header is newer than the
 # binary.  Prints the binary's path on success; exit status 2 when it could
 # not be built (the message on stderr).
 set -u
@@ -31,12 +31,15 @@ for f in "$ROOT"/driver/*.c; do
 	case "$(basename "$f")" in unit_*) continue ;; esac
 	srcs+=("$f")
 done
-srcs+=("$ROOT/src/sketch.c")
+for f in "$ROOT"/src/sketch*.c; do
+	case "$f" in *_sql.c) continue ;; esac
+	srcs+=("$f")
+done
 stale=0
 if [ ! -x "$out" ]; then
 	stale=1
 else
-	for f in "${srcs[@]}" "$ROOT"/driver/*.h "$ROOT"/include/*.h; do
+	for f in "${srcs[@]}" "$ROOT"/driver/*.h "$ROOT"/include/*.h "$ROOT"/src/sketch_int.h; do
 		if [ "$f" -nt "$out" ]; then
 			stale=1
 			break

@@ -2,14 +2,16 @@
  * sketch_threads_test.c
  *		The sketch core's process-wide mapping cache used from several
  *		threads at once, with nothing prepared ahead: built for ThreadSanitizer
- *		by tests/suites/driver_tsan.sh, where any data race fails the suite.
+ *		by tests/unit/unit.mk (SANITIZE=thread) for
+ *		tests/suites/driver_tsan.sh, where any data race fails the suite.
  *
  * Each thread adds the same values to sketches of 12 alphas, more than
  * the cache has slots, in a thread-specific order, so that threads build
  * the mappings concurrently and some alphas take the slow path.  The
  * results must be identical to the same sketches built afterwards in the
  * main thread.  Prints "ok N - what" / "not ok N - what" lines and a final
- * "N passed, N failed" line; exits 1 if anything failed.
+ * "sketch_threads_test: N passed, N failed" line (tests/unit/unit.h); exits
+ * 1 if anything failed.
  */
 #include "sketch.h"
 
@@ -17,6 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "unit.h"
 
 #define NTHREADS	6
 #define NALPHAS		12
@@ -91,8 +95,6 @@ main(void)
 {
 	pthread_t	th[NTHREADS];
 	struct worker w[NTHREADS];
-	int			passed = 0,
-				failed = 0;
 
 	for (int t = 0; t < NTHREADS; t++)
 	{
@@ -111,14 +113,9 @@ main(void)
 			same = same && w[t].text[a] != NULL && strcmp(w[t].text[a], want) == 0;
 			free(w[t].text[a]);
 		}
-		if (same)
-			passed++;
-		else
-			failed++;
-		printf("%s %d - alpha %g: %d threads built the serial sketch\n",
-			   same ? "ok" : "not ok", passed + failed, alphas[a], NTHREADS);
+		unit_report(same, "alpha %g: %d threads built the serial sketch",
+					alphas[a], NTHREADS);
 		free(want);
 	}
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return UNIT_DONE("sketch_threads_test");
 }

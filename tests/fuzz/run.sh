@@ -10,7 +10,8 @@
 #                                     holds them, else the one FUZZ_TARGETS names
 #
 # Targets:
-#   sketch_decode  the sketch decoders (sketch_decode_fuzz.c, src/sketch.c)
+#   sketch_decode  the sketch decoders (sketch_decode_fuzz.c, the sketch core
+#                  src/sketch*.c but the SQL face)
 #   script_expr    perfdriver's script parser and expression evaluator
 #                  (script_expr_fuzz.c, driver/script.c, driver/expr.c)
 #   analyze_log    perfdriver analyze --log: the log reader and the analysis
@@ -51,6 +52,12 @@ PGC=${PD_PG_CONFIG:-$(command -v pg_config)}
 PQ_INCLUDE=$("$PGC" --includedir 2>/dev/null || pg_config --includedir)
 
 CFLAGS=(-std=gnu11 -O1 -g -Wall -Wextra -Werror -I"$ROOT/include" -I"$ROOT/driver")
+# the sketch core, as driver/driver.mk links it: every src/sketch*.c but the
+# SQL face
+CORE=()
+for f in "$ROOT"/src/sketch*.c; do
+	case "$f" in *_sql.c) ;; *) CORE+=("$f") ;; esac
+done
 SAN=(-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
 
 # build TARGET: compile tests/bin/TARGET_fuzz; false after a message
@@ -59,7 +66,7 @@ build() {
 	local srcs=() libs=(-lm)
 	case "$t" in
 		sketch_decode)
-			srcs=("$ROOT/src/sketch.c" "$FUZZ/sketch_decode_fuzz.c")
+			srcs=("${CORE[@]}" "$FUZZ/sketch_decode_fuzz.c")
 			;;
 		script_expr)
 			# the workload layer, as tests/unit/unit.mk links it
@@ -74,7 +81,7 @@ build() {
 			for f in "$ROOT"/driver/*.c; do
 				case "$(basename "$f")" in main.c | unit_*) ;; *) srcs+=("$f") ;; esac
 			done
-			srcs+=("$ROOT/src/sketch.c" "$FUZZ/analyze_log_fuzz.c")
+			srcs+=("${CORE[@]}" "$FUZZ/analyze_log_fuzz.c")
 			libs=(-I"$PQ_INCLUDE" -DPD_VERSION="\"$PD_VERSION\"" -lpq -lpg_query -ljansson -lpthread -lm -lz)
 			;;
 		*)
@@ -120,7 +127,7 @@ for t in $TARGETS; do
 	case "$t" in
 		sketch_decode)
 			mkdir -p "$work/seeds"
-			"$CLANG" "${CFLAGS[@]}" -DSKETCH_CHECK_INVARIANTS "$ROOT/src/sketch.c" \
+			"$CLANG" "${CFLAGS[@]}" -DSKETCH_CHECK_INVARIANTS "${CORE[@]}" \
 				"$FUZZ/make_seeds.c" -lm -o "$BIN/make_seeds" &&
 				"$BIN/make_seeds" "$work/seeds" || {
 				echo "fuzz: error: could not generate the seed corpus" >&2

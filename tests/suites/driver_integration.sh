@@ -6,8 +6,8 @@
 # "$(scripts/pgcluster.sh env)").  Every test creates its own database.  One
 # test restarts the cluster with scripts/pgcluster.sh restart.  The last line
 # of output is "N passed, N failed"; the exit status is non-zero on failure.
-# The only timing assertions are the latency accuracy checks the issue asks
-# for (pg_sleep mix within 15%, the stall visible in p99 and schedule lag).
+# The only timing assertions are the latency accuracy checks (pg_sleep mix
+# within 15%, the stall visible in p99 and schedule lag).
 set -u
 ROOT=${PERFSTORE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 cd "$ROOT"

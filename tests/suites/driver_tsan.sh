@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # driver_tsan.sh: perfdriver and the sketch core under ThreadSanitizer.
 #
-# Builds the sketch core's thread test (tests/core/sketch_threads_test.c)
-# and perfdriver (tests/sanbuild.sh thread) with -fsanitize=thread, then
+# Builds the sketch core's thread test (tests/core/sketch_threads_test.c,
+# by tests/unit/unit.mk SANITIZE=thread) and perfdriver (tests/sanbuild.sh
+# thread) with -fsanitize=thread, then
 # runs multi-threaded loads against the throwaway cluster: 8 clients over
 # 2 threads for a few seconds, the built-ins and a script with \set and the
 # random functions, under each protocol, with progress lines, a rate limit,
@@ -40,15 +41,14 @@ tsan_check() {
 }
 
 # 1. the sketch core's mapping cache, built lazily by racing threads
-mkdir -p tests/bin/thread
-if gcc -std=gnu11 -O1 -g -fsanitize=thread -Wall -Wextra -Werror -Iinclude \
-	src/sketch.c tests/core/sketch_threads_test.c -lm -pthread \
-	-o tests/bin/thread/sketch_threads_test 2>"$TMP/cc.log"; then
-	tests/bin/thread/sketch_threads_test >"$TMP/core.log" 2>&1
+BIN="$ROOT/tests/bin/thread/sketch_threads_test"
+if make --no-print-directory -s -f tests/unit/unit.mk ROOT="$ROOT" SANITIZE=thread "$BIN" \
+	>"$TMP/cc.log" 2>&1; then
+	"$BIN" >"$TMP/core.log" 2>&1
 	rc=$?
 	tsan_check "sketch core: 6 threads build 12 alphas' mappings at once" "$TMP/core.log" "$rc" 0
 	line=$(tail -n 1 "$TMP/core.log")
-	if [ "$line" = "12 passed, 0 failed" ]; then
+	if [ "$line" = "sketch_threads_test: 12 passed, 0 failed" ]; then
 		ok "sketch core: every thread's sketches equal the serial ones"
 	else
 		not_ok "sketch core: every thread's sketches equal the serial ones" "$(grep 'not ok' "$TMP/core.log")" "$line"

@@ -3,7 +3,8 @@
  *		The one assertion harness of perfstore's C test programs: the
  *		driver's unit tests (tests/unit/test_*.c), the N+1 detector's
  *		(tests/nplus1/test_nplus1.c), the sketch core's
- *		(tests/core/sketch_core_test.c) and the binary decoder client
+ *		(tests/core/sketch_core_test.c and, under ThreadSanitizer,
+ *		tests/core/sketch_threads_test.c) and the binary decoder client
  *		(tests/clients/sketch_binary_client.c).  tests/unit/unit.mk builds
  *		them all.
  *

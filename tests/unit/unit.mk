@@ -1,20 +1,24 @@
 # unit.mk: the one make rule for every C test program, built into tests/bin/.
 #
-#   make -f tests/unit/unit.mk [ROOT=/path/to/checkout] [SANITIZE=1] [TARGET...]
+#   make -f tests/unit/unit.mk [ROOT=/path/to/checkout] [SANITIZE=1|thread] [TARGET...]
 #
 # A TARGET is all or the absolute path of a program, $(ROOT)/tests/bin/NAME
-# ($(ROOT)/tests/bin/asan/NAME with SANITIZE=1).
+# ($(ROOT)/tests/bin/asan/NAME with SANITIZE=1, $(ROOT)/tests/bin/thread/NAME
+# with SANITIZE=thread).
 #
 # Every program uses the harness tests/unit/unit.h and is built by the one
 # pattern rule below from its source, found in tests/unit, tests/nplus1,
 # tests/core or tests/clients, plus what LINK_<program> names (default:
 # the driver's workload layer) and FLAGS_<program>.  SANITIZE=1 builds
-# with AddressSanitizer and UBSan into tests/bin/asan/.
+# with AddressSanitizer and UBSan into tests/bin/asan/, SANITIZE=thread with
+# ThreadSanitizer into tests/bin/thread/.
 #
 #   all (default)                 the driver's unit tests, tests/unit/test_*.c
 #                                 (tests/suites/driver_unit.sh)
 #   test_nplus1                   the N+1 detector alone (nplus1.sh)
 #   sketch_core_test              the sketch core (sketch_core.sh, SANITIZE=1)
+#   sketch_threads_test           the core's mapping cache from several
+#                                 threads (driver_tsan.sh, SANITIZE=thread)
 #   sketch_binary_client          the server's decoders over libpq
 #                                 (sketch_binary.sh)
 #
@@ -29,6 +33,10 @@ BINDIR   := $(ROOT)/tests/bin
 ifeq ($(SANITIZE),1)
 CFLAGS   += -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined
 BINDIR   := $(ROOT)/tests/bin/asan
+endif
+ifeq ($(SANITIZE),thread)
+CFLAGS   += -O1 -fsanitize=thread
+BINDIR   := $(ROOT)/tests/bin/thread
 endif
 
 vpath %.c $(ROOT)/tests/unit $(ROOT)/tests/nplus1 $(ROOT)/tests/core $(ROOT)/tests/clients
@@ -71,6 +79,7 @@ LINK_test_affinity      := $(WORKLOAD) $(ROOT)/driver/affinity.c -lpg_query -lm 
 LINK_test_nplus1        := $(ROOT)/driver/nplus1.c $(ROOT)/driver/util.c -lm
 LINK_sketch_core_test   := $(CORE) -lm -pthread
 FLAGS_sketch_core_test  := -DSKETCH_CHECK_INVARIANTS
+LINK_sketch_threads_test := $(CORE) -lm -pthread
 LINK_sketch_binary_client := -L$(PQ_LIBDIR) -lpq -lm
 FLAGS_sketch_binary_client := -I$(PQ_INCLUDE)
 
@@ -78,7 +87,8 @@ FLAGS_sketch_binary_client := -I$(PQ_INCLUDE)
 link      = $(if $(filter undefined,$(origin LINK_$(1))),$(LINK_default),$(LINK_$(1)))
 link_srcs = $(filter %.c,$(call link,$(1)))
 
-HDRS     := $(wildcard $(ROOT)/driver/*.h $(ROOT)/include/*.h) $(ROOT)/tests/unit/unit.h
+HDRS     := $(wildcard $(ROOT)/driver/*.h $(ROOT)/include/*.h) $(ROOT)/src/sketch_int.h \
+            $(ROOT)/tests/unit/unit.h
 TESTS    := $(patsubst $(ROOT)/tests/unit/%.c,$(BINDIR)/%,$(wildcard $(ROOT)/tests/unit/test_*.c))
 
 .PHONY: all
