@@ -11,7 +11,10 @@
 #      maintain()), against COPY of those rows resolved, and the late
 #      ingest's time against the on-time one's (the logging's overhead);
 #   2. record() calls per second with pgbench -c 8 (anchor: pgbench's
-#      select-only rate on the same machine), on time and late;
+#      select-only rate on the same machine), on time and late, with the
+#      labels built per call and as a literal; beside them a plain INSERT
+#      of a resolved row (what one row per transaction costs) and the
+#      call's argument expressions alone;
 #   3. on a store of BENCH_STORE_SAMPLES samples over BENCH_STORE_DAYS days
 #      in BENCH_STORE_SERIES series (defaults: 50M, 30, 100), rolled up by
 #      maintain(): p95 per hour for one series over all days from the 1-hour
@@ -173,11 +176,16 @@ timed_copy() {	# TARGET FILE RESULT: one \copy, its ms appended to $tmp/RESULT
 	t1=$(now_ms)
 	echo $((t1 - t0)) >>"$tmp/$3"
 }
+# the ratio of each round too: the machine's load changes between rounds,
+# and the median of the rounds' ratios compares runs that saw the same load
+rround() { awk -v a="$(tail -n 1 "$tmp/$1")" -v b="$(tail -n 1 "$tmp/$2")" 'BEGIN {printf "%.4f\n", a / b}' >>"$tmp/$3"; }
 for ((r = 1; r <= REPEAT; r++)); do
 	timed_copy "perfstore.samples (series_id, ts, value)" resolved.tsv copy_ms
 	timed_copy "perfstore.ingest (metric, labels, ts, value)" ingest.tsv ingest_ms
 	timed_copy "perfstore.samples (series_id, ts, value)" late_resolved.tsv late_copy_ms
 	timed_copy "perfstore.ingest (metric, labels, ts, value)" late.tsv late_ingest_ms
+	rround copy_ms ingest_ms ingest_ratio
+	rround late_copy_ms late_ingest_ms late_ingest_ratio
 done
 late_logged=$(ipsql -c "SELECT count(*) FROM perfstore.rollup_invalidations")
 clear_ingest
@@ -191,18 +199,38 @@ ingest_rate=$(rate "$ingest_ms")
 late_copy_rate=$(rate "$late_copy_ms")
 late_ingest_rate=$(rate "$late_ingest_ms")
 printf '  COPY resolved rows into samples   %8s ms  %9s rows/s  (anchor)\n' "$copy_ms" "$copy_rate"
-printf '  batch ingest (metric, labels)     %8s ms  %9s rows/s  ratio %s (goal: >= 0.9)\n' \
-	"$ingest_ms" "$ingest_rate" "$(ratio "$ingest_rate" "$copy_rate")"
+printf '  batch ingest (metric, labels)     %8s ms  %9s rows/s  ratio %s, median of rounds %.2f (goal: >= 0.9)\n' \
+	"$ingest_ms" "$ingest_rate" "$(ratio "$ingest_rate" "$copy_rate")" "$(median <"$tmp/ingest_ratio")"
 printf '  late rows, COPY resolved          %8s ms  %9s rows/s  (anchor)\n' "$late_copy_ms" "$late_copy_rate"
-printf '  late rows, batch ingest           %8s ms  %9s rows/s  ratio %s; %s log rows; time %s x the on-time ingest\n' \
-	"$late_ingest_ms" "$late_ingest_rate" "$(ratio "$late_ingest_rate" "$late_copy_rate")" \
+printf '  late rows, batch ingest           %8s ms  %9s rows/s  ratio %s, median of rounds %.2f; %s log rows; time %s x the on-time ingest\n' \
+	"$late_ingest_ms" "$late_ingest_rate" "$(ratio "$late_ingest_rate" "$late_copy_rate")" "$(median <"$tmp/late_ingest_ratio")" \
 	"$late_logged" "$(ratio "$late_ingest_ms" "$ingest_ms")"
 
 # ---- 2. record() calls per second at -c 8 ----------------------------------
+# record: the labels built per call, as before; record_literal: the labels a
+# literal, as a client that has them sends them; insert: a plain INSERT of a
+# resolved row into samples as the owner, what one row in its own
+# transaction costs at all; args: the record call's argument expressions
+# alone, without the call (how fast the first script could ever run).
 cat >"$tmp/record.sql" <<SQL
 \\set h random(1, $SERIES)
 \\set v random(1, 100000)
 SELECT perfstore.record('record.bench', :v / 100.0, jsonb_build_object('host', 'h' || :h));
+SQL
+cat >"$tmp/record_literal.sql" <<SQL
+\\set h random(1, $SERIES)
+\\set v random(1, 100000)
+SELECT perfstore.record('record.bench', :v, '{"host": "h:h"}');
+SQL
+bench_sid=$(ipsql -c "SELECT min(id) FROM perfstore.series WHERE metric = 'ingest.bench'")
+cat >"$tmp/insert.sql" <<SQL
+\\set v random(1, 100000)
+INSERT INTO perfstore.samples (series_id, ts, value) VALUES ($bench_sid, now(), :v);
+SQL
+cat >"$tmp/args.sql" <<SQL
+\\set h random(1, $SERIES)
+\\set v random(1, 100000)
+SELECT :v / 100.0, jsonb_build_object('host', 'h' || :h);
 SQL
 cat >"$tmp/select.sql" <<'SQL'
 SELECT 1;
@@ -213,13 +241,30 @@ cat >"$tmp/record_late.sql" <<SQL
 SELECT perfstore.record('record.bench', :v / 100.0, jsonb_build_object('host', 'h' || :h), now() - interval '2 days');
 SQL
 tps() { sed -nE 's/^tps = ([0-9.]+) .*/\1/p' "$1" | head -n 1; }
-"$PGBIN/pgbench" -n -c 8 -j 2 -T "$RECORD_SECONDS" -f "$tmp/record.sql" "$INGEST_DB" >"$tmp/record.out" 2>&1
-"$PGBIN/pgbench" -n -c 8 -j 2 -T "$RECORD_SECONDS" -f "$tmp/select.sql" "$INGEST_DB" >"$tmp/select.out" 2>&1
-"$PGBIN/pgbench" -n -c 8 -j 2 -T "$RECORD_SECONDS" -f "$tmp/record_late.sql" "$INGEST_DB" >"$tmp/record_late.out" 2>&1
-printf '  record() at -c 8                  %9.0f calls/s   (SELECT 1 at -c 8: %.0f/s, ratio %s; goal: >= 0.5)\n' \
-	"$(tps "$tmp/record.out")" "$(tps "$tmp/select.out")" "$(ratio "$(tps "$tmp/record.out")" "$(tps "$tmp/select.out")")"
+# alternated, BENCH_REPEAT times each: the machine's load changes while it runs
+scripts="record record_literal insert args select record_late"
+for f in $scripts; do : >"$tmp/${f}_tps"; done
+for ((r = 1; r <= REPEAT; r++)); do
+	for f in $scripts; do
+		"$PGBIN/pgbench" -n -c 8 -j 2 -T "$RECORD_SECONDS" -f "$tmp/$f.sql" "$INGEST_DB" >"$tmp/$f.out" 2>&1
+		tps "$tmp/$f.out" >>"$tmp/${f}_tps"
+	done
+	for f in record record_literal insert args; do rround "${f}_tps" select_tps "${f}_ratio"; done
+done
+for f in $scripts; do
+	eval "${f}_tps=\$(median <\"\$tmp/${f}_tps\")"
+done
+printf '  SELECT 1 at -c 8                  %9.0f /s        (anchor)\n' "$select_tps"
+printf '  record() at -c 8                  %9.0f calls/s   ratio %s, median of rounds %.2f (goal: >= 0.5)\n' \
+	"$record_tps" "$(ratio "$record_tps" "$select_tps")" "$(median <"$tmp/record_ratio")"
+printf '  record(), labels a literal        %9.0f calls/s   ratio %s, median of rounds %.2f\n' \
+	"$record_literal_tps" "$(ratio "$record_literal_tps" "$select_tps")" "$(median <"$tmp/record_literal_ratio")"
+printf '  INSERT of a resolved row          %9.0f /s        ratio %s, median of rounds %.2f (one row per transaction)\n' \
+	"$insert_tps" "$(ratio "$insert_tps" "$select_tps")" "$(median <"$tmp/insert_ratio")"
+printf '  record()'"'"'s arguments, no call     %9.0f /s        ratio %s, median of rounds %.2f (the first line'"'"'s bound)\n' \
+	"$args_tps" "$(ratio "$args_tps" "$select_tps")" "$(median <"$tmp/args_ratio")"
 printf '  record() late, at -c 8            %9.0f calls/s   (%s x on-time record())\n' \
-	"$(tps "$tmp/record_late.out")" "$(ratio "$(tps "$tmp/record_late.out")" "$(tps "$tmp/record.out")")"
+	"$record_late_tps" "$(ratio "$record_late_tps" "$record_tps")"
 
 # ---- 3. rollups against raw on the big store (built first, above) ----------
 if [ "$SAMPLES" -eq 0 ]; then

@@ -871,6 +871,16 @@ adv_json_num(FILE *f, double v)
 		fprintf(f, "%.2f", v);
 }
 
+/* A measured figure, as the run's own report writes them (report.c). */
+static void
+adv_json_measured(FILE *f, double v)
+{
+	if (isnan(v) || isinf(v))
+		fputs("null", f);
+	else
+		fprintf(f, "%.6f", v);
+}
+
 void
 pd_advice_json(FILE *f, const struct pd_advice_list *l)
 {
@@ -909,6 +919,27 @@ pd_advice_json(FILE *f, const struct pd_advice_list *l)
 		fputc('}', f);
 	}
 	fprintf(f, "%s]", l->n ? "\n  " : "");
+	if (l->rerun.ran)
+	{
+		const struct pd_advice_rerun *v = &l->rerun;
+
+		fputs(",\n  \"advise_verify\": {\"tps\": ", f);
+		adv_json_measured(f, v->tps);
+		fprintf(f, ", \"transactions\": %llu, \"failed_transactions\": %llu, \"duration_s\": ",
+				(unsigned long long) v->transactions, (unsigned long long) v->failed);
+		adv_json_measured(f, v->duration_s);
+		fputs(", \"latency_ms\": {\"p50\": ", f);
+		adv_json_measured(f, v->p50_ms);
+		fputs(", \"p95\": ", f);
+		adv_json_measured(f, v->p95_ms);
+		fputs(", \"p99\": ", f);
+		adv_json_measured(f, v->p99_ms);
+		fputs(", \"max\": ", f);
+		adv_json_measured(f, v->max_ms);
+		fputs(", \"mean\": ", f);
+		adv_json_measured(f, v->mean_ms);
+		fputs("}}", f);
+	}
 	fputs(",\n  \"advise_notes\": [", f);
 	for (int i = 0; i < l->nnotes; i++)
 	{
@@ -940,6 +971,10 @@ pd_advice_print(FILE *out, const struct pd_advice_list *l)
 			fprintf(out, "      measured p95 %.2f ms -> %.2f ms (index %s)\n", a->p95_before_ms,
 					a->p95_after_ms, a->kept ? "kept" : "dropped");
 	}
+	if (l->rerun.ran)
+		fprintf(out, "  rerun with the indexes: %llu transactions in %.1f s, %.1f tps, p95 %.2f ms\n",
+				(unsigned long long) l->rerun.transactions, l->rerun.duration_s, l->rerun.tps,
+				l->rerun.p95_ms);
 	for (int i = 0; i < l->nnotes; i++)
 		fprintf(out, "  note: %s\n", l->notes[i]);
 }

@@ -105,6 +105,25 @@ struct pd_advice
 	bool		kept;			/* verify: the index was kept */
 };
 
+/*
+ * --advise=verify: the rerun of the workload with the advised indexes, as
+ * measured (the JSON's advise_verify), beside the first run the report is
+ * about.  Latencies are of the rerun's successful transactions, in ms.
+ */
+struct pd_advice_rerun
+{
+	bool		ran;			/* the rerun completed: the rest is set */
+	double		duration_s;
+	uint64_t	transactions;
+	uint64_t	failed;
+	double		tps;
+	double		p50_ms;
+	double		p95_ms;
+	double		p99_ms;
+	double		max_ms;
+	double		mean_ms;
+};
+
 struct pd_advice_list
 {
 	int			n;
@@ -112,6 +131,7 @@ struct pd_advice_list
 	int			nnotes;
 	char	  **notes;
 	bool		ran;			/* the advisor ran (index_advice is reported) */
+	struct pd_advice_rerun rerun;	/* --advise=verify */
 };
 
 /*

@@ -506,7 +506,6 @@ session_flush(struct analyze *a, struct asession *s)
 		s->unit = nplus1_unit_create(a->np);
 	s->st.params = s->params;
 	nplus1_unit_add(s->unit, &s->st);
-	logstats_duration(a->ls, s->st.fingerprint, s->st.ms);
 }
 
 static void
@@ -673,7 +672,7 @@ session_statement(struct analyze *a, struct asession *s, const struct logparse_e
 											s->params, sizeof(s->params));
 	s->st.param_hash = s->lit_hash;
 	s->st.ms = ms;
-	logstats_statement(a->ls, s->st.fingerprint, s->st.text, e->has_ts, e->ts_ms);
+	logstats_statement(a->ls, e->has_ts, e->ts_ms);
 	if (!isnan(ms))
 		a->durations++;
 	s->pending = true;
@@ -1069,7 +1068,7 @@ analyze_json(const struct analyze *a, const struct logparse_stats *st, double se
 	fprintf(f, ",\n  \"min_repeats\": %d", a->o->nplus1.min_repeats);
 	fprintf(f, ",\n  \"nplus1_findings\": ");
 	nplus1_write_json(f, a->np, a->o->top, "  ");
-	logstats_write_json(f, a->ls, a->o->top);
+	logstats_write_json(f, a->ls);
 	fprintf(f, "\n}\n");
 	if (ferror(f) || fclose(f) != 0)
 	{

@@ -827,6 +827,40 @@ run_free(struct run *run, struct run_main *m)
 }
 
 /*
+ * run_rerun_figures: what the --advise=verify rerun measured (after
+ * run_watch): its transactions, TPS and latencies, into out.
+ */
+static void
+run_rerun_figures(const struct run *run, const struct run_main *m,
+				  struct pd_advice_rerun *out)
+{
+	const struct run_opts *o = run->o;
+	struct pd_stats total;
+	sketch_error err = SKETCH_OK;
+
+	pd_stats_init(&total, o->scripts, o->nscripts);
+	for (int t = 0; t < o->threads; t++)
+		pd_stats_merge(&total, &run->threads[t].stats);
+	out->ran = true;
+	out->duration_s = (m->stop_ns - run->start_ns) / 1e9;
+	out->transactions = total.transactions;
+	out->failed = total.failed;
+	out->tps = out->duration_s > 0 ? total.transactions / out->duration_s : 0;
+	out->p50_ms = out->p95_ms = out->p99_ms = out->max_ms = out->mean_ms = NAN;
+	if (total.lat != NULL && total.lat->count > 0)
+	{
+		out->p50_ms = sketch_quantile(total.lat, 0.50);
+		out->p95_ms = sketch_quantile(total.lat, 0.95);
+		out->p99_ms = sketch_quantile(total.lat, 0.99);
+		out->max_ms = total.lat->max;
+		out->mean_ms = sketch_mean(total.lat, &err);
+		if (err != SKETCH_OK)
+			out->mean_ms = NAN;
+	}
+	pd_stats_free(&total);
+}
+
+/*
  * run_verify_advice: --advise=verify.  Create each advised index
  * (CREATE INDEX CONCURRENTLY), run the workload again with the same
  * options, and keep the p95 of each advised statement before and after;
@@ -869,6 +903,7 @@ run_verify_advice(struct run *run, struct run_main *m)
 				for (int i = 0; i < adv->n; i++)
 					if (names[i] != NULL)
 						adv->a[i].p95_after_ms = run_stmt_p95(&again, adv->a[i].fingerprint);
+				run_rerun_figures(&again, &m2, &adv->rerun);
 				run_free(&again, &m2);
 			}
 			else

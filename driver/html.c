@@ -439,11 +439,42 @@ html_close_out(const char *path, FILE *f, char *err, size_t errlen)
 
 /* ------------------------------------------------------------- analysis */
 
+/*
+ * html_top_table: one table of analyze's top statements (the JSON's
+ * top_statements_by_total or top_statements_by_p95, in their order).
+ */
+static void
+html_top_table(FILE *f, json_t *top, const char *id)
+{
+	size_t		i;
+	json_t	   *s;
+
+	fprintf(f, "<div class=\"scroll\"><table class=\"sortable\" id=\"%s\"><thead><tr>"
+			"<th><button type=\"button\">calls</button></th><th><button type=\"button\">total (ms)</button></th>"
+			"<th><button type=\"button\">mean (ms)</button></th><th><button type=\"button\">p95 (ms)</button></th>"
+			"<th><button type=\"button\">max (ms)</button></th>"
+			"<th class=\"l\">statement</th></tr></thead><tbody>\n", id);
+	json_array_foreach(top, i, s)
+	{
+		fprintf(f, "<tr>");
+		html_td_num(f, html_jnum(s, "calls"), false);
+		html_td_num(f, html_jnum(s, "total_ms"), true);
+		html_td_num(f, html_jnum(s, "mean_ms"), true);
+		html_td_num(f, html_jnum(s, "p95_ms"), true);
+		html_td_num(f, html_jnum(s, "max_ms"), true);
+		fprintf(f, "<td class=\"l\">");
+		html_sql_pre(f, html_jstr(s, "query"), NULL);
+		fprintf(f, "</td></tr>\n");
+	}
+	fprintf(f, "</tbody></table></div>\n");
+}
+
 bool
 html_write_analyze(const char *path, json_t *doc, char *err, size_t errlen)
 {
 	FILE	   *f;
-	json_t	   *top = html_jarr(doc, "top_statements");
+	json_t	   *top = html_jarr(doc, "top_statements_by_total");
+	json_t	   *top_p95 = html_jarr(doc, "top_statements_by_p95");
 	json_t	   *tl = html_jobj(doc, "timeline");
 	char		b[64];
 
@@ -509,30 +540,18 @@ html_write_analyze(const char *path, json_t *doc, char *err, size_t errlen)
 	}
 	if (top)
 	{
-		size_t		i;
-		json_t	   *s;
-
 		fprintf(f, "<section id=\"top-statements\"><h2>Top statements</h2>\n");
 		if (json_array_size(top) == 0)
 			fprintf(f, "<p>No statement was found in the log.</p>\n");
 		else
 		{
-			fprintf(f, "<div class=\"scroll\"><table class=\"sortable\" id=\"top-table\"><thead><tr>"
-					"<th><button type=\"button\">calls</button></th><th><button type=\"button\">total (ms)</button></th>"
-					"<th><button type=\"button\">mean (ms)</button></th><th><button type=\"button\">max (ms)</button></th>"
-					"<th class=\"l\">statement</th></tr></thead><tbody>\n");
-			json_array_foreach(top, i, s)
+			fprintf(f, "<h3>By total duration</h3>\n");
+			html_top_table(f, top, "top-table");
+			if (json_array_size(top_p95) > 0)
 			{
-				fprintf(f, "<tr>");
-				html_td_num(f, html_jnum(s, "calls"), false);
-				html_td_num(f, html_jnum(s, "total_ms"), true);
-				html_td_num(f, html_jnum(s, "mean_ms"), true);
-				html_td_num(f, html_jnum(s, "max_ms"), true);
-				fprintf(f, "<td class=\"l\">");
-				html_sql_pre(f, html_jstr(s, "query"), NULL);
-				fprintf(f, "</td></tr>\n");
+				fprintf(f, "<h3>By p95 duration</h3>\n");
+				html_top_table(f, top_p95, "top-p95-table");
 			}
-			fprintf(f, "</tbody></table></div>\n");
 		}
 		fprintf(f, "</section>\n");
 	}

@@ -1,20 +1,18 @@
 /*
  * logstats.h
- *		What "perfdriver analyze" counts besides N+1 patterns: calls and
- *		logged time per normalized statement, and the statement rate over
- *		the log's time (docs/nplus1.md, "Log analysis report").
+ *		The statement rate over an analyzed log's time: what "perfdriver
+ *		analyze" draws besides its per-statement tables (docs/nplus1.md,
+ *		"Log analysis report").
  *
- * Owns: the per-fingerprint totals and the timeline, and their JSON keys
- * "top_statements" and "timeline".
+ * Owns: the timeline and its JSON key "timeline".  The per-statement
+ * totals (top_statements_by_total, top_statements_by_p95) are
+ * cmd_analyze.c's, the one source the report and the HTML read.
  *
- * Must not: parse logs or SQL (cmd_analyze.c hands over fingerprints and
- * interned texts), or talk to libpq.
+ * Must not: parse logs or SQL, or talk to libpq.
  *
- * Memory: a hash table that grows with the number of distinct fingerprints
- * (as analyze's interned texts do) and a timeline of at most
- * LOGSTATS_MAX_BUCKETS counts: a longer log doubles the bucket width and
- * folds neighbouring counts together.  Texts are borrowed, not copied: they
- * must outlive the struct.
+ * Memory: a timeline of at most LOGSTATS_MAX_BUCKETS counts, allocated
+ * once: a longer log doubles the bucket width and folds neighbouring counts
+ * together.
  */
 #ifndef PERFDRIVER_LOGSTATS_H
 #define PERFDRIVER_LOGSTATS_H
@@ -30,19 +28,14 @@ struct logstats;
 /* A new, empty set of totals; aborts on out-of-memory. */
 struct logstats *logstats_create(void);
 
-/* One executed statement; ts_ms (ms since the epoch) counts when has_ts. */
-void		logstats_statement(struct logstats *ls, uint64_t fp, const char *text,
-							   bool has_ts, int64_t ts_ms);
-
-/* The logged duration of a statement of fingerprint fp (NaN: none). */
-void		logstats_duration(struct logstats *ls, uint64_t fp, double ms);
+/* One executed statement at ts_ms (ms since the epoch); nothing unless has_ts. */
+void		logstats_statement(struct logstats *ls, bool has_ts, int64_t ts_ms);
 
 /*
- * logstats_write_json: write ",\n  \"top_statements\": [...],\n
- * \"timeline\": {...}" (keys of an enclosing object): the top statements by
- * logged time (by calls when no time was logged), all of them when top is 0.
+ * logstats_write_json: write ",\n  \"timeline\": {...}" (a key of an
+ * enclosing object), null when no statement had a timestamp.
  */
-void		logstats_write_json(FILE *f, const struct logstats *ls, int top);
+void		logstats_write_json(FILE *f, const struct logstats *ls);
 
 void		logstats_free(struct logstats *ls);
 

@@ -172,8 +172,10 @@ pd_observe_slow_call(struct pd_observe *ob, int thread, int stmt, double ms,
 /*
  * pd_observe_start: connect the sampler, check what the server offers
  * (pg_stat_statements loaded and installed, pg_read_all_stats), take the
- * "before" snapshot of pg_stat_statements and start sampling.  Problems
- * become notes; returns false only when no sampling could start (the
+ * "before" snapshot of pg_stat_statements and start the sampler thread,
+ * named "pd observer" (its connection's application_name is "perfdriver
+ * observer"), which samples from pd_observe_mark_start().  Call before the
+ * load's clock starts.  Problems become notes; returns false only when no sampling could start (the
  * connection failed), and the run goes on then too.
  */
 bool		pd_observe_start(struct pd_observe *ob);
@@ -217,7 +219,10 @@ int			pd_observe_stmt_nparams(const struct pd_observe *ob, int stmt);
  */
 struct pgconn *pd_observe_conn(struct pd_observe *ob);
 
-/* pd_observe_mark_start: the run's clock started at t_ns (wait_timeline's 0). */
+/*
+ * pd_observe_mark_start: the run's clock started at t_ns (wait_timeline's
+ * 0); the sampler takes its first sample now, not before.
+ */
 void		pd_observe_mark_start(struct pd_observe *ob, int64_t t_ns);
 
 /* The statement with this fingerprint, or -1. */

@@ -70,6 +70,10 @@ struct pd_observe_state
 	atomic_bool stop;
 	atomic_int	vanished;
 	int64_t		t0_ns;
+	/* the sampler waits for the clock: started and t0_ns under start_lock */
+	pthread_mutex_t start_lock;
+	pthread_cond_t start_cond;
+	bool		started;
 
 	/* statements */
 	uint64_t   *fp;

@@ -50,6 +50,9 @@
  *	  and per statement "wait_samples", "waits", "server", "plan",
  *	  "plan_params", "plan_findings"   only with --observe (observe.h)
  *	  "index_advice", "advise_notes"   only with --advise (advise.h)
+ *	  "advise_verify": {"tps":.., "transactions":.., "failed_transactions":..,
+ *	                    "duration_s":.., "latency_ms": {...}}
+ *	                                   the rerun, only with --advise=verify
  *	}
  *
  * Latencies are milliseconds; a quantile of nothing is null.

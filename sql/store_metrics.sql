@@ -269,3 +269,54 @@ SELECT c.oid::regclass AS config_table
 FROM pg_extension e, unnest(e.extconfig) c(oid)
 WHERE e.extname = 'perfstore'
 ORDER BY c.oid::regclass::text COLLATE "C";
+
+-- record() caches series ids per session: a series deleted, truncated or
+-- created by a write that rolled back is never used again (docs/store.md)
+SELECT perfstore.record('cache.del', 1, '{"h": 1}', '2026-01-20');
+DELETE FROM perfstore.samples WHERE series_id IN (SELECT id FROM perfstore.series WHERE metric = 'cache.del');
+DELETE FROM perfstore.series WHERE metric = 'cache.del';
+SELECT perfstore.record('cache.del', 2, '{"h": 1}', '2026-01-20');
+BEGIN;
+SELECT perfstore.record('cache.rollback', 1, ts => '2026-01-20');
+ROLLBACK;
+SELECT perfstore.record('cache.rollback', 2, ts => '2026-01-20');
+BEGIN;
+SAVEPOINT s;
+SELECT perfstore.record('cache.savepoint', 1, ts => '2026-01-20');
+ROLLBACK TO SAVEPOINT s;
+SELECT perfstore.record('cache.savepoint', 2, ts => '2026-01-20');
+COMMIT;
+-- a series renamed: the old key makes a new series
+SELECT perfstore.record('cache.renamed', 1, ts => '2026-01-20');
+UPDATE perfstore.series SET metric = 'cache.renamed.new' WHERE metric = 'cache.renamed';
+SELECT perfstore.record('cache.renamed', 2, ts => '2026-01-20');
+SELECT sr.metric, s.value
+FROM perfstore.samples s JOIN perfstore.series sr ON sr.id = s.series_id
+WHERE sr.metric LIKE 'cache.%' ORDER BY sr.metric COLLATE "C", s.value;
+SELECT count(*) AS samples_without_series
+FROM perfstore.samples s WHERE NOT EXISTS (SELECT 1 FROM perfstore.series sr WHERE sr.id = s.series_id);
+
+-- batch ingest takes labels as text: jsonb values are cast on assignment,
+-- the same object written differently is one series, text that is not
+-- JSON is refused with jsonb's own error
+SELECT format_type(atttypid, atttypmod) AS labels_type
+FROM pg_attribute WHERE attrelid = 'perfstore.ingest'::regclass AND attname = 'labels';
+INSERT INTO perfstore.ingest (metric, labels, ts, value)
+VALUES ('text.labels', '{"b": 2, "a": 1}', '2026-01-20', 1),
+       ('text.labels', '{"a":1,"b":2}', '2026-01-20', 2),
+       ('text.labels', ' {"a": 1.0, "b": 2} ', '2026-01-20', 3);
+INSERT INTO perfstore.ingest (metric, labels, ts, value)
+SELECT 'text.labels', jsonb_build_object('a', 1, 'b', 2), '2026-01-20', 4;
+SELECT sr.labels, count(*), sum(s.value)
+FROM perfstore.samples s JOIN perfstore.series sr ON sr.id = s.series_id
+WHERE sr.metric = 'text.labels' GROUP BY 1;
+SELECT pg_temp.err($$INSERT INTO perfstore.ingest (metric, labels, ts, value) VALUES ('text.bad', '{"a": ', '2026-01-20', 1)$$);
+SELECT pg_temp.err($$INSERT INTO perfstore.ingest (metric, labels, ts, value) VALUES ('text.bad', '[{"a": 1}]', '2026-01-20', 1)$$);
+-- a binary COPY written for the jsonb column (jsonb's binary format) loads
+SELECT '/tmp/perfstore_regress_ingest_' || pg_backend_pid() || '.bin' AS binfile \gset
+COPY (SELECT 'bin.copy'::text, '{"host": "b1"}'::jsonb, '2026-01-20'::timestamptz + i * interval '1 s', i::float8
+      FROM generate_series(1, 3) i) TO :'binfile' (FORMAT binary);
+COPY perfstore.ingest (metric, labels, ts, value) FROM :'binfile' (FORMAT binary);
+SELECT sr.labels, count(*), sum(s.value)
+FROM perfstore.samples s JOIN perfstore.series sr ON sr.id = s.series_id
+WHERE sr.metric = 'bin.copy' GROUP BY 1;

@@ -87,6 +87,46 @@ SELECT pg_temp.err($$SELECT perfstore.record('roles.sp', 1)$$);
 SELECT pg_temp.err($$INSERT INTO perfstore.ingest (metric, value) VALUES ('roles.sp', 2)$$);
 RESET search_path;
 RESET ROLE;
+-- record() is C that runs its statements as its owner: the writer can
+-- neither bind that code to a function of its own nor reach the helper
+-- that drops the series cache, and same-named temp tables first on its
+-- search_path do not catch record()'s rows
+SET ROLE regress_perfstore_writer;
+SELECT pg_temp.err($$CREATE FUNCTION pg_temp.rec(text, float8, jsonb, timestamptz) RETURNS void
+	LANGUAGE C AS '$libdir/perfstore', 'perfstore_record'$$);
+SELECT pg_temp.err($$CREATE TEMP TABLE own (x int)$$);
+SELECT pg_temp.err($$CREATE TRIGGER c AFTER DELETE ON own FOR EACH STATEMENT
+	EXECUTE FUNCTION perfstore_internal.series_changed()$$);
+SELECT pg_temp.err($$CREATE TEMP TABLE samples (series_id bigint, ts timestamptz, value float8)$$);
+SELECT pg_temp.err($$CREATE TEMP TABLE series (id bigint, metric text, labels jsonb, unit text)$$);
+SET search_path = pg_temp, pg_catalog;
+SELECT pg_temp.err($$SELECT perfstore.record('roles.temp', 1)$$);
+SELECT pg_temp.err($$INSERT INTO perfstore.ingest (metric, value) VALUES ('roles.temp', 2)$$);
+SELECT (SELECT count(*) FROM pg_temp.samples) + (SELECT count(*) FROM pg_temp.series) AS caught_in_temp;
+RESET search_path;
+-- a series that record() created in a transaction or savepoint that rolled
+-- back is not used again: no sample is ever stored without its series
+BEGIN;
+SELECT pg_temp.err($$SELECT perfstore.record('roles.rolledback', 1)$$);
+ROLLBACK;
+SELECT pg_temp.err($$SELECT perfstore.record('roles.rolledback', 2)$$);
+BEGIN;
+SAVEPOINT s;
+SELECT pg_temp.err($$SELECT perfstore.record('roles.savepoint', 1)$$);
+ROLLBACK TO SAVEPOINT s;
+SELECT pg_temp.err($$SELECT perfstore.record('roles.savepoint', 2)$$);
+COMMIT;
+-- record() switches back: the writer is itself again afterwards
+SELECT current_user AS after_record;
+RESET ROLE;
+SELECT sr.metric, s.value FROM perfstore.samples s JOIN perfstore.series sr ON sr.id = s.series_id
+WHERE sr.metric IN ('roles.temp', 'roles.rolledback', 'roles.savepoint')
+ORDER BY sr.metric COLLATE "C", s.value;
+SELECT count(*) AS samples_without_series
+FROM perfstore.samples s WHERE NOT EXISTS (SELECT 1 FROM perfstore.series sr WHERE sr.id = s.series_id);
+SET ROLE regress_perfstore_writer;
+DROP TABLE pg_temp.samples, pg_temp.series, pg_temp.own;
+RESET ROLE;
 SELECT count(*) AS hijacked FROM perfstore.series WHERE metric IN ('roles.hijack', 'roles.direct');
 SELECT count(*) AS sp_rows FROM perfstore.samples s
 JOIN perfstore.series sr ON sr.id = s.series_id WHERE sr.metric = 'roles.sp';

@@ -7,7 +7,9 @@
  * view's three triggers.  A statement's rows never reach a table of their
  * own: the BEFORE STATEMENT trigger opens a batch, the INSTEAD OF row
  * trigger validates each row, resolves its series through a hash table of
- * the statement's label sets (one index lookup per new label set) and
+ * the statement's label sets, keyed by the bytes of the metric and of the
+ * labels' text (JSON is parsed once per new label set, with one index
+ * lookup on series; never per row) and
  * appends (series_id, ts, value) to a buffer of rows, and the AFTER
  * STATEMENT trigger creates the series that were missing (one INSERT ... ON
  * CONFLICT DO NOTHING, in a fixed order so that concurrent batches cannot
@@ -92,11 +94,13 @@ PG_FUNCTION_INFO_V1(perfstore_ingest_trigger);
 #define INGEST_VALUE_MAX	1e100
 #define INGEST_KEY_MAX		2000
 
-/* a label set: the metric's bytes, a NUL, the jsonb's bytes */
+/* a label set: the bytes of the metric and of the labels, as a row has them */
 typedef struct IngestKey
 {
-	const char *data;
-	Size		len;
+	const char *metric;
+	const char *labels;
+	uint32		mlen;
+	uint32		llen;
 } IngestKey;
 
 /* one series seen by the batch; key first (dynahash) */
@@ -153,10 +157,10 @@ typedef struct IngestBatch
 	struct IngestBatch *outer;	/* the batch of an enclosing statement */
 	Oid			owner;			/* the extension's owner: writes run as it */
 	Oid			relid;			/* perfstore.ingest, whose statement opened it */
+	bool		labels_text;	/* its labels are text (0.5.0), not jsonb */
 	int			nestlevel;		/* transaction nest level that opened it */
 	MemoryContext cxt;
 	HTAB	   *series;			/* IngestKey -> IngestSeries */
-	StringInfoData key;			/* scratch: the current row's key */
 	int32		nseries;		/* entries in series (their nums: 0..n-1) */
 	IngestRow  *rows;			/* INGEST_FLUSH_ROWS buffered rows */
 	IngestRow  *sorted;			/* scratch of a flush, allocated at the first */
@@ -209,7 +213,8 @@ ingest_key_hash(const void *key, Size keysize)
 {
 	const IngestKey *k = (const IngestKey *) key;
 
-	return hash_bytes((const unsigned char *) k->data, (int) k->len);
+	return hash_combine(hash_bytes((const unsigned char *) k->metric, (int) k->mlen),
+						hash_bytes((const unsigned char *) k->labels, (int) k->llen));
 }
 
 static int
@@ -218,7 +223,9 @@ ingest_key_match(const void *key1, const void *key2, Size keysize)
 	const IngestKey *a = (const IngestKey *) key1;
 	const IngestKey *b = (const IngestKey *) key2;
 
-	return (a->len == b->len && memcmp(a->data, b->data, a->len) == 0) ? 0 : 1;
+	return (a->mlen == b->mlen && a->llen == b->llen &&
+			memcmp(a->labels, b->labels, a->llen) == 0 &&
+			memcmp(a->metric, b->metric, a->mlen) == 0) ? 0 : 1;
 }
 
 /*
@@ -286,7 +293,6 @@ ingest_open(void)
 	ctl.hcxt = cxt;
 	b->series = hash_create("perfstore ingest series", 256, &ctl,
 							HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
-	initStringInfo(&b->key);
 	b->rows = palloc(sizeof(IngestRow) * INGEST_FLUSH_ROWS);
 	MemoryContextSwitchTo(old);
 	b->late_before = DT_NOBEGIN;	/* set by ingest_read_watermark() */
@@ -896,7 +902,33 @@ ingest_log_late(IngestBatch *b)
 	ingest_restore_user(&saved);
 }
 
-/* ingest_bad_row: raise 22023 for an invalid row of a batch */
+/*
+ * ingest_labels_parse: the jsonb of a row's labels given as text (the
+ * view's column since 0.5.0).  A leading byte 1 is dropped: it is jsonb's
+ * binary format version, which a binary COPY written for the jsonb column
+ * sends, and JSON text never starts with it.  Raises jsonb_in's error
+ * (22P02) for text that is not JSON.  Returns a new 4-byte-header Jsonb.
+ */
+static Jsonb *
+ingest_labels_parse(struct varlena *text)
+{
+	const char *data = VARDATA_ANY(text);
+	int			len = VARSIZE_ANY_EXHDR(text);
+	char	   *str;
+
+	if (len > 0 && data[0] == 1)
+	{
+		data++;
+		len--;
+	}
+	str = pnstrdup(data, len);
+	return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(str)));
+}
+
+/*
+ * ingest_bad_row: raise 22023 for an invalid row of a batch.  Labels given
+ * as text are shown as jsonb shows them, as when the column was jsonb.
+ */
 static void
 ingest_bad_row(Datum *values, bool *nulls, TupleDesc desc)
 {
@@ -913,6 +945,13 @@ ingest_bad_row(Datum *values, bool *nulls, TupleDesc desc)
 			shown[i] = "NULL";
 			continue;
 		}
+		if (i == 1 && TupleDescAttr(desc, i)->atttypid == TEXTOID)
+		{
+			Jsonb	   *j = ingest_labels_parse(pg_detoast_datum_packed((struct varlena *) DatumGetPointer(values[i])));
+
+			shown[i] = JsonbToCString(NULL, &j->root, VARSIZE(j));
+			continue;
+		}
 		getTypeOutputInfo(TupleDescAttr(desc, i)->atttypid, &typoutput, &isvarlena);
 		shown[i] = OidOutputFunctionCall(typoutput, values[i]);
 	}
@@ -924,37 +963,82 @@ ingest_bad_row(Datum *values, bool *nulls, TupleDesc desc)
 			 errhint("No row of this statement was stored.")));
 }
 
+/* is this jsonb an object (not an array, a scalar or too short)? */
+static bool
+ingest_jsonb_is_object(struct varlena *labels)
+{
+	uint32		root;
+
+	if (VARSIZE_ANY_EXHDR(labels) < sizeof(uint32))
+		return false;
+	memcpy(&root, VARDATA_ANY(labels), sizeof(uint32));
+	return (root & JB_FOBJECT) != 0;
+}
+
 /*
  * ingest_row: validate one row, resolve its series and buffer it.
+ *
+ * The series of a row is found by the bytes of its metric and labels, as
+ * the row has them.  With labels as text (the view's column since 0.5.0)
+ * the text is parsed into jsonb once per distinct text in the statement,
+ * when it is first seen: the per-row path hashes bytes and never parses
+ * JSON.  The checks run in the order they always had: NULLs and values that
+ * are not finite, labels that are not an object, the value's range, the
+ * timestamp's, the series key's size.
  */
 static void
-ingest_row(IngestBatch *b, HeapTuple tuple, TupleDesc desc)
+ingest_row(IngestBatch *b, TupleTableSlot *slot, HeapTuple tuple, TupleDesc desc)
 {
-	Datum		values[4];
-	bool		nulls[4];
+	Datum		buf_values[4];
+	bool		buf_nulls[4];
+	Datum	   *values = buf_values;
+	bool	   *nulls = buf_nulls;
 	struct varlena *metric;
 	struct varlena *labels;
-	uint32		root;
+	Jsonb	   *parsed = NULL;
 	float8		value;
 	TimestampTz ts;
 	IngestKey	key;
 	IngestSeries *s;
 	bool		found;
+	Size		keysize;
 
-	heap_deform_tuple(tuple, desc, values, nulls);
+	/* COPY's slot has the row's values already: no need to deform it */
+	if (slot != NULL)
+	{
+		slot_getallattrs(slot);
+		values = slot->tts_values;
+		nulls = slot->tts_isnull;
+	}
+	else
+		heap_deform_tuple(tuple, desc, values, nulls);
 	if (nulls[0] || nulls[1] || nulls[2] || nulls[3])
 		ingest_bad_row(values, nulls, desc);
 	value = DatumGetFloat8(values[3]);
 	if (isnan(value) || isinf(value))
 		ingest_bad_row(values, nulls, desc);
 	labels = pg_detoast_datum_packed((struct varlena *) DatumGetPointer(values[1]));
-	if (VARSIZE_ANY_EXHDR(labels) < sizeof(uint32))
-		ingest_bad_row(values, nulls, desc);
-	memcpy(&root, VARDATA_ANY(labels), sizeof(uint32));
-	if ((root & JB_FOBJECT) == 0)
-		ingest_bad_row(values, nulls, desc);
 	metric = pg_detoast_datum_packed((struct varlena *) DatumGetPointer(values[0]));
 	ts = DatumGetTimestampTz(values[2]);
+
+	key.metric = VARDATA_ANY(metric);
+	key.mlen = VARSIZE_ANY_EXHDR(metric);
+	key.labels = VARDATA_ANY(labels);
+	key.llen = VARSIZE_ANY_EXHDR(labels);
+	s = (IngestSeries *) hash_search(b->series, &key, HASH_FIND, NULL);
+	if (s == NULL)
+	{
+		/* a label set new to the statement: check it as jsonb */
+		if (b->labels_text)
+			parsed = ingest_labels_parse(labels);
+		else
+			parsed = (Jsonb *) labels;
+		if (!ingest_jsonb_is_object((struct varlena *) parsed))
+			ingest_bad_row(values, nulls, desc);
+		keysize = VARSIZE_ANY_EXHDR(metric) + VARSIZE_ANY_EXHDR(parsed) + VARHDRSZ;
+	}
+	else
+		keysize = VARSIZE_ANY_EXHDR(metric) + VARSIZE(s->labels);
 	if (value < -INGEST_VALUE_MAX || value > INGEST_VALUE_MAX)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -969,37 +1053,33 @@ ingest_row(IngestBatch *b, HeapTuple tuple, TupleDesc desc)
 						timestamptz_to_str(ts), text_to_cstring((text *) metric)),
 				 errdetail("Samples must have timestamps from 1970-01-01 up to 2200-01-01 UTC."),
 				 errhint("No row of this statement was stored.")));
-	if (VARSIZE_ANY_EXHDR(metric) + VARSIZE_ANY_EXHDR(labels) + VARHDRSZ > INGEST_KEY_MAX)
+	if (keysize > INGEST_KEY_MAX)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("labels of metric \"%s\" are too large",
 						text_to_cstring((text *) metric)),
 				 errdetail("The metric name and labels take %zu bytes; at most %d are allowed.",
-						   (size_t) (VARSIZE_ANY_EXHDR(metric) + VARSIZE_ANY_EXHDR(labels) + VARHDRSZ),
-						   INGEST_KEY_MAX),
+						   (size_t) keysize, INGEST_KEY_MAX),
 				 errhint("No row of this statement was stored.")));
 
-	/* the key: metric, NUL, labels (text has no NUL) */
-	resetStringInfo(&b->key);
-	appendBinaryStringInfo(&b->key, VARDATA_ANY(metric), VARSIZE_ANY_EXHDR(metric));
-	appendStringInfoChar(&b->key, '\0');
-	appendBinaryStringInfo(&b->key, VARDATA_ANY(labels), VARSIZE_ANY_EXHDR(labels));
-	key.data = b->key.data;
-	key.len = b->key.len;
-	s = (IngestSeries *) hash_search(b->series, &key, HASH_ENTER, &found);
-	if (!found)
+	if (s == NULL)
 	{
 		MemoryContext old = MemoryContextSwitchTo(b->cxt);
-		char	   *copy = palloc(key.len);
+		char	   *copy = palloc(key.mlen + key.llen + 1);
 
-		memcpy(copy, key.data, key.len);
-		s->key.data = copy;
+		memcpy(copy, key.metric, key.mlen);
+		memcpy(copy + key.mlen, key.labels, key.llen);
+		MemoryContextSwitchTo(old);
+		key.metric = copy;
+		key.labels = copy + key.mlen;
+		s = (IngestSeries *) hash_search(b->series, &key, HASH_ENTER, &found);
+		old = MemoryContextSwitchTo(b->cxt);
 		s->resolved = false;
 		s->missing = false;
 		s->num = b->nseries++;
 		s->id = 0;
 		s->metric = (text *) ingest_varlena_copy(VARDATA_ANY(metric), VARSIZE_ANY_EXHDR(metric));
-		s->labels = (Jsonb *) ingest_varlena_copy(VARDATA_ANY(labels), VARSIZE_ANY_EXHDR(labels));
+		s->labels = (Jsonb *) ingest_varlena_copy(VARDATA_ANY(parsed), VARSIZE_ANY_EXHDR(parsed));
 		MemoryContextSwitchTo(old);
 		if (!ingest_lookup(b, s))
 		{
@@ -1038,14 +1118,16 @@ ingest_row(IngestBatch *b, HeapTuple tuple, TupleDesc desc)
 
 /*
  * ingest_relation_ok: does rel have the columns of perfstore.ingest, in
- * order: (metric text, labels jsonb, ts timestamptz, value float8)?  The
- * row trigger reads them as those types, so any other relation (a view of
- * a user's own with the function attached) is refused before a row is read.
+ * order: (metric text, labels text, ts timestamptz, value float8), or labels
+ * jsonb as before 0.5.0 (a database not updated yet runs this library too)?
+ * The row trigger reads them as those types, so any other relation (a view
+ * of a user's own with the function attached) is refused before a row is
+ * read.
  */
 static bool
 ingest_relation_ok(Relation rel)
 {
-	static const Oid want[4] = {TEXTOID, JSONBOID, TIMESTAMPTZOID, FLOAT8OID};
+	static const Oid want[4] = {TEXTOID, TEXTOID, TIMESTAMPTZOID, FLOAT8OID};
 	TupleDesc	desc = RelationGetDescr(rel);
 
 	if (desc->natts != 4)
@@ -1054,7 +1136,8 @@ ingest_relation_ok(Relation rel)
 	{
 		Form_pg_attribute att = TupleDescAttr(desc, i);
 
-		if (att->attisdropped || att->atttypid != want[i])
+		if (att->attisdropped ||
+			(att->atttypid != want[i] && !(i == 1 && att->atttypid == JSONBOID)))
 			return false;
 	}
 	return true;
@@ -1098,7 +1181,7 @@ perfstore_ingest_trigger(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 					 errmsg("perfstore_ingest_trigger: must fire on INSERT into perfstore.ingest")));
-		ingest_row(ingest_batch, trigdata->tg_trigtuple,
+		ingest_row(ingest_batch, trigdata->tg_trigslot, trigdata->tg_trigtuple,
 				   RelationGetDescr(trigdata->tg_relation));
 
 		/*
@@ -1122,6 +1205,7 @@ perfstore_ingest_trigger(PG_FUNCTION_ARGS)
 					 errmsg("perfstore_ingest_trigger: must fire on INSERT into perfstore.ingest")));
 		b = ingest_open();
 		b->relid = RelationGetRelid(rel);
+		b->labels_text = TupleDescAttr(RelationGetDescr(rel), 1)->atttypid == TEXTOID;
 		ingest_read_watermark(b);
 		return PointerGetDatum(NULL);
 	}

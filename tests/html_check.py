@@ -193,6 +193,7 @@ PROBE = r"""
       lock_rows: document.querySelectorAll('#lock-waits-table tbody tr').length,
       plans: document.querySelectorAll('details.plan').length,
       top_rows: document.querySelectorAll('#top-table tbody tr').length,
+      top_p95_rows: document.querySelectorAll('#top-p95-table tbody tr').length,
       pre_sql: document.querySelectorAll('pre.sql').length,
       sql_selectable: sql ? getComputedStyle(sql).userSelect !== 'none' : null,
       times_utc: [...document.querySelectorAll('time')].every(t => /\+00:00$/.test(t.getAttribute('datetime'))),

@@ -215,12 +215,18 @@ check "observe=analyze: measured rows removed by the filter" \
 rc=$?
 check "advise=verify: p95 before and after, faster after (exit $rc)" \
 	jcheck "$TMP/verify.json" "len(j['index_advice']) == 1 and j['index_advice'][0]['p95_after_ms'] < j['index_advice'][0]['p95_before_ms'] and j['index_advice'][0]['kept'] is False"
+check "advise=verify: the rerun's own figures in advise_verify (its transactions over its duration, latencies)" \
+	jcheck "$TMP/verify.json" "j['advise_verify']['transactions'] > 0 and 1.5 < j['advise_verify']['duration_s'] < 3 and abs(j['advise_verify']['tps'] - j['advise_verify']['transactions'] / j['advise_verify']['duration_s']) < 1e-3 * j['advise_verify']['tps'] and 0 < j['advise_verify']['latency_ms']['p50'] <= j['advise_verify']['latency_ms']['p95'] <= j['advise_verify']['latency_ms']['max'] and j['advise_verify']['failed_transactions'] == 0"
+check "advise=verify: the report has one line for the rerun" \
+	grep -q '^  rerun with the indexes: [0-9]* transactions in [0-9.]* s, [0-9.]* tps, p95 [0-9.]* ms$' "$TMP/verify.out"
 check "advise=verify: the index is dropped again" \
 	test "$(psql -At -d "$DB" -c "SELECT count(*) FROM pg_indexes WHERE indexname LIKE 'perfdriver_advice_%'")" = 0
 "$PD" run -d "$DB" -f "$TMP/orders.sql" -c 2 -t 20 --advise=verify --keep-indexes --json "$TMP/keep.json" >"$TMP/keep.out" 2>&1
 kept=$(psql -At -d "$DB" -c "SELECT indexname || ' ' || indexdef FROM pg_indexes WHERE indexname LIKE 'perfdriver_advice_%'")
 check "advise=verify --keep-indexes: one index perfdriver_advice_* on public.orders (customer_id) is left, kept is true" \
 	bash -c "[[ '$kept' == 'perfdriver_advice_'*'CREATE INDEX perfdriver_advice_'*' ON public.orders USING btree (customer_id)' ]] && python3 -c 'import json,sys; sys.exit(0 if json.load(open(sys.argv[1]))[\"index_advice\"][0][\"kept\"] is True else 1)' '$TMP/keep.json'"
+check "advise=verify -c 2 -t 20: the rerun ran 40 transactions too" \
+	jcheck "$TMP/keep.json" "j['advise_verify']['transactions'] == 40 and j['transactions'] == 40"
 psql -d "$DB" -c "DROP INDEX IF EXISTS $(echo "$kept" | cut -d' ' -f1)" >/dev/null 2>&1
 
 # ---- stored with the run -----------------------------------------------------------
@@ -233,6 +239,17 @@ if psql -d "$BARE" -c "CREATE EXTENSION perfstore" >"$TMP/ext.out" 2>&1; then
 		FROM perfstore.bench_runs WHERE name = 'diag'")
 	check "--store keeps waits, lock_waits, advice and each statement's waits, server figures and plan (exit $rc)" \
 		test "$got" = "object array 1 CREATE INDEX ON public.orders (customer_id) 2"
+	check "--advise without verify: no advise_verify" \
+		test "$(psql -At -d "$BARE" -c "SELECT report ? 'advise_verify' FROM perfstore.bench_runs WHERE name = 'diag'")" = f
+	"$PD" run -d "$DB" -f "$TMP/orders.sql" -c 2 -t 10 --advise=verify --store "dbname=$BARE" --name diagv >"$TMP/storev.out" 2>&1
+	rc=$?
+	got=$(psql -At -d "$BARE" -c "SELECT (report->>'transactions') || ' ' || (report->'advise_verify'->>'transactions') || ' ' ||
+		(report->'advise_verify'->>'failed_transactions') || ' ' || (report->'advise_verify'->>'tps' IS NOT NULL) || ' ' ||
+		(report->'advise_verify'->'latency_ms'->>'p95' IS NOT NULL) || ' ' ||
+		(report->'index_advice'->0->>'p95_after_ms' IS NOT NULL)
+		FROM perfstore.bench_runs WHERE name = 'diagv'")
+	check "--store with --advise=verify keeps the rerun's figures beside the first run's (exit $rc)" \
+		test "$got" = "20 20 0 true true true"
 	psql -d "$BARE" -c "DROP EXTENSION perfstore CASCADE" >/dev/null 2>&1
 else
 	not_ok "--store: CREATE EXTENSION perfstore (run make install)" "$(cat "$TMP/ext.out")"

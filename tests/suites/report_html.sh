@@ -377,7 +377,11 @@ p, d = pages.get("analyze"), doc("analyze.json")
 if p and "error" not in p:
     for sec in ("timeline", "top-statements", "nplus1"):
         check("analyze: the %s section" % sec, sec in p["sections"], p["sections"])
-    check("analyze: a row per top statement (%d)" % len(d["top_statements"]), p["counts"]["top_rows"] == len(d["top_statements"]) > 0)
+    check("analyze: a row per top statement by total (%d)" % len(d["top_statements_by_total"]),
+          p["counts"]["top_rows"] == len(d["top_statements_by_total"]) > 0)
+    check("analyze: a row per top statement by p95 (%d)" % len(d["top_statements_by_p95"]),
+          p["counts"]["top_p95_rows"] == len(d["top_statements_by_p95"]))
+    check("analyze: the JSON has one source of top statements", "top_statements" not in d, sorted(d))
     check("analyze: the finding is shown", p["counts"]["findings"] == len(d["nplus1_findings"]) == 1)
     r = chart(p, "chart-rate")
     check("analyze: the rate has a point per bucket", r and r["points"] == len(d["timeline"]["counts"]), r)
@@ -387,9 +391,13 @@ if p and "error" not in p:
     d = doc("analyze_real.json")
     counts = d["timeline"]["counts"]
     check("analyze_real: the timeline counts every statement (%d)" % d["statements"], sum(counts) == d["statements"] > 100)
-    check("analyze_real: the top statements count every call", sum(s["calls"] for s in d["top_statements"]) == d["statements"])
+    check("analyze_real: the top statements count every call", sum(s["calls"] for s in d["top_statements_by_total"]) == d["statements"])
     check("analyze_real: the repeated lookup ranks first by time",
-          d["top_statements"][0]["query"] == "SELECT v FROM np_items WHERE id = $1", d["top_statements"][0])
+          d["top_statements_by_total"][0]["query"] == "SELECT v FROM np_items WHERE id = $1", d["top_statements_by_total"][0])
+    check("analyze_real: a row per top statement by total and by p95 (%d, %d)"
+          % (len(d["top_statements_by_total"]), len(d["top_statements_by_p95"])),
+          p["counts"]["top_rows"] == len(d["top_statements_by_total"]) > 0 and
+          p["counts"]["top_p95_rows"] == len(d["top_statements_by_p95"]))
     r = chart(p, "chart-rate")
     check("analyze_real: the rate has a point per second (%d)" % len(counts), r and r["points"] == len(counts) >= 3, r)
     check("analyze_real: the N+1 finding is shown", p["counts"]["findings"] == len(d["nplus1_findings"]) >= 1)

@@ -13,10 +13,10 @@ cd "$ROOT"
 TMP=$(mktemp -d)
 psql() { command psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 cleanup() {
-	for db in regress_sec_squat regress_sec_create regress_sec_upgrade; do
+	for db in regress_sec_squat regress_sec_create regress_sec_upgrade regress_sec_grants; do
 		psql -d postgres -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1
 	done
-	psql -d postgres -c 'DROP ROLE IF EXISTS regress_squatter, "Regress Writer"' >/dev/null 2>&1
+	psql -d postgres -c 'DROP ROLE IF EXISTS regress_squatter, "Regress Writer", regress_colw, regress_gw' >/dev/null 2>&1
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -77,6 +77,141 @@ if echo "$out" | grep -q 'permission denied for table samples' &&
 else
 	echo "$out" >"$TMP/w.out"
 	not_ok "the upgraded writer's rights" "$TMP/w.out"
+fi
+
+# ---- record()'s series cache across sessions ------------------------------
+# A writer's session caches series ids (src/record.c).  The owner deletes a
+# series in another session and commits; the writer's next record() must
+# create the series again, never store a sample under the deleted id.  The
+# writer session runs the owner's session in between with \!.
+psql -d regress_sec_upgrade -c "DELETE FROM perfstore.samples" >/dev/null
+out=$(psql -d regress_sec_upgrade -v ON_ERROR_STOP=1 2>&1 <<SQL
+SET ROLE "Regress Writer";
+SELECT perfstore.record('sec.cache', 1, '{"h": "a"}');
+SELECT perfstore.record('sec.cache', 2, '{"h": "a"}');
+\! psql -X -q -d regress_sec_upgrade -c "DELETE FROM perfstore.series WHERE metric = 'sec.cache'"
+SELECT perfstore.record('sec.cache', 3, '{"h": "a"}');
+SQL
+)
+got=$(psql -d regress_sec_upgrade -c "SELECT count(*) FILTER (WHERE sr.id IS NULL) || ' ' ||
+	coalesce(string_agg(s.value::text, ',') FILTER (WHERE sr.id IS NOT NULL), '-')
+	FROM perfstore.samples s LEFT JOIN perfstore.series sr ON sr.id = s.series_id")
+if [ "$got" = "2 3" ]; then
+	ok "a series deleted by the owner in another session: the writer's next record() creates it again"
+else
+	printf '%s\nsamples without series, values with: %s\n' "$out" "$got" >"$TMP/cache.out"
+	not_ok "record() after a series was deleted in another session" "$TMP/cache.out"
+fi
+
+# ---- record()'s cache under attack (a hostile review's findings) ---------
+# The series table renamed away under a session that has a cache: two
+# calls give a clear error (no crash), and the store works once it is back.
+out=$(psql -d regress_sec_upgrade -v ON_ERROR_STOP=0 2>&1 <<SQL
+SET ROLE "Regress Writer";
+SELECT perfstore.record('sec.rename', 1, '{"h": "a"}');
+\! psql -X -q -d regress_sec_upgrade -c "ALTER TABLE perfstore.series RENAME TO series_away"
+SELECT perfstore.record('sec.rename', 2, '{"h": "a"}');
+SELECT perfstore.record('sec.rename', 3, '{"h": "a"}');
+\! psql -X -q -d regress_sec_upgrade -c "ALTER TABLE perfstore.series_away RENAME TO series"
+SELECT perfstore.record('sec.rename', 4, '{"h": "a"}');
+SQL
+)
+got=$(psql -d regress_sec_upgrade -c "SELECT string_agg(s.value::text, ',' ORDER BY s.value)
+	FROM perfstore.samples s JOIN perfstore.series sr ON sr.id = s.series_id WHERE sr.metric = 'sec.rename'")
+if [ "$(grep -c 'ERROR:  table perfstore.series does not exist' <<<"$out")" = 2 ] && [ "$got" = "1,4" ] &&
+	[ "$(psql -d regress_sec_upgrade -c 'SELECT 1')" = 1 ]; then
+	ok "series renamed away: record() raises 42P01 twice (no crash) and works again once it is back"
+else
+	printf '%s\nstored: %s\n' "$out" "$got" >"$TMP/rename.out"
+	not_ok "record() while perfstore.series is renamed away" "$TMP/rename.out"
+fi
+
+# Labels that compress well pass the stored-size check at 160 kB each; a
+# writer calling record() with many of them, or with thousands of ordinary
+# label sets, must not grow the session's cache past its budget (8 MB).
+got=$(psql -d regress_sec_upgrade 2>&1 <<'SQL'
+CREATE TEMP TABLE big AS
+	SELECT i, pg_catalog.jsonb_build_object('i', i, 'k', pg_catalog.repeat('x', 160000)) AS l
+	FROM generate_series(1, 300) i;
+SELECT count(perfstore.record('sec.mem', 1, l)) FROM big;
+SELECT count(perfstore.record('sec.mem2', 1,
+	pg_catalog.jsonb_build_object('i', i, 'k', pg_catalog.md5(i::text) || pg_catalog.repeat(pg_catalog.md5((i + 1)::text), 50))))
+FROM generate_series(1, 6000) i;
+SELECT (pg_catalog.sum(total_bytes) < 12 * 1024 * 1024 AND pg_catalog.count(*) > 0)::text
+FROM pg_catalog.pg_backend_memory_contexts WHERE name = 'perfstore record series cache';
+SQL
+)
+if [ "$(tail -n 1 <<<"$got")" = true ] && [ "$(sed -n 1,2p <<<"$got" | tr '\n' ' ')" = "300 6000 " ]; then
+	ok "record()'s cache stays within its budget: 300 labels of 160 kB and 6,000 of 1.7 kB stored, cache under 12 MB"
+else
+	printf '%s\n' "$got" >"$TMP/mem.out"
+	not_ok "record()'s cache within its budget" "$TMP/mem.out"
+fi
+
+# A trigger of the owner's on series that calls record() itself runs in
+# the middle of the outer call: each sample still lands under its own series.
+out=$(psql -d regress_sec_upgrade 2>&1 <<'SQL'
+CREATE FUNCTION public.note_series() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	IF NEW.metric <> 'sec.nested' THEN
+		PERFORM perfstore.record('sec.nested', 1, '{}');
+	END IF;
+	RETURN NULL;
+END $$;
+CREATE TRIGGER note_series AFTER INSERT ON perfstore.series FOR EACH ROW EXECUTE FUNCTION public.note_series();
+SET ROLE "Regress Writer";
+SELECT perfstore.record('sec.outer1', 5, '{}');
+SELECT perfstore.record('sec.nested', 100, '{}');
+SELECT perfstore.record('sec.outer1', 6, '{}');
+RESET ROLE;
+DROP TRIGGER note_series ON perfstore.series;
+DROP FUNCTION public.note_series();
+SQL
+)
+got=$(psql -d regress_sec_upgrade -c "SELECT string_agg(sr.metric || '=' || s.value, ',' ORDER BY sr.metric, s.value)
+	FROM perfstore.samples s JOIN perfstore.series sr ON sr.id = s.series_id
+	WHERE sr.metric IN ('sec.outer1', 'sec.nested')")
+if [ "$got" = "sec.nested=1,sec.nested=100,sec.outer1=5,sec.outer1=6" ]; then
+	ok "record() called again by a trigger on series: every sample under its own series"
+else
+	printf '%s\nstored: %s\n' "$out" "$got" >"$TMP/nested.out"
+	not_ok "record() nested in a trigger on series" "$TMP/nested.out"
+fi
+
+# The owner replaces a series with session_replication_role = replica (as
+# a restore with --disable-triggers does): caches still see it.
+out=$(psql -d regress_sec_upgrade -v ON_ERROR_STOP=1 2>&1 <<SQL
+SET ROLE "Regress Writer";
+SELECT perfstore.record('sec.rep.a', 1, '{}');
+\! psql -X -q -d regress_sec_upgrade -c "BEGIN" -c "SET LOCAL session_replication_role = replica" -c "DELETE FROM perfstore.samples WHERE series_id = (SELECT id FROM perfstore.series WHERE metric = 'sec.rep.a')" -c "UPDATE perfstore.series SET metric = 'sec.rep.b' WHERE metric = 'sec.rep.a'" -c "COMMIT"
+SELECT perfstore.record('sec.rep.a', 2, '{}');
+SQL
+)
+got=$(psql -d regress_sec_upgrade -c "SELECT string_agg(sr.metric || '=' || s.value, ',' ORDER BY sr.metric)
+	FROM perfstore.samples s JOIN perfstore.series sr ON sr.id = s.series_id WHERE sr.metric LIKE 'sec.rep.%'")
+if [ "$got" = "sec.rep.a=2" ]; then
+	ok "a series changed under session_replication_role = replica: record() does not reuse the old id"
+else
+	printf '%s\nstored: %s\n' "$out" "$got" >"$TMP/replica.out"
+	not_ok "record() after a change under session_replication_role = replica" "$TMP/replica.out"
+fi
+
+# ---- the upgrade to 0.5.0 rebuilds the ingest view: its grants survive --
+psql -d postgres -c "CREATE DATABASE regress_sec_grants" >/dev/null
+psql -d postgres -c "CREATE ROLE regress_colw" -c "CREATE ROLE regress_gw" >/dev/null 2>&1
+out=$(psql -d regress_sec_grants -c "CREATE EXTENSION perfstore VERSION '0.4.0'" \
+	-c "GRANT USAGE ON SCHEMA perfstore TO regress_colw, regress_gw" \
+	-c "GRANT INSERT (metric, labels, ts, value) ON perfstore.ingest TO regress_colw" \
+	-c "GRANT INSERT ON perfstore.ingest TO regress_gw WITH GRANT OPTION" \
+	-c "ALTER EXTENSION perfstore UPDATE" 2>&1)
+got=$(psql -d regress_sec_grants -c "SELECT has_column_privilege('regress_colw', 'perfstore.ingest', 'labels', 'INSERT')
+	AND NOT has_table_privilege('regress_colw', 'perfstore.ingest', 'INSERT')
+	AND has_table_privilege('regress_gw', 'perfstore.ingest', 'INSERT WITH GRANT OPTION')" 2>&1)
+if [ "$got" = t ]; then
+	ok "0.4.0 to 0.5.0: the rebuilt ingest view keeps column grants and grant options"
+else
+	printf '%s\n%s\n' "$out" "$got" >"$TMP/grants.out"
+	not_ok "the rebuilt ingest view keeps its grants" "$TMP/grants.out"
 fi
 
 finish
