@@ -1073,6 +1073,9 @@ BEGIN
 	-- Citus refuses tables with triggers; maintain() sends what this
 	-- trigger sent (watermark_moved())
 	DROP TRIGGER rollup_state_changed ON perfstore.rollup_state;
+	-- and record() caches series ids only while series_changed is in
+	-- force: without it every call looks its series up (docs/scale-out.md)
+	DROP TRIGGER series_changed ON perfstore.series;
 
 	FOREACH t IN ARRAY reference LOOP
 		PERFORM pg_catalog.create_reference_table(t::pg_catalog.regclass);

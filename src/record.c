@@ -42,6 +42,7 @@
 
 #include "access/detoast.h"
 #include "access/htup_details.h"
+#include "access/table.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_proc.h"
@@ -59,6 +60,7 @@
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
@@ -95,6 +97,7 @@ typedef struct RecordEntry
 static MemoryContext record_cxt = NULL;
 static HTAB *record_cache = NULL;
 static bool record_cache_valid = false;
+static bool record_cache_enabled = false;	/* series_changed is in force */
 static Size record_cache_bytes = 0;	/* bytes of the cached keys */
 static uint64 record_inval_count = 0;	/* invalidations seen, ever */
 static bool record_callbacks_registered = false;
@@ -166,6 +169,35 @@ record_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 }
 
 /*
+ * record_trigger_in_force: whether the trigger series_changed is on the
+ * series table and enabled.  Without it (a store distributed with Citus,
+ * where distribute() drops it, or a trigger disabled by hand) nothing tells
+ * the sessions that a series changed, so nothing is cached.  Adding,
+ * dropping or disabling the trigger invalidates the relation, which drops
+ * the cache and brings a new look here.
+ */
+static bool
+record_trigger_in_force(Oid relid)
+{
+	Relation	rel = table_open(relid, AccessShareLock);
+	bool		found = false;
+
+	if (rel->trigdesc != NULL)
+	{
+		for (int i = 0; i < rel->trigdesc->numtriggers; i++)
+		{
+			Trigger    *tg = &rel->trigdesc->triggers[i];
+
+			if (strcmp(tg->tgname, "series_changed") == 0 &&
+				tg->tgenabled != TRIGGER_DISABLED)
+				found = true;
+		}
+	}
+	table_close(rel, AccessShareLock);
+	return found;
+}
+
+/*
  * record_cache_ready: make the cache usable: register the callbacks once,
  * and (re)build it empty when it was dropped.  Raises when the extension's
  * schema or series table is missing, leaving the cache dropped.  On return
@@ -207,6 +239,7 @@ record_cache_ready(void)
 				(errcode(ERRCODE_UNDEFINED_TABLE),
 				 errmsg("table perfstore.series does not exist"),
 				 errhint("Reinstall the extension perfstore.")));
+	record_cache_enabled = record_trigger_in_force(record_series_relid);
 
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.keysize = sizeof(RecordKey);
@@ -227,7 +260,7 @@ record_cache_add(const RecordKey *key, int64 id)
 	RecordEntry *e;
 	bool		found;
 
-	if (!record_cache_valid || record_cache == NULL)
+	if (!record_cache_valid || record_cache == NULL || !record_cache_enabled)
 		return;					/* dropped meanwhile: rebuilt by the next call */
 	if (key->len > RECORD_CACHED_KEY_MAX)
 		return;

@@ -196,6 +196,27 @@ else
 	not_ok "record() after a change under session_replication_role = replica" "$TMP/replica.out"
 fi
 
+# With series_changed disabled (distribute() drops it), nothing tells the
+# sessions of a change: record() then caches nothing.
+out=$(psql -d regress_sec_upgrade -v ON_ERROR_STOP=1 2>&1 <<SQL
+SET ROLE "Regress Writer";
+SELECT perfstore.record('sec.dis.a', 1, '{}');
+\! psql -X -q -d regress_sec_upgrade -c "ALTER TABLE perfstore.series DISABLE TRIGGER series_changed"
+SELECT perfstore.record('sec.dis.a', 2, '{}');
+\! psql -X -q -d regress_sec_upgrade -c "UPDATE perfstore.series SET metric = 'sec.dis.b' WHERE metric = 'sec.dis.a'"
+SELECT perfstore.record('sec.dis.a', 3, '{}');
+\! psql -X -q -d regress_sec_upgrade -c "ALTER TABLE perfstore.series ENABLE ALWAYS TRIGGER series_changed"
+SQL
+)
+got=$(psql -d regress_sec_upgrade -c "SELECT string_agg(sr.metric || '=' || s.value, ',' ORDER BY sr.metric, s.value)
+	FROM perfstore.samples s JOIN perfstore.series sr ON sr.id = s.series_id WHERE sr.metric LIKE 'sec.dis.%'")
+if [ "$got" = "sec.dis.a=3,sec.dis.b=1,sec.dis.b=2" ]; then
+	ok "series_changed disabled: record() caches nothing, a changed series is looked up again"
+else
+	printf '%s\nstored: %s\n' "$out" "$got" >"$TMP/disabled.out"
+	not_ok "record() with series_changed disabled" "$TMP/disabled.out"
+fi
+
 # ---- the upgrade to 0.5.0 rebuilds the ingest view: its grants survive --
 psql -d postgres -c "CREATE DATABASE regress_sec_grants" >/dev/null
 psql -d postgres -c "CREATE ROLE regress_colw" -c "CREATE ROLE regress_gw" >/dev/null 2>&1
