@@ -32,95 +32,21 @@ RECORDS=${BENCH_CITUS_RECORDS:-5000}
 SHARDS=${BENCH_CITUS_SHARDS:-8}
 REPEAT=${BENCH_REPEAT:-5}
 
-libdir=$("$PGBIN/pg_config" --pkglibdir 2>/dev/null)
-sharedir=$("$PGBIN/pg_config" --sharedir 2>/dev/null)
-if [ ! -f "$libdir/citus.so" ] || [ ! -f "$sharedir/extension/citus.control" ]; then
-	echo "# skipped: Citus is not installed in the PostgreSQL under test ($libdir)"
+. "$ROOT/tests/citus_cluster.sh"
+if ! citus_installed; then
+	echo "# skipped: Citus is not installed in the PostgreSQL under test ($("$PGBIN/pg_config" --pkglibdir))"
 	exit 0
 fi
-
-as_server() {
-	if [ "$(id -u)" -eq 0 ]; then
-		runuser -u postgres -- "$@"
-	else
-		"$@"
-	fi
-}
-
-BASE=$(mktemp -d /tmp/perfstore-citus-bench.XXXXXX)
-[ "$(id -u)" -eq 0 ] && chown postgres: "$BASE"
-NODES=(coordinator worker1 worker2)
-PORTS=()
-cleanup() {
-	local n
-	for n in "${NODES[@]}"; do
-		if [ -f "$BASE/$n/postmaster.pid" ]; then
-			as_server "$PGBIN/pg_ctl" -D "$BASE/$n" -m immediate -w stop >/dev/null 2>&1
-		fi
-	done
-	rm -rf "$BASE"
-}
-trap cleanup EXIT
-
-free_port() {
-	local p=$1
-	while [ "$p" -eq "${PERFSTORE_PORT:-0}" ] || [ "$p" -eq 54329 ] ||
-		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do
-		p=$((p + 1))
-	done
-	echo "$p"
-}
-port=$((55900 + $$ % 400))
-for n in "${NODES[@]}"; do
-	port=$(free_port "$port")
-	PORTS+=("$port")
-	port=$((port + 1))
-done
-CPORT=${PORTS[0]}
-
-for i in 0 1 2; do
-	n=${NODES[$i]}
-	if ! as_server "$PGBIN/initdb" -D "$BASE/$n" -U postgres -E UTF8 --locale=C --auth=trust >"$BASE/initdb-$n.log" 2>&1; then
-		echo "citus bench: initdb of $n failed" >&2
-		cat "$BASE/initdb-$n.log" >&2
-		exit 1
-	fi
-	as_server tee -a "$BASE/$n/postgresql.conf" >/dev/null <<CONF
-listen_addresses = '127.0.0.1'
-port = ${PORTS[$i]}
-unix_socket_directories = '$BASE'
-shared_preload_libraries = 'citus, perfstore'
-perfstore.maintenance_interval = 0
-max_connections = 100
-shared_buffers = 128MB
-timezone = 'UTC'
-log_min_messages = warning
-CONF
-	if ! as_server "$PGBIN/pg_ctl" -D "$BASE/$n" -l "$BASE/$n.log" -w -t 60 start >/dev/null 2>&1; then
-		echo "citus bench: $n did not start" >&2
-		cat "$BASE/$n.log" >&2
-		exit 1
-	fi
-done
-
-# q PORT DB ARGS...: psql on a node, unaligned, tuples only, stopping at errors
-q() {
-	local p=$1 d=$2
-	shift 2
-	"$PGBIN/psql" -X -q -At -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$p" -U postgres -d "$d" "$@"
-}
-set -e
-q "$CPORT" postgres -c "CREATE DATABASE single" -c "CREATE DATABASE dist"
-for p in "${PORTS[1]}" "${PORTS[2]}"; do
-	q "$p" postgres -c "CREATE DATABASE dist"
-	q "$p" dist -c "CREATE EXTENSION citus"
-done
-q "$CPORT" dist -c "SET client_min_messages = warning" -c "CREATE EXTENSION citus" \
-	-c "SELECT citus_set_coordinator_host('127.0.0.1', $CPORT)" \
-	-c "SELECT citus_add_node('127.0.0.1', ${PORTS[1]})" -c "SELECT citus_add_node('127.0.0.1', ${PORTS[2]})" \
-	-c "CREATE EXTENSION perfstore" -c "SELECT perfstore.distribute($SHARDS)" >/dev/null
-q "$CPORT" single -c "CREATE EXTENSION perfstore"
-set +e
+if ! citus_cluster_start perfstore-citus-bench $((55900 + $$ % 400)); then
+	echo "citus bench: the nodes did not start" >&2
+	cat "$BASE/start.err" >&2
+	exit 1
+fi
+if ! citus_cluster_databases >/dev/null; then
+	echo "citus bench: setting up Citus and perfstore failed" >&2
+	exit 1
+fi
+q "$CPORT" dist -c "SET client_min_messages = warning" -c "SELECT perfstore.distribute($SHARDS)" >/dev/null || exit 1
 
 # the median of a list of numbers, one per line
 median() {

@@ -39,114 +39,26 @@ cd "$ROOT"
 . "$ROOT/tests/lib.sh"
 PGBIN=${PERFSTORE_PGBIN:-$(pg_config --bindir)}
 
-libdir=$("$PGBIN/pg_config" --pkglibdir 2>/dev/null)
-sharedir=$("$PGBIN/pg_config" --sharedir 2>/dev/null)
-if [ ! -f "$libdir/citus.so" ] || [ ! -f "$sharedir/extension/citus.control" ]; then
-	echo "# skipped: Citus is not installed in the PostgreSQL under test ($libdir); .ci/run builds it from ../shared/vendor/ (docs/scale-out.md)"
+. "$ROOT/tests/citus_cluster.sh"
+if ! citus_installed; then
+	echo "# skipped: Citus is not installed in the PostgreSQL under test ($("$PGBIN/pg_config" --pkglibdir)); .ci/run builds it from ../shared/vendor/ (docs/scale-out.md)"
 	finish
 fi
 
-as_server() {
-	if [ "$(id -u)" -eq 0 ]; then
-		runuser -u postgres -- "$@"
-	else
-		"$@"
-	fi
-}
-
-BASE=$(mktemp -d /tmp/perfstore-citus.XXXXXX)
-[ "$(id -u)" -eq 0 ] && chown postgres: "$BASE"
-TMP="$BASE/work"
-mkdir -p "$TMP"
-NODES=(coordinator worker1 worker2)
-PORTS=()
-cleanup() {
-	local n
-	for n in "${NODES[@]}"; do
-		if [ -f "$BASE/$n/postmaster.pid" ]; then
-			as_server "$PGBIN/pg_ctl" -D "$BASE/$n" -m immediate -w stop >/dev/null 2>&1
-		fi
-	done
-	rm -rf "$BASE"
-}
-trap cleanup EXIT
-
-# a port nothing listens on, above the last one taken
-free_port() {
-	local p=$1
-	while [ "$p" -eq "${PERFSTORE_PORT:-0}" ] || [ "$p" -eq 54329 ] ||
-		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do
-		p=$((p + 1))
-	done
-	echo "$p"
-}
-
-port=$((55400 + $$ % 500))
-for n in "${NODES[@]}"; do
-	port=$(free_port "$port")
-	PORTS+=("$port")
-	port=$((port + 1))
-done
-CPORT=${PORTS[0]}
-
-# node NAME INDEX: initdb and start one node
-start_node() {
-	local n=$1 p=$2
-	as_server "$PGBIN/initdb" -D "$BASE/$n" -U postgres -E UTF8 --locale=C --auth=trust \
-		>"$TMP/initdb-$n.log" 2>&1 || return 1
-	as_server tee -a "$BASE/$n/postgresql.conf" >/dev/null <<CONF
-listen_addresses = '127.0.0.1'
-port = $p
-unix_socket_directories = '$BASE'
-shared_preload_libraries = 'citus, perfstore'
-perfstore.maintenance_database = 'dist'
-perfstore.maintenance_interval = 0
-max_connections = 100
-max_worker_processes = 16
-shared_buffers = 64MB
-fsync = off
-full_page_writes = off
-timezone = 'UTC'
-log_min_messages = warning
-log_line_prefix = '%m [%p] '
-CONF
-	as_server "$PGBIN/pg_ctl" -D "$BASE/$n" -l "$BASE/$n.log" -w -t 60 start >"$TMP/start-$n.log" 2>&1
-}
-
-started=1
-for i in 0 1 2; do
-	if ! start_node "${NODES[$i]}" "${PORTS[$i]}"; then
-		started=0
-		cat "$TMP/initdb-${NODES[$i]}.log" "$TMP/start-${NODES[$i]}.log" "$BASE/${NODES[$i]}.log" >"$TMP/start.err" 2>/dev/null
-	fi
-done
-if [ "$started" -eq 1 ]; then
+if citus_cluster_start perfstore-citus $((55400 + $$ % 500)); then
 	ok "coordinator and two workers started on 127.0.0.1 ports ${PORTS[*]} with shared_preload_libraries = 'citus, perfstore'"
 else
-	not_ok "coordinator and two workers start" "$TMP/start.err"
+	not_ok "coordinator and two workers start" "$BASE/start.err"
 	finish
 fi
+TMP="$BASE/work"
+mkdir -p "$TMP"
 
-# q PORT DB ARGS...: psql on a node, unaligned, tuples only, stopping at errors
-q() {
-	local p=$1 d=$2
-	shift 2
-	"$PGBIN/psql" -X -q -At -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$p" -U postgres -d "$d" "$@"
-}
 W1=${PORTS[1]}
 W2=${PORTS[2]}
 
 # ---- the cluster -----------------------------------------------------------
-if q "$CPORT" postgres -c "CREATE DATABASE single" -c "CREATE DATABASE dist" >"$TMP/setup.out" 2>&1 &&
-	q "$W1" postgres -c "CREATE DATABASE dist" >>"$TMP/setup.out" 2>&1 &&
-	q "$W2" postgres -c "CREATE DATABASE dist" >>"$TMP/setup.out" 2>&1 &&
-	q "$W1" dist -c "CREATE EXTENSION citus" >>"$TMP/setup.out" 2>&1 &&
-	q "$W2" dist -c "CREATE EXTENSION citus" >>"$TMP/setup.out" 2>&1 &&
-	q "$CPORT" dist -c "SET client_min_messages = warning" -c "CREATE EXTENSION citus" \
-		-c "SELECT citus_set_coordinator_host('127.0.0.1', $CPORT)" \
-		-c "SELECT citus_add_node('127.0.0.1', $W1)" -c "SELECT citus_add_node('127.0.0.1', $W2)" \
-		-c "CREATE EXTENSION perfstore" >>"$TMP/setup.out" 2>&1 &&
-	q "$CPORT" single -c "CREATE EXTENSION perfstore" >>"$TMP/setup.out" 2>&1; then
+if citus_cluster_databases >"$TMP/setup.out" 2>&1; then
 	ok "Citus with two workers in database dist, perfstore in dist (and on the workers) and in single"
 else
 	not_ok "Citus cluster and perfstore set up" "$TMP/setup.out"
