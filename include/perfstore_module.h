@@ -1,7 +1,8 @@
 /*
  * perfstore_module.h
  *		What the extension's server-side files share: the module's
- *		initialisation hooks and the extension's owner.
+ *		initialisation hooks, the extension's owner and the accepted range
+ *		of a sample.
  *
  * Must not: be included by the driver (it needs PostgreSQL's server
  * headers).
@@ -19,5 +20,17 @@ extern void perfstore_worker_init(void);
  * the current database.  Raises an error when the extension is missing.
  */
 extern Oid	perfstore_extension_owner(void);
+
+/*
+ * The accepted range of a sample, checked by both write paths (record.c,
+ * ingest.c) and by perfstore_internal.check_sample (docs/store.md,
+ * "Accepted samples"): timestamps from 1970-01-01 up to 2200-01-01 UTC
+ * (in microseconds from 2000-01-01), values within 1e100, and a series key
+ * (metric and labels) of at most 2000 bytes.
+ */
+#define PERFSTORE_TS_MIN		INT64CONST(-946684800000000)
+#define PERFSTORE_TS_MAX		INT64CONST(6311433600000000)
+#define PERFSTORE_VALUE_MAX		1e100
+#define PERFSTORE_KEY_MAX		2000
 
 #endif							/* PERFSTORE_MODULE_H */

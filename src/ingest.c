@@ -83,17 +83,6 @@ PG_FUNCTION_INFO_V1(perfstore_ingest_trigger);
 /* bytes of one (series_id, ts, value) row in COPY's binary format */
 #define INGEST_ROW_BYTES	(2 + 3 * (4 + 8))
 
-/*
- * The accepted range of a sample, as perfstore.check_sample() states it
- * (docs/store.md): timestamps from 1970-01-01 up to 2200-01-01 UTC (in
- * microseconds from 2000-01-01), values within 1e100, and a series key
- * (metric and labels) of at most 2000 bytes.
- */
-#define INGEST_TS_MIN		INT64CONST(-946684800000000)
-#define INGEST_TS_MAX		INT64CONST(6311433600000000)
-#define INGEST_VALUE_MAX	1e100
-#define INGEST_KEY_MAX		2000
-
 /* a label set: the bytes of the metric and of the labels, as a row has them */
 typedef struct IngestKey
 {
@@ -1039,27 +1028,27 @@ ingest_row(IngestBatch *b, TupleTableSlot *slot, HeapTuple tuple, TupleDesc desc
 	}
 	else
 		keysize = VARSIZE_ANY_EXHDR(metric) + VARSIZE(s->labels);
-	if (value < -INGEST_VALUE_MAX || value > INGEST_VALUE_MAX)
+	if (value < -PERFSTORE_VALUE_MAX || value > PERFSTORE_VALUE_MAX)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("cannot record value %s for metric \"%s\"",
 						float8out_internal(value), text_to_cstring((text *) metric)),
 				 errdetail("Samples must be finite numbers from -1e100 to 1e100."),
 				 errhint("No row of this statement was stored.")));
-	if (ts < INGEST_TS_MIN || ts >= INGEST_TS_MAX)
+	if (ts < PERFSTORE_TS_MIN || ts >= PERFSTORE_TS_MAX)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATETIME_FIELD_OVERFLOW),
 				 errmsg("cannot record a sample at %s for metric \"%s\"",
 						timestamptz_to_str(ts), text_to_cstring((text *) metric)),
 				 errdetail("Samples must have timestamps from 1970-01-01 up to 2200-01-01 UTC."),
 				 errhint("No row of this statement was stored.")));
-	if (keysize > INGEST_KEY_MAX)
+	if (keysize > PERFSTORE_KEY_MAX)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("labels of metric \"%s\" are too large",
 						text_to_cstring((text *) metric)),
 				 errdetail("The metric name and labels take %zu bytes; at most %d are allowed.",
-						   (size_t) keysize, INGEST_KEY_MAX),
+						   (size_t) keysize, PERFSTORE_KEY_MAX),
 				 errhint("No row of this statement was stored.")));
 
 	if (s == NULL)

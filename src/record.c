@@ -65,21 +65,16 @@
 #include "utils/timestamp.h"
 
 #include "late.h"
+#include "perfstore_module.h"
 
 PG_FUNCTION_INFO_V1(perfstore_record);
 PG_FUNCTION_INFO_V1(perfstore_series_changed);
 
-/* the accepted range (docs/store.md, "Accepted samples"), as check_sample */
-#define RECORD_TS_MIN		INT64CONST(-946684800000000)	/* 1970-01-01 UTC */
-#define RECORD_TS_MAX		INT64CONST(6311433600000000)	/* 2200-01-01 UTC */
-#define RECORD_VALUE_MAX	1e100
-#define RECORD_KEY_MAX		2000
-
 /* entries and bytes of keys the cache holds before it is emptied */
 #define RECORD_CACHE_MAX	65536
 #define RECORD_CACHE_BYTES	(8 * 1024 * 1024)
-/* the longest key cached: a metric and labels of RECORD_KEY_MAX bytes, as text */
-#define RECORD_CACHED_KEY_MAX	(2 * RECORD_KEY_MAX + 64)
+/* the longest key cached: a metric and labels of PERFSTORE_KEY_MAX bytes, as text */
+#define RECORD_CACHED_KEY_MAX	(2 * PERFSTORE_KEY_MAX + 64)
 
 /* a cached series: the key's bytes (metric, NUL, labels' jsonb), its id */
 typedef struct RecordKey
@@ -297,14 +292,14 @@ record_check(text *metric, float8 value, Datum labels_raw, Jsonb *labels,
 {
 	Size		keylen;
 
-	if (!(value >= -RECORD_VALUE_MAX && value <= RECORD_VALUE_MAX))
+	if (!(value >= -PERFSTORE_VALUE_MAX && value <= PERFSTORE_VALUE_MAX))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("cannot record value %s for metric \"%s\"",
 						DatumGetCString(DirectFunctionCall1(float8out, Float8GetDatum(value))),
 						text_to_cstring(metric)),
 				 errdetail("Samples must be finite numbers from -1e100 to 1e100.")));
-	if (!(ts >= RECORD_TS_MIN && ts < RECORD_TS_MAX))
+	if (!(ts >= PERFSTORE_TS_MIN && ts < PERFSTORE_TS_MAX))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATETIME_FIELD_OVERFLOW),
 				 errmsg("cannot record a sample at %s for metric \"%s\"",
@@ -318,7 +313,7 @@ record_check(text *metric, float8 value, Datum labels_raw, Jsonb *labels,
 						TextDatumGetCString(DirectFunctionCall1(jsonb_typeof, PointerGetDatum(labels)))),
 				 errhint("Pass labels like '{\"host\": \"db1\"}'.")));
 	keylen = VARSIZE_ANY_EXHDR(metric) + toast_datum_size(labels_raw);
-	if (keylen > RECORD_KEY_MAX)
+	if (keylen > PERFSTORE_KEY_MAX)
 	{
 		char	   *m = text_to_cstring(metric);
 
@@ -327,7 +322,7 @@ record_check(text *metric, float8 value, Datum labels_raw, Jsonb *labels,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("labels of metric \"%s\" are too large", m),
 				 errdetail("The metric name and labels take %zu bytes; at most %d are allowed.",
-						   (size_t) keylen, RECORD_KEY_MAX)));
+						   (size_t) keylen, PERFSTORE_KEY_MAX)));
 	}
 }
 
