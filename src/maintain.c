@@ -12,7 +12,15 @@
  *     exit (the database was dropped, say), then waits again;
  *   - the maintenance worker, connected to that database.  Every round it
  *     calls maintain() and then, one partition per transaction, the
- *     partitions still pending, as the extension's owner.
+ *     partitions still pending, as the extension's owner.  When the library
+ *     is preloaded it also reads the queue of record()'s asynchronous
+ *     samples (src/record_queue.c) and has them written
+ *     (src/record_flush.c) every perfstore.record_flush_interval, when a
+ *     backend wakes it, before and after each round and between its
+ *     partitions.  On SIGTERM (a fast or smart shutdown,
+ *     pg_terminate_backend) it cancels a maintain() call in progress, lets
+ *     a flush in progress finish, stops the queue accepting, writes what
+ *     it holds and exits.
  * Both log at most once per state change: a missing database, a missing
  * extension and a failing maintain() are each logged when they begin and
  * when they end, not every round.
@@ -24,7 +32,8 @@
  * or the extension is missing.
  *
  * Memory: each round's transactions release SPI's memory at SPI_finish and
- * their own at commit.  Nothing is kept between rounds but a few ints.
+ * their own at commit.  Nothing is kept between rounds but a few ints (and
+ * the flush's buffer, record_flush.c).
  */
 #include "postgres.h"
 
@@ -49,9 +58,11 @@
 #include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
+#include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
 #include "perfstore_module.h"
+#include "record_queue.h"
 
 PGDLLEXPORT void perfstore_launcher_main(Datum main_arg);
 PGDLLEXPORT void perfstore_maintain_worker_main(Datum main_arg);
@@ -63,6 +74,12 @@ static char *maintain_database = NULL;
 
 /* at most this many one-partition transactions follow a round's maintain() */
 #define MAINTAIN_PENDING_PASSES		1000
+
+/*
+ * Set while the worker runs a maintain() call, which SIGTERM then cancels;
+ * clear while it writes queued samples, which SIGTERM lets finish.
+ */
+static volatile sig_atomic_t maintain_cancel_on_term = false;
 
 /* what the last round found; a message is logged only when it changes */
 typedef enum MaintainState
@@ -79,6 +96,39 @@ static long
 maintain_wait_ms(void)
 {
 	return (maintain_interval > 0 ? maintain_interval : 60) * 1000L;
+}
+
+/*
+ * maintain_sigterm: the maintenance worker's SIGTERM (in place of die()):
+ * ask the main loop to stop (ShutdownRequestPending), which writes the
+ * queued samples first, and cancel a maintain() call in progress.
+ */
+static void
+maintain_sigterm(SIGNAL_ARGS)
+{
+	int			save_errno = errno;
+
+	ShutdownRequestPending = true;
+	if (maintain_cancel_on_term)
+	{
+		QueryCancelPending = true;
+		InterruptPending = true;
+	}
+	SetLatch(MyLatch);
+	errno = save_errno;
+}
+
+/*
+ * maintain_cancel_off: leave a maintain() call's time: SIGTERM no longer
+ * cancels, and a cancel it asked for and no call took is dropped (it would
+ * otherwise fail the next statement, or be FATAL outside a transaction).
+ */
+static void
+maintain_cancel_off(void)
+{
+	maintain_cancel_on_term = false;
+	if (ShutdownRequestPending)
+		QueryCancelPending = false;
 }
 
 /* wait for the next round or a signal; rereads the configuration on SIGHUP */
@@ -286,30 +336,44 @@ maintain_round(MaintainState state, char **last_error)
 		int			pending;
 		int			passes = 0;
 
+		maintain_cancel_on_term = true;
 		pending = maintain_call("SELECT (m OPERATOR(pg_catalog.->>) 'partitions_pending'::pg_catalog.text)::pg_catalog.int4"
 								" FROM perfstore.maintain(200, 1) m",
 								"SELECT 0::pg_catalog.int4 FROM perfstore.maintain() m",
 								&installed);
 		if (!installed)
 			result = MAINTAIN_NO_EXTENSION;
-		while (installed && pending > 0 && passes++ < MAINTAIN_PENDING_PASSES)
+		while (installed && pending > 0 && passes++ < MAINTAIN_PENDING_PASSES &&
+			   !ShutdownRequestPending)
 		{
+			/* the queue's samples between the partitions' transactions */
+			maintain_cancel_off();
+			(void) perfstore_record_flush();
+			maintain_cancel_on_term = true;
 			CHECK_FOR_INTERRUPTS();
 			pending = maintain_call("SELECT (m OPERATOR(pg_catalog.->>) 'partitions_pending'::pg_catalog.text)::pg_catalog.int4"
 									" FROM perfstore.maintain_partitions(200, 1) m",
 									"SELECT 0::pg_catalog.int4",
 									&installed);
 		}
+		maintain_cancel_off();
 	}
 	PG_CATCH();
 	{
 		ErrorData  *edata;
 
+		maintain_cancel_off();
 		MemoryContextSwitchTo(oldcontext);
 		edata = CopyErrorData();
 		FlushErrorState();
 		AbortCurrentTransaction();
 		pgstat_report_activity(STATE_IDLE, NULL);
+		if (ShutdownRequestPending && edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
+		{
+			/* stopped by SIGTERM: not a failure; the next start runs it again */
+			FreeErrorData(edata);
+			return state;
+		}
 		if (state != MAINTAIN_FAILING || *last_error == NULL ||
 			strcmp(*last_error, edata->message) != 0)
 		{
@@ -343,33 +407,99 @@ maintain_round(MaintainState state, char **last_error)
 }
 
 /*
+ * maintain_worker_wait_ms: how long the worker may sleep, in ms: until the
+ * next round (maintenance_interval after the end of the last, at once
+ * before the first) and, while it reads the queue, at most
+ * perfstore.record_flush_interval.  A minute when it has nothing to do (a
+ * reload wakes it anyway).
+ */
+static long
+maintain_worker_wait_ms(TimestampTz last_round, bool queue_open)
+{
+	long		wait = 60000;
+
+	if (maintain_interval > 0)
+	{
+		long		interval_ms = maintain_interval * 1000L;
+		long		since;
+
+		since = (last_round == 0) ? interval_ms :
+			TimestampDifferenceMilliseconds(last_round, GetCurrentTimestamp());
+		wait = Max(interval_ms - since, 0);
+	}
+	if (queue_open)
+		wait = Min(wait, (long) perfstore_record_flush_interval);
+	return wait;
+}
+
+/*
  * perfstore_maintain_worker_main: the maintenance worker's entry point,
  * started by the launcher with the database's oid.  Sets a safe
- * search_path for the session before any SQL, then calls maintain_round()
- * every perfstore.maintenance_interval seconds until the postmaster asks it
- * to stop (SIGTERM) or its database goes away.
+ * search_path for the session before any SQL, opens the queue of record()'s
+ * samples, then calls maintain_round() every perfstore.maintenance_interval
+ * seconds and flushes the queue (see the file header) until the postmaster
+ * asks it to stop (SIGTERM) or its database goes away.  On SIGTERM it
+ * writes what is queued and exits.
  */
 void
 perfstore_maintain_worker_main(Datum main_arg)
 {
 	MaintainState state = MAINTAIN_UNKNOWN;
 	char	   *last_error = NULL;
+	TimestampTz last_round = 0;
+	bool		queue_open;
+	uint64		dropped;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
-	pqsignal(SIGTERM, die);
+	pqsignal(SIGTERM, maintain_sigterm);
 	BackgroundWorkerUnblockSignals();
 
 	BackgroundWorkerInitializeConnectionByOid(DatumGetObjectId(main_arg), InvalidOid, 0);
 	/* the session's own setting beats ALTER DATABASE ... SET search_path */
 	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_SESSION);
 
-	for (;;)
+	queue_open = perfstore_record_queue_open(&dropped);
+	if (dropped > 0)
+		ereport(WARNING,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("perfstore maintenance worker: discarded %llu queued samples of record() of another database",
+						(unsigned long long) dropped),
+				 errdetail("perfstore.maintenance_database changed while they were queued.")));
+
+	while (!ShutdownRequestPending)
 	{
-		CHECK_FOR_INTERRUPTS();
-		if (maintain_interval > 0)
+		if (maintain_interval > 0 &&
+			maintain_worker_wait_ms(last_round, false) == 0)
+		{
+			(void) perfstore_record_flush();
 			state = maintain_round(state, &last_error);
-		maintain_sleep(maintain_wait_ms());
+			(void) perfstore_record_flush();
+			last_round = GetCurrentTimestamp();
+		}
+		if (ShutdownRequestPending)
+			break;
+		maintain_sleep(maintain_worker_wait_ms(last_round, queue_open));
+		if (queue_open)
+			(void) perfstore_record_flush();
 	}
+
+	if (queue_open)
+	{
+		uint64		lost;
+
+		/* later record() calls write synchronously; write what is queued */
+		perfstore_record_queue_stop();
+		maintain_cancel_off();
+		(void) perfstore_record_flush();
+		lost = perfstore_record_queue_length();
+		if (lost > 0)
+			ereport(WARNING,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("perfstore maintenance worker: %llu queued samples of record() could not be written before it stopped",
+							(unsigned long long) lost),
+					 errdetail("They stay queued until the worker starts again; a server shutdown loses them.")));
+	}
+	proc_exit(0);
 }
 
 /*
@@ -400,12 +530,6 @@ perfstore_worker_init(void)
 							   PGC_SIGHUP,
 							   GUC_SUPERUSER_ONLY,
 							   NULL, NULL, NULL);
-#if PG_VERSION_NUM >= 150000
-	MarkGUCPrefixReserved("perfstore");
-#else
-	EmitWarningsOnPlaceholders("perfstore");
-#endif
-
 	if (!process_shared_preload_libraries_in_progress)
 		return;
 

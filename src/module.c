@@ -4,7 +4,8 @@
  *		initialisation, and the extension facts the other files share.
  *
  * Owns: PG_MODULE_MAGIC, _PG_init (which hands over to the files that have
- * something to set up) and perfstore_extension_owner().
+ * something to set up, then reserves the prefix "perfstore.") and
+ * perfstore_extension_owner().
  * Must not: hold per-session state of its own.
  *
  * Memory: nothing is allocated here beyond a catalog scan's, released
@@ -21,9 +22,11 @@
 #include "commands/extension.h"
 #include "fmgr.h"
 #include "utils/fmgroids.h"
+#include "utils/guc.h"
 #include "utils/rel.h"
 
 #include "perfstore_module.h"
+#include "record_queue.h"
 
 PG_MODULE_MAGIC;
 
@@ -31,13 +34,21 @@ void		_PG_init(void);
 
 /*
  * _PG_init: loaded by CREATE EXTENSION, by a function call or from
- * shared_preload_libraries; only the maintenance worker has anything to set
- * up (its GUCs, and its registration when preloading).
+ * shared_preload_libraries.  The queue of record()'s asynchronous samples
+ * defines its GUCs (and requests its shared memory when preloading), the
+ * maintenance worker its own (and registers itself when preloading); then
+ * no other perfstore.* setting may be defined.
  */
 void
 _PG_init(void)
 {
+	perfstore_record_queue_init();
 	perfstore_worker_init();
+#if PG_VERSION_NUM >= 150000
+	MarkGUCPrefixReserved("perfstore");
+#else
+	EmitWarningsOnPlaceholders("perfstore");
+#endif
 }
 
 Oid

@@ -10,10 +10,13 @@
  * through SPI, inserts the sample through SPI into perfstore.samples (so that
  * the partition routing, and on a distributed store the shard routing, is
  * the planner's), and logs a sample below the rollup watermark in
- * perfstore.rollup_invalidations.  Its statements run as the function's
- * owner, the extension's owner, as a SECURITY DEFINER function would, and
- * under the search path pg_catalog alone; nothing of the caller's runs
- * meanwhile.  record() itself is not SECURITY DEFINER: the GUC save and
+ * perfstore.rollup_invalidations.  With perfstore.record_async on, a
+ * sample whose series was in the cache before this transaction (so its row
+ * is committed) goes to the maintenance worker's queue instead
+ * (src/record_queue.c) when the queue takes it; a refusal writes it as
+ * above.  Its statements run as the function's owner, the extension's
+ * owner, as a SECURITY DEFINER function would, and under the search path
+ * pg_catalog alone; nothing of the caller's runs meanwhile.  record() itself is not SECURITY DEFINER: the GUC save and
  * restore that a pinned search_path costs per call was a tenth of its time.
  *
  * The cache maps the bytes of (metric, labels) to a series id.  An entry is
@@ -29,7 +32,8 @@
  * Label sets equal as jsonb but written differently are two entries for one
  * series.
  * Must not: write any table but through SPI, or run anything of the caller's
- * while it is the owner.
+ * while it is the owner; queue a sample before all its checks passed, or
+ * one of a series added to the cache in the current transaction.
  *
  * Memory: the cache lives in its own context under CacheMemoryContext and
  * holds at most RECORD_CACHE_MAX entries and RECORD_CACHE_BYTES bytes of
@@ -66,6 +70,7 @@
 
 #include "late.h"
 #include "perfstore_module.h"
+#include "record_queue.h"
 
 PG_FUNCTION_INFO_V1(perfstore_record);
 PG_FUNCTION_INFO_V1(perfstore_series_changed);
@@ -439,9 +444,10 @@ record_owner(FunctionCallInfo fcinfo)
 
 /*
  * perfstore_record: record(metric text, value float8, labels jsonb, ts
- * timestamptz).  Stores one sample; returns void.  Raises 22004 for a NULL
- * argument and check_sample's errors (22023, 22008, 54000) for a sample
- * outside the accepted range, storing nothing.
+ * timestamptz).  Stores one sample, or queues it (see the file header);
+ * returns void.  Raises 22004 for a NULL argument and check_sample's errors
+ * (22023, 22008, 54000) for a sample outside the accepted range, storing
+ * and queueing nothing.
  */
 Datum
 perfstore_record(PG_FUNCTION_ARGS)
@@ -491,6 +497,20 @@ perfstore_record(PG_FUNCTION_ARGS)
 	key.data = keydata;
 	e = (RecordEntry *) hash_search(record_cache, &key, HASH_FIND, NULL);
 	id = (e != NULL) ? e->id : 0;
+
+	/*
+	 * Asynchronous (docs/store.md): a series found in the cache, with no
+	 * entry added in this transaction, is committed; its sample is queued
+	 * for the maintenance worker when it takes it.  A read-only
+	 * transaction writes (and fails) as before.
+	 */
+	if (e != NULL && perfstore_record_async && !record_added_in_xact &&
+		!XactReadOnly &&
+		perfstore_record_enqueue(record_series_relid, id, ts, value))
+	{
+		pfree(keydata);
+		PG_RETURN_VOID();
+	}
 
 	/*
 	 * Our statements run as the owner, in a restricted operation, under
