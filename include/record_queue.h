@@ -60,6 +60,8 @@ extern uint64 perfstore_record_queue_peek(RecordQueueEntry *buf, uint64 max);
 extern void perfstore_record_queue_release(uint64 n);
 /* the number of entries queued */
 extern uint64 perfstore_record_queue_length(void);
+/* whether a backend woke the reader (filling the queue) since the last look */
+extern bool perfstore_record_queue_woken(void);
 
 /*
  * record_flush.c.  Write everything queued, one transaction per chunk, as

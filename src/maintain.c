@@ -406,29 +406,33 @@ maintain_round(MaintainState state, char **last_error)
 	return result;
 }
 
+/* ms from since to now (0 when since is 0: never) */
+static long
+maintain_ms_since(TimestampTz since)
+{
+	if (since == 0)
+		return LONG_MAX;
+	return TimestampDifferenceMilliseconds(since, GetCurrentTimestamp());
+}
+
 /*
  * maintain_worker_wait_ms: how long the worker may sleep, in ms: until the
  * next round (maintenance_interval after the end of the last, at once
- * before the first) and, while it reads the queue, at most
- * perfstore.record_flush_interval.  A minute when it has nothing to do (a
- * reload wakes it anyway).
+ * before the first) and, while it reads the queue, until the next flush
+ * (perfstore.record_flush_interval after the last).  A minute when it has
+ * nothing to do (a reload or a backend wakes it anyway).
  */
 static long
-maintain_worker_wait_ms(TimestampTz last_round, bool queue_open)
+maintain_worker_wait_ms(TimestampTz last_round, TimestampTz last_flush,
+						bool queue_open)
 {
 	long		wait = 60000;
 
 	if (maintain_interval > 0)
-	{
-		long		interval_ms = maintain_interval * 1000L;
-		long		since;
-
-		since = (last_round == 0) ? interval_ms :
-			TimestampDifferenceMilliseconds(last_round, GetCurrentTimestamp());
-		wait = Max(interval_ms - since, 0);
-	}
+		wait = Max(maintain_interval * 1000L - maintain_ms_since(last_round), 0);
 	if (queue_open)
-		wait = Min(wait, (long) perfstore_record_flush_interval);
+		wait = Min(wait, Max(perfstore_record_flush_interval -
+							 maintain_ms_since(last_flush), 0));
 	return wait;
 }
 
@@ -447,6 +451,7 @@ perfstore_maintain_worker_main(Datum main_arg)
 	MaintainState state = MAINTAIN_UNKNOWN;
 	char	   *last_error = NULL;
 	TimestampTz last_round = 0;
+	TimestampTz last_flush;
 	bool		queue_open;
 	uint64		dropped;
 
@@ -466,21 +471,32 @@ perfstore_maintain_worker_main(Datum main_arg)
 						(unsigned long long) dropped),
 				 errdetail("perfstore.maintenance_database changed while they were queued.")));
 
+	last_flush = GetCurrentTimestamp();
 	while (!ShutdownRequestPending)
 	{
 		if (maintain_interval > 0 &&
-			maintain_worker_wait_ms(last_round, false) == 0)
+			maintain_ms_since(last_round) >= maintain_interval * 1000L)
 		{
 			(void) perfstore_record_flush();
 			state = maintain_round(state, &last_error);
 			(void) perfstore_record_flush();
-			last_round = GetCurrentTimestamp();
+			last_round = last_flush = GetCurrentTimestamp();
 		}
 		if (ShutdownRequestPending)
 			break;
-		maintain_sleep(maintain_worker_wait_ms(last_round, queue_open));
-		if (queue_open)
+		maintain_sleep(maintain_worker_wait_ms(last_round, last_flush, queue_open));
+
+		/*
+		 * Not at every wake (a reload, a catch-up signal): when the interval
+		 * is up or a backend found the queue filling.
+		 */
+		if (queue_open &&
+			(perfstore_record_queue_woken() ||
+			 maintain_ms_since(last_flush) >= perfstore_record_flush_interval))
+		{
 			(void) perfstore_record_flush();
+			last_flush = GetCurrentTimestamp();
+		}
 	}
 
 	if (queue_open)

@@ -46,6 +46,7 @@ typedef struct RecordQueue
 	Oid			dboid;			/* the reader's database */
 	int			reader_pid;		/* 0: no reader */
 	Latch	   *latch;			/* the reader's, to wake it */
+	bool		woken;			/* a backend set latch since the reader looked */
 	uint64		head;			/* the next position written */
 	uint64		tail;			/* the oldest position not yet written out */
 	uint64		size;			/* slots in entries[] */
@@ -100,6 +101,7 @@ record_queue_shmem_startup(void)
 		q->dboid = InvalidOid;
 		q->reader_pid = 0;
 		q->latch = NULL;
+		q->woken = false;
 		q->head = 0;
 		q->tail = 0;
 		q->size = (uint64) record_queue_size;
@@ -180,6 +182,8 @@ perfstore_record_enqueue(Oid series_rel, int64 series_id, TimestampTz ts,
 		}
 		else
 			wake = q->latch;
+		if (wake != NULL)
+			q->woken = true;
 	}
 	SpinLockRelease(&q->mutex);
 
@@ -300,4 +304,19 @@ perfstore_record_queue_length(void)
 	n = q->head - q->tail;
 	SpinLockRelease(&q->mutex);
 	return n;
+}
+
+bool
+perfstore_record_queue_woken(void)
+{
+	RecordQueue *q = record_queue;
+	bool		woken;
+
+	if (q == NULL || !record_queue_reading)
+		return false;
+	SpinLockAcquire(&q->mutex);
+	woken = q->woken;
+	q->woken = false;
+	SpinLockRelease(&q->mutex);
+	return woken;
 }
