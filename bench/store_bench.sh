@@ -14,7 +14,11 @@
 #      select-only rate on the same machine), on time and late, with the
 #      labels built per call and as a literal; beside them a plain INSERT
 #      of a resolved row (what one row per transaction costs) and the
-#      call's argument expressions alone;
+#      call's argument expressions alone; and record() with
+#      perfstore.record_async = on (both label forms) against SELECT 1 on
+#      a private cluster that preloads perfstore (port
+#      BENCH_STORE_ASYNC_PORT, default 54343), with the rows stored checked
+#      against the calls made;
 #   3. on a store of BENCH_STORE_SAMPLES samples over BENCH_STORE_DAYS days
 #      in BENCH_STORE_SERIES series (defaults: 50M, 30, 100), rolled up by
 #      maintain(): p95 per hour for one series over all days from the 1-hour
@@ -265,6 +269,111 @@ printf '  record()'"'"'s arguments, no call     %9.0f /s        ratio %s, median
 	"$args_tps" "$(ratio "$args_tps" "$select_tps")" "$(median <"$tmp/args_ratio")"
 printf '  record() late, at -c 8            %9.0f calls/s   (%s x on-time record())\n' \
 	"$record_late_tps" "$(ratio "$record_late_tps" "$record_tps")"
+
+# record() with perfstore.record_async = on needs the library preloaded, which
+# the shared cluster does not do: a private cluster (its settings as the
+# shared one's, plus perfstore in shared_preload_libraries, the worker in
+# its database postgres) measures it against SELECT 1 on itself, in the same
+# rounds, and then checks that the rows stored equal the calls pgbench made.
+async_port=${BENCH_STORE_ASYNC_PORT:-54343}
+async_dir="$tmp/async"
+as_server() {
+	if [ "$(id -u)" -eq 0 ]; then
+		runuser -u postgres -- "$@"
+	else
+		"$@"
+	fi
+}
+async_started=0
+async_stop() {
+	if [ "$async_started" -eq 1 ]; then
+		as_server "$PGBIN/pg_ctl" -D "$async_dir/data" -m fast -w stop >/dev/null 2>&1 || true
+		async_started=0
+	fi
+}
+trap 'async_stop; rm -rf "$tmp"' EXIT
+async_skip=""
+mkdir "$async_dir"
+chmod 755 "$async_dir"
+if [ "$(id -u)" -eq 0 ]; then
+	chown postgres: "$async_dir"
+fi
+if ! as_server "$PGBIN/initdb" -D "$async_dir/data" -U postgres -E UTF8 --locale=C --auth-local=trust \
+	>"$async_dir/initdb.log" 2>&1; then
+	async_skip="initdb failed: $(tail -n 1 "$async_dir/initdb.log")"
+else
+	as_server tee -a "$async_dir/data/postgresql.conf" >/dev/null <<CONF
+listen_addresses = ''
+unix_socket_directories = '$async_dir'
+port = $async_port
+max_connections = 50
+shared_buffers = 512MB
+fsync = off
+full_page_writes = off
+max_wal_size = 4GB
+shared_preload_libraries = 'pg_stat_statements, perfstore'
+perfstore.maintenance_interval = 60
+perfstore.maintenance_database = 'postgres'
+CONF
+	if as_server "$PGBIN/pg_ctl" -D "$async_dir/data" -l "$async_dir/server.log" -w -t 60 start >/dev/null 2>&1; then
+		async_started=1
+	else
+		async_skip="the private cluster with perfstore preloaded did not start on port $async_port: $(tail -n 1 "$async_dir/server.log" 2>/dev/null)"
+	fi
+fi
+apsql() { psql -X -q -At -v ON_ERROR_STOP=1 -h "$async_dir" -p "$async_port" -U postgres -d postgres "$@"; }
+if [ -z "$async_skip" ]; then
+	for i in $(seq 1 60); do
+		[ "$(apsql -c "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'perfstore maintenance worker'" 2>/dev/null)" = 1 ] && break
+		sleep 0.5
+	done
+	if ! apsql -c "SET client_min_messages = warning" -c "CREATE EXTENSION perfstore" \
+		-c "SELECT perfstore.maintain() IS NOT NULL" >/dev/null 2>"$async_dir/ext.err"; then
+		async_skip="CREATE EXTENSION failed on the private cluster: $(head -n 1 "$async_dir/ext.err")"
+	elif [ "$(apsql -c "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'perfstore maintenance worker'")" != 1 ]; then
+		async_skip="the maintenance worker did not start on the private cluster"
+	fi
+fi
+if [ -n "$async_skip" ]; then
+	echo "  record() with perfstore.record_async = on: skipped ($async_skip)"
+else
+	: >"$tmp/async_select_tps"
+	: >"$tmp/async_literal_tps"
+	: >"$tmp/async_record_tps"
+	async_calls=0
+	for ((r = 1; r <= REPEAT; r++)); do
+		"$PGBIN/pgbench" -n -c 8 -j 2 -T "$RECORD_SECONDS" -h "$async_dir" -p "$async_port" -U postgres \
+			-f "$tmp/select.sql" postgres >"$tmp/async_select.out" 2>&1
+		tps "$tmp/async_select.out" >>"$tmp/async_select_tps"
+		for f in record_literal record; do
+			PGOPTIONS="-c perfstore.record_async=on" "$PGBIN/pgbench" -n -c 8 -j 2 -T "$RECORD_SECONDS" \
+				-h "$async_dir" -p "$async_port" -U postgres -f "$tmp/$f.sql" postgres >"$tmp/async_$f.out" 2>&1
+			tps "$tmp/async_$f.out" >>"$tmp/async_${f#record_}_tps"
+			n=$(sed -nE 's/^number of transactions actually processed: ([0-9]+).*/\1/p' "$tmp/async_$f.out")
+			async_calls=$((async_calls + ${n:-0}))
+		done
+		rround async_literal_tps async_select_tps async_literal_ratio
+		rround async_record_tps async_select_tps async_record_ratio
+	done
+	# the last flush: at most perfstore.record_flush_interval (100 ms) away
+	sleep 1
+	async_rows=$(apsql -c "SELECT count(*) FROM perfstore.samples x JOIN perfstore.series s ON s.id = x.series_id
+		WHERE s.metric = 'record.bench'")
+	async_select=$(median <"$tmp/async_select_tps")
+	async_literal=$(median <"$tmp/async_literal_tps")
+	async_record=$(median <"$tmp/async_record_tps")
+	printf '  private preloaded cluster: SELECT 1 %9.0f /s        (anchor of the two lines below)\n' "$async_select"
+	printf '  record() async, labels a literal  %9.0f calls/s   ratio %s, median of rounds %.2f (goal: >= 0.5)\n' \
+		"$async_literal" "$(ratio "$async_literal" "$async_select")" "$(median <"$tmp/async_literal_ratio")"
+	printf '  record() async, labels per call   %9.0f calls/s   ratio %s, median of rounds %.2f\n' \
+		"$async_record" "$(ratio "$async_record" "$async_select")" "$(median <"$tmp/async_record_ratio")"
+	if [ "$async_rows" = "$async_calls" ]; then
+		printf '  record() async: %s calls, %s rows stored: nothing lost\n' "$async_calls" "$async_rows"
+	else
+		printf '  record() async: %s calls but %s rows stored: MISMATCH\n' "$async_calls" "$async_rows"
+	fi
+fi
+async_stop
 
 # ---- 3. rollups against raw on the big store (built first, above) ----------
 if [ "$SAMPLES" -eq 0 ]; then
