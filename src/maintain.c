@@ -406,7 +406,7 @@ maintain_round(MaintainState state, char **last_error)
 	return result;
 }
 
-/* ms from since to now (0 when since is 0: never) */
+/* ms from since to now (LONG_MAX when since is 0: never) */
 static long
 maintain_ms_since(TimestampTz since)
 {
@@ -452,6 +452,7 @@ perfstore_maintain_worker_main(Datum main_arg)
 	char	   *last_error = NULL;
 	TimestampTz last_round = 0;
 	TimestampTz last_flush;
+	bool		flush_ok = true;
 	bool		queue_open;
 	uint64		dropped;
 
@@ -479,7 +480,7 @@ perfstore_maintain_worker_main(Datum main_arg)
 		{
 			(void) perfstore_record_flush();
 			state = maintain_round(state, &last_error);
-			(void) perfstore_record_flush();
+			flush_ok = perfstore_record_flush();
 			last_round = last_flush = GetCurrentTimestamp();
 		}
 		if (ShutdownRequestPending)
@@ -488,13 +489,15 @@ perfstore_maintain_worker_main(Datum main_arg)
 
 		/*
 		 * Not at every wake (a reload, a catch-up signal): when the interval
-		 * is up or a backend found the queue filling.
+		 * is up, or a backend found the queue filling, unless the last flush
+		 * failed: a full queue wakes the worker at every call, and a failing
+		 * flush is retried once per interval only.
 		 */
 		if (queue_open &&
-			(perfstore_record_queue_woken() ||
+			((perfstore_record_queue_woken() && flush_ok) ||
 			 maintain_ms_since(last_flush) >= perfstore_record_flush_interval))
 		{
-			(void) perfstore_record_flush();
+			flush_ok = perfstore_record_flush();
 			last_flush = GetCurrentTimestamp();
 		}
 	}
