@@ -156,6 +156,7 @@ check_eq "both runs made 5000 transactions without an error" "2 0" \
 
 # ---- asynchronous: not visible before a flush ----------------------------
 set_conf perfstore.record_flush_interval 600000
+sleep 1
 # the series exists and is in the session's cache after the first call,
 # which is synchronous; the 20 calls after it (one transaction each) queue
 count_metric() {
@@ -184,7 +185,12 @@ flush_wait() { # METRIC COUNT
 	set_conf perfstore.record_flush_interval 100
 	wait_for "SELECT count(*) = $2 FROM perfstore.samples x JOIN perfstore.series s ON s.id = x.series_id WHERE s.metric = '$1'"
 }
-hold() { set_conf perfstore.record_flush_interval 600000; }
+# hold: a 10-minute flush interval, given time to reach the worker (which
+# reads it when its current wait ends, at most 100 ms on)
+hold() {
+	set_conf perfstore.record_flush_interval 600000
+	sleep 1
+}
 
 # ---- a rollback keeps queued samples; a new series' first call is not queued ----
 hold
@@ -259,6 +265,28 @@ PGOPTIONS="-c perfstore.record_async=on" "$PGBIN/psql" -X -q -At -h "$SOCK" -p "
 	-c "SELECT count(*) FROM perfstore.samples" >"$BASE/other" 2>&1
 check_eq "in a database the worker does not run in, async on writes synchronously: 21 rows at once" \
 	"on 21" "$(tail -n 2 "$BASE/other" | tr '\n' ' ' | sed 's/ $//')"
+
+# ---- no cache (the trigger series_changed off, as on a Citus-distributed store): synchronous ----
+hold
+q -c "ALTER TABLE perfstore.series DISABLE TRIGGER series_changed" >/dev/null
+qa -c "SELECT perfstore.record('nocache', 1)" \
+	-c "DO \$\$ BEGIN FOR i IN 1..20 LOOP PERFORM perfstore.record('nocache', i); COMMIT; END LOOP; END \$\$" >/dev/null
+check_eq "without the trigger series_changed nothing is cached, so async on writes synchronously: 21 rows at once" \
+	"21" "$(count_metric nocache)"
+q -c "ALTER TABLE perfstore.series ENABLE ALWAYS TRIGGER series_changed" >/dev/null
+
+# ---- perfstore.maintenance_interval = 0 after the start: the queue is still written ----
+set_conf perfstore.maintenance_interval 0
+hold
+qa -c "SELECT perfstore.record('paused', 1)" \
+	-c "DO \$\$ BEGIN FOR i IN 1..20 LOOP PERFORM perfstore.record('paused', i); COMMIT; END LOOP; END \$\$" >/dev/null
+before=$(count_metric paused)
+if flush_wait paused 21; then
+	ok "with maintenance_interval set to 0 after the start, queued samples are still written (1 row before the flush: $before)"
+else
+	not_ok "with maintenance_interval 0 the queue is still written" "before: $before, after: $(count_metric paused)"
+fi
+set_conf perfstore.maintenance_interval 3600
 
 # ---- late samples: logged, and rolled up by maintain() ----------------------
 q -c "SELECT perfstore.maintain() IS NOT NULL" >/dev/null
