@@ -18,7 +18,13 @@
 # a full queue falls back to synchronous writes and loses nothing; another
 # database, a read-only transaction and a cluster without the library
 # preloaded write synchronously; late samples are logged and rolled up;
-# pg_ctl stop -m fast right after a burst loses nothing; the errors are
+# pg_ctl stop -m smart and -m fast right after a burst lose nothing;
+# pg_terminate_backend on the worker cancels a maintain() call waiting for a
+# lock, writes the queue and exits, after which calls are synchronous; a
+# store without the trigger series_changed (as on Citus) caches nothing and
+# stays synchronous; maintenance_interval 0 keeps the queue written; the
+# worker's failing flushes keep the samples, log once and let a full queue
+# fall back to synchronous writes; the errors are
 # unchanged and queue nothing; hostile roles and settings (no EXECUTE, the
 # worker's GUCs, a series deleted and the extension dropped while samples
 # are queued, re-created with the same series ids) cannot store a sample
@@ -439,8 +445,32 @@ hold
 qa -c "SELECT perfstore.record('term', 1)" \
 	-c "DO \$\$ BEGIN FOR i IN 1..10 LOOP PERFORM perfstore.record('term', i); COMMIT; END LOOP; END \$\$" >/dev/null
 before=$(count_metric term)
+# the worker in a maintain() call that waits for a lock held by another
+# session, which SIGTERM cancels; the lock is still held when it has gone
+q -c "BEGIN" -c "LOCK TABLE perfstore.rollup_1m IN ACCESS EXCLUSIVE MODE" -c "SELECT pg_sleep(60)" \
+	>/dev/null 2>&1 &
+locker=$!
+set_conf perfstore.maintenance_interval 1
+if wait_for "SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'perfstore maintenance worker' AND wait_event_type = 'Lock'"; then
+	ok "the worker waits in maintain() for the lock on rollup_1m"
+else
+	not_ok "the worker waits in maintain() for the lock on rollup_1m" \
+		"$(q -c "SELECT backend_type, state, wait_event_type, wait_event, query FROM pg_stat_activity" 2>&1)"
+fi
 q -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE backend_type = 'perfstore maintenance worker'" >/dev/null
-wait_for "SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'perfstore maintenance worker'" >/dev/null
+if wait_for "SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'perfstore maintenance worker'" &&
+	[ "$(q -c "SELECT count(*) FROM pg_locks WHERE relation = 'perfstore.rollup_1m'::regclass AND mode = 'AccessExclusiveLock' AND granted")" = 1 ]; then
+	ok "pg_terminate_backend cancels that maintain() call: the worker exits while the lock is still held"
+else
+	not_ok "pg_terminate_backend cancels a maintain() call in progress" "$(tail -n 5 "$BASE/server.log")"
+fi
+q -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(60)'" >/dev/null
+wait "$locker" 2>/dev/null
+if grep -q "maintain() failed" "$BASE/server.log"; then
+	not_ok "a maintain() call cancelled by SIGTERM is not logged as a failure" "$(grep 'maintain() failed' "$BASE/server.log")"
+else
+	ok "a maintain() call cancelled by SIGTERM is not logged as a failure"
+fi
 qa -c "SELECT perfstore.record('term', 100)" -c "SELECT perfstore.record('term', 100)" >/dev/null
 check_eq "pg_terminate_backend on the worker: 1 row before, the 10 queued written as it stops, then calls are synchronous (13)" \
 	"1 13" "$before $(count_metric term)"
