@@ -17,7 +17,9 @@
 # working (record, batch ingest, the workflow API, maintain(), the views),
 # then to 0.3.0 (data still intact; store_run(), a run group and
 # compare_runs() work); the 0.3.0 grant_reader and grant_writer are their
-# 0.2.0 bodies plus the grants of the runs; the upgraded and a fresh 0.3.0 database
+# 0.2.0 bodies plus the grants of the runs; then to 0.4.0, 0.5.0 and 0.6.0
+# (every samples partition's index is without deduplication afterwards, and
+# so is a new partition's); the upgraded and a fresh database
 # list the same extension objects with the same definitions; a populated
 # store survives pg_dump and pg_restore (rows, partitions, rollups, stored
 # runs, sequences: record(), start_run() and store_run() work after the
@@ -60,10 +62,10 @@ if diff -u "$TMP/expected-0.2.0.sql" perfstore--0.2.0.sql >"$TMP/install.diff"; 
 else
 	not_ok "perfstore--0.2.0.sql differs from 0.1.0 plus the upgrade script" "$TMP/install.diff"
 fi
-if grep -q "^default_version = '0.5.0'" perfstore.control; then
-	ok "default_version is 0.5.0"
+if grep -q "^default_version = '0.6.0'" perfstore.control; then
+	ok "default_version is 0.6.0"
 else
-	not_ok "default_version is 0.5.0"
+	not_ok "default_version is 0.6.0"
 fi
 
 # ---- 0.1.0 with data, then ALTER EXTENSION UPDATE ---------------------
@@ -208,12 +210,39 @@ if psql -d "$OLD" -c "ALTER EXTENSION perfstore UPDATE TO '0.4.0'" >"$TMP/update
 else
 	not_ok "ALTER EXTENSION perfstore UPDATE TO '0.4.0'" "$TMP/update4.out"
 fi
-if psql -d "$OLD" -c "ALTER EXTENSION perfstore UPDATE" >"$TMP/update5.out" 2>&1 &&
+if psql -d "$OLD" -c "ALTER EXTENSION perfstore UPDATE TO '0.5.0'" >"$TMP/update5.out" 2>&1 &&
 	[ "$(psql -d "$OLD" -c "SELECT extversion FROM pg_extension WHERE extname = 'perfstore'")" = 0.5.0 ]; then
-	ok "ALTER EXTENSION perfstore UPDATE (to 0.5.0)"
+	ok "ALTER EXTENSION perfstore UPDATE TO '0.5.0'"
 else
-	not_ok "ALTER EXTENSION perfstore UPDATE (to 0.5.0)" "$TMP/update5.out"
+	not_ok "ALTER EXTENSION perfstore UPDATE TO '0.5.0'" "$TMP/update5.out"
 fi
+# the samples indexes of the partitions that exist before 0.6.0
+DEDUP_SQL="SELECT count(*) FILTER (WHERE coalesce(c.reloptions::text, '') LIKE '%deduplicate_items=off%') || '/' || count(*)
+	FROM pg_inherits h JOIN pg_index i ON i.indrelid = h.inhrelid JOIN pg_class c ON c.oid = i.indexrelid
+	WHERE h.inhparent = 'perfstore.samples'::regclass"
+parts_before=$(psql -d "$OLD" -c "$DEDUP_SQL")
+if psql -d "$OLD" -c "ALTER EXTENSION perfstore UPDATE" >"$TMP/update6.out" 2>&1 &&
+	[ "$(psql -d "$OLD" -c "SELECT extversion FROM pg_extension WHERE extname = 'perfstore'")" = 0.6.0 ]; then
+	ok "ALTER EXTENSION perfstore UPDATE (to 0.6.0)"
+else
+	not_ok "ALTER EXTENSION perfstore UPDATE (to 0.6.0)" "$TMP/update6.out"
+fi
+# every partition's (series_id, ts) index is without deduplication after
+# the update, and so is the index of a partition created afterwards
+n_parts=${parts_before#*/}
+parts_after=$(psql -d "$OLD" -c "$DEDUP_SQL")
+if [ "$n_parts" -ge 2 ] && [ "${parts_before%/*}" = 0 ] && [ "$parts_after" = "$n_parts/$n_parts" ]; then
+	ok "0.6.0: the $n_parts existing samples partitions' indexes are without deduplication (before: $parts_before)"
+else
+	not_ok "0.6.0: existing samples partitions' indexes without deduplication (before $parts_before, after $parts_after)"
+fi
+psql -d "$OLD" -c "SELECT perfstore.create_partition(date '2150-01-01')" >/dev/null 2>&1
+if [ "$(psql -d "$OLD" -c "SELECT reloptions::text FROM pg_class WHERE relname = 'samples_p21500101_series_ts'")" = '{deduplicate_items=off}' ]; then
+	ok "0.6.0: a new partition's index is without deduplication"
+else
+	not_ok "0.6.0: a new partition's index is without deduplication"
+fi
+psql -d "$OLD" -c "DROP TABLE perfstore.samples_p21500101" >/dev/null 2>&1
 
 # ---- fresh install: the same objects as the upgraded one ---------------
 CATALOG_SQL="SET extra_float_digits = 0;
@@ -255,15 +284,15 @@ if psql -d postgres -c "CREATE DATABASE $NEW" &&
 	psql -d "$NEW" -c "$CATALOG_SQL" >"$TMP/new.catalog" 2>>"$TMP/new.out" &&
 	psql -d "$OLD" -c "$CATALOG_SQL" >"$TMP/old.catalog" 2>>"$TMP/new.out"; then
 	if diff "$TMP/new.catalog" "$TMP/old.catalog" >"$TMP/catalog.diff"; then
-		ok "fresh 0.5.0 and 0.1.0 upgraded through 0.2.0, 0.3.0, 0.4.0 and 0.5.0 have the same $(wc -l <"$TMP/new.catalog") objects, definitions, privileges and comments"
+		ok "fresh 0.6.0 and 0.1.0 upgraded through 0.2.0, 0.3.0, 0.4.0, 0.5.0 and 0.6.0 have the same $(wc -l <"$TMP/new.catalog") objects, definitions, privileges and comments"
 	else
-		not_ok "fresh 0.5.0 and upgraded 0.1.0 differ (< fresh, > upgraded)" "$TMP/catalog.diff"
+		not_ok "fresh 0.6.0 and upgraded 0.1.0 differ (< fresh, > upgraded)" "$TMP/catalog.diff"
 	fi
 else
 	not_ok "catalog listings of a fresh and an upgraded database" "$TMP/new.out"
 fi
-store_check "$NEW" "fresh 0.5.0 database"
-runs_check "$NEW" "fresh 0.5.0 database"
+store_check "$NEW" "fresh 0.6.0 database"
+runs_check "$NEW" "fresh 0.6.0 database"
 
 # ---- pg_dump and pg_restore of a populated store ------------------------
 COUNT_SQL="SELECT (SELECT count(*) FROM perfstore.samples), (SELECT count(*) FROM perfstore.series),
