@@ -19,8 +19,10 @@
  *     backend wakes it, before and after each round and between its
  *     partitions.  On SIGTERM (a fast or smart shutdown,
  *     pg_terminate_backend) it cancels a maintain() call in progress, lets
- *     a flush in progress finish, stops the queue accepting, writes what
- *     it holds and exits.
+ *     a flush in progress finish (its lock waits are bounded), stops the
+ *     queue accepting, writes what it holds and exits.  A cancel
+ *     (pg_cancel_backend) cancels a maintain() call or a flush in progress,
+ *     and nothing between them.
  * Both log at most once per state change: a missing database, a missing
  * extension and a failing maintain() are each logged when they begin and
  * when they end, not every round.
@@ -131,13 +133,20 @@ maintain_cancel_off(void)
 		QueryCancelPending = false;
 }
 
-/* wait for the next round or a signal; rereads the configuration on SIGHUP */
+/*
+ * wait for the next round or a signal; rereads the configuration on SIGHUP.
+ * A cancel (pg_cancel_backend) that finds no statement running is dropped,
+ * as an idle backend drops it: taken here, outside a transaction, it would
+ * be FATAL, and the worker would leave the queue unwritten until the
+ * launcher starts another, a server stop meanwhile losing it unlogged.
+ */
 static void
 maintain_sleep(long ms)
 {
 	(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 					 ms, PG_WAIT_EXTENSION);
 	ResetLatch(MyLatch);
+	QueryCancelPending = false;
 	CHECK_FOR_INTERRUPTS();
 	if (ConfigReloadPending)
 	{
