@@ -28,8 +28,9 @@
  * when they end, not every round.
  *
  * Must not: do any maintenance itself (that is SQL); run any SQL before the
- * maintenance worker has set its own search_path (pg_catalog, pg_temp),
- * because the database's owner controls the database's settings; call any
+ * maintenance worker has set its own search_path (pg_catalog, pg_temp) and
+ * default_transaction_read_only (off), because the database's owner
+ * controls the database's settings; call any
  * operator or function unqualified; or fail the server when the database
  * or the extension is missing.
  *
@@ -470,8 +471,13 @@ perfstore_maintain_worker_main(Datum main_arg)
 	BackgroundWorkerUnblockSignals();
 
 	BackgroundWorkerInitializeConnectionByOid(DatumGetObjectId(main_arg), InvalidOid, 0);
-	/* the session's own setting beats ALTER DATABASE ... SET search_path */
+	/*
+	 * The session's own settings beat ALTER DATABASE ... SET: search_path,
+	 * and default_transaction_read_only, which would fail every round and
+	 * flush (and lose the queue at the next stop) while callers turn it off.
+	 */
 	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_SESSION);
+	SetConfigOption("default_transaction_read_only", "off", PGC_SUSET, PGC_S_SESSION);
 
 	queue_open = perfstore_record_queue_open(&dropped);
 	if (dropped > 0)

@@ -31,7 +31,8 @@
 # where it does not belong, nor does a series id given to another series
 # (the sequence set back) while samples are queued; pg_cancel_backend on the idle
 # worker does not stop it; a fast stop ends while a prepared transaction
-# holds a lock the flush needs, logging what it could not write.
+# holds a lock the flush needs, logging what it could not write; the
+# database's default_transaction_read_only does not stop the worker.
 # The last line of output is "N passed, N failed"; the exit status is
 # non-zero on failure.
 set -u
@@ -534,6 +535,23 @@ check_eq "the 5 samples it could not write are logged in one WARNING" "1" \
 start_server
 q -c "ROLLBACK PREPARED 'regress_lock'" >/dev/null
 worker_up >/dev/null
+
+# ---- the database's owner sets default_transaction_read_only: the worker still writes ----
+# (a non-superuser owning the store's database may; callers turn it off)
+q -c "ALTER DATABASE postgres SET default_transaction_read_only = on" >/dev/null
+as_server "$PGBIN/pg_ctl" -D "$DATA" -m fast -w stop >/dev/null 2>&1
+start_server
+worker_up >/dev/null
+PGOPTIONS="-c default_transaction_read_only=off" hold
+PGOPTIONS="-c perfstore.record_async=on -c default_transaction_read_only=off" q -c "SELECT perfstore.record('dbro', 0)" \
+	-c "DO \$\$ BEGIN FOR i IN 1..3 LOOP PERFORM perfstore.record('dbro', i); COMMIT; END LOOP; END \$\$" >/dev/null
+if PGOPTIONS="-c default_transaction_read_only=off" flush_wait dbro 4; then
+	ok "ALTER DATABASE SET default_transaction_read_only = on: the worker writes the 3 queued samples"
+else
+	not_ok "with default_transaction_read_only on in the database the worker writes the queue" "rows: $(count_metric dbro)" \
+		"$(grep WARNING "$BASE/server.log" | tail -n 3)"
+fi
+PGOPTIONS="-c default_transaction_read_only=off" q -c "ALTER DATABASE postgres RESET default_transaction_read_only" >/dev/null
 
 # ---- the shared cluster, which does not preload perfstore -------------------
 if [ -n "${PGPORT:-}" ] && psql -X -q -At -d postgres -c "SELECT 1" >/dev/null 2>&1; then
