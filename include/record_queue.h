@@ -57,7 +57,6 @@ extern bool perfstore_record_enqueue(Oid series_rel, int64 series_id,
 #define RECORD_SERIES_KEY_SQL(s) \
 	"(pg_catalog.hashtext(" s ".metric) OPERATOR(pg_catalog.#) pg_catalog.jsonb_hash(" s ".labels))"
 
-
 /*
  * The worker's side.  open: make the calling maintenance worker, connected
  * to its database, the queue's only reader and start accepting; entries

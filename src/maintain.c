@@ -30,9 +30,9 @@
  * Must not: do any maintenance itself (that is SQL); run any SQL before the
  * maintenance worker has set its own search_path (pg_catalog, pg_temp) and
  * default_transaction_read_only (off), because the database's owner
- * controls the database's settings; call any
- * operator or function unqualified; or fail the server when the database
- * or the extension is missing.
+ * controls the database's settings; call any operator or function
+ * unqualified; or fail the server when the database or the extension is
+ * missing.
  *
  * Memory: each round's transactions release SPI's memory at SPI_finish and
  * their own at commit.  Nothing is kept between rounds but a few ints (and

@@ -17,9 +17,9 @@
  * (metric, labels) that the flush checks; a refusal writes it as above.
  * Its statements run as the function's owner, the extension's owner, as a
  * SECURITY DEFINER function would, and under the search path pg_catalog
- * alone; nothing of the caller's runs meanwhile.  record()
- * itself is not SECURITY DEFINER: the GUC save and restore that a pinned
- * search_path costs per call was a tenth of its time.
+ * alone; nothing of the caller's runs meanwhile.  record() itself is not
+ * SECURITY DEFINER: the GUC save and restore that a pinned search_path
+ * costs per call was a tenth of its time.
  *
  * The cache maps the bytes of (metric, labels) to a series id.  An entry is
  * only ever wrong if its series row is gone, so the cache is dropped

@@ -13,10 +13,10 @@
  * (FLUSH_LOCK_TIMEOUT bounds its wait for a lock) stays queued and is tried
  * again at the next flush.  Rows whose series no longer exists, or whose id
  * now belongs to another (metric, labels) (RECORD_SERIES_KEY_SQL), are
- * skipped and counted (one LOG per flush); entries queued
- * for a perfstore.series that is gone (the extension was dropped, perhaps
- * created again, when its series ids start again at 1) are discarded with
- * one WARNING giving their number.
+ * skipped and counted (one LOG per flush); entries queued for a
+ * perfstore.series that is gone (the extension was dropped, perhaps created
+ * again, when its series ids start again at 1) are discarded with one
+ * WARNING giving their number.
  *
  * Must not: run before the worker set its search_path (pg_catalog, pg_temp);
  * call an operator or function unqualified; run anything of a caller's (an
@@ -86,7 +86,7 @@ static void
 flush_prepare_all(void)
 {
 	Oid			types[4] = {INT8ARRAYOID, TIMESTAMPTZARRAYOID, FLOAT8ARRAYOID,
-	INT4ARRAYOID};
+		INT4ARRAYOID};
 
 	if (flush_insert_plan == NULL)
 		flush_insert_plan =
