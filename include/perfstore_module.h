@@ -1,8 +1,8 @@
 /*
  * perfstore_module.h
  *		What the extension's server-side files share: the module's
- *		initialisation hooks, the extension's owner and the accepted range
- *		of a sample.
+ *		initialisation hooks, the extension's owner, keeping an SPI plan
+ *		and the accepted range of a sample.
  *
  * Must not: be included by the driver (it needs PostgreSQL's server
  * headers).
@@ -20,6 +20,14 @@ extern void perfstore_worker_init(void);
  * the current database.  Raises an error when the extension is missing.
  */
 extern Oid	perfstore_extension_owner(void);
+
+/*
+ * perfstore_spi_prepare_kept: SPI_prepare() and SPI_keepplan() one
+ * statement (connected to SPI), or raise.  The plan lives until the backend
+ * exits.
+ */
+extern struct _SPI_plan *perfstore_spi_prepare_kept(const char *sql, int nargs,
+													Oid *types);
 
 /*
  * The accepted range of a sample, checked by both write paths (record.c,

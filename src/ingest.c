@@ -633,16 +633,12 @@ ingest_lookup(IngestBatch *b, IngestSeries *s)
 	if (ingest_lookup_plan == NULL)
 	{
 		Oid			types[2] = {TEXTOID, JSONBOID};
-		SPIPlanPtr	plan;
 
-		plan = SPI_prepare("SELECT s.id FROM perfstore.series s"
-						   " WHERE s.metric OPERATOR(pg_catalog.=) $1"
-						   " AND s.labels OPERATOR(pg_catalog.=) $2",
-						   2, types);
-		if (plan == NULL)
-			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-		SPI_keepplan(plan);
-		ingest_lookup_plan = plan;
+		ingest_lookup_plan =
+			perfstore_spi_prepare_kept("SELECT s.id FROM perfstore.series s"
+									   " WHERE s.metric OPERATOR(pg_catalog.=) $1"
+									   " AND s.labels OPERATOR(pg_catalog.=) $2",
+									   2, types);
 	}
 	args[0] = PointerGetDatum(s->metric);
 	args[1] = PointerGetDatum(s->labels);
@@ -873,16 +869,12 @@ ingest_log_late(IngestBatch *b)
 	if (ingest_late_plan == NULL)
 	{
 		Oid			types[3] = {INT8ARRAYOID, TIMESTAMPTZARRAYOID, TIMESTAMPTZARRAYOID};
-		SPIPlanPtr	plan;
 
-		plan = SPI_prepare("INSERT INTO perfstore.rollup_invalidations (series_id, lo, hi)"
-						   " SELECT u.i, u.l, u.h FROM ROWS FROM (pg_catalog.unnest($1),"
-						   " pg_catalog.unnest($2), pg_catalog.unnest($3)) AS u(i, l, h)",
-						   3, types);
-		if (plan == NULL)
-			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-		SPI_keepplan(plan);
-		ingest_late_plan = plan;
+		ingest_late_plan =
+			perfstore_spi_prepare_kept("INSERT INTO perfstore.rollup_invalidations (series_id, lo, hi)"
+									   " SELECT u.i, u.l, u.h FROM ROWS FROM (pg_catalog.unnest($1),"
+									   " pg_catalog.unnest($2), pg_catalog.unnest($3)) AS u(i, l, h)",
+									   3, types);
 	}
 	rc = SPI_execute_plan(ingest_late_plan, args, NULL, false, 0);
 	if (rc != SPI_OK_INSERT)

@@ -36,6 +36,7 @@
 #include "utils/timestamp.h"
 
 #include "late.h"
+#include "perfstore_module.h"
 
 PG_FUNCTION_INFO_V1(perfstore_late_watermark_sql);
 PG_FUNCTION_INFO_V1(perfstore_rollup_state_changed);
@@ -87,14 +88,8 @@ perfstore_late_watermark(void)
 	SPI_connect();
 	if (late_plan == NULL)
 	{
-		SPIPlanPtr	plan;
-
-		plan = SPI_prepare("SELECT pg_catalog.max(st.watermark) FROM perfstore.rollup_state st",
-						   0, NULL);
-		if (plan == NULL)
-			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-		SPI_keepplan(plan);
-		late_plan = plan;
+		late_plan = perfstore_spi_prepare_kept("SELECT pg_catalog.max(st.watermark) FROM perfstore.rollup_state st",
+											   0, NULL);
 	}
 	rc = SPI_execute_plan(late_plan, NULL, NULL, true, 1);
 	if (rc != SPI_OK_SELECT || SPI_processed != 1)

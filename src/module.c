@@ -4,8 +4,8 @@
  *		initialisation, and the extension facts the other files share.
  *
  * Owns: PG_MODULE_MAGIC, _PG_init (which hands over to the files that have
- * something to set up, then reserves the prefix "perfstore.") and
- * perfstore_extension_owner().
+ * something to set up, then reserves the prefix "perfstore."),
+ * perfstore_extension_owner() and perfstore_spi_prepare_kept().
  * Must not: hold per-session state of its own.
  *
  * Memory: nothing is allocated here beyond a catalog scan's, released
@@ -20,6 +20,7 @@
 #include "catalog/indexing.h"
 #include "catalog/pg_extension.h"
 #include "commands/extension.h"
+#include "executor/spi.h"
 #include "fmgr.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
@@ -72,4 +73,15 @@ perfstore_extension_owner(void)
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
 	return owner;
+}
+
+SPIPlanPtr
+perfstore_spi_prepare_kept(const char *sql, int nargs, Oid *types)
+{
+	SPIPlanPtr	plan = SPI_prepare(sql, nargs, types);
+
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+	SPI_keepplan(plan);
+	return plan;
 }

@@ -334,18 +334,6 @@ record_check(text *metric, float8 value, Datum labels_raw, Jsonb *labels,
 	}
 }
 
-/* SPI_prepare and keep a plan, or raise */
-static SPIPlanPtr
-record_prepare(const char *sql, int nargs, Oid *types)
-{
-	SPIPlanPtr	plan = SPI_prepare(sql, nargs, types);
-
-	if (plan == NULL)
-		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-	SPI_keepplan(plan);
-	return plan;
-}
-
 /*
  * record_prepare_all: the four statements, prepared once per backend.
  * Every name and operator is qualified, and they are prepared (and run)
@@ -360,24 +348,24 @@ record_prepare_all(void)
 
 	if (record_lookup_plan == NULL)
 		record_lookup_plan =
-			record_prepare("SELECT s.id FROM perfstore.series s"
+			perfstore_spi_prepare_kept("SELECT s.id FROM perfstore.series s"
 						   " WHERE s.metric OPERATOR(pg_catalog.=) $1"
 						   " AND s.labels OPERATOR(pg_catalog.=) $2",
 						   2, key_types);
 	if (record_create_plan == NULL)
 		record_create_plan =
-			record_prepare("INSERT INTO perfstore.series (metric, labels) VALUES ($1, $2)"
+			perfstore_spi_prepare_kept("INSERT INTO perfstore.series (metric, labels) VALUES ($1, $2)"
 						   " ON CONFLICT ON CONSTRAINT series_metric_labels DO NOTHING"
 						   " RETURNING id",
 						   2, key_types);
 	if (record_insert_plan == NULL)
 		record_insert_plan =
-			record_prepare("INSERT INTO perfstore.samples (series_id, ts, value)"
+			perfstore_spi_prepare_kept("INSERT INTO perfstore.samples (series_id, ts, value)"
 						   " VALUES ($1, $2, $3)",
 						   3, row_types);
 	if (record_late_plan == NULL)
 		record_late_plan =
-			record_prepare("INSERT INTO perfstore.rollup_invalidations (series_id, lo, hi)"
+			perfstore_spi_prepare_kept("INSERT INTO perfstore.rollup_invalidations (series_id, lo, hi)"
 						   " VALUES ($1, $2, $2)",
 						   2, late_types);
 }

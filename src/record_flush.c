@@ -69,18 +69,6 @@ static FlushCounts flush_counts;	/* of the current flush; static for PG_TRY */
 static bool flush_failing = false;
 static char *flush_last_error = NULL;
 
-/* SPI_prepare and keep a plan, or raise */
-static SPIPlanPtr
-flush_prepare(const char *sql, int nargs, Oid *types)
-{
-	SPIPlanPtr	plan = SPI_prepare(sql, nargs, types);
-
-	if (plan == NULL)
-		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-	SPI_keepplan(plan);
-	return plan;
-}
-
 /* the two statements, prepared once, every name and operator qualified */
 static void
 flush_prepare_all(void)
@@ -90,7 +78,7 @@ flush_prepare_all(void)
 
 	if (flush_insert_plan == NULL)
 		flush_insert_plan =
-			flush_prepare("INSERT INTO perfstore.samples (series_id, ts, value)"
+			perfstore_spi_prepare_kept("INSERT INTO perfstore.samples (series_id, ts, value)"
 						  " SELECT u.i, u.t, u.v FROM ROWS FROM (pg_catalog.unnest($1),"
 						  " pg_catalog.unnest($2), pg_catalog.unnest($3),"
 						  " pg_catalog.unnest($4)) AS u(i, t, v, k)"
@@ -100,7 +88,7 @@ flush_prepare_all(void)
 						  4, types);
 	if (flush_late_plan == NULL)
 		flush_late_plan =
-			flush_prepare("INSERT INTO perfstore.rollup_invalidations (series_id, lo, hi)"
+			perfstore_spi_prepare_kept("INSERT INTO perfstore.rollup_invalidations (series_id, lo, hi)"
 						  " SELECT u.i, pg_catalog.min(u.t), pg_catalog.max(u.t)"
 						  " FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
 						  " pg_catalog.unnest($4)) AS u(i, t, k)"
