@@ -21,6 +21,7 @@ typedef struct RecordQueueEntry
 	TimestampTz ts;
 	float8		value;
 	Oid			series_rel;		/* perfstore.series when it was queued */
+	uint32		series_key;		/* the series' key hash, RECORD_SERIES_KEY_SQL */
 } RecordQueueEntry;
 
 /* perfstore.record_async: the session's record() calls may be queued */
@@ -41,7 +42,20 @@ extern void perfstore_record_queue_init(void);
  * means the caller writes it itself.  Never raises.
  */
 extern bool perfstore_record_enqueue(Oid series_rel, int64 series_id,
-									 TimestampTz ts, float8 value);
+									 uint32 series_key, TimestampTz ts,
+									 float8 value);
+
+/*
+ * The hash of a series' (metric, labels) that its queued samples carry:
+ * hashtext(metric) # jsonb_hash(labels), the same for equal values however
+ * they are written.  The flush writes a sample only to the series with its
+ * id and this hash, so that a series id used again (TRUNCATE ... RESTART
+ * IDENTITY, a sequence set back, an id given by hand) after its samples were
+ * queued never takes them.  record.c computes it; record_flush.c compares it
+ * in SQL with RECORD_SERIES_KEY_SQL.
+ */
+#define RECORD_SERIES_KEY_SQL(s) \
+	"(pg_catalog.hashtext(" s ".metric) OPERATOR(pg_catalog.#) pg_catalog.jsonb_hash(" s ".labels))"
 
 /*
  * The worker's side.  open: make the calling maintenance worker, connected

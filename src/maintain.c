@@ -19,17 +19,20 @@
  *     backend wakes it, before and after each round and between its
  *     partitions.  On SIGTERM (a fast or smart shutdown,
  *     pg_terminate_backend) it cancels a maintain() call in progress, lets
- *     a flush in progress finish, stops the queue accepting, writes what
- *     it holds and exits.
+ *     a flush in progress finish (its lock waits are bounded), stops the
+ *     queue accepting, writes what it holds and exits.  A cancel
+ *     (pg_cancel_backend) cancels a maintain() call or a flush in progress,
+ *     and nothing between them.
  * Both log at most once per state change: a missing database, a missing
  * extension and a failing maintain() are each logged when they begin and
  * when they end, not every round.
  *
  * Must not: do any maintenance itself (that is SQL); run any SQL before the
- * maintenance worker has set its own search_path (pg_catalog, pg_temp),
- * because the database's owner controls the database's settings; call any
- * operator or function unqualified; or fail the server when the database
- * or the extension is missing.
+ * maintenance worker has set its own search_path (pg_catalog, pg_temp) and
+ * default_transaction_read_only (off), because the database's owner
+ * controls the database's settings; call any operator or function
+ * unqualified; or fail the server when the database or the extension is
+ * missing.
  *
  * Memory: each round's transactions release SPI's memory at SPI_finish and
  * their own at commit.  Nothing is kept between rounds but a few ints (and
@@ -131,13 +134,20 @@ maintain_cancel_off(void)
 		QueryCancelPending = false;
 }
 
-/* wait for the next round or a signal; rereads the configuration on SIGHUP */
+/*
+ * wait for the next round or a signal; rereads the configuration on SIGHUP.
+ * A cancel (pg_cancel_backend) that finds no statement running is dropped,
+ * as an idle backend drops it: taken here, outside a transaction, it would
+ * be FATAL, and the worker would leave the queue unwritten until the
+ * launcher starts another, a server stop meanwhile losing it unlogged.
+ */
 static void
 maintain_sleep(long ms)
 {
 	(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 					 ms, PG_WAIT_EXTENSION);
 	ResetLatch(MyLatch);
+	QueryCancelPending = false;
 	CHECK_FOR_INTERRUPTS();
 	if (ConfigReloadPending)
 	{
@@ -461,8 +471,13 @@ perfstore_maintain_worker_main(Datum main_arg)
 	BackgroundWorkerUnblockSignals();
 
 	BackgroundWorkerInitializeConnectionByOid(DatumGetObjectId(main_arg), InvalidOid, 0);
-	/* the session's own setting beats ALTER DATABASE ... SET search_path */
+	/*
+	 * The session's own settings beat ALTER DATABASE ... SET: search_path,
+	 * and default_transaction_read_only, which would fail every round and
+	 * flush (and lose the queue at the next stop) while callers turn it off.
+	 */
 	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_SESSION);
+	SetConfigOption("default_transaction_read_only", "off", PGC_SUSET, PGC_S_SESSION);
 
 	queue_open = perfstore_record_queue_open(&dropped);
 	if (dropped > 0)

@@ -13,12 +13,13 @@
  * perfstore.rollup_invalidations.  With perfstore.record_async on, a
  * sample whose series was in the cache before this transaction (so its row
  * is committed) goes to the maintenance worker's queue instead
- * (src/record_queue.c) when the queue takes it; a refusal writes it as
- * above.  Its statements run as the function's owner, the extension's
- * owner, as a SECURITY DEFINER function would, and under the search path
- * pg_catalog alone; nothing of the caller's runs meanwhile.  record()
- * itself is not SECURITY DEFINER: the GUC save and restore that a pinned
- * search_path costs per call was a tenth of its time.
+ * (src/record_queue.c) when the queue takes it, with the hash of its
+ * (metric, labels) that the flush checks; a refusal writes it as above.
+ * Its statements run as the function's owner, the extension's owner, as a
+ * SECURITY DEFINER function would, and under the search path pg_catalog
+ * alone; nothing of the caller's runs meanwhile.  record() itself is not
+ * SECURITY DEFINER: the GUC save and restore that a pinned search_path
+ * costs per call was a tenth of its time.
  *
  * The cache maps the bytes of (metric, labels) to a series id.  An entry is
  * only ever wrong if its series row is gone, so the cache is dropped
@@ -50,6 +51,7 @@
 #include "access/table.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_collation.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
@@ -408,6 +410,22 @@ record_find_series(text *metric, Jsonb *labels)
 }
 
 /*
+ * record_series_key: the key hash a queued sample carries (record_queue.h,
+ * RECORD_SERIES_KEY_SQL): hashtext(metric) # jsonb_hash(labels), computed as
+ * the flush computes it from the series row.
+ */
+static uint32
+record_series_key(text *metric, Jsonb *labels)
+{
+	uint32		h;
+
+	h = DatumGetUInt32(DirectFunctionCall1Coll(hashtext, DEFAULT_COLLATION_OID,
+											   PointerGetDatum(metric)));
+	h ^= DatumGetUInt32(DirectFunctionCall1(jsonb_hash, PointerGetDatum(labels)));
+	return h;
+}
+
+/*
  * record_owner: the owner of the function being called (the extension's
  * owner, who created it), cached for the call site.
  */
@@ -495,7 +513,8 @@ perfstore_record(PG_FUNCTION_ARGS)
 	 */
 	if (e != NULL && perfstore_record_async && !record_added_in_xact &&
 		!XactReadOnly &&
-		perfstore_record_enqueue(record_series_relid, id, ts, value))
+		perfstore_record_enqueue(record_series_relid, id,
+								 record_series_key(metric, labels), ts, value))
 	{
 		pfree(keydata);
 		PG_RETURN_VOID();

@@ -10,11 +10,13 @@
  * rollup watermark logged in perfstore.rollup_invalidations per series and
  * UTC hour, as the batch ingest logs them (src/late.c has the rule).  The
  * entries leave the queue only after the commit, so a chunk that fails
- * stays queued and is tried again at the next flush.  Rows whose series no
- * longer exists are skipped and counted (one LOG per flush); entries queued
- * for a perfstore.series that is gone (the extension was dropped, perhaps
- * created again, when its series ids start again at 1) are discarded with
- * one WARNING giving their number.
+ * (FLUSH_LOCK_TIMEOUT bounds its wait for a lock) stays queued and is tried
+ * again at the next flush.  Rows whose series no longer exists, or whose id
+ * now belongs to another (metric, labels) (RECORD_SERIES_KEY_SQL), are
+ * skipped and counted (one LOG per flush); entries queued for a
+ * perfstore.series that is gone (the extension was dropped, perhaps created
+ * again, when its series ids start again at 1) are discarded with one
+ * WARNING giving their number.
  *
  * Must not: run before the worker set its search_path (pg_catalog, pg_temp);
  * call an operator or function unqualified; run anything of a caller's (an
@@ -34,6 +36,7 @@
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "utils/array.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
@@ -43,6 +46,14 @@
 
 /* entries written per transaction at most */
 #define FLUSH_CHUNK		65536
+
+/*
+ * The longest a chunk waits for a lock (on samples, its partitions,
+ * rollup_invalidations or series) before it fails and stays queued: a lock
+ * held without end (a prepared transaction's) must not keep the worker, nor
+ * a shutdown, waiting for ever.
+ */
+#define FLUSH_LOCK_TIMEOUT	"5s"
 
 typedef struct FlushCounts
 {
@@ -62,33 +73,41 @@ static char *flush_last_error = NULL;
 static void
 flush_prepare_all(void)
 {
-	Oid			types[3] = {INT8ARRAYOID, TIMESTAMPTZARRAYOID, FLOAT8ARRAYOID};
+	Oid			types[4] = {INT8ARRAYOID, TIMESTAMPTZARRAYOID, FLOAT8ARRAYOID,
+		INT4ARRAYOID};
 
 	if (flush_insert_plan == NULL)
 		flush_insert_plan =
 			perfstore_spi_prepare_kept("INSERT INTO perfstore.samples (series_id, ts, value)"
 						  " SELECT u.i, u.t, u.v FROM ROWS FROM (pg_catalog.unnest($1),"
-						  " pg_catalog.unnest($2), pg_catalog.unnest($3)) AS u(i, t, v)"
+						  " pg_catalog.unnest($2), pg_catalog.unnest($3),"
+						  " pg_catalog.unnest($4)) AS u(i, t, v, k)"
 						  " WHERE EXISTS (SELECT FROM perfstore.series s"
-						  " WHERE s.id OPERATOR(pg_catalog.=) u.i)",
-						  3, types);
+						  " WHERE s.id OPERATOR(pg_catalog.=) u.i"
+						  " AND " RECORD_SERIES_KEY_SQL("s") " OPERATOR(pg_catalog.=) u.k)",
+						  4, types);
 	if (flush_late_plan == NULL)
 		flush_late_plan =
 			perfstore_spi_prepare_kept("INSERT INTO perfstore.rollup_invalidations (series_id, lo, hi)"
 						  " SELECT u.i, pg_catalog.min(u.t), pg_catalog.max(u.t)"
-						  " FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)) AS u(i, t)"
+						  " FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
+						  " pg_catalog.unnest($4)) AS u(i, t, k)"
 						  " WHERE u.t OPERATOR(pg_catalog.<)"
 						  " (SELECT pg_catalog.max(st.watermark) FROM perfstore.rollup_state st)"
 						  " AND EXISTS (SELECT FROM perfstore.series s"
-						  " WHERE s.id OPERATOR(pg_catalog.=) u.i)"
+						  " WHERE s.id OPERATOR(pg_catalog.=) u.i"
+						  " AND " RECORD_SERIES_KEY_SQL("s") " OPERATOR(pg_catalog.=) u.k)"
 						  " GROUP BY u.i, pg_catalog.date_trunc('hour'::pg_catalog.text, u.t,"
 						  " 'UTC'::pg_catalog.text)",
-						  2, types);
+						  4, types);
 }
 
 /*
- * flush_chunk: write the n entries of flush_buf in one transaction and add
- * to flush_counts.  Raises on error (the caller aborts the transaction).
+ * flush_chunk: write the n entries of flush_buf in one transaction, release
+ * them from the queue right after the commit (no interrupt is taken in
+ * between, so an entry is never written twice) and add to flush_counts.
+ * Raises on error, the entries still queued (the caller aborts the
+ * transaction).
  */
 static void
 flush_chunk(uint64 n)
@@ -98,11 +117,14 @@ flush_chunk(uint64 n)
 	Datum	   *ids;
 	Datum	   *tss;
 	Datum	   *vals;
+	Datum	   *keys;
 	int			m = 0;
 	uint64		written = 0;
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
+	(void) set_config_option("lock_timeout", FLUSH_LOCK_TIMEOUT, PGC_SUSET,
+							 PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0, false);
 	PushActiveSnapshot(GetTransactionSnapshot());
 	pgstat_report_activity(STATE_RUNNING, "perfstore: writing the queued samples of record()");
 	if (OidIsValid(get_extension_oid("perfstore", true)) &&
@@ -112,6 +134,7 @@ flush_chunk(uint64 n)
 	ids = palloc(n * sizeof(Datum));
 	tss = palloc(n * sizeof(Datum));
 	vals = palloc(n * sizeof(Datum));
+	keys = palloc(n * sizeof(Datum));
 	for (uint64 i = 0; i < n; i++)
 	{
 		if (!OidIsValid(series_rel) || flush_buf[i].series_rel != series_rel)
@@ -119,11 +142,12 @@ flush_chunk(uint64 n)
 		ids[m] = Int64GetDatum(flush_buf[i].series_id);
 		tss[m] = TimestampTzGetDatum(flush_buf[i].ts);
 		vals[m] = Float8GetDatum(flush_buf[i].value);
+		keys[m] = Int32GetDatum((int32) flush_buf[i].series_key);
 		m++;
 	}
 	if (m > 0)
 	{
-		Datum		args[3];
+		Datum		args[4];
 		Oid			save_user;
 		int			save_sec;
 		int			rc;
@@ -131,6 +155,7 @@ flush_chunk(uint64 n)
 		args[0] = PointerGetDatum(construct_array(ids, m, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 		args[1] = PointerGetDatum(construct_array(tss, m, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 		args[2] = PointerGetDatum(construct_array(vals, m, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+		args[3] = PointerGetDatum(construct_array(keys, m, INT4OID, 4, true, TYPALIGN_INT));
 
 		/* as the extension's owner, as record() writes; undone by an abort */
 		GetUserIdAndSecContext(&save_user, &save_sec);
@@ -152,6 +177,7 @@ flush_chunk(uint64 n)
 	}
 	PopActiveSnapshot();
 	CommitTransactionCommand();
+	perfstore_record_queue_release(n);
 	flush_counts.written += written;
 	flush_counts.skipped += (uint64) m - written;
 	flush_counts.discarded += n - (uint64) m;
@@ -186,7 +212,6 @@ perfstore_record_flush(void)
 			if (n == 0)
 				break;
 			flush_chunk(n);
-			perfstore_record_queue_release(n);
 			limit -= n;
 		}
 	}

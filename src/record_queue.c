@@ -153,8 +153,8 @@ perfstore_record_queue_init(void)
 }
 
 bool
-perfstore_record_enqueue(Oid series_rel, int64 series_id, TimestampTz ts,
-						 float8 value)
+perfstore_record_enqueue(Oid series_rel, int64 series_id, uint32 series_key,
+						 TimestampTz ts, float8 value)
 {
 	RecordQueue *q = record_queue;
 	Latch	   *wake = NULL;
@@ -175,6 +175,7 @@ perfstore_record_enqueue(Oid series_rel, int64 series_id, TimestampTz ts,
 			e->ts = ts;
 			e->value = value;
 			e->series_rel = series_rel;
+			e->series_key = series_key;
 			q->head++;
 			queued = true;
 			if (used + 1 == q->wake_at || used + 1 == q->size)

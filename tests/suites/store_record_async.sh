@@ -28,7 +28,11 @@
 # unchanged and queue nothing; hostile roles and settings (no EXECUTE, the
 # worker's GUCs, a series deleted and the extension dropped while samples
 # are queued, re-created with the same series ids) cannot store a sample
-# where it does not belong.
+# where it does not belong, nor does a series id given to another series
+# (the sequence set back) while samples are queued; pg_cancel_backend on the idle
+# worker does not stop it; a fast stop ends while a prepared transaction
+# holds a lock the flush needs, logging what it could not write; the
+# database's default_transaction_read_only does not stop the worker.
 # The last line of output is "N passed, N failed"; the exit status is
 # non-zero on failure.
 set -u
@@ -100,6 +104,7 @@ port = $PORT
 shared_buffers = 32MB
 fsync = off
 max_connections = 40
+max_prepared_transactions = 2
 shared_preload_libraries = 'perfstore'
 perfstore.maintenance_interval = 3600
 perfstore.maintenance_database = 'postgres'
@@ -357,6 +362,20 @@ sleep 1
 check_eq "a series deleted while 5 of its samples were queued: they are skipped (only the synchronous row), one LOG line" \
 	"1 1" "$(q -c "SELECT count(*) FROM perfstore.samples WHERE series_id = $del_id") $(grep -c 'skipped 5 queued samples of record() whose series no longer exists' "$BASE/server.log")"
 
+# a series deleted while its samples are queued, and its id given at once to
+# a new series (the sequence set back, as TRUNCATE ... RESTART IDENTITY also
+# does): the samples must not land in that other series
+hold
+qa -c "SELECT perfstore.record('reuse', 1)" \
+	-c "DO \$\$ BEGIN FOR i IN 1..4 LOOP PERFORM perfstore.record('reuse', i); COMMIT; END LOOP; END \$\$" >/dev/null
+reuse_id=$(q -c "SELECT id FROM perfstore.series WHERE metric = 'reuse'")
+q -c "DELETE FROM perfstore.samples WHERE series_id = $reuse_id" -c "DELETE FROM perfstore.series WHERE id = $reuse_id" \
+	-c "SELECT setval('perfstore.series_id_seq', $reuse_id - 1)" -c "SELECT perfstore.record('reuser', 42)" >/dev/null
+set_conf perfstore.record_flush_interval 100
+sleep 1
+check_eq "a series deleted while 4 samples were queued and its id given to a new series: that one gets none of them, one LOG line" \
+	"reuser 1 42 1" "$(q -c "SELECT metric FROM perfstore.series WHERE id = $reuse_id") $(q -c "SELECT count(*) || ' ' || sum(value) FROM perfstore.samples WHERE series_id = $reuse_id") $(grep -c 'skipped 4 queued samples of record() whose series no longer exists' "$BASE/server.log")"
+
 # DROP EXTENSION while samples are queued, then CREATE EXTENSION with series
 # ids starting again at 1: the queued samples must not land in the new store
 hold
@@ -414,6 +433,21 @@ if wait_for "SELECT count(*) = 4000 FROM perfstore.samples x JOIN perfstore.seri
 	ok "4000 calls through a queue of 16: 4000 rows"
 else
 	not_ok "4000 calls through a queue of 16" "$(count_metric full16)" "$BASE/burst16.out"
+fi
+
+# ---- pg_cancel_backend on the worker between calls: it keeps reading the queue ----
+hold
+qa -c "SELECT perfstore.record('cancel', 0)" \
+	-c "DO \$\$ BEGIN FOR i IN 1..3 LOOP PERFORM perfstore.record('cancel', i); COMMIT; END LOOP; END \$\$" >/dev/null
+worker_pid=$(q -c "SELECT pid FROM pg_stat_activity WHERE backend_type = 'perfstore maintenance worker'")
+q -c "SELECT pg_cancel_backend($worker_pid)" >/dev/null
+sleep 1
+check_eq "pg_cancel_backend on the idle worker: the same worker runs on, 1 row visible (3 queued, under the quarter of 16 that wakes it)" \
+	"$worker_pid 1" "$(q -c "SELECT pid FROM pg_stat_activity WHERE backend_type = 'perfstore maintenance worker'") $(count_metric cancel)"
+if flush_wait cancel 4; then
+	ok "and it writes the 3 queued samples at its next flush"
+else
+	not_ok "after pg_cancel_backend the worker writes the queued samples" "rows: $(count_metric cancel)" "$(tail -n 5 "$BASE/server.log")"
 fi
 
 # ---- pg_ctl stop -m fast right after a burst: nothing lost ------------------
@@ -474,6 +508,50 @@ fi
 qa -c "SELECT perfstore.record('term', 100)" -c "SELECT perfstore.record('term', 100)" >/dev/null
 check_eq "pg_terminate_backend on the worker: 1 row before, the 10 queued written as it stops, then calls are synchronous (13)" \
 	"1 13" "$before $(count_metric term)"
+
+# ---- a prepared transaction holds a lock the flush needs: a fast stop still ends ----
+set_conf perfstore.maintenance_interval 3600
+worker_up >/dev/null
+hold
+qa -c "SELECT perfstore.record('prep', 0)" \
+	-c "DO \$\$ BEGIN FOR i IN 1..5 LOOP PERFORM perfstore.record('prep', i); COMMIT; END LOOP; END \$\$" >/dev/null
+q -c "BEGIN" -c "LOCK TABLE perfstore.rollup_invalidations IN ACCESS EXCLUSIVE MODE" -c "PREPARE TRANSACTION 'regress_lock'" >/dev/null
+set_conf perfstore.record_flush_interval 100
+if wait_for "SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'perfstore maintenance worker' AND wait_event_type = 'Lock'"; then
+	ok "the worker's flush waits for the lock of a prepared transaction"
+else
+	not_ok "the worker's flush waits for the lock of a prepared transaction" \
+		"$(q -c "SELECT backend_type, state, wait_event_type, wait_event, query FROM pg_stat_activity" 2>&1)"
+fi
+SECONDS_BEFORE=$SECONDS
+if as_server "$PGBIN/pg_ctl" -D "$DATA" -m fast -w -t 40 stop >/dev/null 2>&1; then
+	ok "pg_ctl stop -m fast ends while a prepared transaction holds that lock ($((SECONDS - SECONDS_BEFORE)) s)"
+else
+	not_ok "pg_ctl stop -m fast ends while a prepared transaction holds the flush's lock" "$(tail -n 5 "$BASE/server.log")"
+	as_server "$PGBIN/pg_ctl" -D "$DATA" -m immediate -w stop >/dev/null 2>&1
+fi
+check_eq "the 5 samples it could not write are logged in one WARNING" "1" \
+	"$(grep -c 'WARNING:  perfstore maintenance worker: 5 queued samples of record() could not be written before it stopped' "$BASE/server.log")"
+start_server
+q -c "ROLLBACK PREPARED 'regress_lock'" >/dev/null
+worker_up >/dev/null
+
+# ---- the database's owner sets default_transaction_read_only: the worker still writes ----
+# (a non-superuser owning the store's database may; callers turn it off)
+q -c "ALTER DATABASE postgres SET default_transaction_read_only = on" >/dev/null
+as_server "$PGBIN/pg_ctl" -D "$DATA" -m fast -w stop >/dev/null 2>&1
+start_server
+worker_up >/dev/null
+PGOPTIONS="-c default_transaction_read_only=off" hold
+PGOPTIONS="-c perfstore.record_async=on -c default_transaction_read_only=off" q -c "SELECT perfstore.record('dbro', 0)" \
+	-c "DO \$\$ BEGIN FOR i IN 1..3 LOOP PERFORM perfstore.record('dbro', i); COMMIT; END LOOP; END \$\$" >/dev/null
+if PGOPTIONS="-c default_transaction_read_only=off" flush_wait dbro 4; then
+	ok "ALTER DATABASE SET default_transaction_read_only = on: the worker writes the 3 queued samples"
+else
+	not_ok "with default_transaction_read_only on in the database the worker writes the queue" "rows: $(count_metric dbro)" \
+		"$(grep WARNING "$BASE/server.log" | tail -n 3)"
+fi
+PGOPTIONS="-c default_transaction_read_only=off" q -c "ALTER DATABASE postgres RESET default_transaction_read_only" >/dev/null
 
 # ---- the shared cluster, which does not preload perfstore -------------------
 if [ -n "${PGPORT:-}" ] && psql -X -q -At -d postgres -c "SELECT 1" >/dev/null 2>&1; then
