@@ -95,6 +95,7 @@ typedef struct RecordEntry
 {
 	RecordKey	key;			/* first: dynahash's key */
 	int64		id;
+	uint32		series_key;		/* record_series_key() of the key, for the queue */
 } RecordEntry;
 
 static MemoryContext record_cxt = NULL;
@@ -256,9 +257,12 @@ record_cache_ready(void)
 	record_cache_valid = (record_inval_count == inval_before);
 }
 
-/* record_cache_add: remember key -> id (the key's bytes are copied) */
+/*
+ * record_cache_add: remember key -> id and its series key hash (the key's
+ * bytes are copied)
+ */
 static void
-record_cache_add(const RecordKey *key, int64 id)
+record_cache_add(const RecordKey *key, int64 id, uint32 series_key)
 {
 	RecordEntry *e;
 	bool		found;
@@ -284,6 +288,7 @@ record_cache_add(const RecordKey *key, int64 id)
 		record_cache_bytes += key->len;
 	}
 	e->id = id;
+	e->series_key = series_key;
 	record_added_in_xact = true;
 }
 
@@ -412,7 +417,8 @@ record_find_series(text *metric, Jsonb *labels)
 /*
  * record_series_key: the key hash a queued sample carries (record_queue.h,
  * RECORD_SERIES_KEY_SQL): hashtext(metric) # jsonb_hash(labels), computed as
- * the flush computes it from the series row.
+ * the flush computes it from the series row.  Computed once per cache entry
+ * (it walks the whole jsonb), not per queued call.
  */
 static uint32
 record_series_key(text *metric, Jsonb *labels)
@@ -513,8 +519,7 @@ perfstore_record(PG_FUNCTION_ARGS)
 	 */
 	if (e != NULL && perfstore_record_async && !record_added_in_xact &&
 		!XactReadOnly &&
-		perfstore_record_enqueue(record_series_relid, id,
-								 record_series_key(metric, labels), ts, value))
+		perfstore_record_enqueue(record_series_relid, id, e->series_key, ts, value))
 	{
 		pfree(keydata);
 		PG_RETURN_VOID();
@@ -534,7 +539,7 @@ perfstore_record(PG_FUNCTION_ARGS)
 	if (e == NULL)
 	{
 		id = record_find_series(metric, labels);
-		record_cache_add(&key, id);
+		record_cache_add(&key, id, record_series_key(metric, labels));
 	}
 	args[0] = Int64GetDatum(id);
 	args[1] = TimestampTzGetDatum(ts);
