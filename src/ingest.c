@@ -71,6 +71,7 @@
 
 #include "late.h"
 #include "perfstore_module.h"
+#include "samples_write.h"
 
 PG_FUNCTION_INFO_V1(perfstore_ingest_trigger);
 
@@ -519,9 +520,85 @@ ingest_insert_distributed(IngestBatch *b)
 }
 
 /*
- * ingest_flush: COPY the buffered rows into perfstore.samples, ordered by
- * series, and empty the buffer.  Errors (permission, a row COPY refuses)
- * propagate; the caller's statement fails with them.
+ * ingest_write_direct: write rows into samples (rel, opened and locked by
+ * the caller) without COPY, through src/samples_write.c.  Returns how many
+ * of the first rows it wrote: all of them, or fewer when samples or the
+ * partition of the next row is one the direct path leaves to COPY (a
+ * trigger, a foreign table...).  Errors propagate.
+ */
+static int
+ingest_write_direct(Relation rel, const IngestRow *rows, int nrows)
+{
+	SamplesWriter *w = samples_write_begin(rel);
+	int			i;
+
+	if (w == NULL)
+		return 0;
+	for (i = 0; i < nrows; i++)
+		if (!samples_write_row(w, rows[i].id, rows[i].ts, rows[i].value))
+			break;
+	samples_write_end(w);
+	return i;
+}
+
+/*
+ * ingest_copy: COPY rows into samples (rel, opened and locked by the
+ * caller), streamed in COPY's binary format.  Errors propagate.  The
+ * stream lives in the batch's context while COPY runs.
+ */
+static void
+ingest_copy(IngestBatch *b, Relation rel, const IngestRow *rows, int nrows)
+{
+	ParseState *pstate;
+	CopyFromState cstate;
+	List	   *options;
+	IngestStream *st;
+	IngestStream *volatile outer_stream;
+
+	st = MemoryContextAlloc(b->cxt, sizeof(IngestStream));
+	st->rows = rows;
+	st->nrows = nrows;
+	st->next = 0;
+	st->trailer_sent = false;
+	memcpy(st->enc, ingest_copy_header, INGEST_COPY_HEADER_BYTES);
+	st->pos = 0;
+	st->len = INGEST_COPY_HEADER_BYTES;
+
+	pstate = make_parsestate(NULL);
+	(void) addRangeTableEntryForRelation(pstate, rel, RowExclusiveLock,
+										 NULL, false, false);
+	options = list_make1(makeDefElem("format", (Node *) makeString("binary"), -1));
+
+	/*
+	 * A trigger on samples may run another batch, whose flush runs inside
+	 * this one's COPY: the stream being read is restored however it ends.
+	 */
+	outer_stream = ingest_stream;
+	ingest_stream = st;
+	PG_TRY();
+	{
+		cstate = BeginCopyFrom(pstate, rel, NULL, NULL, false, ingest_copy_read,
+							   NIL, options);
+		(void) CopyFrom(cstate);
+		EndCopyFrom(cstate);
+	}
+	PG_FINALLY();
+	{
+		ingest_stream = outer_stream;
+	}
+	PG_END_TRY();
+	free_parsestate(pstate);
+	pfree(st);
+}
+
+/*
+ * ingest_flush: store the buffered rows in perfstore.samples, ordered by
+ * series, and empty the buffer.  They are written straight into the
+ * partitions (ingest_write_direct), and handed to COPY FROM from the first
+ * row the direct path leaves to it on (all of them when samples has a
+ * trigger); a distributed samples gets them through Citus.  Errors
+ * (permission, a row refused) propagate; the caller's statement fails with
+ * them.
  */
 static void
 ingest_flush(IngestBatch *b)
@@ -529,12 +606,9 @@ ingest_flush(IngestBatch *b)
 	Oid			nsp;
 	Oid			relid;
 	Relation	rel;
-	ParseState *pstate;
-	CopyFromState cstate;
-	List	   *options;
 	AclResult	aclresult;
-	IngestStream *st;
-	IngestStream *volatile outer_stream;
+	IngestRow  *rows;
+	int			done;
 	IngestUser	saved;
 
 	if (b->nrows == 0)
@@ -562,42 +636,12 @@ ingest_flush(IngestBatch *b)
 		return;
 	}
 
-	st = MemoryContextAlloc(b->cxt, sizeof(IngestStream));
-	st->rows = ingest_sort(b);
-	st->nrows = b->nrows;
-	st->next = 0;
-	st->trailer_sent = false;
-	memcpy(st->enc, ingest_copy_header, INGEST_COPY_HEADER_BYTES);
-	st->pos = 0;
-	st->len = INGEST_COPY_HEADER_BYTES;
-
 	rel = table_open(relid, RowExclusiveLock);
-	pstate = make_parsestate(NULL);
-	(void) addRangeTableEntryForRelation(pstate, rel, RowExclusiveLock,
-										 NULL, false, false);
-	options = list_make1(makeDefElem("format", (Node *) makeString("binary"), -1));
-
-	/*
-	 * A trigger on samples may run another batch, whose flush runs inside
-	 * this one's COPY: the stream being read is restored however it ends.
-	 */
-	outer_stream = ingest_stream;
-	ingest_stream = st;
-	PG_TRY();
-	{
-		cstate = BeginCopyFrom(pstate, rel, NULL, NULL, false, ingest_copy_read,
-							   NIL, options);
-		(void) CopyFrom(cstate);
-		EndCopyFrom(cstate);
-	}
-	PG_FINALLY();
-	{
-		ingest_stream = outer_stream;
-	}
-	PG_END_TRY();
-	free_parsestate(pstate);
+	rows = ingest_sort(b);
+	done = ingest_write_direct(rel, rows, b->nrows);
+	if (done < b->nrows)
+		ingest_copy(b, rel, rows + done, b->nrows - done);
 	table_close(rel, NoLock);
-	pfree(st);
 	ingest_restore_user(&saved);
 
 	b->nrows = 0;
