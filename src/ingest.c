@@ -13,13 +13,17 @@
  * appends (series_id, ts, value) to a buffer of rows, and the AFTER
  * STATEMENT trigger creates the series that were missing (one INSERT ... ON
  * CONFLICT DO NOTHING, in a fixed order so that concurrent batches cannot
- * deadlock) and hands the buffer to COPY FROM into perfstore.samples: the
- * multi-row inserts, partition routing and index maintenance of COPY
- * itself (when samples is distributed with Citus, to one INSERT ... SELECT
- * that Citus routes to the shards instead: docs/scale-out.md).  Full buffers are flushed along the way.  A flush orders the rows
- * by series (a stable counting sort, so a series' rows keep their arrival
- * order) and streams them to COPY in its binary format: consecutive index
- * insertions then land on the same (series_id, ts) leaf pages, and the heap
+ * deadlock) and writes the buffer into perfstore.samples: straight into
+ * its partitions, with the multi-row inserts, partition routing and index
+ * maintenance COPY does (src/samples_write.c), and through COPY FROM, its
+ * rows streamed in COPY's binary format, for what only COPY does (triggers
+ * on samples or a partition, partitions it cannot write as COPY would);
+ * when samples is distributed with Citus, through one INSERT ... SELECT
+ * that Citus routes to the shards instead (docs/scale-out.md).  Full
+ * buffers are flushed along the way.  A flush orders the rows by series (a
+ * stable counting sort, so a series' rows keep their arrival order):
+ * consecutive index insertions then land on the same (series_id, ts) leaf
+ * pages, and the heap
  * keeps each series' rows of a batch together, which is what per-series
  * dashboard queries read.  Rows below the rollup watermark (read once per
  * statement, src/late.c) are noted per series and UTC hour and logged in
