@@ -90,9 +90,13 @@ SELECT 'w.indexed', jsonb_build_object('h', i % 2), '2030-03-02'::timestamptz + 
 FROM generate_series(0, 5) i;
 SET enable_seqscan = off;
 SET enable_bitmapscan = off;
-EXPLAIN (COSTS OFF) SELECT count(*) FROM perfstore.samples WHERE value BETWEEN 777000 AND 777999;
-SELECT count(*), sum(value) FROM perfstore.samples WHERE value BETWEEN 777000 AND 777999;
-SELECT value, tableoid::regclass AS part FROM perfstore.samples WHERE value BETWEEN 777000 AND 777999 ORDER BY value;
+-- (other tests may leave day partitions of other days: leave them out)
+EXPLAIN (COSTS OFF) SELECT count(*) FROM perfstore.samples
+WHERE value BETWEEN 777000 AND 777999 AND ts >= '2030-03-01';
+SELECT count(*), sum(value) FROM perfstore.samples
+WHERE value BETWEEN 777000 AND 777999 AND ts >= '2030-03-01';
+SELECT value, tableoid::regclass AS part FROM perfstore.samples
+WHERE value BETWEEN 777000 AND 777999 AND ts >= '2030-03-01' ORDER BY value;
 RESET enable_seqscan;
 RESET enable_bitmapscan;
 DROP INDEX perfstore.w_value_idx;
