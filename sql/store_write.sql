@@ -208,6 +208,35 @@ FROM generate_series(0, 11) i;
 SELECT part, count(*), sum(value) FROM pg_temp.stored('w.layout') GROUP BY part ORDER BY part COLLATE "C";
 DROP TABLE perfstore.w_p20300305;
 
+--
+-- a foreign partition (postgres_fdw, back into this database): its rows go
+-- to COPY, which hands them to the foreign data wrapper
+--
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS postgres_fdw;
+RESET client_min_messages;
+DO $$
+BEGIN
+	EXECUTE format('CREATE SERVER w_loopback FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host %L, port %L, dbname %L)',
+				   split_part(current_setting('unix_socket_directories'), ',', 1),
+				   current_setting('port'), current_database());
+END $$;
+CREATE USER MAPPING FOR CURRENT_USER SERVER w_loopback;
+CREATE TABLE public.w_remote (series_id bigint NOT NULL, ts timestamptz NOT NULL, value float8 NOT NULL);
+CREATE FOREIGN TABLE perfstore.w_f20300308 PARTITION OF perfstore.samples
+	FOR VALUES FROM ('2030-03-08 00:00+00') TO ('2030-03-09 00:00+00')
+	SERVER w_loopback OPTIONS (schema_name 'public', table_name 'w_remote');
+INSERT INTO perfstore.ingest (metric, labels, ts, value)
+SELECT 'w.foreign', jsonb_build_object('h', i % 2), '2030-03-07'::timestamptz + i * interval '6 hours', i
+FROM generate_series(0, 11) i;
+SELECT part, count(*), sum(value) FROM pg_temp.stored('w.foreign') GROUP BY part ORDER BY part COLLATE "C";
+SELECT count(*) AS remote, sum(value) AS remote_sum FROM public.w_remote;
+DROP FOREIGN TABLE perfstore.w_f20300308;
+DROP TABLE public.w_remote;
+DROP USER MAPPING FOR CURRENT_USER SERVER w_loopback;
+DROP SERVER w_loopback;
+DROP EXTENSION postgres_fdw;
+
 -- leave the store as found: no rows, no day partitions of these tests
 DROP TABLE public.w_sent;
 TRUNCATE perfstore.series, perfstore.samples RESTART IDENTITY;
