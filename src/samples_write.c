@@ -120,6 +120,7 @@ samples_partition_ok(const ResultRelInfo *rri)
 		rel->rd_rel->relam == HEAP_TABLE_AM_OID;
 }
 
+/* samples_write_begin: see samples_write.h */
 SamplesWriter *
 samples_write_begin(Relation samples)
 {
@@ -265,6 +266,7 @@ samples_buffer_for(SamplesWriter *w, ResultRelInfo *rri)
 	return buf;
 }
 
+/* samples_write_row: see samples_write.h */
 bool
 samples_write_row(SamplesWriter *w, int64 series_id, TimestampTz ts, double value)
 {
@@ -320,6 +322,7 @@ samples_write_row(SamplesWriter *w, int64 series_id, TimestampTz ts, double valu
 	return true;
 }
 
+/* samples_write_end: see samples_write.h */
 void
 samples_write_end(SamplesWriter *w)
 {
