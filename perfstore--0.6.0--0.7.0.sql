@@ -16,7 +16,7 @@
 -- data wrapper (src/ingest.c), with the columns, defaults and behaviour of
 -- the view it replaces.  The view handed every row to a row trigger, for
 -- which PostgreSQL builds a heap tuple per row; the wrapper receives the
--- row's values as they were read.  A batch ingest runs 10 % fewer
+-- row's values as they were read.  A batch ingest runs 9 % fewer
 -- instructions (callgrind, 200,000 rows over 100 series; docs/store.md).
 -- Only the extension's owner may use the server: no other role can put a
 -- table of its own behind the wrapper.  The table is built under a

@@ -1,17 +1,23 @@
 /*
  * ingest.c
- *		The batch ingest path of the store: the triggers of the view
- *		perfstore.ingest (docs/store.md).
+ *		The batch ingest path of the store: the foreign data wrapper behind
+ *		the foreign table perfstore.ingest (docs/store.md), and the
+ *		triggers of the view it replaced in 0.7.0, which a database not
+ *		updated yet still runs.
  *
- * Owns: perfstore_ingest_trigger, the one trigger function behind the
- * view's three triggers.  A statement's rows never reach a table of their
- * own: the BEFORE STATEMENT trigger opens a batch, the INSTEAD OF row
- * trigger validates each row, resolves its series through a hash table of
+ * Owns: perfstore_ingest_fdw_handler and perfstore_ingest_fdw_validator
+ * (the wrapper), perfstore_ingest_trigger (the one trigger function behind
+ * the old view's three triggers).  A statement's rows never reach a table
+ * of their own: the start of an INSERT or COPY (the wrapper's Begin
+ * callbacks; the BEFORE STATEMENT trigger) opens a batch, each row (the
+ * wrapper's ExecForeignInsert; the INSTEAD OF row trigger) is validated,
+ * its series resolved through a hash table of
  * the statement's label sets, keyed by the bytes of the metric and of the
  * labels' text (JSON is parsed once per new label set, with one index
  * lookup on series; never per row) and
- * appends (series_id, ts, value) to a buffer of rows, and the AFTER
- * STATEMENT trigger creates the series that were missing (one INSERT ... ON
+ * appended as (series_id, ts, value) to a buffer of rows, and the end of
+ * the statement (the wrapper's End callbacks; the AFTER STATEMENT trigger)
+ * creates the series that were missing (one INSERT ... ON
  * CONFLICT DO NOTHING, in a fixed order so that concurrent batches cannot
  * deadlock) and hands the buffer to COPY FROM into perfstore.samples: the
  * multi-row inserts, partition routing and index maintenance of COPY
