@@ -13,7 +13,16 @@
 #    else not resolved.  On a shared machine single rounds scatter by 5 to
 #    20 %, so 10 rounds cannot tell 2 % from 5 %; the interval says what the
 #    rounds can tell.
-# 2. The CPU the sampler itself uses in one --observe run: its thread ("pd
+# 2. Within runs: --observe runs whose sampler works in alternate seconds
+#    only (PERFDRIVER_OBSERVE_ALTERNATE=1, which exists for this benchmark)
+#    while --progress 1 reports each second's TPS.  Each sampled second is
+#    compared with the mean of the unsampled seconds on either side of it:
+#    neighbouring seconds share the machine's state, so the drift and the
+#    scheduling modes that scatter separate runs by 5 to 20 % cancel out.
+#    Verdict as in 1, over all the runs' seconds.  It measures the sampling
+#    itself, which is all that --observe does during the measured window
+#    (its snapshots and EXPLAINs run before and after it).
+# 3. The CPU the sampler itself uses in one --observe run: its thread ("pd
 #    observer") and its backend ("perfdriver observer"), against the CPU of
 #    the load threads and their backends, read from /proc/*/schedstat over
 #    the middle of the run.  With the CPUs saturated, this share is what the
@@ -23,6 +32,8 @@
 #   BENCH_OBSERVE_ROUNDS   rounds (default: BENCH_REPEAT, at least 30)
 #   BENCH_OBSERVE_SECONDS  length of each run (default 3)
 #   BENCH_OBSERVE_ARGS     the observed side's options (default --observe)
+#   BENCH_OBSERVE_ALT_RUNS    runs of 2. (default 5)
+#   BENCH_OBSERVE_ALT_SECONDS length of each of them (default 41)
 set -uo pipefail
 ROOT=${PERFSTORE_ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
 . "$ROOT/bench/lib.sh"
@@ -32,6 +43,8 @@ if [ "$ROUNDS" -lt 30 ] && [ -z "${BENCH_OBSERVE_ROUNDS:-}" ]; then
 	ROUNDS=30
 fi
 SECS=${BENCH_OBSERVE_SECONDS:-3}
+ALT_RUNS=${BENCH_OBSERVE_ALT_RUNS:-5}
+ALT_SECS=${BENCH_OBSERVE_ALT_SECONDS:-41}
 ARGS=${BENCH_OBSERVE_ARGS:---observe}
 DB=perfstore_bench_observe
 TMP=$(mktemp -d /tmp/pd_obench.XXXXXX)
@@ -79,29 +92,69 @@ m_off=$(median <"$TMP/off")
 m_on=$(median <"$TMP/on")
 m_ratio=$(median <"$TMP/ratio")
 cost=$(awk -v r="$m_ratio" 'BEGIN {printf "%.2f", (1 - r) * 100}')
-# the median's 90 % interval: the order statistics n/2 -+ 0.8224 sqrt(n)
-# of the sorted ratios (binomial, normal approximation; 1-based)
-interval=$(sort -g "$TMP/ratio" | awk '{a[NR] = $1}
+# interval FILE: the 90 % interval of the median of the ratios in FILE, as
+# costs in %: the order statistics n/2 -+ 0.8224 sqrt(n) of the sorted
+# ratios (binomial, normal approximation; 1-based)
+interval() {
+	sort -g "$1" | awk '{a[NR] = $1}
 	END {
 		h = 0.8224 * sqrt(NR); lo = int(NR / 2 - h); hi = int(NR / 2 + 1 + h + 0.999)
 		if (lo < 1) lo = 1
 		if (hi > NR) hi = NR
 		printf "%.2f %.2f", (1 - a[hi]) * 100, (1 - a[lo]) * 100
-	}')
-read -r lo hi <<<"$interval"
-# met only when the whole interval is within the target, not met when all
-# of it is above; otherwise these rounds cannot tell
-verdict=$(awk -v lo="$lo" -v hi="$hi" 'BEGIN {
-	if (hi <= 2) print "met"
-	else if (lo > 2) print "NOT met"
-	else print "not resolved by these rounds (the interval spans 2 %; BENCH_OBSERVE_ROUNDS adds rounds)"
-}')
+	}'
+}
+# verdict LO HI MORE: met only when the whole interval is within the
+# target, not met when all of it is above; otherwise these runs cannot tell
+verdict() {
+	awk -v lo="$1" -v hi="$2" -v more="$3" 'BEGIN {
+		if (hi <= 2) print "met"
+		else if (lo > 2) print "NOT met"
+		else print "not resolved (the interval spans 2 %; " more " adds more)"
+	}'
+}
+read -r lo hi <<<"$(interval "$TMP/ratio")"
+verdict=$(verdict "$lo" "$hi" BENCH_OBSERVE_ROUNDS)
 printf 'select-only -c 16 -j 2, %s rounds of %s s: without %.1f tps, with %s %.1f tps (medians)\n' \
 	"$ROUNDS" "$SECS" "$m_off" "$ARGS" "$m_on"
 printf 'TPS cost of %s: %s %% (median of the rounds'"'"' ratios; 90 %% interval %s .. %s %%; target <= 2 %%): %s\n' \
 	"$ARGS" "$cost" "$lo" "$hi" "$verdict"
 
-# --- 2. the sampler's own CPU, from /proc/*/schedstat (ns on CPU)
+# --- 2. within runs: sampled seconds against their unsampled neighbours
+: >"$TMP/alt"
+for r in $(seq 1 "$ALT_RUNS"); do
+	if ! PERFDRIVER_OBSERVE_ALTERNATE=1 "$PD" run -d "$DB" -b select-only -c 16 -j 2 -T "$ALT_SECS" \
+		--progress 1 $ARGS >/dev/null 2>"$TMP/alt.err"; then
+		echo "observe_bench: a run failed" >&2
+		cat "$TMP/alt.err" >&2
+		exit 2
+	fi
+	# "progress: T s, X tps, ...": the second that ends at T is slot T - 1;
+	# the sampler works in the even slots.  Slot 0 (connections warming
+	# up) and the last, shorter interval are left out.
+	awk '/^progress: / {
+		t = $2 + 0; k = int(t - 1 + 0.5)
+		if (t - k - 1 > 0.05 || k - (t - 1) > 0.05) next
+		x[k] = $4 + 0; if (k > n) n = k
+	}
+	END {
+		for (k = 2; k < n; k += 2)
+			if ((k - 1) in x && (k + 1) in x && x[k - 1] + x[k + 1] > 0)
+				printf "%.6f\n", x[k] / ((x[k - 1] + x[k + 1]) / 2)
+	}' "$TMP/alt.err" >>"$TMP/alt"
+done
+n_alt=$(wc -l <"$TMP/alt")
+if [ "$n_alt" -lt 10 ]; then
+	echo "within runs: not measured (only $n_alt sampled seconds with both neighbours)"
+else
+	a_ratio=$(median <"$TMP/alt")
+	read -r alo ahi <<<"$(interval "$TMP/alt")"
+	printf 'TPS cost of %s within runs: %.2f %% (%s sampled seconds against their unsampled neighbours in %s runs of %s s; 90 %% interval %s .. %s %%; target <= 2 %%): %s\n' \
+		"$ARGS" "$(awk -v r="$a_ratio" 'BEGIN {print (1 - r) * 100}')" "$n_alt" "$ALT_RUNS" "$ALT_SECS" \
+		"$alo" "$ahi" "$(verdict "$alo" "$ahi" BENCH_OBSERVE_ALT_RUNS)"
+fi
+
+# --- 3. the sampler's own CPU, from /proc/*/schedstat (ns on CPU)
 # cpu_ns PID|PID/task/TID: time on CPU so far, 0 when it is gone
 cpu_ns() { awk '{print $1}' "/proc/$1/schedstat" 2>/dev/null || echo 0; }
 # snapshot: "name ns" for the sampler thread, the other driver threads, the

@@ -79,6 +79,13 @@ pd_observe_new(const struct pgconn_params *p, struct pgb_script *const *scripts,
 	pthread_cond_init(&st->start_cond, NULL);
 	atomic_init(&st->stop, false);
 	atomic_init(&st->vanished, 0);
+	{
+		const char *alt = getenv("PERFDRIVER_OBSERVE_ALTERNATE");
+		double		secs = alt ? strtod(alt, NULL) : 0;
+
+		if (secs > 0 && secs <= 3600)
+			st->alternate_ns = (int64_t) (secs * 1e9);
+	}
 
 	ob->nclients = nclients;
 	ob->nthreads = nthreads;
@@ -559,6 +566,14 @@ obs_thread(void *arg)
 				pd_observe_note(ob, "the sampler reconnected at %.1f s",
 								(pd_now_ns() - st->t0_ns) / 1e9);
 			reconnected = true;
+		}
+		if (st->alternate_ns > 0 &&
+			((pd_now_ns() - st->t0_ns) / st->alternate_ns) % 2 == 1)
+		{
+			/* an idle slot of the overhead benchmark: no sample */
+			next += period;
+			obs_sleep_until(next);
+			continue;
 		}
 		if (!obs_tick(ob, pids, before, after, &sql, &sqlcap))
 		{

@@ -74,6 +74,12 @@ struct pd_observe_state
 	pthread_mutex_t start_lock;
 	pthread_cond_t start_cond;
 	bool		started;
+	/*
+	 * PERFDRIVER_OBSERVE_ALTERNATE (seconds, for the overhead benchmark
+	 * only): sample in the even slots of this length from the clock's start
+	 * and idle in the odd ones; 0 samples all the time
+	 */
+	int64_t		alternate_ns;
 
 	/* statements */
 	uint64_t   *fp;

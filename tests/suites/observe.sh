@@ -229,6 +229,19 @@ check "advise=verify -c 2 -t 20: the rerun ran 40 transactions too" \
 	jcheck "$TMP/keep.json" "j['advise_verify']['transactions'] == 40 and j['transactions'] == 40"
 psql -d "$DB" -c "DROP INDEX IF EXISTS $(echo "$kept" | cut -d' ' -f1)" >/dev/null 2>&1
 
+# ---- the overhead benchmark's alternate seconds ---------------------------------------
+# PERFDRIVER_OBSERVE_ALTERNATE=1 samples in every other second only
+# (bench/observe_bench.sh): about half the ticks of a run without it
+"$PD" run -d "$DB" -f "$TMP/lookup.sql" -c 2 -j 1 -T 4 --observe --json "$TMP/full.json" >"$TMP/full.out" 2>&1
+PERFDRIVER_OBSERVE_ALTERNATE=1 "$PD" run -d "$DB" -f "$TMP/lookup.sql" -c 2 -j 1 -T 4 --observe \
+	--json "$TMP/alt.json" >"$TMP/alt.out" 2>&1
+check "alternate seconds: 4 s at 50 Hz take about 200 ticks, about 100 with every other second idle" \
+	python3 -c 'import json, sys
+f = json.load(open(sys.argv[1]))["observe"]["ticks"]
+a = json.load(open(sys.argv[2]))["observe"]["ticks"]
+print(f, a)
+sys.exit(0 if 160 <= f <= 210 and 80 <= a <= 120 else 1)' "$TMP/full.json" "$TMP/alt.json"
+
 # ---- stored with the run -----------------------------------------------------------
 if psql -d "$BARE" -c "CREATE EXTENSION perfstore" >"$TMP/ext.out" 2>&1; then
 	"$PD" run -d "$DB" -f "$TMP/orders.sql" -c 2 -T 1 --advise --store "dbname=$BARE" --name diag >"$TMP/store.out" 2>&1
