@@ -16,7 +16,7 @@ EXTENSION  = perfstore
 MODULE_big = perfstore
 OBJS       = src/module.o src/sketch.o src/sketch_packed.o src/sketch_text.o src/sketch_sql.o \
              src/stats.o src/maintain.o src/ingest.o src/record.o src/late.o \
-             src/record_queue.o src/record_flush.o
+             src/record_queue.o src/record_flush.o src/samples_write.o
 # A fresh install runs one script, perfstore--0.7.0.sql, built from the
 # released chain with the upgrade script's schema check in front of it, so
 # that the check runs before any object is created (docs/security.md).

@@ -19,13 +19,17 @@
  * the statement (the wrapper's End callbacks; the AFTER STATEMENT trigger)
  * creates the series that were missing (one INSERT ... ON
  * CONFLICT DO NOTHING, in a fixed order so that concurrent batches cannot
- * deadlock) and hands the buffer to COPY FROM into perfstore.samples: the
- * multi-row inserts, partition routing and index maintenance of COPY
- * itself (when samples is distributed with Citus, to one INSERT ... SELECT
- * that Citus routes to the shards instead: docs/scale-out.md).  Full buffers are flushed along the way.  A flush orders the rows
- * by series (a stable counting sort, so a series' rows keep their arrival
- * order) and streams them to COPY in its binary format: consecutive index
- * insertions then land on the same (series_id, ts) leaf pages, and the heap
+ * deadlock) and writes the buffer into perfstore.samples: straight into
+ * its partitions, with the multi-row inserts, partition routing and index
+ * maintenance COPY does (src/samples_write.c), and through COPY FROM, its
+ * rows streamed in COPY's binary format, for what only COPY does (triggers
+ * on samples or a partition, partitions it cannot write as COPY would);
+ * when samples is distributed with Citus, through one INSERT ... SELECT
+ * that Citus routes to the shards instead (docs/scale-out.md).  Full
+ * buffers are flushed along the way.  A flush orders the rows by series (a
+ * stable counting sort, so a series' rows keep their arrival order):
+ * consecutive index insertions then land on the same (series_id, ts) leaf
+ * pages, and the heap
  * keeps each series' rows of a batch together, which is what per-series
  * dashboard queries read.  Rows below the rollup watermark (read once per
  * statement, src/late.c) are noted per series and UTC hour and logged in
@@ -83,6 +87,7 @@
 
 #include "late.h"
 #include "perfstore_module.h"
+#include "samples_write.h"
 
 PG_FUNCTION_INFO_V1(perfstore_ingest_trigger);
 PG_FUNCTION_INFO_V1(perfstore_ingest_fdw_handler);
@@ -533,9 +538,85 @@ ingest_insert_distributed(IngestBatch *b)
 }
 
 /*
- * ingest_flush: COPY the buffered rows into perfstore.samples, ordered by
- * series, and empty the buffer.  Errors (permission, a row COPY refuses)
- * propagate; the caller's statement fails with them.
+ * ingest_write_direct: write rows into samples (rel, opened and locked by
+ * the caller) without COPY, through src/samples_write.c.  Returns how many
+ * of the first rows it wrote: all of them, or fewer when samples or the
+ * partition of the next row is one the direct path leaves to COPY (a
+ * trigger, a foreign table...).  Errors propagate.
+ */
+static int
+ingest_write_direct(Relation rel, const IngestRow *rows, int nrows)
+{
+	SamplesWriter *w = samples_write_begin(rel);
+	int			i;
+
+	if (w == NULL)
+		return 0;
+	for (i = 0; i < nrows; i++)
+		if (!samples_write_row(w, rows[i].id, rows[i].ts, rows[i].value))
+			break;
+	samples_write_end(w);
+	return i;
+}
+
+/*
+ * ingest_copy: COPY rows into samples (rel, opened and locked by the
+ * caller), streamed in COPY's binary format.  Errors propagate.  The
+ * stream lives in the batch's context while COPY runs.
+ */
+static void
+ingest_copy(IngestBatch *b, Relation rel, const IngestRow *rows, int nrows)
+{
+	ParseState *pstate;
+	CopyFromState cstate;
+	List	   *options;
+	IngestStream *st;
+	IngestStream *volatile outer_stream;
+
+	st = MemoryContextAlloc(b->cxt, sizeof(IngestStream));
+	st->rows = rows;
+	st->nrows = nrows;
+	st->next = 0;
+	st->trailer_sent = false;
+	memcpy(st->enc, ingest_copy_header, INGEST_COPY_HEADER_BYTES);
+	st->pos = 0;
+	st->len = INGEST_COPY_HEADER_BYTES;
+
+	pstate = make_parsestate(NULL);
+	(void) addRangeTableEntryForRelation(pstate, rel, RowExclusiveLock,
+										 NULL, false, false);
+	options = list_make1(makeDefElem("format", (Node *) makeString("binary"), -1));
+
+	/*
+	 * A trigger on samples may run another batch, whose flush runs inside
+	 * this one's COPY: the stream being read is restored however it ends.
+	 */
+	outer_stream = ingest_stream;
+	ingest_stream = st;
+	PG_TRY();
+	{
+		cstate = BeginCopyFrom(pstate, rel, NULL, NULL, false, ingest_copy_read,
+							   NIL, options);
+		(void) CopyFrom(cstate);
+		EndCopyFrom(cstate);
+	}
+	PG_FINALLY();
+	{
+		ingest_stream = outer_stream;
+	}
+	PG_END_TRY();
+	free_parsestate(pstate);
+	pfree(st);
+}
+
+/*
+ * ingest_flush: store the buffered rows in perfstore.samples, ordered by
+ * series, and empty the buffer.  They are written straight into the
+ * partitions (ingest_write_direct), and handed to COPY FROM from the first
+ * row the direct path leaves to it on (all of them when samples has a
+ * trigger); a distributed samples gets them through Citus.  Errors
+ * (permission, a row refused) propagate; the caller's statement fails with
+ * them.
  */
 static void
 ingest_flush(IngestBatch *b)
@@ -543,12 +624,9 @@ ingest_flush(IngestBatch *b)
 	Oid			nsp;
 	Oid			relid;
 	Relation	rel;
-	ParseState *pstate;
-	CopyFromState cstate;
-	List	   *options;
 	AclResult	aclresult;
-	IngestStream *st;
-	IngestStream *volatile outer_stream;
+	IngestRow  *rows;
+	int			done;
 	IngestUser	saved;
 
 	if (b->nrows == 0)
@@ -576,42 +654,12 @@ ingest_flush(IngestBatch *b)
 		return;
 	}
 
-	st = MemoryContextAlloc(b->cxt, sizeof(IngestStream));
-	st->rows = ingest_sort(b);
-	st->nrows = b->nrows;
-	st->next = 0;
-	st->trailer_sent = false;
-	memcpy(st->enc, ingest_copy_header, INGEST_COPY_HEADER_BYTES);
-	st->pos = 0;
-	st->len = INGEST_COPY_HEADER_BYTES;
-
 	rel = table_open(relid, RowExclusiveLock);
-	pstate = make_parsestate(NULL);
-	(void) addRangeTableEntryForRelation(pstate, rel, RowExclusiveLock,
-										 NULL, false, false);
-	options = list_make1(makeDefElem("format", (Node *) makeString("binary"), -1));
-
-	/*
-	 * A trigger on samples may run another batch, whose flush runs inside
-	 * this one's COPY: the stream being read is restored however it ends.
-	 */
-	outer_stream = ingest_stream;
-	ingest_stream = st;
-	PG_TRY();
-	{
-		cstate = BeginCopyFrom(pstate, rel, NULL, NULL, false, ingest_copy_read,
-							   NIL, options);
-		(void) CopyFrom(cstate);
-		EndCopyFrom(cstate);
-	}
-	PG_FINALLY();
-	{
-		ingest_stream = outer_stream;
-	}
-	PG_END_TRY();
-	free_parsestate(pstate);
+	rows = ingest_sort(b);
+	done = ingest_write_direct(rel, rows, b->nrows);
+	if (done < b->nrows)
+		ingest_copy(b, rel, rows + done, b->nrows - done);
 	table_close(rel, NoLock);
-	pfree(st);
 	ingest_restore_user(&saved);
 
 	b->nrows = 0;
