@@ -26,6 +26,39 @@
 -- extension, so they are removed from the table's initial privileges
 -- again, and pg_dump keeps them as a fresh install would.  The trigger
 -- function stays: a database not updated yet runs this library too.
+-- Objects of the database's own that depend on the view (a view over it,
+-- a function with a SQL-standard body inserting into it) would make the
+-- DROP VIEW below fail with a hint of CASCADE, which ALTER EXTENSION does
+-- not take: refused first, naming them.
+DO $do$
+DECLARE
+	deps pg_catalog.text;
+BEGIN
+	-- a view by its name, not by its rule; the view's own rule left out
+	SELECT pg_catalog.string_agg(DISTINCT CASE WHEN r.oid IS NULL
+			THEN pg_catalog.pg_describe_object(d.classid, d.objid, d.objsubid)
+			ELSE pg_catalog.pg_describe_object('pg_catalog.pg_class'::pg_catalog.regclass, r.ev_class, 0) END, ', ')
+	INTO deps
+	FROM pg_catalog.pg_depend d
+	LEFT JOIN pg_catalog.pg_rewrite r
+		ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass
+		AND r.oid OPERATOR(pg_catalog.=) d.objid
+	WHERE d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+	  AND d.refobjid OPERATOR(pg_catalog.=) 'perfstore.ingest'::pg_catalog.regclass
+	  AND d.deptype OPERATOR(pg_catalog.=) 'n'
+	  AND r.ev_class IS DISTINCT FROM d.refobjid
+	  AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend e
+		WHERE e.classid OPERATOR(pg_catalog.=) d.classid
+		  AND e.objid OPERATOR(pg_catalog.=) d.objid
+		  AND e.deptype OPERATOR(pg_catalog.=) 'e');
+	IF deps IS NOT NULL THEN
+		RAISE EXCEPTION 'cannot update perfstore to 0.7.0 while other objects depend on the view perfstore.ingest'
+			USING ERRCODE = 'dependent_objects_still_exist',
+			DETAIL = pg_catalog.format('Depending on it: %s.  Version 0.7.0 replaces the view with a foreign table of the same name and columns.', deps),
+			HINT = 'Drop them, run ALTER EXTENSION perfstore UPDATE again, then create them again.';
+	END IF;
+END
+$do$;
 CREATE FUNCTION perfstore.ingest_fdw_handler() RETURNS fdw_handler
 	LANGUAGE C STRICT
 	AS 'MODULE_PATHNAME', 'perfstore_ingest_fdw_handler';

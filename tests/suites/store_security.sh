@@ -13,7 +13,7 @@ cd "$ROOT"
 TMP=$(mktemp -d)
 psql() { command psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 cleanup() {
-	for db in regress_sec_squat regress_sec_create regress_sec_upgrade regress_sec_grants regress_sec_grantor; do
+	for db in regress_sec_squat regress_sec_create regress_sec_upgrade regress_sec_grants regress_sec_grantor regress_sec_dep; do
 		psql -d postgres -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1
 	done
 	psql -d postgres -c 'DROP ROLE IF EXISTS regress_squatter, "Regress Writer", regress_colw, regress_gw, regress_lead, regress_member, regress_colmember' >/dev/null 2>&1
@@ -270,5 +270,25 @@ else
 	not_ok "0.6.0 to 0.7.0: grants keep their grantor" "$TMP/grantor.out"
 fi
 psql -d postgres -c "DROP DATABASE regress_sec_grantor" >/dev/null 2>&1
+
+# ---- 0.6.0 to 0.7.0 with a view and a function of the database's own over
+# the ingest view: refused with what to do, then done once they are dropped
+psql -d postgres -c "CREATE DATABASE regress_sec_dep" >/dev/null
+out=$(psql -d regress_sec_dep -c "CREATE EXTENSION perfstore VERSION '0.6.0'" \
+	-c "CREATE VIEW public.my_ingest AS SELECT metric, value FROM perfstore.ingest" \
+	-c "CREATE FUNCTION public.put(m text) RETURNS void LANGUAGE sql BEGIN ATOMIC INSERT INTO perfstore.ingest (metric, value) VALUES (m, 1); END" 2>&1
+	psql -d regress_sec_dep -c "ALTER EXTENSION perfstore UPDATE TO '0.7.0'" 2>&1
+	psql -d regress_sec_dep -c "DROP VIEW public.my_ingest" -c "DROP FUNCTION public.put(text)" -c "ALTER EXTENSION perfstore UPDATE TO '0.7.0'" \
+	-c "CREATE VIEW public.my_ingest AS SELECT metric, value FROM perfstore.ingest" \
+	-c "INSERT INTO public.my_ingest VALUES ('dep.view', 1)" \
+	-c "SELECT count(*) FROM perfstore.samples" 2>&1)
+if [[ "$out" == *"ERROR:  cannot update perfstore to 0.7.0 while other objects depend on the view perfstore.ingest"* &&
+	"$out" == *"Depending on it: function public.put(text), view public.my_ingest."* && "$out" == *"HINT:  Drop them, run ALTER EXTENSION"* &&
+	"$out" == *$'\n1' ]]; then
+	ok "0.6.0 to 0.7.0: a view over perfstore.ingest stops the update with a hint, and it runs once the view is dropped"
+else
+	echo "$out" >"$TMP/dep.out"
+	not_ok "0.6.0 to 0.7.0 with a view over perfstore.ingest" "$TMP/dep.out"
+fi
 
 finish
