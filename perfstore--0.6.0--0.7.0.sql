@@ -92,6 +92,7 @@ DECLARE
 	g record;
 	granted pg_catalog.int4;
 	passes pg_catalog.int4;
+	switched pg_catalog.bool;
 	saved_role pg_catalog.text := pg_catalog.current_setting('role');
 BEGIN
 	-- the view's grants and its columns' grants, with their grant options
@@ -143,11 +144,17 @@ BEGIN
 							g.privilege_type OPERATOR(pg_catalog.||) ' WITH GRANT OPTION')
 						ELSE pg_catalog.has_column_privilege(g.grantor, 'perfstore.ingest_0_7_0'::pg_catalog.regclass,
 							g.col, g.privilege_type OPERATOR(pg_catalog.||) ' WITH GRANT OPTION') END);
-			PERFORM pg_catalog.set_config('role', r.rolname, true)
-			FROM pg_catalog.pg_roles r
-			WHERE r.oid OPERATOR(pg_catalog.=) g.grantor
-			  AND g.grantor OPERATOR(pg_catalog.<>) (SELECT c.relowner FROM pg_catalog.pg_class c
-					WHERE c.oid OPERATOR(pg_catalog.=) 'perfstore.ingest'::pg_catalog.regclass);
+			-- no SET ROLE under a SECURITY DEFINER caller: the owner grants
+			BEGIN
+				PERFORM pg_catalog.set_config('role', r.rolname, true)
+				FROM pg_catalog.pg_roles r
+				WHERE r.oid OPERATOR(pg_catalog.=) g.grantor
+				  AND g.grantor OPERATOR(pg_catalog.<>) (SELECT c.relowner FROM pg_catalog.pg_class c
+						WHERE c.oid OPERATOR(pg_catalog.=) 'perfstore.ingest'::pg_catalog.regclass);
+				switched := FOUND;
+			EXCEPTION WHEN insufficient_privilege THEN
+				CONTINUE;
+			END;
 			EXECUTE pg_catalog.format('GRANT %s%s ON perfstore.ingest_0_7_0 TO %s%s', g.privilege_type,
 				CASE WHEN g.col IS NULL THEN ''::pg_catalog.text
 				     ELSE pg_catalog.format(' (%I)', g.col) END,
@@ -155,13 +162,16 @@ BEGIN
 				     ELSE g.grantee::pg_catalog.regrole::pg_catalog.text END,
 				CASE WHEN g.is_grantable THEN ' WITH GRANT OPTION'::pg_catalog.text
 				     ELSE ''::pg_catalog.text END);
-			PERFORM pg_catalog.set_config('role', saved_role, true);
+			IF switched THEN
+				PERFORM pg_catalog.set_config('role', saved_role, true);
+			END IF;
 			granted := granted OPERATOR(pg_catalog.+) 1;
 		END LOOP;
 		EXIT WHEN granted OPERATOR(pg_catalog.=) 0;
 	END LOOP;
 	-- what no grantor can give any more (it lost its option or USAGE on
-	-- perfstore since): given by the owner, as in 0.6.0 it was in effect
+	-- perfstore since, or the update runs in a SECURITY DEFINER function):
+	-- given by the owner, as in 0.6.0 it was in effect
 	FOR g IN
 		(SELECT NULL::pg_catalog.name AS col, a.grantee, a.privilege_type, a.is_grantable
 		FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a
