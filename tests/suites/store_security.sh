@@ -13,7 +13,7 @@ cd "$ROOT"
 TMP=$(mktemp -d)
 psql() { command psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 cleanup() {
-	for db in regress_sec_squat regress_sec_create regress_sec_upgrade regress_sec_grants regress_sec_grantor regress_sec_dep; do
+	for db in regress_sec_squat regress_sec_create regress_sec_upgrade regress_sec_grants regress_sec_grantor regress_sec_dep regress_sec_secdef; do
 		psql -d postgres -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1
 	done
 	psql -d postgres -c 'DROP ROLE IF EXISTS regress_squatter, "Regress Writer", regress_colw, regress_gw, regress_lead, regress_member, regress_colmember' >/dev/null 2>&1
@@ -289,6 +289,24 @@ if [[ "$out" == *"ERROR:  cannot update perfstore to 0.7.0 while other objects d
 else
 	echo "$out" >"$TMP/dep.out"
 	not_ok "0.6.0 to 0.7.0 with a view over perfstore.ingest" "$TMP/dep.out"
+fi
+
+# ---- the same update from a SECURITY DEFINER function, where SET ROLE is
+# refused: it runs, the grants given by the owner
+psql -d postgres -c "CREATE DATABASE regress_sec_secdef" >/dev/null
+out=$(psql -d regress_sec_secdef -c "CREATE EXTENSION perfstore VERSION '0.6.0'" \
+	-c "GRANT USAGE ON SCHEMA perfstore TO regress_lead" \
+	-c "GRANT INSERT ON perfstore.ingest TO regress_lead WITH GRANT OPTION" \
+	-c "SET ROLE regress_lead" -c "GRANT INSERT ON perfstore.ingest TO regress_member" -c "RESET ROLE" \
+	-c "CREATE FUNCTION pg_temp.upd() RETURNS void LANGUAGE plpgsql SECURITY DEFINER AS \$\$BEGIN ALTER EXTENSION perfstore UPDATE TO '0.7.0'; END\$\$" \
+	-c "SELECT pg_temp.upd()" \
+	-c "SELECT extversion = '0.7.0' AND has_table_privilege('regress_member', 'perfstore.ingest', 'INSERT')
+		FROM pg_extension WHERE extname = 'perfstore'" 2>&1)
+if [ "$(echo "$out" | tail -1)" = t ]; then
+	ok "0.6.0 to 0.7.0 from a SECURITY DEFINER function: updated, the grants kept"
+else
+	echo "$out" >"$TMP/secdef.out"
+	not_ok "0.6.0 to 0.7.0 from a SECURITY DEFINER function" "$TMP/secdef.out"
 fi
 
 finish
