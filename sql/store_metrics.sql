@@ -316,6 +316,16 @@ SELECT pg_temp.err($$INSERT INTO other.ingest VALUES (1, 2, 3, 4)$$);
 SELECT pg_temp.err($$COPY other.ingest FROM PROGRAM 'echo 1,2,3,4' WITH (FORMAT csv)$$);
 DROP SCHEMA other CASCADE;
 DROP FOREIGN TABLE public.my_ingest;
+-- perfstore.ingest altered by its owner: refused with what it lacks
+BEGIN;
+ALTER FOREIGN TABLE perfstore.ingest ADD COLUMN extra int;
+SELECT pg_temp.err($$INSERT INTO perfstore.ingest (metric, ts, value) VALUES ('fdw.altered', '2026-01-12', 1)$$);
+ROLLBACK;
+BEGIN;
+ALTER FOREIGN TABLE perfstore.ingest DROP COLUMN value;
+ALTER FOREIGN TABLE perfstore.ingest ADD COLUMN value float8;
+SELECT pg_temp.err($$INSERT INTO perfstore.ingest (metric, ts, value) VALUES ('fdw.altered', '2026-01-12', 1)$$);
+ROLLBACK;
 REVOKE CREATE ON SCHEMA public FROM regress_fdw_user;
 DROP ROLE regress_fdw_user;
 

@@ -1221,13 +1221,19 @@ ingest_begin(Relation rel)
 	IngestBatch *b;
 
 	if (RelationGetNamespace(rel) != get_namespace_oid("perfstore", false) ||
-		strcmp(RelationGetRelationName(rel), "ingest") != 0 ||
-		!ingest_relation_ok(rel))
+		strcmp(RelationGetRelationName(rel), "ingest") != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("batch ingest writes only through perfstore.ingest, not %s",
 						quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
 												   RelationGetRelationName(rel)))));
+	/* an ALTER FOREIGN TABLE by its owner: rows would be misread */
+	if (!ingest_relation_ok(rel))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("perfstore.ingest does not have the columns of batch ingest"),
+				 errdetail("Batch ingest needs the columns (metric text, labels text, ts timestamptz, value float8), in this order and no others."),
+				 errhint("Give perfstore.ingest these columns again with ALTER FOREIGN TABLE.")));
 	b = ingest_open();
 	b->relid = RelationGetRelid(rel);
 	b->labels_text = TupleDescAttr(RelationGetDescr(rel), 1)->atttypid == TEXTOID;
