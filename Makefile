@@ -17,10 +17,10 @@ MODULE_big = perfstore
 OBJS       = src/module.o src/sketch.o src/sketch_packed.o src/sketch_text.o src/sketch_sql.o \
              src/stats.o src/maintain.o src/ingest.o src/record.o src/late.o \
              src/record_queue.o src/record_flush.o src/samples_write.o
-# A fresh install runs one script, perfstore--0.6.0.sql, built from the
+# A fresh install runs one script, perfstore--0.7.0.sql, built from the
 # released chain with the upgrade script's schema check in front of it, so
 # that the check runs before any object is created (docs/security.md).
-DATA_built = perfstore--0.6.0.sql
+DATA_built = perfstore--0.7.0.sql
 DATA       = $(filter-out $(DATA_built),$(wildcard perfstore--*.sql))
 REGRESS    = $(sort $(basename $(notdir $(wildcard sql/*.sql))))
 REGRESS_OPTS = --inputdir=. --load-extension=perfstore
@@ -44,8 +44,9 @@ PG_CPPFLAGS += -DSKETCH_CHECK_INVARIANTS
 endif
 include $(PGXS)
 
-perfstore--0.6.0.sql: perfstore--0.2.0.sql perfstore--0.2.0--0.3.0.sql perfstore--0.3.0--0.4.0.sql \
-                      perfstore--0.4.0--0.5.0.sql perfstore--0.5.0--0.6.0.sql
+perfstore--0.7.0.sql: perfstore--0.2.0.sql perfstore--0.2.0--0.3.0.sql perfstore--0.3.0--0.4.0.sql \
+                      perfstore--0.4.0--0.5.0.sql perfstore--0.5.0--0.6.0.sql \
+                      perfstore--0.6.0--0.7.0.sql
 	{ printf '%s\n' '\echo Use "CREATE EXTENSION perfstore" to load this file. \quit'; \
 	  sed -n '/^DO \$$guard\$$/,/^\$$guard\$$;/p' perfstore--0.3.0--0.4.0.sql; \
 	  cat $^; } >$@

@@ -81,7 +81,7 @@ ORDER BY signature COLLATE "C";
 SELECT signature, provolatile, proparallel
 FROM ext_proc
 WHERE (provolatile NOT IN ('i', 's') OR proparallel <> 's')
-  AND signature !~ '^perfstore\.(record|set_unit|ingest_move|start_workflow_run|finish_workflow_run|start_task|finish_task|set_retention|set_late_window|set_partitions_ahead|create_partition|refresh_rollups|maintain|grant_reader|grant_writer|ingest_trigger|refresh_late_data)\('
+  AND signature !~ '^perfstore\.(record|set_unit|ingest_move|start_workflow_run|finish_workflow_run|start_task|finish_task|set_retention|set_late_window|set_partitions_ahead|create_partition|refresh_rollups|maintain|grant_reader|grant_writer|ingest_trigger|ingest_fdw_handler|ingest_fdw_validator|refresh_late_data)\('
 ORDER BY signature COLLATE "C";
 -- the sketch functions are immutable: the same inputs give the same
 -- sketch (offenders listed; expected: none)

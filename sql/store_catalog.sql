@@ -30,10 +30,10 @@ WHERE x.classid IN ('pg_proc'::regclass, 'pg_class'::regclass)
   AND NOT (x.classid = 'pg_class'::regclass
            AND (SELECT relkind FROM pg_class WHERE oid = x.objid) IN ('S', 'i'))
 ORDER BY pg_describe_object(x.classid, x.objid, 0) COLLATE "C";
--- the store's tables and views
+-- the store's tables, views and foreign table
 SELECT c.oid::regclass AS relation, c.relkind, c.relpersistence
 FROM ext_obj x JOIN pg_class c ON x.classid = 'pg_class'::regclass AND c.oid = x.objid
-WHERE c.relkind IN ('r', 'p', 'v')
+WHERE c.relkind IN ('r', 'p', 'v', 'f')
 ORDER BY c.oid::regclass::text COLLATE "C";
 -- the columns the driver's workflow built-in relies on (docs/store.md)
 SELECT attrelid::regclass AS relation, attname, format_type(atttypid, atttypmod) AS type, attnotnull

@@ -257,6 +257,78 @@ SELECT (SELECT count(*) FROM hostile.series) + (SELECT count(*) FROM hostile.sam
         WHERE sr.metric = 'hostile.path') AS stored;
 DROP SCHEMA hostile CASCADE;
 
+-- perfstore.ingest is a foreign table of the extension's own wrapper
+-- (docs/store.md): INSERT and COPY only, always empty when read
+SELECT c.relkind, w.fdwname, s.srvname
+FROM pg_class c JOIN pg_foreign_table f ON f.ftrelid = c.oid
+JOIN pg_foreign_server s ON s.oid = f.ftserver
+JOIN pg_foreign_data_wrapper w ON w.oid = s.srvfdw
+WHERE c.oid = 'perfstore.ingest'::regclass;
+SELECT pg_temp.err($$UPDATE perfstore.ingest SET value = 1$$);
+SELECT pg_temp.err($$DELETE FROM perfstore.ingest$$);
+SELECT pg_temp.err($$TRUNCATE perfstore.ingest$$);
+SELECT pg_temp.err($$INSERT INTO perfstore.ingest (metric, value) VALUES ('c', 1) ON CONFLICT DO NOTHING$$);
+SELECT pg_temp.err($$ALTER FOREIGN TABLE perfstore.ingest OPTIONS (ADD table_name 'x')$$);
+SELECT pg_temp.err($$ALTER SERVER perfstore_ingest OPTIONS (ADD host 'x')$$);
+SELECT count(*) AS rows_read FROM perfstore.ingest WHERE value > 0;
+-- EXPLAIN alone stores nothing; EXPLAIN ANALYZE stores the rows
+EXPLAIN (COSTS OFF) INSERT INTO perfstore.ingest (metric, ts, value) VALUES ('fdw.explain', '2026-01-12', 1);
+SELECT count(*) AS explained FROM perfstore.series WHERE metric = 'fdw.explain';
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+INSERT INTO perfstore.ingest (metric, ts, value) VALUES ('fdw.analyzed', '2026-01-12', 1), ('fdw.analyzed', '2026-01-12 00:00:01', 2);
+-- two inserts in one statement, RETURNING, a prepared statement run twice,
+-- and a batch inside a function and a rolled-back savepoint
+WITH a AS (INSERT INTO perfstore.ingest (metric, ts, value) VALUES ('fdw.with1', '2026-01-12', 1) RETURNING value),
+     b AS (INSERT INTO perfstore.ingest (metric, ts, value)
+           SELECT 'fdw.with2', '2026-01-12'::timestamptz + i * interval '1 s', i FROM generate_series(1, 3) i RETURNING value)
+SELECT (SELECT sum(value) FROM a) AS a_sum, (SELECT sum(value) FROM b) AS b_sum;
+PREPARE fdw_ins(float8) AS INSERT INTO perfstore.ingest (metric, ts, value) VALUES ('fdw.prepared', '2026-01-12'::timestamptz + $1 * interval '1 s', $1);
+EXECUTE fdw_ins(1);
+EXECUTE fdw_ins(2);
+DEALLOCATE fdw_ins;
+DO $$
+BEGIN
+	INSERT INTO perfstore.ingest (metric, ts, value) VALUES ('fdw.plpgsql', '2026-01-12', 5);
+	BEGIN
+		INSERT INTO perfstore.ingest (metric, ts, value) VALUES ('fdw.plpgsql', '2026-01-12 00:00:01', 6), (NULL, '2026-01-12', 7);
+	EXCEPTION WHEN invalid_parameter_value THEN
+		RAISE NOTICE 'second batch refused: %', SQLSTATE;
+	END;
+	INSERT INTO perfstore.ingest (metric, ts, value) VALUES ('fdw.plpgsql', '2026-01-12 00:00:02', 8);
+END $$;
+SELECT sr.metric, count(*), sum(s.value)
+FROM perfstore.samples s JOIN perfstore.series sr ON sr.id = s.series_id
+WHERE sr.metric LIKE 'fdw.%' GROUP BY 1 ORDER BY sr.metric COLLATE "C";
+-- no other table can be put behind the wrapper: a role needs USAGE on its
+-- server, which only the extension's owner has; and even the owner's own
+-- other table is refused before a row is read
+CREATE ROLE regress_fdw_user;
+GRANT CREATE ON SCHEMA public TO regress_fdw_user;
+SET ROLE regress_fdw_user;
+SELECT pg_temp.err($$CREATE FOREIGN TABLE public.my_ingest (metric text, labels text, ts timestamptz, value float8) SERVER perfstore_ingest$$);
+SELECT pg_temp.err($$CREATE SERVER my_ingest FOREIGN DATA WRAPPER perfstore_ingest$$);
+RESET ROLE;
+CREATE FOREIGN TABLE public.my_ingest (metric text, labels text, ts timestamptz, value float8) SERVER perfstore_ingest;
+SELECT pg_temp.err($$INSERT INTO public.my_ingest VALUES ('m', '{}', '2026-01-12', 1)$$);
+CREATE SCHEMA other;
+CREATE FOREIGN TABLE other.ingest (metric int, labels int, ts int, value int) SERVER perfstore_ingest;
+SELECT pg_temp.err($$INSERT INTO other.ingest VALUES (1, 2, 3, 4)$$);
+SELECT pg_temp.err($$COPY other.ingest FROM PROGRAM 'echo 1,2,3,4' WITH (FORMAT csv)$$);
+DROP SCHEMA other CASCADE;
+DROP FOREIGN TABLE public.my_ingest;
+-- perfstore.ingest altered by its owner: refused with what it lacks
+BEGIN;
+ALTER FOREIGN TABLE perfstore.ingest ADD COLUMN extra int;
+SELECT pg_temp.err($$INSERT INTO perfstore.ingest (metric, ts, value) VALUES ('fdw.altered', '2026-01-12', 1)$$);
+ROLLBACK;
+BEGIN;
+ALTER FOREIGN TABLE perfstore.ingest DROP COLUMN value;
+ALTER FOREIGN TABLE perfstore.ingest ADD COLUMN value float8;
+SELECT pg_temp.err($$INSERT INTO perfstore.ingest (metric, ts, value) VALUES ('fdw.altered', '2026-01-12', 1)$$);
+ROLLBACK;
+REVOKE CREATE ON SCHEMA public FROM regress_fdw_user;
+DROP ROLE regress_fdw_user;
+
 -- the functions a hostile search_path cannot hijack (offenders: none)
 SELECT p.oid::regprocedure AS not_pinned
 FROM pg_proc p

@@ -1,17 +1,23 @@
 /*
  * ingest.c
- *		The batch ingest path of the store: the triggers of the view
- *		perfstore.ingest (docs/store.md).
+ *		The batch ingest path of the store: the foreign data wrapper behind
+ *		the foreign table perfstore.ingest (docs/store.md), and the
+ *		triggers of the view it replaced in 0.7.0, which a database not
+ *		updated yet still runs.
  *
- * Owns: perfstore_ingest_trigger, the one trigger function behind the
- * view's three triggers.  A statement's rows never reach a table of their
- * own: the BEFORE STATEMENT trigger opens a batch, the INSTEAD OF row
- * trigger validates each row, resolves its series through a hash table of
+ * Owns: perfstore_ingest_fdw_handler and perfstore_ingest_fdw_validator
+ * (the wrapper), perfstore_ingest_trigger (the one trigger function behind
+ * the old view's three triggers).  A statement's rows never reach a table
+ * of their own: the start of an INSERT or COPY (the wrapper's Begin
+ * callbacks; the BEFORE STATEMENT trigger) opens a batch, each row (the
+ * wrapper's ExecForeignInsert; the INSTEAD OF row trigger) is validated,
+ * its series resolved through a hash table of
  * the statement's label sets, keyed by the bytes of the metric and of the
  * labels' text (JSON is parsed once per new label set, with one index
  * lookup on series; never per row) and
- * appends (series_id, ts, value) to a buffer of rows, and the AFTER
- * STATEMENT trigger creates the series that were missing (one INSERT ... ON
+ * appended as (series_id, ts, value) to a buffer of rows, and the end of
+ * the statement (the wrapper's End callbacks; the AFTER STATEMENT trigger)
+ * creates the series that were missing (one INSERT ... ON
  * CONFLICT DO NOTHING, in a fixed order so that concurrent batches cannot
  * deadlock) and writes the buffer into perfstore.samples: straight into
  * its partitions, with the multi-row inserts, partition routing and index
@@ -43,6 +49,7 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/reloptions.h"
 #include "access/table.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
@@ -51,11 +58,16 @@
 #include "commands/copy.h"
 #include "commands/trigger.h"
 #include "common/hashfn.h"
+#include "executor/executor.h"
 #include "executor/spi.h"
+#include "foreign/fdwapi.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
+#include "optimizer/pathnode.h"
+#include "optimizer/planmain.h"
+#include "optimizer/restrictinfo.h"
 #include "parser/parse_node.h"
 #include "parser/parse_relation.h"
 #include "port/pg_bswap.h"
@@ -78,6 +90,8 @@
 #include "samples_write.h"
 
 PG_FUNCTION_INFO_V1(perfstore_ingest_trigger);
+PG_FUNCTION_INFO_V1(perfstore_ingest_fdw_handler);
+PG_FUNCTION_INFO_V1(perfstore_ingest_fdw_validator);
 
 /* flush the buffered rows into samples when this many are buffered */
 #define INGEST_FLUSH_ROWS	(256 * 1024)
@@ -1173,6 +1187,61 @@ ingest_relation_ok(Relation rel)
 }
 
 /*
+ * ingest_finish: end a statement's batch: create its missing series, store
+ * its rows, log its late rows, then forget it and its memory.  Errors
+ * propagate; the (sub)transaction's abort then discards the batch.
+ */
+static void
+ingest_finish(IngestBatch *b)
+{
+	IngestBatch **link;
+
+	ingest_create_missing(b);
+	ingest_flush(b);
+	ingest_log_late(b);
+	/* batches of one plan (two inserts in a WITH) may end in any order */
+	for (link = &ingest_batch; *link != NULL; link = &(*link)->outer)
+	{
+		if (*link == b)
+		{
+			*link = b->outer;
+			break;
+		}
+	}
+	MemoryContextDelete(b->cxt);
+}
+
+/*
+ * ingest_begin: open the batch of a statement writing into rel, which must
+ * be perfstore.ingest: its writes run as the extension's owner.
+ */
+static IngestBatch *
+ingest_begin(Relation rel)
+{
+	IngestBatch *b;
+
+	if (RelationGetNamespace(rel) != get_namespace_oid("perfstore", false) ||
+		strcmp(RelationGetRelationName(rel), "ingest") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("batch ingest writes only through perfstore.ingest, not %s",
+						quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+												   RelationGetRelationName(rel)))));
+	/* an ALTER FOREIGN TABLE by its owner: rows would be misread */
+	if (!ingest_relation_ok(rel))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("perfstore.ingest does not have the columns of batch ingest"),
+				 errdetail("Batch ingest needs the columns (metric text, labels text, ts timestamptz, value float8), in this order and no others."),
+				 errhint("Give perfstore.ingest these columns again with ALTER FOREIGN TABLE.")));
+	b = ingest_open();
+	b->relid = RelationGetRelid(rel);
+	b->labels_text = TupleDescAttr(RelationGetDescr(rel), 1)->atttypid == TEXTOID;
+	ingest_read_watermark(b);
+	return b;
+}
+
+/*
  * perfstore_ingest_trigger: the triggers of perfstore.ingest.
  *   BEFORE INSERT FOR EACH STATEMENT: open the statement's batch;
  *   INSTEAD OF INSERT FOR EACH ROW: validate and buffer the row (22023 for
@@ -1240,14 +1309,168 @@ perfstore_ingest_trigger(PG_FUNCTION_ARGS)
 	}
 	if (ingest_batch == NULL || ingest_batch->relid != RelationGetRelid(trigdata->tg_relation))
 		elog(ERROR, "perfstore_ingest_trigger: no batch open for this statement");
-	ingest_create_missing(ingest_batch);
-	ingest_flush(ingest_batch);
-	ingest_log_late(ingest_batch);
-	{
-		IngestBatch *b = ingest_batch;
-
-		ingest_batch = b->outer;
-		MemoryContextDelete(b->cxt);
-	}
+	ingest_finish(ingest_batch);
 	return PointerGetDatum(NULL);
+}
+
+
+/*
+ * The foreign data wrapper behind perfstore.ingest (since 0.7.0; before it,
+ * a view with the triggers above).  COPY and INSERT hand each row to
+ * ingest_fdw_insert() as the values of a slot: no trigger call and no heap
+ * tuple per row, which is most of what the view's row trigger cost
+ * (docs/store.md, "Benchmark").  A statement's batch is opened by
+ * BeginForeignModify (INSERT) or BeginForeignInsert (COPY) and stored by
+ * the matching End callback, when the executor shuts the statement down.
+ * Reading the table returns no rows.  Only INSERT is supported.
+ */
+
+static void
+ingest_fdw_rel_size(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
+{
+	/* the table is always empty when read */
+	baserel->rows = 0;
+}
+
+static void
+ingest_fdw_paths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
+{
+	add_path(baserel, (Path *) create_foreignscan_path(root, baserel, NULL,
+													   baserel->rows, 0, 0, NIL,
+													   baserel->lateral_relids,
+													   NULL, NIL));
+}
+
+static ForeignScan *
+ingest_fdw_plan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
+				ForeignPath *best_path, List *tlist, List *scan_clauses,
+				Plan *outer_plan)
+{
+	scan_clauses = extract_actual_clauses(scan_clauses, false);
+	return make_foreignscan(tlist, scan_clauses, baserel->relid, NIL, NIL,
+							NIL, NIL, outer_plan);
+}
+
+static void
+ingest_fdw_begin_scan(ForeignScanState *node, int eflags)
+{
+}
+
+static TupleTableSlot *
+ingest_fdw_iterate(ForeignScanState *node)
+{
+	return ExecClearTuple(node->ss.ss_ScanTupleSlot);
+}
+
+static void
+ingest_fdw_rescan(ForeignScanState *node)
+{
+}
+
+static void
+ingest_fdw_end_scan(ForeignScanState *node)
+{
+}
+
+static int
+ingest_fdw_updatable(Relation rel)
+{
+	return 1 << CMD_INSERT;
+}
+
+/* ON CONFLICT would promise what the batch does not check: refused */
+static List *
+ingest_fdw_plan_modify(PlannerInfo *root, ModifyTable *plan,
+					   Index resultRelation, int subplan_index)
+{
+	if (plan->onConflictAction != ONCONFLICT_NONE)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("INSERT with ON CONFLICT is not supported on perfstore.ingest")));
+	return NIL;
+}
+
+static void
+ingest_fdw_begin_modify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
+						List *fdw_private, int subplan_index, int eflags)
+{
+	if ((eflags & EXEC_FLAG_EXPLAIN_ONLY) == 0)
+		rinfo->ri_FdwState = ingest_begin(rinfo->ri_RelationDesc);
+}
+
+static void
+ingest_fdw_begin_insert(ModifyTableState *mtstate, ResultRelInfo *rinfo)
+{
+	rinfo->ri_FdwState = ingest_begin(rinfo->ri_RelationDesc);
+}
+
+/*
+ * ingest_fdw_insert: one row of a COPY or INSERT: validated, resolved and
+ * buffered in the per-row memory context, which the executor resets before
+ * the next row.  Returns the slot (the command tag counts it).
+ */
+static TupleTableSlot *
+ingest_fdw_insert(EState *estate, ResultRelInfo *rinfo, TupleTableSlot *slot,
+				  TupleTableSlot *planSlot)
+{
+	IngestBatch *b = (IngestBatch *) rinfo->ri_FdwState;
+	MemoryContext old;
+
+	if (b == NULL)
+		elog(ERROR, "perfstore ingest: no batch open for this statement");
+	old = MemoryContextSwitchTo(GetPerTupleMemoryContext(estate));
+	ingest_row(b, slot, NULL, RelationGetDescr(rinfo->ri_RelationDesc));
+	MemoryContextSwitchTo(old);
+	return slot;
+}
+
+static void
+ingest_fdw_end(EState *estate, ResultRelInfo *rinfo)
+{
+	IngestBatch *b = (IngestBatch *) rinfo->ri_FdwState;
+
+	if (b == NULL)
+		return;
+	rinfo->ri_FdwState = NULL;
+	ingest_finish(b);
+}
+
+/* perfstore_ingest_fdw_handler: the wrapper's callbacks */
+Datum
+perfstore_ingest_fdw_handler(PG_FUNCTION_ARGS)
+{
+	FdwRoutine *r = makeNode(FdwRoutine);
+
+	r->GetForeignRelSize = ingest_fdw_rel_size;
+	r->GetForeignPaths = ingest_fdw_paths;
+	r->GetForeignPlan = ingest_fdw_plan;
+	r->BeginForeignScan = ingest_fdw_begin_scan;
+	r->IterateForeignScan = ingest_fdw_iterate;
+	r->ReScanForeignScan = ingest_fdw_rescan;
+	r->EndForeignScan = ingest_fdw_end_scan;
+	r->IsForeignRelUpdatable = ingest_fdw_updatable;
+	r->PlanForeignModify = ingest_fdw_plan_modify;
+	r->BeginForeignModify = ingest_fdw_begin_modify;
+	r->ExecForeignInsert = ingest_fdw_insert;
+	r->EndForeignModify = ingest_fdw_end;
+	r->BeginForeignInsert = ingest_fdw_begin_insert;
+	r->EndForeignInsert = ingest_fdw_end;
+	PG_RETURN_POINTER(r);
+}
+
+/*
+ * perfstore_ingest_fdw_validator: the wrapper, its server and its table
+ * take no options.
+ */
+Datum
+perfstore_ingest_fdw_validator(PG_FUNCTION_ARGS)
+{
+	List	   *options = untransformRelOptions(PG_GETARG_DATUM(0));
+
+	if (options != NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+				 errmsg("invalid option \"%s\"", ((DefElem *) linitial(options))->defname),
+				 errhint("The perfstore ingest wrapper takes no options.")));
+	PG_RETURN_VOID();
 }

@@ -268,26 +268,28 @@ else
 fi
 
 # --- 6. --confirm: a rerun decides -------------------------------------------
-# The first 400 calls after setval(1) sleep 4 ms, later ones 2 ms: a run
+# The first 200 calls after setval(1) sleep 20 ms, later ones 10 ms (long
+# enough that a loaded machine's scheduling delays stay well inside the 30 %
+# threshold): a run
 # that starts right after the reset is slow, its rerun is not (a burst);
 # with a limit the rerun cannot reach, both are slow (a real regression).
 psqlv -d pd_verdict_run -c "CREATE SEQUENCE pd_burst" >/dev/null
-echo "SELECT pg_sleep(CASE WHEN nextval('pd_burst') <= :limit THEN 0.004 ELSE 0.002 END);" >"$TMP/burst.sql"
+echo "SELECT pg_sleep(CASE WHEN nextval('pd_burst') <= :limit THEN 0.020 ELSE 0.010 END);" >"$TMP/burst.sql"
 psqlv -d pd_verdict_run -c "SELECT setval('pd_burst', 1000000)" >/dev/null
 for i in 1 2 3 4 5; do
-	"$PD" run -d pd_verdict_run -f "$TMP/burst.sql" -D limit=400 -c 1 -t 400 --store pd_verdict_run --name burst >/dev/null 2>&1
+	"$PD" run -d pd_verdict_run -f "$TMP/burst.sql" -D limit=200 -c 1 -t 200 --store pd_verdict_run --name burst >/dev/null 2>&1
 done
 psqlv -d pd_verdict_run -c "SELECT setval('pd_burst', 1, false)" >/dev/null
-"$PD" run -d pd_verdict_run -f "$TMP/burst.sql" -D limit=400 -c 1 -t 400 --store pd_verdict_run --name burst \
-	--baseline last:5 --fail-on-regression 10 --gate-metrics p50_ms --confirm >"$TMP/burst.out" 2>&1
+"$PD" run -d pd_verdict_run -f "$TMP/burst.sql" -D limit=200 -c 1 -t 200 --store pd_verdict_run --name burst \
+	--baseline last:5 --fail-on-regression 30 --gate-metrics p50_ms --confirm >"$TMP/burst.out" 2>&1
 rc=$?
 check "--confirm: a slow run whose rerun is fast is counted as noise (exit 0)" \
 	bash -c 'test "$1" -eq 0 && grep -qE "^confirmation: run [0-9]+ looked like a regression; running the workload once more$" "$2" && grep -qE "^confirmation: run [0-9]+ does not confirm the regression of run [0-9]+: counted as noise$" "$2"' _ "$rc" "$TMP/burst.out"
 check "--confirm: the rerun is stored with the label confirms=ID" \
 	test "$(psqlv -d pd_verdict_run -c "SELECT count(*) FROM perfstore.bench_runs WHERE name = 'burst' AND labels ? 'confirms'")" -eq 1
 psqlv -d pd_verdict_run -c "SELECT setval('pd_burst', 1, false)" >/dev/null
-"$PD" run -d pd_verdict_run -f "$TMP/burst.sql" -D limit=100000 -c 1 -t 400 --store pd_verdict_run --name burst \
-	--baseline last:5 --fail-on-regression 10 --gate-metrics p50_ms --confirm >"$TMP/burst2.out" 2>&1
+"$PD" run -d pd_verdict_run -f "$TMP/burst.sql" -D limit=100000 -c 1 -t 200 --store pd_verdict_run --name burst \
+	--baseline last:5 --fail-on-regression 30 --gate-metrics p50_ms --confirm >"$TMP/burst2.out" 2>&1
 rc=$?
 check "--confirm: a regression the rerun shows too is exit 3" \
 	bash -c 'test "$1" -eq 3 && grep -qE "^confirmation: run [0-9]+ confirms the regression of run [0-9]+$" "$2"' _ "$rc" "$TMP/burst2.out"

@@ -13,10 +13,10 @@ cd "$ROOT"
 TMP=$(mktemp -d)
 psql() { command psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 cleanup() {
-	for db in regress_sec_squat regress_sec_create regress_sec_upgrade regress_sec_grants; do
+	for db in regress_sec_squat regress_sec_create regress_sec_upgrade regress_sec_grants regress_sec_grantor regress_sec_dep regress_sec_secdef; do
 		psql -d postgres -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1
 	done
-	psql -d postgres -c 'DROP ROLE IF EXISTS regress_squatter, "Regress Writer", regress_colw, regress_gw' >/dev/null 2>&1
+	psql -d postgres -c 'DROP ROLE IF EXISTS regress_squatter, "Regress Writer", regress_colw, regress_gw, regress_lead, regress_member, regress_colmember' >/dev/null 2>&1
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -217,7 +217,9 @@ else
 	not_ok "record() with series_changed disabled" "$TMP/disabled.out"
 fi
 
-# ---- the upgrade to 0.5.0 rebuilds the ingest view: its grants survive --
+# ---- the upgrades rebuild perfstore.ingest (a new view in 0.5.0, a
+# foreign table in 0.7.0): its grants survive, as grants of this database
+# that pg_dump keeps (no initial privileges of the extension) --
 psql -d postgres -c "CREATE DATABASE regress_sec_grants" >/dev/null
 psql -d postgres -c "CREATE ROLE regress_colw" -c "CREATE ROLE regress_gw" >/dev/null 2>&1
 out=$(psql -d regress_sec_grants -c "CREATE EXTENSION perfstore VERSION '0.4.0'" \
@@ -227,12 +229,84 @@ out=$(psql -d regress_sec_grants -c "CREATE EXTENSION perfstore VERSION '0.4.0'"
 	-c "ALTER EXTENSION perfstore UPDATE" 2>&1)
 got=$(psql -d regress_sec_grants -c "SELECT has_column_privilege('regress_colw', 'perfstore.ingest', 'labels', 'INSERT')
 	AND NOT has_table_privilege('regress_colw', 'perfstore.ingest', 'INSERT')
-	AND has_table_privilege('regress_gw', 'perfstore.ingest', 'INSERT WITH GRANT OPTION')" 2>&1)
+	AND has_table_privilege('regress_gw', 'perfstore.ingest', 'INSERT WITH GRANT OPTION')
+	AND (SELECT relkind FROM pg_class WHERE oid = 'perfstore.ingest'::regclass) = 'f'
+	AND NOT EXISTS (SELECT FROM pg_init_privs WHERE objoid = 'perfstore.ingest'::regclass)" 2>&1)
 if [ "$got" = t ]; then
-	ok "0.4.0 to 0.5.0: the rebuilt ingest view keeps column grants and grant options"
+	ok "0.4.0 to the current version: the rebuilt perfstore.ingest keeps column grants and grant options"
 else
 	printf '%s\n%s\n' "$out" "$got" >"$TMP/grants.out"
 	not_ok "the rebuilt ingest view keeps its grants" "$TMP/grants.out"
+fi
+
+
+# ---- 0.6.0 to 0.7.0: a grant made by a holder of a grant option is made
+# again by it (its grantor kept, on columns too), so that revoking the
+# option with CASCADE still takes it away
+psql -d postgres -c "CREATE DATABASE regress_sec_grantor" >/dev/null
+psql -d postgres -c "CREATE ROLE regress_lead" -c "CREATE ROLE regress_member" \
+	-c "CREATE ROLE regress_colmember" >/dev/null 2>&1
+out=$(psql -d regress_sec_grantor -c "CREATE EXTENSION perfstore VERSION '0.6.0'" \
+	-c "GRANT USAGE ON SCHEMA perfstore TO regress_lead" \
+	-c "GRANT INSERT ON perfstore.ingest TO regress_lead WITH GRANT OPTION" \
+	-c "SET ROLE regress_lead" \
+	-c "GRANT INSERT ON perfstore.ingest TO regress_member" \
+	-c "GRANT INSERT (metric, value) ON perfstore.ingest TO regress_colmember" \
+	-c "RESET ROLE" \
+	-c "ALTER EXTENSION perfstore UPDATE TO '0.7.0'" 2>&1)
+got=$(psql -d regress_sec_grantor -c "SELECT (SELECT relkind FROM pg_class WHERE oid = 'perfstore.ingest'::regclass) = 'f'
+	AND has_table_privilege('regress_member', 'perfstore.ingest', 'INSERT')
+	AND has_column_privilege('regress_colmember', 'perfstore.ingest', 'value', 'INSERT')
+	AND (SELECT bool_and(a.grantor = 'regress_lead'::regrole) AND count(*) = 2
+		FROM pg_attribute att, aclexplode(att.attacl) a
+		WHERE att.attrelid = 'perfstore.ingest'::regclass AND a.grantee = 'regress_colmember'::regrole)
+	AND current_user = 'postgres' AND current_setting('role') = 'none'" \
+	-c "REVOKE INSERT ON perfstore.ingest FROM regress_lead CASCADE" \
+	-c "SELECT NOT has_table_privilege('regress_member', 'perfstore.ingest', 'INSERT')" 2>&1 | tr '\n' ' ')
+if [ "$got" = "t t " ]; then
+	ok "0.6.0 to 0.7.0: grants made by a grant option's holder keep their grantor (REVOKE ... CASCADE reaches them)"
+else
+	printf '%s\n%s\n' "$out" "$got" >"$TMP/grantor.out"
+	not_ok "0.6.0 to 0.7.0: grants keep their grantor" "$TMP/grantor.out"
+fi
+psql -d postgres -c "DROP DATABASE regress_sec_grantor" >/dev/null 2>&1
+
+# ---- 0.6.0 to 0.7.0 with a view and a function of the database's own over
+# the ingest view: refused with what to do, then done once they are dropped
+psql -d postgres -c "CREATE DATABASE regress_sec_dep" >/dev/null
+out=$(psql -d regress_sec_dep -c "CREATE EXTENSION perfstore VERSION '0.6.0'" \
+	-c "CREATE VIEW public.my_ingest AS SELECT metric, value FROM perfstore.ingest" \
+	-c "CREATE FUNCTION public.put(m text) RETURNS void LANGUAGE sql BEGIN ATOMIC INSERT INTO perfstore.ingest (metric, value) VALUES (m, 1); END" 2>&1
+	psql -d regress_sec_dep -c "ALTER EXTENSION perfstore UPDATE TO '0.7.0'" 2>&1
+	psql -d regress_sec_dep -c "DROP VIEW public.my_ingest" -c "DROP FUNCTION public.put(text)" -c "ALTER EXTENSION perfstore UPDATE TO '0.7.0'" \
+	-c "CREATE VIEW public.my_ingest AS SELECT metric, value FROM perfstore.ingest" \
+	-c "INSERT INTO public.my_ingest VALUES ('dep.view', 1)" \
+	-c "SELECT count(*) FROM perfstore.samples" 2>&1)
+if [[ "$out" == *"ERROR:  cannot update perfstore to 0.7.0 while other objects depend on the view perfstore.ingest"* &&
+	"$out" == *"Depending on it: function public.put(text), view public.my_ingest."* && "$out" == *"HINT:  Drop them, run ALTER EXTENSION"* &&
+	"$out" == *$'\n1' ]]; then
+	ok "0.6.0 to 0.7.0: a view over perfstore.ingest stops the update with a hint, and it runs once the view is dropped"
+else
+	echo "$out" >"$TMP/dep.out"
+	not_ok "0.6.0 to 0.7.0 with a view over perfstore.ingest" "$TMP/dep.out"
+fi
+
+# ---- the same update from a SECURITY DEFINER function, where SET ROLE is
+# refused: it runs, the grants given by the owner
+psql -d postgres -c "CREATE DATABASE regress_sec_secdef" >/dev/null
+out=$(psql -d regress_sec_secdef -c "CREATE EXTENSION perfstore VERSION '0.6.0'" \
+	-c "GRANT USAGE ON SCHEMA perfstore TO regress_lead" \
+	-c "GRANT INSERT ON perfstore.ingest TO regress_lead WITH GRANT OPTION" \
+	-c "SET ROLE regress_lead" -c "GRANT INSERT ON perfstore.ingest TO regress_member" -c "RESET ROLE" \
+	-c "CREATE FUNCTION pg_temp.upd() RETURNS void LANGUAGE plpgsql SECURITY DEFINER AS \$\$BEGIN ALTER EXTENSION perfstore UPDATE TO '0.7.0'; END\$\$" \
+	-c "SELECT pg_temp.upd()" \
+	-c "SELECT extversion = '0.7.0' AND has_table_privilege('regress_member', 'perfstore.ingest', 'INSERT')
+		FROM pg_extension WHERE extname = 'perfstore'" 2>&1)
+if [ "$(echo "$out" | tail -1)" = t ]; then
+	ok "0.6.0 to 0.7.0 from a SECURITY DEFINER function: updated, the grants kept"
+else
+	echo "$out" >"$TMP/secdef.out"
+	not_ok "0.6.0 to 0.7.0 from a SECURITY DEFINER function" "$TMP/secdef.out"
 fi
 
 finish

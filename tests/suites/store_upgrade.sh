@@ -19,7 +19,8 @@
 # compare_runs() work); the 0.3.0 grant_reader and grant_writer are their
 # 0.2.0 bodies plus the grants of the runs; then to 0.4.0, 0.5.0 and 0.6.0
 # (every samples partition's index is without deduplication afterwards, and
-# so is a new partition's); the upgraded and a fresh database
+# so is a new partition's) and 0.7.0 (perfstore.ingest a foreign table that
+# stores what is written to it); the upgraded and a fresh database
 # list the same extension objects with the same definitions; a populated
 # store survives pg_dump and pg_restore (rows, partitions, rollups, stored
 # runs, sequences: record(), start_run() and store_run() work after the
@@ -62,10 +63,10 @@ if diff -u "$TMP/expected-0.2.0.sql" perfstore--0.2.0.sql >"$TMP/install.diff"; 
 else
 	not_ok "perfstore--0.2.0.sql differs from 0.1.0 plus the upgrade script" "$TMP/install.diff"
 fi
-if grep -q "^default_version = '0.6.0'" perfstore.control; then
-	ok "default_version is 0.6.0"
+if grep -q "^default_version = '0.7.0'" perfstore.control; then
+	ok "default_version is 0.7.0"
 else
-	not_ok "default_version is 0.6.0"
+	not_ok "default_version is 0.7.0"
 fi
 
 # ---- 0.1.0 with data, then ALTER EXTENSION UPDATE ---------------------
@@ -221,11 +222,11 @@ DEDUP_SQL="SELECT count(*) FILTER (WHERE coalesce(c.reloptions::text, '') LIKE '
 	FROM pg_inherits h JOIN pg_index i ON i.indrelid = h.inhrelid JOIN pg_class c ON c.oid = i.indexrelid
 	WHERE h.inhparent = 'perfstore.samples'::regclass"
 parts_before=$(psql -d "$OLD" -c "$DEDUP_SQL")
-if psql -d "$OLD" -c "ALTER EXTENSION perfstore UPDATE" >"$TMP/update6.out" 2>&1 &&
+if psql -d "$OLD" -c "ALTER EXTENSION perfstore UPDATE TO '0.6.0'" >"$TMP/update6.out" 2>&1 &&
 	[ "$(psql -d "$OLD" -c "SELECT extversion FROM pg_extension WHERE extname = 'perfstore'")" = 0.6.0 ]; then
-	ok "ALTER EXTENSION perfstore UPDATE (to 0.6.0)"
+	ok "ALTER EXTENSION perfstore UPDATE TO '0.6.0'"
 else
-	not_ok "ALTER EXTENSION perfstore UPDATE (to 0.6.0)" "$TMP/update6.out"
+	not_ok "ALTER EXTENSION perfstore UPDATE TO '0.6.0'" "$TMP/update6.out"
 fi
 # every partition's (series_id, ts) index is without deduplication after
 # the update, and so is the index of a partition created afterwards
@@ -243,6 +244,24 @@ else
 	not_ok "0.6.0: a new partition's index is without deduplication"
 fi
 psql -d "$OLD" -c "DROP TABLE perfstore.samples_p21500101" >/dev/null 2>&1
+# 0.7.0: perfstore.ingest becomes a foreign table; a batch through it
+# stores every row
+if psql -d "$OLD" -c "ALTER EXTENSION perfstore UPDATE" >"$TMP/update7.out" 2>&1 &&
+	[ "$(psql -d "$OLD" -c "SELECT extversion FROM pg_extension WHERE extname = 'perfstore'")" = 0.7.0 ]; then
+	ok "ALTER EXTENSION perfstore UPDATE (to 0.7.0)"
+else
+	not_ok "ALTER EXTENSION perfstore UPDATE (to 0.7.0)" "$TMP/update7.out"
+fi
+got=$(seq 1 1000 | awk '{printf "upgrade.fdw\t{}\t2026-01-05 00:%02d:%02d\t%d\n", $1 / 60, $1 % 60, $1}' |
+	psql -d "$OLD" -c "SELECT relkind FROM pg_class WHERE oid = 'perfstore.ingest'::regclass" \
+	-c "\\copy perfstore.ingest (metric, labels, ts, value) FROM STDIN" \
+	-c "SELECT count(*) || ' ' || sum(s.value) FROM perfstore.samples s JOIN perfstore.series r ON r.id = s.series_id WHERE r.metric = 'upgrade.fdw'" 2>&1 | tr '\n' ' ')
+if [ "$got" = "f 1000 500500 " ]; then
+	ok "0.7.0: perfstore.ingest is a foreign table; a COPY of 1000 rows through it stores 1000 rows"
+else
+	echo "$got" >"$TMP/fdw.out"
+	not_ok "0.7.0: perfstore.ingest a foreign table that stores its rows" "$TMP/fdw.out"
+fi
 
 # ---- fresh install: the same objects as the upgraded one ---------------
 CATALOG_SQL="SET extra_float_digits = 0;
@@ -284,15 +303,15 @@ if psql -d postgres -c "CREATE DATABASE $NEW" &&
 	psql -d "$NEW" -c "$CATALOG_SQL" >"$TMP/new.catalog" 2>>"$TMP/new.out" &&
 	psql -d "$OLD" -c "$CATALOG_SQL" >"$TMP/old.catalog" 2>>"$TMP/new.out"; then
 	if diff "$TMP/new.catalog" "$TMP/old.catalog" >"$TMP/catalog.diff"; then
-		ok "fresh 0.6.0 and 0.1.0 upgraded through 0.2.0, 0.3.0, 0.4.0, 0.5.0 and 0.6.0 have the same $(wc -l <"$TMP/new.catalog") objects, definitions, privileges and comments"
+		ok "fresh 0.7.0 and 0.1.0 upgraded through 0.2.0, 0.3.0, 0.4.0, 0.5.0, 0.6.0 and 0.7.0 have the same $(wc -l <"$TMP/new.catalog") objects, definitions, privileges and comments"
 	else
-		not_ok "fresh 0.6.0 and upgraded 0.1.0 differ (< fresh, > upgraded)" "$TMP/catalog.diff"
+		not_ok "fresh 0.7.0 and upgraded 0.1.0 differ (< fresh, > upgraded)" "$TMP/catalog.diff"
 	fi
 else
 	not_ok "catalog listings of a fresh and an upgraded database" "$TMP/new.out"
 fi
-store_check "$NEW" "fresh 0.6.0 database"
-runs_check "$NEW" "fresh 0.6.0 database"
+store_check "$NEW" "fresh 0.7.0 database"
+runs_check "$NEW" "fresh 0.7.0 database"
 
 # ---- pg_dump and pg_restore of a populated store ------------------------
 COUNT_SQL="SELECT (SELECT count(*) FROM perfstore.samples), (SELECT count(*) FROM perfstore.series),
