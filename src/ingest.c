@@ -1293,7 +1293,6 @@ perfstore_ingest_trigger(PG_FUNCTION_ARGS)
 	if (TRIGGER_FIRED_BEFORE(ev))
 	{
 		Relation	rel = trigdata->tg_relation;
-		IngestBatch *b;
 
 		/* only on the extension's own view: its writes run as the owner */
 		if (RelationGetNamespace(rel) != get_namespace_oid("perfstore", false) ||
@@ -1301,10 +1300,7 @@ perfstore_ingest_trigger(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 					 errmsg("perfstore_ingest_trigger: must fire on INSERT into perfstore.ingest")));
-		b = ingest_open();
-		b->relid = RelationGetRelid(rel);
-		b->labels_text = TupleDescAttr(RelationGetDescr(rel), 1)->atttypid == TEXTOID;
-		ingest_read_watermark(b);
+		(void) ingest_begin(rel);
 		return PointerGetDatum(NULL);
 	}
 	if (ingest_batch == NULL || ingest_batch->relid != RelationGetRelid(trigdata->tg_relation))
