@@ -144,7 +144,8 @@ BEGIN
 							g.privilege_type OPERATOR(pg_catalog.||) ' WITH GRANT OPTION')
 						ELSE pg_catalog.has_column_privilege(g.grantor, 'perfstore.ingest_0_7_0'::pg_catalog.regclass,
 							g.col, g.privilege_type OPERATOR(pg_catalog.||) ' WITH GRANT OPTION') END);
-			-- no SET ROLE under a SECURITY DEFINER caller: the owner grants
+			-- SET ROLE is refused while a caller runs with a function owner's
+			-- rights: the owner grants instead
 			BEGIN
 				PERFORM pg_catalog.set_config('role', r.rolname, true)
 				FROM pg_catalog.pg_roles r
@@ -170,7 +171,8 @@ BEGIN
 		EXIT WHEN granted OPERATOR(pg_catalog.=) 0;
 	END LOOP;
 	-- what no grantor can give any more (it lost its option or USAGE on
-	-- perfstore since, or the update runs in a SECURITY DEFINER function):
+	-- perfstore since, or the update runs inside a function that runs with
+	-- its owner's rights):
 	-- given by the owner, as in 0.6.0 it was in effect
 	FOR g IN
 		(SELECT NULL::pg_catalog.name AS col, a.grantee, a.privilege_type, a.is_grantable
